@@ -1,0 +1,56 @@
+# GANPaint: the two commands of the README, and a few more.
+#   make run    - create .venv, install GANPaint with every built-in plugin, open the editor
+#   make test   - install what the tests need (Qt's apt packages when missing) and run the suite
+#   make bench  - print the benchmark table
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip --disable-pip-version-check
+PLUGIN_DIRS := $(sort $(dir $(wildcard plugins/*/pyproject.toml)))
+EDITABLES := -e . $(foreach p,$(PLUGIN_DIRS),-e ./$(p))
+# torch: the CPU-capable build that lies on this machine's disk (see README)
+TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
+SAMPLE := resources/samples/meadow.png
+
+.PHONY: run test install install-test bench lint screenshot package clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-app: $(PY) pyproject.toml $(wildcard plugins/*/pyproject.toml)
+	$(PIP) install $(EDITABLES)
+	touch $@
+
+$(VENV)/.installed-test: $(PY) pyproject.toml $(wildcard plugins/*/pyproject.toml)
+	$(PIP) install $(TORCH_SPEC)
+	$(PIP) install $(EDITABLES) -e '.[test]'
+	touch $@ $(VENV)/.installed-app
+
+install: $(VENV)/.installed-app
+install-test: $(VENV)/.installed-test
+
+run: install
+	$(VENV)/bin/ganpaint $(SAMPLE)
+
+test: install-test
+	bash tools/ensure_qt_deps.sh
+	QT_QPA_PLATFORM=offscreen OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 --dist loadfile -q; \
+	rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; rc=0; fi; exit $$rc
+
+lint: install-test
+	$(PY) -m pip install -q ruff mypy
+	$(VENV)/bin/ruff check ganpaint plugins tests
+	$(VENV)/bin/lint-imports
+
+bench: install-test
+	$(PY) benchmarks/run.py
+
+screenshot: install-test
+	bash tools/ensure_qt_deps.sh
+	QT_QPA_PLATFORM=offscreen $(PY) tools/screenshot.py docs/images/main-window.png
+
+package:
+	bash packaging/build.sh
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

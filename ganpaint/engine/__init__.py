@@ -1,0 +1,1 @@
+"""ganpaint.engine"""
