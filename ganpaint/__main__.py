@@ -1,0 +1,32 @@
+"""``ganpaint`` / ``python -m ganpaint``: the editor by default, sub-commands for headless work.
+
+The OpenMP environment is prepared first, before anything can import torch
+(see ganpaint.engine.devices). The GUI package is imported only when the editor
+is actually opened, so ``ganpaint --version`` and the sub-commands never load Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def _run_gui(path: str | None, args: argparse.Namespace) -> int:
+    from ganpaint.qt.app import run_gui
+
+    return int(run_gui(path, args) or 0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``ganpaint`` script; returns the exit status."""
+    from ganpaint.engine.devices import prepare_torch_env
+
+    prepare_torch_env()
+    from ganpaint.cli.main import main as cli_main
+
+    return cli_main(argv, gui=_run_gui)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""``ganpaint models``: import, list and remove models in the model store.
+
+    ganpaint models import PATH [PATH_B] [--as NAME] [--tool TOOL]
+    ganpaint models list [--tool TOOL] [--all-versions]
+    ganpaint models remove NAME[@VERSION]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ganpaint.cli.common import EXIT_OK, CliError, UsageError
+
+NAME = "models"
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        NAME,
+        help="import, list and remove models",
+        description="Manage the model store (GANPAINT_DATA_DIR moves it).",
+    )
+    sub = p.add_subparsers(dest="models_command", metavar="ACTION")
+    sub.required = True
+    imp = sub.add_parser(
+        "import",
+        help="import a GANPaint .safetensors file or an official pix2pix/CycleGAN .pth generator",
+        description="Import a model file. A second file is the reverse generator of a CycleGAN "
+        "pair (G_B, or winter2summer for summer2winter): the model then offers both directions. "
+        "Official .pth files are read with torch.load(weights_only=True) only; files that need "
+        "full unpickling are refused. Importing under an existing name adds a new version.",
+    )
+    imp.add_argument("path", metavar="PATH", help="the model file (.pth, .pt or .safetensors)")
+    imp.add_argument("path_b", metavar="PATH_B", nargs="?", help="the reverse generator of a CycleGAN pair")
+    imp.add_argument("--as", dest="name", metavar="NAME", help="store name (default: from the file name)")
+    imp.add_argument("--tool", metavar="TOOL", help="the tool that lists it (default: translate for generators)")
+    ls = sub.add_parser("list", help="list the models in the store")
+    ls.add_argument("--tool", metavar="TOOL", help="only the models of this tool")
+    ls.add_argument("--all-versions", action="store_true", help="list older versions too")
+    rm = sub.add_parser("remove", help="remove a model (all versions) or NAME@VERSION")
+    rm.add_argument("name", metavar="NAME")
+
+
+def _store(args: argparse.Namespace) -> Any:
+    from ganpaint.engine.store import ModelStore
+
+    defaults: list[Any] = []
+    try:  # the read-only models plugins ship; a broken plugin host must not block the store
+        from ganpaint.cli.common import plugin_manager
+
+        defaults = list(plugin_manager(args).models())
+    except Exception as exc:
+        if getattr(args, "debug", False):
+            print(f"ganpaint: plugin models unavailable: {exc}", file=sys.stderr)
+    return ModelStore(defaults=defaults)
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return str(n)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ganpaint.engine.cards import ModelFileError
+    from ganpaint.engine.store import UnknownModelError
+
+    action = args.models_command
+    store = _store(args)
+    try:
+        if action == "import":
+            entry = store.import_files(args.path, args.path_b, name=args.name, tool=args.tool)
+            print(entry.report)
+            return EXIT_OK
+        if action == "list":
+            entries = store.list(tool=args.tool, all_versions=args.all_versions)
+            if not entries:
+                print(f"no models in {store.root}" + (f" for tool {args.tool!r}" if args.tool else ""))
+            else:
+                rows = [("NAME", "VERSION", "TOOL", "ARCHITECTURE", "SIZE", "LICENCE", "SOURCE")]
+                for e in entries:
+                    rows.append((
+                        e.name + (" (default)" if e.readonly else ""),
+                        str(e.version),
+                        e.tool,
+                        e.card.summary(),
+                        _size(e.size_bytes),
+                        e.card.licence or "-",
+                        e.card.source or "-",
+                    ))
+                widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+                for r in rows:
+                    print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[-1])
+            for line in store.problems():
+                print(f"ganpaint: skipped: {line}", file=sys.stderr)
+            return EXIT_OK
+        if action == "remove":
+            gone = store.remove(args.name)
+            for e in gone:
+                print(f"removed {e.ref} ({e.path})")
+            return EXIT_OK
+    except UnknownModelError as exc:
+        raise UsageError(str(exc)) from None
+    except ModelFileError as exc:
+        raise CliError(str(exc)) from None
+    raise UsageError(f"unknown models action {action!r}")

@@ -1,0 +1,322 @@
+"""``ganpaint run TOOL [INPUT] -o OUTPUT``: run any tool headless.
+
+The same path as the editor: the picture becomes a Document, the mask its
+selection, ``core.toolio.build_request`` copies the inputs out, the job engine
+runs the tool (``engine.runner``), ``core.toolio.apply_result`` makes the result
+layer. A plain-picture OUTPUT gets that layer's pixels (composited through the
+mask); an ``.ora`` OUTPUT gets the document with the original and the result as
+separate layers. A folder INPUT and OUTPUT runs a batch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ganpaint.cli.common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    CliError,
+    Interrupted,
+    ProgressBar,
+    UsageError,
+    check_output_type,
+    is_ora,
+    note,
+    plugin_manager,
+    read_picture,
+    supported_input,
+    write_document,
+    write_picture,
+)
+
+if TYPE_CHECKING:
+    from ganpaint.core.specs import Role, ToolRequest, ToolResult, ToolSpec
+    from ganpaint.engine.jobs import JobQueue
+    from ganpaint.engine.runner import Resolver
+
+#: extra input options: option name -> (Role value, LayerKind value)
+_EXTRA_INPUTS = {
+    "sketch": ("sketch", "sketch"),
+    "hints": ("hints", "hints"),
+    "image_b": ("image_b", "raster"),
+}
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "run",
+        help="run a tool on a picture (or a folder of pictures) without the editor",
+        description="Run TOOL on INPUT and write OUTPUT. The output is the result composited "
+        "through the mask; an .ora OUTPUT keeps the original and the result as separate layers. "
+        "A folder INPUT and OUTPUT runs a batch. See 'ganpaint tools TOOL' for its parameters.",
+    )
+    p.add_argument("tool", metavar="TOOL", help="tool id (see 'ganpaint tools')")
+    p.add_argument("input", nargs="?", metavar="INPUT", help="picture, .ora document or folder")
+    p.add_argument("-o", "--output", required=True, metavar="OUTPUT", help="picture, .ora document or folder")
+    p.add_argument("--mask", metavar="M", help="greyscale picture of the input's size: white = act, grey blends")
+    p.add_argument("--model", metavar="NAME", help="model-store name (sets the tool's model parameter)")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="params",
+                   help="set a parameter (repeatable)")
+    p.add_argument("--sketch", metavar="FILE", help="picture for the tool's sketch input")
+    p.add_argument("--hints", metavar="FILE", help="picture for the tool's colour-hints input")
+    p.add_argument("--image-b", metavar="FILE", dest="image_b", help="picture for the tool's second image input")
+    p.add_argument("--size", metavar="WxH", help="canvas size for a tool that takes no input picture")
+    p.add_argument("--precision", choices=("full", "fast"), default="full",
+                   help="fast allows reduced precision where the device supports it")
+    p.add_argument("--format", metavar="EXT", help="batch: write this picture type (png, jpg, ...)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def parse_assignments(items: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--set expects NAME=VALUE, got {item!r}")
+        out[name.strip()] = value
+    return out
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    w, sep, h = text.lower().partition("x")
+    if not sep or not w.isdigit() or not h.isdigit() or int(w) < 1 or int(h) < 1:
+        raise UsageError(f"--size expects WIDTHxHEIGHT, got {text!r}")
+    return int(w), int(h)
+
+
+def resolve_params(spec: ToolSpec, args: argparse.Namespace) -> dict[str, Any]:
+    given: dict[str, Any] = parse_assignments(args.params)
+    if args.model:
+        model_param = next((p for p in spec.params if p.kind == "model"), None)
+        if model_param is None:
+            raise UsageError(f"tool {spec.id!r} takes no model")
+        given[model_param.name] = args.model
+    try:
+        return spec.resolve_params(given)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from ganpaint.core.specs import Role
+    from ganpaint.engine.devices import DeviceError, check_device_name, pick_device
+    from ganpaint.engine.jobs import INTERACTIVE, JobQueue
+    from ganpaint.plugins.errors import UnknownToolError
+
+    device_pref = getattr(args, "device", None)
+    try:
+        check_device_name(device_pref)
+    except DeviceError as exc:
+        raise UsageError(str(exc)) from None
+    pm = plugin_manager(args)
+    try:
+        spec = pm.tool(args.tool)
+    except UnknownToolError as exc:
+        raise UsageError(str(exc)) from None
+    params = resolve_params(spec, args)
+    needs_image = any(i.role is Role.IMAGE and i.required for i in spec.inputs)
+    if args.input is None and needs_image:
+        raise UsageError(f"tool {spec.id!r} needs an INPUT picture")
+    batch = args.input is not None and os.path.isdir(args.input)
+    if not batch:
+        if args.input is not None and not os.path.exists(args.input):
+            raise CliError(f"cannot read '{args.input}': no such file")
+        if os.path.isdir(args.output) and args.input is not None:
+            args.output = os.path.join(args.output, Path(args.input).name)
+        check_output_type(args.output)
+    if args.format:
+        check_output_type(f"x.{args.format.lstrip('.')}")
+
+    queue = JobQueue(
+        lanes=(INTERACTIVE,),
+        device=lambda: pick_device(device_pref),
+        precision=args.precision,
+        model_resolver=_model_resolver(pm),
+    )
+    try:
+        runner = _Runner(spec, params, queue, pm.resolve, args)
+        if batch:
+            return runner.batch(Path(args.input), Path(args.output))
+        runner.single(args.input, args.output)
+        return EXIT_OK
+    finally:
+        queue.shutdown(wait=False)
+
+
+def _model_resolver(pm: Any) -> Any:
+    """``ctx.model_path``: the user's model store plus the models plugins ship.
+    The store is opened on first use (only tools that need a model pay for it)."""
+
+    def resolve(name: str, tool: str) -> str:
+        from ganpaint.core.specs import ToolError
+
+        try:
+            from ganpaint.engine.store import ModelStore
+        except ImportError:
+            raise ToolError(f"no model store is available to find model {name!r}") from None
+        return ModelStore(defaults=pm.models()).path_for(name, tool)
+
+    return resolve
+
+
+class _Runner:
+    def __init__(
+        self, spec: ToolSpec, params: dict[str, Any], queue: JobQueue, resolver: Resolver, args: argparse.Namespace
+    ) -> None:
+        self.spec, self.params, self.queue, self.resolver, self.args = spec, params, queue, resolver, args
+        self.mask_cache: dict[tuple[int, int], np.ndarray] = {}
+
+    # ------------------------------------------------------------------ one picture
+
+    def single(self, in_path: str | None, out_path: str) -> None:
+        bar = ProgressBar(1, self.spec.id, enabled=not self.args.quiet)
+        try:
+            self._one(in_path, out_path, bar)
+        finally:
+            bar.close()
+
+    def _one(self, in_path: str | None, out_path: str, bar: ProgressBar) -> None:
+        from ganpaint.core.document import Document
+        from ganpaint.core.layers import LayerKind
+        from ganpaint.core.specs import Role, ToolError
+        from ganpaint.core.toolio import apply_result, build_request, layer_on_canvas
+
+        icc: bytes | None = None
+        if in_path is not None:
+            rgba, icc = read_picture(in_path)
+            name = Path(in_path).stem
+        else:
+            w, h = _parse_size(self.args.size or "512x512")
+            rgba, name = np.full((h, w, 4), 255, np.uint8), "Canvas"
+        height, width = rgba.shape[:2]
+        doc = Document(width, height)
+        if icc:
+            doc.icc_profile = icc  # type: ignore[attr-defined]  # kept by save_ora
+        source = doc.add_layer(name=name, pixels=rgba)
+        role_layers: dict[Role, str] = {Role.IMAGE: source.id}
+        for opt, (role_name, kind) in _EXTRA_INPUTS.items():
+            path = getattr(self.args, opt, None)
+            if path is None:
+                continue
+            pixels, _ = read_picture(path)
+            _check_size(path, pixels, width, height, "input")
+            extra = doc.add_layer(name=Path(path).stem, pixels=pixels, kind=LayerKind(kind))
+            role_layers[Role(role_name)] = extra.id
+        if self.args.mask:
+            doc.set_selection(self._mask(self.args.mask, width, height), "Mask")
+        try:
+            request = build_request(doc, self.spec, role_layers, self.params)
+        except (ValueError, ToolError) as exc:  # a missing input: the user can fix it
+            raise CliError(str(exc)) from None
+        result = self._run_job(request, bar)
+        cmd = apply_result(doc, self.spec, request, result, source.id)
+        if is_ora(out_path):
+            write_document(doc, out_path)
+            return
+        layer = getattr(cmd, "layer", None) or doc.find_layer(source.id)
+        out = layer_on_canvas(layer.pixels, layer.x, layer.y, width, height)
+        for n in write_picture(out_path, out, icc):
+            note(f"{out_path}: {n}")
+
+    def _mask(self, path: str, width: int, height: int) -> np.ndarray:
+        if (width, height) not in self.mask_cache:
+            rgba, _ = read_picture(path)
+            _check_size(path, rgba, width, height, "mask")
+            rgb = rgba[..., :3].astype(np.float32)
+            lum = rgb @ np.array([0.2126, 0.7152, 0.0722], np.float32)
+            grey = lum * (rgba[..., 3].astype(np.float32) / 255.0)  # transparent counts as black
+            self.mask_cache[(width, height)] = np.clip(np.rint(grey), 0, 255).astype(np.uint8)
+        return self.mask_cache[(width, height)]
+
+    def _run_job(self, request: ToolRequest, bar: ProgressBar) -> ToolResult:
+        from ganpaint.engine.jobs import JobState, ProgressMessage
+        from ganpaint.engine.runner import make_tool_job
+
+        job = make_tool_job(self.spec, request, resolver=self.resolver)
+
+        def on_progress(m: ProgressMessage) -> None:
+            if m.job_id == job.id:
+                bar.update(m.fraction, m.message)
+
+        self.queue.events.job_progress.connect(on_progress)
+        try:
+            self.queue.submit(job)
+            try:
+                while not job.wait(0.1):
+                    pass
+            except KeyboardInterrupt:
+                self.queue.cancel(job.id)
+                note("cancelling (Ctrl+C again to quit at once) ...")
+                job.wait(30.0)  # a second Ctrl+C raises KeyboardInterrupt out of here
+                raise Interrupted("interrupted: nothing was written") from None
+        finally:
+            self.queue.events.job_progress.disconnect(on_progress)
+        if job.state is JobState.DONE:
+            bar.update(1.0)
+            return job.result  # type: ignore[no-any-return]
+        if job.state is JobState.CANCELLED:
+            raise Interrupted("cancelled: nothing was written")
+        if job.traceback and getattr(self.args, "debug", False):
+            print(job.traceback, file=sys.stderr, end="")
+        raise CliError(job.error)
+
+    # ------------------------------------------------------------------ a folder
+
+    def batch(self, in_dir: Path, out_dir: Path) -> int:
+        if out_dir.exists() and not out_dir.is_dir():
+            raise CliError(f"'{out_dir}' is a file: a folder INPUT needs a folder OUTPUT")
+        files = sorted(p for p in in_dir.iterdir() if p.is_file() and supported_input(p))
+        if not files:
+            raise CliError(f"no pictures found in '{in_dir}'")
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CliError(f"cannot create '{out_dir}': {exc.strerror or exc}") from None
+        bar = ProgressBar(len(files), self.spec.id, enabled=not self.args.quiet)
+        failed = 0
+        try:
+            for i, path in enumerate(files):
+                bar.set_item(i, path.name)
+                target = out_dir / self._output_name(path)
+                try:
+                    self._one(str(path), str(target), bar)
+                except Interrupted:
+                    raise
+                except Exception as exc:  # one bad picture does not stop the batch
+                    failed += 1
+                    from ganpaint.core.errors import GanpaintError
+
+                    text = str(exc) if isinstance(exc, (CliError, GanpaintError)) else f"{type(exc).__name__}: {exc}"
+                    note(f"error: {path.name}: {' '.join(text.split())}")
+                    if getattr(self.args, "debug", False):
+                        import traceback
+
+                        traceback.print_exc()
+            bar.set_item(len(files))
+        finally:
+            bar.close()
+        if failed:
+            note(f"{failed} of {len(files)} pictures failed")
+            return EXIT_FAILURE
+        return EXIT_OK
+
+    def _output_name(self, path: Path) -> str:
+        from ganpaint.core.imageio import format_for_path
+
+        if self.args.format:
+            return f"{path.stem}.{self.args.format.lstrip('.').lower()}"
+        if is_ora(path) or format_for_path(path) is not None:
+            return path.name
+        return f"{path.stem}.png"  # read-only types (gif, tga ...) are written as PNG
+
+
+def _check_size(path: str, pixels: np.ndarray, width: int, height: int, what: str) -> None:
+    h, w = pixels.shape[:2]
+    if (w, h) != (width, height):
+        raise CliError(f"{what} '{path}' is {w}x{h} but the picture is {width}x{height}")

@@ -1,0 +1,328 @@
+"""``ganpaint train``: train (or fine-tune) a model and put it in the model store.
+
+    ganpaint train pix2pix --data A/ --data-b B/ --steps 20000 --as facades
+    ganpaint train pix2pix --data facades/train --paired ab --direction BtoA --steps 20000 --as facades
+    ganpaint train cyclegan --data horses/ --data-b zebras/ --steps 100000 --as h2z --bf16
+    ganpaint train cyclegan --resume h2z --steps 100000          (continue a stopped run)
+
+Runs live in ``<data dir>/runs/<NAME>`` unless ``--run-dir`` says otherwise. Ctrl+C
+stops at the end of the current step, writes a checkpoint and prints how to resume.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import signal
+import sys
+import threading
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from ganpaint.cli.common import EXIT_INTERRUPTED, EXIT_OK, CliError
+
+NAME = "train"
+RECIPE_IDS = ("pix2pix", "cyclegan")
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        NAME,
+        help="train a pix2pix or CycleGAN model on folders of pictures",
+        description="Train a model from folders of pictures (read recursively; unreadable files are "
+        "skipped and counted) and store it under --as. pix2pix needs pairs: files of the same name "
+        "in --data and --data-b, or side-by-side AB pictures with --paired ab. CycleGAN needs two "
+        "unpaired folders. Ctrl+C stops with a checkpoint; --resume continues bit-for-bit.",
+    )
+    p.add_argument("recipe", metavar="RECIPE", choices=RECIPE_IDS, help="pix2pix or cyclegan")
+    p.add_argument("--data", metavar="DIR", help="pictures of domain A (or AB pictures with --paired ab)")
+    p.add_argument("--data-b", metavar="DIR", help="pictures of domain B")
+    p.add_argument("--paired", choices=("names", "ab"),
+                   help="how pictures pair up (pix2pix): same file names (default with --data-b) or side-by-side AB")
+    p.add_argument("--direction", choices=("AtoB", "BtoA"), default="AtoB",
+                   help="for paired data: translate A to B (default) or B to A")
+    p.add_argument("--from", dest="from_model", metavar="MODEL",
+                   help="fine-tune: start the generator(s) from this model in the store")
+    p.add_argument("--steps", type=int, metavar="N", help="train up to step N (required unless --resume)")
+    p.add_argument("--as", dest="name", metavar="NAME", help="store the result under this name")
+    p.add_argument("--resume", metavar="RUN", help="continue a stopped run (its name or folder)")
+    p.add_argument("--batch", type=int, metavar="B", help="pictures per step")
+    p.add_argument("--size", type=int, metavar="S", help="training crop size in pixels")
+    p.add_argument("--bf16", action="store_true", help="bf16 autocast (faster on CPUs with bf16 support)")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    p.add_argument("--run-dir", metavar="DIR", help="checkpoint folder (default <data dir>/runs/NAME)")
+    p.add_argument("--set", dest="options", action="append", default=[], metavar="KEY=VALUE",
+                   help="a recipe option, e.g. --set ngf=32 --set gan_loss=hinge (repeatable)")
+    p.add_argument("--checkpoint-every", type=int, default=500, metavar="N",
+                   help="write a checkpoint every N steps (default 500; also on Ctrl+C and at the end)")
+    p.add_argument("--sample-every", type=int, default=0, metavar="N",
+                   help="save preview pictures to RUN/samples every N steps (default: never)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+# --------------------------------------------------------------------------------------
+
+
+def _parse_options(recipe_id: str, items: list[str]) -> dict[str, Any]:
+    from ganpaint.train import RECIPES
+
+    cls = RECIPES[recipe_id]
+    types = {f.name: f.default for f in fields(cls)}
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep:
+            raise CliError(f"--set {item!r}: expected KEY=VALUE")
+        if key not in types:
+            raise CliError(f"recipe {recipe_id} has no option {key!r} (options: {', '.join(sorted(types))})")
+        out[key] = _coerce(key, text.strip(), types[key])
+    return out
+
+
+def _coerce(key: str, text: str, default: Any) -> Any:
+    try:
+        if isinstance(default, bool):
+            low = text.lower()
+            if low not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                raise ValueError("expected true or false")
+            return low in ("1", "true", "yes", "on")
+        if isinstance(default, int):
+            return int(text)
+        if isinstance(default, float):
+            return float(text)
+        if isinstance(default, tuple):
+            return tuple(float(x) for x in text.split(","))
+        return text
+    except ValueError as exc:
+        raise CliError(f"--set {key}={text}: {exc}") from None
+
+
+def _runs_root() -> Path:
+    from ganpaint.core.paths import runs_dir
+
+    return runs_dir()
+
+
+def _resolve_run(ref: str) -> Path:
+    p = Path(ref).expanduser()
+    if p.is_dir():
+        return p
+    cand = _runs_root() / ref
+    if cand.is_dir():
+        return cand
+    raise CliError(f"no training run {ref!r} (neither a folder nor a run in {_runs_root()})")
+
+
+def _store() -> Any:
+    from ganpaint.engine.store import ModelStore
+
+    return ModelStore()
+
+
+def _arch_options(recipe_id: str, card: Any) -> dict[str, Any]:
+    """Recipe options that make the generator match a stored model's architecture."""
+    cfg = dict(card.config)
+    if cfg.get("in_channels", 3) != 3 or cfg.get("out_channels", 3) != 3:
+        raise CliError(f"model {card.name!r} does not map RGB to RGB; it cannot start a {recipe_id} run")
+    if cfg.get("padding", "reflect") != "reflect":
+        raise CliError(f"model {card.name!r} uses {cfg['padding']} padding; the recipes train reflect padding only")
+    common = {k: cfg[k] for k in ("ngf", "norm", "dropout") if k in cfg}
+    if card.architecture == "unet_generator" and recipe_id == "pix2pix":
+        return {"generator": "unet", "num_downs": cfg["num_downs"], **common}
+    if card.architecture == "resnet_generator":
+        extra = {"generator": "resnet"} if recipe_id == "pix2pix" else {}
+        return {**extra, "n_blocks": cfg["n_blocks"], **common}
+    raise CliError(f"model {card.name!r} ({card.architecture}) cannot start a {recipe_id} run")
+
+
+def _load_start_model(name: str) -> tuple[Any, dict[str, Any]]:
+    import safetensors.torch
+
+    entry = _store().get(name)
+    try:
+        tensors = safetensors.torch.load_file(str(entry.path))
+    except Exception as exc:
+        raise CliError(f"cannot read model {entry.ref} at {entry.path}: {exc}") from None
+    return entry, tensors
+
+
+def _command_line(args: argparse.Namespace, name: str) -> str:
+    parts = ["ganpaint", "train", args.recipe]
+    for flag, value in (("--data", args.data), ("--data-b", args.data_b), ("--paired", args.paired),
+                        ("--from", args.from_model), ("--steps", args.steps), ("--as", name),
+                        ("--resume", args.resume), ("--batch", args.batch), ("--size", args.size),
+                        ("--seed", args.seed), ("--run-dir", args.run_dir)):
+        if value is not None:
+            parts += [flag, str(value)]
+    if args.direction != "AtoB":
+        parts += ["--direction", args.direction]
+    for opt in args.options:
+        parts += ["--set", opt]
+    if args.bf16:
+        parts.append("--bf16")
+    return shlex.join(parts)
+
+
+class _SigintCancel:
+    """First Ctrl+C: stop after the current step (with a checkpoint). Second: abort now."""
+
+    def __init__(self, event: threading.Event) -> None:
+        self.event = event
+        self._old: Any = None
+
+    def __enter__(self) -> threading.Event:
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.signal(signal.SIGINT, self._handle)
+        return self.event
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.event.is_set():
+            raise KeyboardInterrupt
+        self.event.set()
+        print("\nganpaint: stopping after this step (Ctrl+C again to abort without a checkpoint)",
+              file=sys.stderr)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+
+
+def _save_samples(run: Path, step: int, samples: dict[str, Any]) -> None:
+    import numpy as np
+    from PIL import Image
+
+    out = run / "samples"
+    out.mkdir(exist_ok=True)
+    for label, pic in samples.items():
+        Image.fromarray((np.clip(pic, 0, 1) * 255 + 0.5).astype(np.uint8)).save(out / f"{step:07d}-{label}.png")
+
+
+# --------------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> int:
+    from ganpaint.engine.devices import DeviceError, cpu_supports_bf16, pick_device
+    from ganpaint.train import RUN_INFO, TrainError, load_data, make_recipe, train
+
+    info: dict[str, Any] = {}
+    if args.resume:
+        run_dir = Path(args.run_dir).expanduser() if args.run_dir else _resolve_run(args.resume)
+        try:
+            info = json.loads((run_dir / RUN_INFO).read_text())
+        except (OSError, ValueError) as exc:
+            raise CliError(f"{run_dir / RUN_INFO}: cannot read the run's description ({exc})") from None
+        if info.get("recipe") != args.recipe:
+            raise CliError(f"run {run_dir} is a {info.get('recipe')} run, not {args.recipe}")
+    name = args.name or info.get("name")
+    if not name:
+        raise CliError("--as NAME is required (the name the trained model gets in the store)")
+    steps = args.steps if args.steps is not None else info.get("steps")
+    if not steps or steps < 1:
+        raise CliError("--steps N (a positive number of steps) is required")
+    if not args.resume:
+        if not args.data:
+            raise CliError("--data DIR is required")
+        run_dir = Path(args.run_dir).expanduser() if args.run_dir else _runs_root() / name
+
+    try:
+        device = pick_device(getattr(args, "device", None))
+    except DeviceError as exc:
+        raise CliError(str(exc)) from None
+    if args.bf16 and device == "cpu" and not cpu_supports_bf16():
+        print("ganpaint: note: this CPU has no native bf16; --bf16 will be slower than fp32", file=sys.stderr)
+
+    init_weights = None
+    start_card = None
+    if args.resume:
+        options = info.get("config", {})
+        data_args = info.get("data", {})
+        seed = int(info.get("seed", args.seed))
+    else:
+        options = _parse_options(args.recipe, args.options)
+        if args.batch is not None:
+            options["batch"] = args.batch
+        if args.size is not None:
+            options["crop"] = args.size
+        if args.from_model:
+            entry, init_weights = _load_start_model(args.from_model)
+            start_card = entry.card
+            options = {**_arch_options(args.recipe, entry.card), **options}
+        paired = args.paired
+        if paired is None and args.recipe == "pix2pix" and args.data_b:
+            paired = "names"
+        data_args = {"data": args.data, "data_b": args.data_b, "paired": paired,
+                     "reverse": args.direction == "BtoA"}
+        seed = args.seed
+    try:
+        recipe = make_recipe(args.recipe, options)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+    from ganpaint.engine.cards import ModelCard
+
+    try:
+        data = load_data(data_args["data"], data_args.get("data_b"), paired=data_args.get("paired"),
+                         reverse=bool(data_args.get("reverse")))
+        skipped = len(data.skipped)
+        if skipped:
+            print(f"ganpaint: skipped {skipped} unreadable file(s), e.g. {data.skipped[0][0]}: {data.skipped[0][1]}",
+                  file=sys.stderr)
+        command = _command_line(args, name)
+        card_info: dict[str, Any] = {"name": name, "title": name, "training_command": command}
+        if start_card is not None:
+            card_info["description"] = f"fine-tuned from {start_card.name}@{start_card.version}"
+            card_info["licence"] = start_card.licence
+        stop = threading.Event()
+        events = train(recipe, data, steps=int(steps), run_dir=run_dir, resume=bool(args.resume), seed=seed,
+                       cancel=stop,
+                       sample_every=max(0, args.sample_every), checkpoint_every=max(0, args.checkpoint_every),
+                       device=device, bf16=args.bf16, init_weights=init_weights, card_info=card_info)
+        last = _drive(events, int(steps), run_dir, args, stop)
+    except TrainError as exc:
+        raise CliError(str(exc)) from None
+
+    if last is None or last.kind == "cancelled":
+        step = last.step if last is not None else 0
+        print(f"ganpaint: cancelled at step {step}; checkpoint in {run_dir}\n"
+              f"ganpaint: resume with: ganpaint train {args.recipe} --resume {shlex.quote(str(run_dir))} "
+              f"--steps {steps} --as {name}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    result = last.result
+    assert result is not None
+    try:
+        card = ModelCard.from_dict(dict(result.card))
+    except ValueError as exc:
+        raise CliError(f"the trained model's card is invalid: {exc}") from None
+    entry = _store().add(result.state_dict, card, name)
+    metric = f"; {result.metric_name} {result.metric:.4f}" if result.metric is not None else ""
+    print(f"stored as {entry.ref} for the {entry.tool!r} tool: {entry.path} "
+          f"({last.step} steps in {last.elapsed_s:.1f} s{metric})")
+    return EXIT_OK
+
+
+def _drive(events: Any, steps: int, run_dir: Path, args: argparse.Namespace, stop: threading.Event) -> Any:
+    from tqdm import tqdm
+
+    last = None
+    bar = None
+    with _SigintCancel(stop):
+        try:
+            for ev in events:
+                last = ev
+                if bar is None:
+                    first = ev.step - 1 if ev.kind == "step" else ev.step
+                    bar = tqdm(total=steps, initial=first, desc="training", unit="step", file=sys.stderr,
+                               disable=args.no_progress, dynamic_ncols=True)
+                if ev.kind == "step":
+                    bar.update(ev.step - bar.n)
+                    bar.set_postfix_str(ev.describe(), refresh=False)
+                if ev.samples:
+                    _save_samples(run_dir, ev.step, dict(ev.samples))
+        finally:
+            if bar is not None:
+                bar.close()
+            events.close()  # after an abort: writes a checkpoint of the last whole step
+    return last

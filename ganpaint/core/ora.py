@@ -1,0 +1,520 @@
+"""OpenRaster (.ora): GANPaint's native layered format, shared with Krita, GIMP and MyPaint.
+
+A zip holding, in this order: ``mimetype`` (stored, uncompressed: "image/openraster"),
+``stack.xml``, ``data/<layer>.png``, ``Thumbnails/thumbnail.png`` (at most 256 px) and
+``mergedimage.png`` (the full composite). stack.xml lists layers top first.
+
+GANPaint's extras live where other programs do not look: attributes in the
+``ganpaint:`` namespace (https://ganpaint.org/ns/ora/1) on each <layer> (id, kind, locked,
+and for result layers tool, plugin, model, params and metadata as JSON, source) and files
+under ``ganpaint/<layer-id>/`` (the result's attachments, and its "before" picture). The
+document's RGB colour profile, when it is not sRGB, is embedded in every PNG (iCCP).
+
+MASK layers are not picture content: they are written hidden (so other programs' composite
+matches mergedimage.png) with their real visibility in ``ganpaint:visible``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import xml.etree.ElementTree as ET
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PIL import Image
+
+from ganpaint.core.atomic import atomic_write
+from ganpaint.core.errors import FileFormatError, ImageReadError, ImageWriteError, describe_os_error
+from ganpaint.core.imageio import DEFAULT_MAX_PIXELS, read_image_bytes
+from ganpaint.core.layers import BlendMode, Layer, LayerKind, ResultInfo
+
+if TYPE_CHECKING:
+    from ganpaint.core.document import Document
+
+__all__ = [
+    "GANPAINT_NS",
+    "ORA_MIMETYPE",
+    "OraContents",
+    "is_ora_path",
+    "load_ora",
+    "read_ora",
+    "save_ora",
+    "write_ora",
+]
+
+ORA_MIMETYPE = "image/openraster"
+GANPAINT_NS = "https://ganpaint.org/ns/ora/1"
+THUMBNAIL_MAX = 256
+_G = "{" + GANPAINT_NS + "}"
+
+_OP_OF_BLEND = {
+    BlendMode.NORMAL: "svg:src-over",
+    BlendMode.MULTIPLY: "svg:multiply",
+    BlendMode.SCREEN: "svg:screen",
+    BlendMode.OVERLAY: "svg:overlay",
+}
+_BLEND_OF_OP = {op: mode for mode, op in _OP_OF_BLEND.items()}
+_SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_MAX_XML_BYTES = 16 << 20
+
+ET.register_namespace("ganpaint", GANPAINT_NS)
+
+_Fail = Callable[..., FileFormatError]
+
+
+@dataclass
+class OraContents:
+    """What read_ora found: canvas size, layers bottom -> top, the active layer's index."""
+
+    width: int
+    height: int
+    layers: list[Layer]
+    active: int | None = None
+    icc_profile: bytes | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def is_ora_path(path: str | os.PathLike[str]) -> bool:
+    return Path(os.fspath(path)).suffix.lower() == ".ora"
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def save_ora(doc: Document, path: str | os.PathLike[str], *, compress_level: int = 6) -> None:
+    """Write ``doc`` to ``path`` atomically. Does not mark the document clean (the caller does,
+    with ``doc.mark_clean(path)``, so autosaves to the recovery folder leave it modified)."""
+    layers = list(doc.layers)
+    write_ora(
+        path,
+        doc.width,
+        doc.height,
+        layers,
+        composite=doc.composite(),
+        active=doc.active_index if 0 <= doc.active_index < len(layers) else None,
+        icc_profile=getattr(doc, "icc_profile", None),
+        compress_level=compress_level,
+    )
+
+
+def write_ora(
+    path: str | os.PathLike[str],
+    width: int,
+    height: int,
+    layers: list[Layer],
+    *,
+    composite: np.ndarray | None = None,
+    active: int | None = None,
+    icc_profile: bytes | None = None,
+    compress_level: int = 6,
+) -> None:
+    """Write an OpenRaster file from layers (bottom -> top). ``composite`` is the (height, width, 4)
+    merged picture (computed from the non-mask layers when None). Raises ImageWriteError."""
+    name = os.fspath(path)
+    if composite is None:
+        from ganpaint.core.blend import composite_layers
+        from ganpaint.core.geometry import Rect
+
+        content = [la for la in layers if la.kind is not LayerKind.MASK]
+        composite = composite_layers(content, Rect(0, 0, width, height))
+    if composite.shape != (height, width, 4) or composite.dtype != np.uint8:
+        raise ValueError(f"write_ora({name!r}): composite must be ({height}, {width}, 4) uint8, got {composite.shape}")
+    if os.path.isdir(name):
+        raise ImageWriteError(f"Cannot write '{name}': it is a folder.", path=name, reason="is a folder")
+    try:
+        with atomic_write(name) as fh, zipfile.ZipFile(fh, "w", allowZip64=True) as zf:
+            # mimetype first and stored: other programs identify the file by its first bytes
+            zf.writestr(zipfile.ZipInfo("mimetype"), ORA_MIMETYPE, compress_type=zipfile.ZIP_STORED)
+            members: list[tuple[str, bytes]] = []
+            stack_xml = _stack_xml(width, height, layers, active, members, icc_profile, compress_level)
+            zf.writestr("stack.xml", stack_xml, compress_type=zipfile.ZIP_DEFLATED)
+            for member, data in members:
+                # PNGs are already deflated; storing them saves time and nothing else
+                kind = zipfile.ZIP_STORED if member.endswith(".png") else zipfile.ZIP_DEFLATED
+                zf.writestr(member, data, compress_type=kind)
+            zf.writestr("Thumbnails/thumbnail.png", _thumbnail(composite), compress_type=zipfile.ZIP_STORED)
+            zf.writestr(
+                "mergedimage.png", _png(composite, icc_profile, compress_level), compress_type=zipfile.ZIP_STORED
+            )
+    except OSError as exc:
+        reason = describe_os_error(exc)
+        raise ImageWriteError(f"Cannot write '{name}': {reason}.", path=name, reason=reason) from None
+    except (ValueError, TypeError) as exc:
+        raise ImageWriteError(f"Cannot write '{name}': {exc}.", path=name, reason="encoder") from None
+
+
+def _stack_xml(
+    width: int,
+    height: int,
+    layers: list[Layer],
+    active: int | None,
+    members: list[tuple[str, bytes]],
+    icc: bytes | None,
+    compress_level: int,
+) -> bytes:
+    root = ET.Element("image", {"version": "0.0.6", "w": str(width), "h": str(height), "xres": "72", "yres": "72"})
+    root.set(_G + "version", "1")
+    stack = ET.SubElement(root, "stack")
+    used: set[str] = set()
+    for index in range(len(layers) - 1, -1, -1):  # the spec lists the top layer first
+        layer = layers[index]
+        lid = layer.id if _SAFE_ID.match(layer.id) and layer.id not in used else f"layer{index}"
+        used.add(lid)
+        src = f"data/{lid}.png"
+        members.append((src, _png(layer.pixels, icc, compress_level)))
+        is_mask = layer.kind is LayerKind.MASK
+        attrs = {
+            "name": layer.name,
+            "src": src,
+            "x": str(layer.x),
+            "y": str(layer.y),
+            "opacity": f"{layer.opacity:.6g}",
+            "visibility": "visible" if layer.visible and not is_mask else "hidden",
+            "composite-op": _OP_OF_BLEND[layer.blend],
+        }
+        if index == active:
+            attrs["selected"] = "true"
+        el = ET.SubElement(stack, "layer", attrs)
+        el.set(_G + "id", lid)
+        el.set(_G + "kind", layer.kind.value)
+        el.set(_G + "locked", "true" if layer.locked else "false")
+        if is_mask:
+            el.set(_G + "visible", "true" if layer.visible else "false")
+        if layer.result is not None:
+            _write_result(el, lid, layer.result, members, compress_level)
+    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
+
+
+def _write_result(el: ET.Element, lid: str, info: ResultInfo, members: list[tuple[str, bytes]], level: int) -> None:
+    el.set(_G + "tool", info.tool_id)
+    el.set(_G + "plugin", info.plugin)
+    if info.model is not None:
+        el.set(_G + "model", info.model)
+    el.set(_G + "params", json.dumps(info.params, default=_json_default, sort_keys=True))
+    el.set(_G + "metadata", json.dumps(info.metadata, default=_json_default, sort_keys=True))
+    if info.source_layer_id is not None:
+        el.set(_G + "source", info.source_layer_id)
+    for key, data in info.attachments.items():
+        members.append((f"ganpaint/{lid}/{_safe_member(key)}", bytes(data)))
+    if info.before is not None:
+        before = f"ganpaint/{lid}/_before.png"
+        el.set(_G + "before", before)
+        members.append((before, _png(info.before, None, level)))
+
+
+def _json_default(obj: Any) -> Any:
+    # numpy scalars and arrays sneak into params from plugins; store their plain values
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, (set, frozenset)):
+        return sorted(obj)
+    if isinstance(obj, bytes):
+        return obj.hex()
+    return str(obj)
+
+
+def _safe_member(key: str) -> str:
+    parts = [p for p in key.replace("\\", "/").split("/") if p not in ("", ".", "..")]
+    if not parts:
+        raise ValueError(f"attachment name {key!r} is not a file name")
+    return "/".join(parts)
+
+
+def _png(rgba: np.ndarray, icc: bytes | None, compress_level: int) -> bytes:
+    buf = io.BytesIO()
+    kwargs: dict[str, Any] = {"compress_level": compress_level}
+    if icc:
+        kwargs["icc_profile"] = icc
+    Image.fromarray(np.ascontiguousarray(rgba), "RGBA").save(buf, "PNG", **kwargs)
+    return buf.getvalue()
+
+
+def _thumbnail(composite: np.ndarray) -> bytes:
+    im = Image.fromarray(np.ascontiguousarray(composite), "RGBA")
+    im.thumbnail((THUMBNAIL_MAX, THUMBNAIL_MAX), Image.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    im.save(buf, "PNG", compress_level=6)
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def load_ora(path: str | os.PathLike[str], *, max_pixels: int | None = None, **doc_kwargs: Any) -> Document:
+    """Open an OpenRaster file as a Document (history empty, clean; ``doc.notes`` says what was
+    adapted). Raises FileFormatError (an ImageReadError) naming the file."""
+    from ganpaint.core.document import Document
+
+    contents = read_ora(path, max_pixels=max_pixels)
+    doc = Document.from_layers(contents.width, contents.height, contents.layers, active=contents.active, **doc_kwargs)
+    doc.path = os.fspath(path)
+    doc.icc_profile = contents.icc_profile
+    doc.notes = list(contents.notes)
+    return doc
+
+
+def read_ora(path: str | os.PathLike[str], *, max_pixels: int | None = None) -> OraContents:
+    """Read an OpenRaster file into layers (bottom -> top), whoever wrote it."""
+    name = os.fspath(path)
+    limit = DEFAULT_MAX_PIXELS if max_pixels is None else int(max_pixels)
+
+    def fail(detail: str, reason: str = "corrupt") -> FileFormatError:
+        return FileFormatError(f"Cannot open '{name}': {detail}.", path=name, reason=reason)
+
+    if os.path.isdir(name):
+        raise fail("it is a folder, not a file", "is a folder")
+    try:
+        size = os.path.getsize(name)
+        fh = open(name, "rb")  # noqa: SIM115 - closed below
+    except FileNotFoundError:
+        raise fail("no such file", "not found") from None
+    except OSError as exc:
+        raise fail(describe_os_error(exc), describe_os_error(exc)) from None
+    if size == 0:
+        fh.close()
+        raise fail("the file is empty (0 bytes)", "empty")
+    with fh:
+        try:
+            with zipfile.ZipFile(fh) as zf:
+                return _read_zip(zf, name, limit, fail)
+        except zipfile.BadZipFile as exc:
+            raise fail(f"it is not an OpenRaster file or it is damaged ({exc})") from None
+        except (zipfile.LargeZipFile, EOFError, NotImplementedError) as exc:
+            raise fail(f"the archive cannot be read ({exc})") from None
+
+
+def _read_zip(zf: zipfile.ZipFile, name: str, limit: int, fail: _Fail) -> OraContents:
+    notes: list[str] = []
+    names = set(zf.namelist())
+    infos = zf.infolist()
+    if "stack.xml" not in names:
+        raise fail("it is a zip archive without stack.xml, not an OpenRaster file")
+    if not infos or infos[0].filename != "mimetype" or _member(zf, "mimetype", 1024, fail).strip() != ORA_MIMETYPE.encode():
+        notes.append("The file does not start with the OpenRaster mimetype entry; it was read anyway.")
+
+    xml_bytes = _member(zf, "stack.xml", _MAX_XML_BYTES, fail)
+    if b"<!DOCTYPE" in xml_bytes or b"<!ENTITY" in xml_bytes:
+        raise fail("stack.xml declares entities, which OpenRaster files never need")
+    try:
+        root = ET.fromstring(xml_bytes)
+    except ET.ParseError as exc:
+        raise fail(f"stack.xml is not valid XML ({exc})") from None
+    stack = root.find("stack")
+    if root.tag != "image" or stack is None:
+        raise fail("stack.xml has no <image><stack> structure")
+
+    width, height = _int(root.get("w"), 0), _int(root.get("h"), 0)
+    _check_canvas(width, height, limit, fail)  # before any layer is decoded
+
+    entries: list[tuple[ET.Element, int, int, float, bool]] = []  # top first
+    groups = _walk(stack, 0, 0, 1.0, True, entries, notes)
+    if groups:
+        notes.append(f"{groups} layer group(s) were flattened into separate layers.")
+
+    max_bytes = max(limit, 1) * 8 + (1 << 20)
+    layers: list[Layer] = []
+    active: int | None = None
+    icc: bytes | None = None
+    used_ids: set[str] = set()
+    for el, ox, oy, group_opacity, group_visible in reversed(entries):  # build bottom -> top
+        lname = el.get("name") or f"Layer {len(layers) + 1}"
+        src = (el.get("src") or "").lstrip("./")
+        if src not in names:
+            notes.append(f"Layer '{lname}': its picture '{src}' is missing from the file; the layer was left out.")
+            continue
+        try:
+            loaded = read_image_bytes(_member(zf, src, max_bytes, fail), name=f"{name}:{src}", max_pixels=limit)
+        except ImageReadError as exc:
+            raise fail(f"layer '{lname}' ({src}) cannot be read: {exc}") from None
+        notes.extend(f"Layer '{lname}': {n}" for n in loaded.notes)
+        if icc is None and loaded.icc_profile is not None:
+            icc = loaded.icc_profile
+        layer = _layer_from(el, lname, loaded.pixels, ox, oy, group_opacity, group_visible, used_ids, notes)
+        layer.result = _result_from(el, zf, names, el.get(_G + "id"), limit, fail, notes)
+        if el.get("selected", "").lower() == "true":
+            active = len(layers)
+        layers.append(layer)
+
+    if width < 1 or height < 1:
+        width, height = _fallback_size(zf, names, layers, limit, fail)
+        notes.append("stack.xml gives no canvas size; it was taken from the picture.")
+        _check_canvas(width, height, limit, fail)
+    return OraContents(width, height, layers, active, icc, notes)
+
+
+def _check_canvas(width: int, height: int, limit: int, fail: _Fail) -> None:
+    if limit > 0 and width * height > limit:
+        raise fail(
+            f"it declares a {width} x {height} canvas, more than the limit of {limit / 1e6:,.0f} megapixels",
+            "too large",
+        )
+
+
+def _walk(
+    stack: ET.Element,
+    ox: int,
+    oy: int,
+    opacity: float,
+    visible: bool,
+    out: list[tuple[ET.Element, int, int, float, bool]],
+    notes: list[str],
+) -> int:
+    """Collect <layer> elements top first, folding nested <stack> groups into their layers."""
+    groups = 0
+    for child in stack:
+        if child.tag == "layer":
+            out.append((child, ox, oy, opacity, visible))
+        elif child.tag == "stack":
+            groups += 1
+            op = child.get("composite-op", "svg:src-over")
+            if op not in ("svg:src-over", "pass-through"):
+                notes.append(f"Group '{child.get('name', '')}': its blend mode {op} was not kept.")
+            groups += _walk(
+                child,
+                ox + _int(child.get("x"), 0),
+                oy + _int(child.get("y"), 0),
+                opacity * _opacity(child.get("opacity")),
+                visible and child.get("visibility", "visible") != "hidden",
+                out,
+                notes,
+            )
+        elif isinstance(child.tag, str):
+            notes.append(f"A <{child.tag}> element in stack.xml is not supported and was skipped.")
+    return groups
+
+
+def _layer_from(
+    el: ET.Element,
+    lname: str,
+    pixels: np.ndarray,
+    ox: int,
+    oy: int,
+    group_opacity: float,
+    group_visible: bool,
+    used_ids: set[str],
+    notes: list[str],
+) -> Layer:
+    op = el.get("composite-op", "svg:src-over")
+    blend = _BLEND_OF_OP.get(op)
+    if blend is None:
+        notes.append(f"Layer '{lname}': blend mode {op} is not supported; it is shown as normal.")
+        blend = BlendMode.NORMAL
+    try:
+        kind = LayerKind(el.get(_G + "kind", "raster"))
+    except ValueError:
+        notes.append(f"Layer '{lname}': unknown kind {el.get(_G + 'kind')!r}; read as a raster layer.")
+        kind = LayerKind.RASTER
+    visible = el.get("visibility", "visible") != "hidden"
+    if _G + "visible" in el.attrib:
+        visible = el.get(_G + "visible") == "true"
+    lid = el.get(_G + "id") or ""
+    props: dict[str, Any] = {}
+    if _SAFE_ID.match(lid) and lid not in used_ids:
+        props["id"] = lid
+    layer = Layer(
+        pixels,
+        name=lname,
+        x=ox + _int(el.get("x"), 0),
+        y=oy + _int(el.get("y"), 0),
+        visible=visible and group_visible,
+        opacity=_opacity(el.get("opacity")) * group_opacity,
+        blend=blend,
+        locked=el.get(_G + "locked", el.get("edit-locked", "false")).lower() == "true",
+        kind=kind,
+        **props,
+    )
+    used_ids.add(layer.id)
+    return layer
+
+
+def _result_from(
+    el: ET.Element,
+    zf: zipfile.ZipFile,
+    names: set[str],
+    stored_id: str | None,
+    limit: int,
+    fail: _Fail,
+    notes: list[str],
+) -> ResultInfo | None:
+    tool = el.get(_G + "tool")
+    if not tool:
+        return None
+    lname = el.get("name", "")
+
+    def load_json(attr: str) -> dict[str, Any]:
+        raw = el.get(_G + attr)
+        if not raw:
+            return {}
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            notes.append(f"Layer '{lname}': its stored {attr} are unreadable and were dropped.")
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    info = ResultInfo(
+        tool_id=tool,
+        plugin=el.get(_G + "plugin", ""),
+        model=el.get(_G + "model"),
+        params=load_json("params"),
+        source_layer_id=el.get(_G + "source"),
+        metadata=load_json("metadata"),
+    )
+    folder = f"ganpaint/{stored_id}/" if stored_id else None
+    before_src = el.get(_G + "before")
+    if folder:
+        for member in sorted(n for n in names if n.startswith(folder) and not n.endswith("/")):
+            if member != before_src:
+                info.attachments[member[len(folder):]] = _member(zf, member, 1 << 31, fail)
+    if before_src and before_src in names:
+        try:
+            info.before = read_image_bytes(_member(zf, before_src, limit * 8 + (1 << 20), fail), max_pixels=limit).pixels
+        except ImageReadError:
+            notes.append(f"Layer '{lname}': its 'before' picture is damaged; before/after compare is off.")
+    return info
+
+
+def _member(zf: zipfile.ZipFile, member: str, max_bytes: int, fail: _Fail) -> bytes:
+    info = zf.getinfo(member)
+    if info.file_size > max_bytes:
+        raise fail(f"'{member}' would unpack to {info.file_size:,} bytes, more than allowed", "too large")
+    try:
+        return zf.read(member)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise fail(f"'{member}' is damaged ({exc})") from None
+
+
+def _fallback_size(zf: zipfile.ZipFile, names: set[str], layers: list[Layer], limit: int, fail: _Fail) -> tuple[int, int]:
+    if "mergedimage.png" in names:
+        try:
+            merged = read_image_bytes(_member(zf, "mergedimage.png", limit * 8, fail), max_pixels=limit)
+            return merged.size
+        except ImageReadError:
+            pass
+    if not layers:
+        raise fail("it has neither a canvas size nor any layer")
+    return max(la.x + la.width for la in layers), max(la.y + la.height for la in layers)
+
+
+def _int(text: str | None, default: int) -> int:
+    try:
+        return int(round(float(text))) if text is not None else default
+    except ValueError:
+        return default
+
+
+def _opacity(text: str | None) -> float:
+    try:
+        value = float(text) if text is not None else 1.0
+    except ValueError:
+        return 1.0
+    return min(1.0, max(0.0, value)) if value == value else 1.0  # NaN -> opaque

@@ -1,0 +1,307 @@
+"""The one path between a document and a tool, shared by the editor and the command line.
+
+:func:`build_request` copies what a tool needs out of the document into a
+:class:`ToolRequest` (canvas-size, float32, read-only arrays), so the tool never
+touches the document from a worker. :func:`apply_result` turns the tool's
+:class:`ToolResult` into ONE undoable command on the GUI thread.
+
+Pure numpy: no torch, no Qt.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ganpaint.core.specs import OutputMode, Role, ToolError, ToolRequest, ToolResult, ToolSpec
+
+if TYPE_CHECKING:
+    from ganpaint.core.document import Document
+    from ganpaint.core.history import Command
+    from ganpaint.core.layers import Layer
+
+__all__ = [
+    "ResultError",
+    "apply_result",
+    "build_request",
+    "layer_on_canvas",
+    "mask_from_layer",
+    "result_pixels",
+    "validate_result",
+]
+
+
+class ResultError(ValueError):
+    """A tool returned something that breaks the pixel convention."""
+
+
+# ----------------------------------------------------------------------------- pixels
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a
+
+
+def layer_on_canvas(pixels: np.ndarray, x: int, y: int, width: int, height: int) -> np.ndarray:
+    """An (height, width, 4) uint8 RGBA copy of a layer placed at (x, y) on the canvas;
+    transparent where the layer does not reach."""
+    out = np.zeros((height, width, 4), np.uint8)
+    lh, lw = pixels.shape[:2]
+    x0, y0 = max(x, 0), max(y, 0)
+    x1, y1 = min(x + lw, width), min(y + lh, height)
+    if x1 > x0 and y1 > y0:
+        out[y0:y1, x0:x1] = pixels[y0 - y : y1 - y, x0 - x : x1 - x]
+    return out
+
+
+def _rgb_alpha(rgba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    f = rgba.astype(np.float32) / np.float32(255.0)
+    return np.ascontiguousarray(f[..., :3]), np.ascontiguousarray(f[..., 3])
+
+
+def sketch_from_rgba(rgba: np.ndarray) -> np.ndarray:
+    """Line art over white: transparent counts as white."""
+    rgb, a = _rgb_alpha(rgba)
+    return rgb * a[..., None] + (np.float32(1.0) - a[..., None])
+
+
+def mask_from_layer(rgba: np.ndarray) -> np.ndarray:
+    """A MASK layer as (H, W) float32 in [0, 1]: a mask layer holds its mask in alpha."""
+    return _rgb_alpha(rgba)[1]
+
+
+def to_uint8(a: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(a * np.float32(255.0)), 0, 255).astype(np.uint8)
+
+
+def validate_result(request: ToolRequest, result: Any) -> ToolResult:
+    """Check a tool's result against the convention; return a clean copy.
+
+    Image (H, W, 3) float (converted to float32) at the request's size, alpha None
+    or (H, W); NaN/inf are refused, values are clipped to [0, 1]; metadata must be
+    JSON-serialisable and attachments bytes. Raises :class:`ResultError`.
+    """
+    if not isinstance(result, ToolResult):
+        raise ResultError(f"expected a ToolResult, got {type(result).__name__}")
+    w, h = request.size
+    image = _check_array("image", result.image, (h, w, 3))
+    alpha = None if result.alpha is None else _check_array("alpha", result.alpha, (h, w))
+    if not isinstance(result.metadata, Mapping):
+        raise ResultError("metadata must be a dict")
+    try:
+        metadata = json.loads(json.dumps(dict(result.metadata)))
+    except (TypeError, ValueError) as exc:
+        raise ResultError(f"metadata is not JSON-serialisable ({exc})") from None
+    attachments: dict[str, bytes] = {}
+    for name, blob in dict(result.attachments).items():
+        if not isinstance(name, str) or not isinstance(blob, (bytes, bytearray, memoryview)):
+            raise ResultError(f"attachment {name!r} must be bytes under a string name")
+        attachments[name] = bytes(blob)
+    return ToolResult(
+        image=image,
+        alpha=alpha,
+        name=str(result.name or ""),
+        metadata=metadata,
+        attachments=attachments,
+        composited=bool(result.composited),
+    )
+
+
+def _check_array(what: str, arr: Any, shape: tuple[int, ...]) -> np.ndarray:
+    if not isinstance(arr, np.ndarray):
+        raise ResultError(f"{what} must be a numpy array, got {type(arr).__name__}")
+    if arr.shape != shape:
+        raise ResultError(f"{what} has shape {arr.shape}, expected {shape}")
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise ResultError(f"{what} has dtype {arr.dtype}; the convention is float32 in [0, 1]")
+    out = np.asarray(arr, dtype=np.float32)
+    if not np.isfinite(out).all():
+        raise ResultError(f"{what} contains NaN or infinite values")
+    return np.clip(out, 0.0, 1.0)
+
+
+def result_pixels(request: ToolRequest, result: ToolResult) -> np.ndarray:
+    """The (H, W, 4) uint8 RGBA of a result layer.
+
+    Colour: ``result*m + original*(1-m)`` through the request's mask ``m`` (unless
+    the tool composited itself, or there is no mask). Straight alpha: the result's
+    alpha or else the source alpha, blended through the mask the same way.
+    """
+    image = result.image
+    src_alpha = request.alpha if request.alpha is not None else np.ones(image.shape[:2], np.float32)
+    alpha = result.alpha if result.alpha is not None else src_alpha
+    m = request.mask
+    if m is not None and not result.composited:
+        if Role.IMAGE in request.images:
+            orig = request.images[Role.IMAGE]
+            m3 = m[..., None]
+            image = image * m3 + orig * (np.float32(1.0) - m3)
+            alpha = alpha * m + src_alpha * (np.float32(1.0) - m)
+        else:  # nothing to show outside the mask: transparent there
+            alpha = alpha * m
+    out = np.empty(image.shape[:2] + (4,), np.uint8)
+    out[..., :3] = to_uint8(image)
+    out[..., 3] = to_uint8(alpha)
+    return out
+
+
+# ----------------------------------------------------------------------------- document
+
+
+def build_request(
+    doc: Document,
+    spec: ToolSpec,
+    role_layers: Mapping[Role, str] | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> ToolRequest:
+    """Copy the inputs of ``spec`` out of ``doc``.
+
+    ``role_layers`` maps a role to a layer id (IMAGE defaults to the active layer).
+    Each image is canvas-size float32: IMAGE and IMAGE_B as RGB (IMAGE's straight
+    alpha goes to ``request.alpha``), SKETCH composited over white, HINTS as RGBA.
+    The mask is the MASK-role layer when one is given, else the selection (None when
+    empty). ``params`` are coerced and completed with defaults (ValueError if bad).
+    Raises :class:`ToolError` when a required input is missing.
+    """
+    chosen = {Role(k): v for k, v in (role_layers or {}).items()}
+    resolved = spec.resolve_params(params or {})
+    w, h = doc.width, doc.height
+    images: dict[Role, np.ndarray] = {}
+    alpha: np.ndarray | None = None
+    mask: np.ndarray | None = None
+    source_name = ""
+    for inp in spec.inputs:
+        role = inp.role
+        layer_id = chosen.get(role)
+        if role is Role.IMAGE and layer_id is None and doc.active_layer is not None:
+            layer_id = doc.active_layer.id
+        layer = _find(doc, layer_id) if layer_id is not None else None
+        if role is Role.MASK:
+            if layer is not None:
+                mask = mask_from_layer(layer_on_canvas(layer.pixels, layer.x, layer.y, w, h))
+            elif not doc.selection.is_empty():
+                mask = np.array(doc.selection.as_float(), np.float32, copy=True)
+            if mask is None and inp.required:
+                raise ToolError(f"{spec.title} needs a mask: make a selection or choose a mask layer")
+            continue
+        if layer is None:
+            if inp.required:
+                label = inp.label or role.value.replace("_", " ")
+                raise ToolError(f"{spec.title} needs a layer for its {label} input")
+            continue
+        rgba = layer_on_canvas(layer.pixels, layer.x, layer.y, w, h)
+        if role is Role.SKETCH:
+            images[role] = sketch_from_rgba(rgba)
+        elif role is Role.HINTS:
+            images[role] = rgba.astype(np.float32) / np.float32(255.0)
+        else:
+            rgb, a = _rgb_alpha(rgba)
+            images[role] = rgb
+            if role is Role.IMAGE:
+                alpha, source_name = a, layer.name
+    # A tool that acts on an image honours the selection even without a MASK input.
+    if mask is None and Role.MASK not in spec.roles() and not doc.selection.is_empty():
+        mask = np.array(doc.selection.as_float(), np.float32, copy=True)
+    for arr in images.values():
+        _readonly(arr)
+    return ToolRequest(
+        tool_id=spec.id,
+        images=MappingProxyType(images),
+        params=MappingProxyType(resolved),
+        alpha=None if alpha is None else _readonly(alpha),
+        mask=None if mask is None else _readonly(mask),
+        source_name=source_name,
+    )
+
+
+def _find(doc: Document, layer_id: str) -> Layer:
+    layer = doc.find_layer(layer_id)
+    if layer is None:
+        raise ToolError(f"layer {layer_id!r} is no longer in the document")
+    return layer
+
+
+def apply_result(
+    doc: Document,
+    spec: ToolSpec,
+    request: ToolRequest,
+    result: ToolResult,
+    source_layer_id: str | None,
+) -> Command:
+    """Apply a result as ONE undoable command (executed on ``doc``) and return it.
+
+    NEW_LAYER: a RESULT layer right above the source (on top when the source is gone)
+    carrying :class:`ResultInfo` (tool, plugin, model, params, metadata, attachments,
+    and ``before``: the source as the tool saw it). REPLACE: the source layer's pixels
+    inside the canvas are replaced (parts of the layer outside the canvas are kept).
+    Colour and alpha go through the mask as :func:`result_pixels` says.
+    """
+    from ganpaint.core.commands import InsertLayer, PixelPatch
+    from ganpaint.core.geometry import Rect
+    from ganpaint.core.layers import Layer, LayerKind, ResultInfo
+
+    if not _is_clean(request, result):
+        result = validate_result(request, result)
+    pixels = result_pixels(request, result)
+    source = doc.find_layer(source_layer_id) if source_layer_id else None
+    cmd: Command
+    if spec.output is OutputMode.REPLACE:
+        if source is None:
+            raise ToolError(f"{spec.title}: the layer it worked on is no longer in the document")
+        if source.locked:
+            raise ToolError(f"{spec.title}: layer '{source.name}' is locked")
+        region = source.rect.clipped(doc.width, doc.height)
+        if region.is_empty():
+            raise ToolError(f"{spec.title}: layer '{source.name}' lies outside the canvas")
+        in_layer = region.translated(-source.x, -source.y)
+        before = source.pixels[in_layer.slices()].copy()
+        after = np.ascontiguousarray(pixels[region.slices()])
+        cmd = PixelPatch(spec.title, source.id, [(in_layer, before, after)])
+    else:
+        layers = list(doc.layers)
+        index = layers.index(source) + 1 if source is not None and source in layers else len(layers)
+        model = next((request.params.get(p.name) for p in spec.params if p.kind == "model"), None)
+        before = _source_rgba(request)
+        info = ResultInfo(
+            tool_id=spec.id,
+            plugin=spec.plugin,
+            model=str(model) if model else None,
+            params=dict(request.params),
+            source_layer_id=source.id if source is not None else source_layer_id,
+            metadata=dict(result.metadata),
+            attachments=dict(result.attachments),
+            before=before,
+        )
+        name = result.name or (f"{spec.title} ({request.source_name})" if request.source_name else spec.title)
+        layer = Layer(pixels, name=name, kind=LayerKind.RESULT, result=info)
+        assert layer.rect == Rect(0, 0, doc.width, doc.height)
+        cmd = InsertLayer(layer, index, title=spec.title)
+    doc.execute(cmd)
+    return cmd
+
+
+def _source_rgba(request: ToolRequest) -> np.ndarray | None:
+    if Role.IMAGE not in request.images:
+        return None
+    out = np.empty(request.image.shape[:2] + (4,), np.uint8)
+    out[..., :3] = to_uint8(request.image)
+    out[..., 3] = 255 if request.alpha is None else to_uint8(request.alpha)
+    return out
+
+
+def _is_clean(request: ToolRequest, result: ToolResult) -> bool:
+    if not isinstance(result, ToolResult):
+        return False
+    w, h = request.size
+    img = result.image
+    return (
+        isinstance(img, np.ndarray)
+        and img.dtype == np.float32
+        and img.shape == (h, w, 3)
+        and (result.alpha is None or (result.alpha.dtype == np.float32 and result.alpha.shape == (h, w)))
+    )

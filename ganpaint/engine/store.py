@@ -1,0 +1,442 @@
+"""The model store: the user's models folder plus read-only defaults shipped by plugins.
+
+Layout of the store root (``ganpaint.core.paths.models_dir()``; ``GANPAINT_DATA_DIR`` moves it)::
+
+    <name>.safetensors              the latest version of a model (card in its metadata)
+    <name>.safetensors.card.json    the same card, beside it, for people and quick listing
+    versions/<name>@<v>.safetensors older versions (+ .card.json), kept when a newer one arrives
+
+Weights files hold the tensors of each network under ``"<component>."`` prefixes (see
+``ModelCard.components``): a CycleGAN pair is one model with ``forward.*`` (G_A) and
+``reverse.*`` (G_B) tensors.
+
+Every write goes to a temporary file beside its target and is renamed over it
+(``os.replace``), so a failure or a crash never leaves a damaged model behind. The store is
+not meant for two processes writing the same name at the same moment.
+
+Listing reads only the safetensors headers (no torch); importing and adding load torch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ganpaint.core.atomic import atomic_write_text
+from ganpaint.core.errors import describe_os_error
+from ganpaint.core.specs import ModelSpec, ToolError
+from ganpaint.engine.cards import ModelCard, ModelFileError, card_of_file, utc_now
+
+if TYPE_CHECKING:
+    import torch
+
+__all__ = ["ModelEntry", "ModelStore", "UnknownModelError", "pack_components", "resolve_model_path"]
+
+SUFFIX = ".safetensors"
+CARD_SUFFIX = ".card.json"
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_\-]*$")
+_VERSIONED_RE = re.compile(r"^(?P<name>[a-z][a-z0-9_\-]*)@(?P<v>[1-9][0-9]*)$")
+#: the tool that lists translation generators unless --tool says otherwise
+TRANSLATE_TOOL = "translate"
+_GENERATOR_ARCHS = ("resnet_generator", "unet_generator")
+
+
+class UnknownModelError(ModelFileError):
+    """No model of that name (or version) is in the store."""
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One stored model version."""
+
+    name: str
+    tool: str
+    version: int
+    path: Path
+    card: ModelCard
+    readonly: bool = False
+    #: for entries returned by import_files: what was found, for printing (else "")
+    report: str = field(default="", compare=False)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    @property
+    def size_bytes(self) -> int:
+        try:
+            return self.path.stat().st_size
+        except OSError:
+            return 0
+
+
+def pack_components(networks: Mapping[str, Mapping[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """``{"forward": sd_a, "reverse": sd_b}`` -> one flat dict with ``"forward."``/``"reverse."`` prefixes."""
+    out: dict[str, torch.Tensor] = {}
+    for comp, sd in networks.items():
+        for k, v in sd.items():
+            out[f"{comp}.{k}"] = v
+    return out
+
+
+def parse_ref(ref: str) -> tuple[str, int | None]:
+    """``"name"`` -> (name, None); ``"name@3"`` -> (name, 3)."""
+    m = _VERSIONED_RE.match(ref)
+    if m:
+        return m.group("name"), int(m.group("v"))
+    return ref, None
+
+
+def default_name(path: str | os.PathLike[str]) -> str:
+    """A store name from a file name: ``checkpoints/horse2zebra_pretrained/latest_net_G.pth`` ->
+    ``horse2zebra``; ``summer2winter_yosemite.pth`` -> ``summer2winter_yosemite``."""
+    p = Path(path)
+    stem = p.stem
+    if stem.startswith(("latest_net_", "net_G")) or re.match(r"^\d+_net_", stem):
+        stem = p.parent.name or stem
+    stem = re.sub(r"_pretrained$", "", stem)
+    name = re.sub(r"[^a-z0-9_\-]+", "-", stem.lower()).strip("-_")
+    if not name or not name[0].isalpha():
+        name = "model-" + name if name else "model"
+    return name
+
+
+class ModelStore:
+    """The user's models and the read-only defaults.
+
+    ``root``: the store folder (default ``models_dir()``). ``defaults``: ModelSpecs the plugins
+    registered (read-only; a user model of the same name hides one). ``include_resources``: also
+    list ``resources/models/*.safetensors`` as defaults.
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str] | None = None,
+        defaults: Iterable[ModelSpec] = (),
+        *,
+        include_resources: bool = True,
+    ) -> None:
+        if root is None:
+            from ganpaint.core.paths import models_dir
+
+            root = models_dir()
+        self.root = Path(root)
+        self.defaults = tuple(defaults)
+        self.include_resources = include_resources
+
+    # ------------------------------------------------------------------------------- reading
+    def list(self, tool: str | None = None, *, all_versions: bool = False) -> list[ModelEntry]:
+        """Models by name (latest version of each), user models first then defaults; broken
+        files are skipped (see :meth:`problems`)."""
+        found: dict[str, ModelEntry] = {}
+        for entry in self._user_entries(latest_only=not all_versions):
+            found.setdefault(entry.ref if all_versions else entry.name, entry)
+        for entry in self._default_entries():
+            if entry.name not in {e.name for e in found.values()}:
+                found[entry.name] = entry
+        out = [e for e in found.values() if tool is None or e.tool == tool]
+        return sorted(out, key=lambda e: (e.readonly, e.name, -e.version))
+
+    def problems(self) -> list[str]:
+        """One line per file in the store that cannot be listed (unreadable card, ...)."""
+        out: list[str] = []
+        for path in self._user_files():
+            try:
+                card_of_file(path)
+            except ModelFileError as exc:
+                out.append(str(exc))
+        return out
+
+    def get(self, name: str, version: int | None = None) -> ModelEntry:
+        """The entry of ``name`` (``"name@v"`` also works); latest version unless asked."""
+        base, v = parse_ref(name)
+        if version is not None:
+            v = version
+        candidates = [e for e in self._user_entries(latest_only=False) if e.name == base]
+        if not candidates and v in (None, 1):
+            candidates = [e for e in self._default_entries() if e.name == base]
+        if v is not None:
+            candidates = [e for e in candidates if e.version == v]
+        if not candidates:
+            known = ", ".join(sorted({e.name for e in self.list()})) or "none"
+            what = f"{base}@{v}" if v is not None else base
+            raise UnknownModelError(f"no model named {what!r} in the store (models: {known})")
+        return max(candidates, key=lambda e: e.version)
+
+    def path_for(self, name: str, tool: str) -> str:
+        """Path of ``name``'s weights for ``tool`` (``RunContext.model_path``); ToolError if unknown."""
+        if not name:
+            raise ToolError(f"no model chosen for {tool}: import one with `ganpaint models import FILE`")
+        try:
+            entry = self.get(name)
+        except ModelFileError as exc:
+            raise ToolError(str(exc)) from None
+        if entry.tool != tool:
+            raise ToolError(f"model {entry.name!r} is for the {entry.tool!r} tool, not {tool!r}")
+        return str(entry.path)
+
+    # ------------------------------------------------------------------------------- writing
+    def import_files(
+        self,
+        path: str | os.PathLike[str],
+        path_b: str | os.PathLike[str] | None = None,
+        name: str | None = None,
+        tool: str | None = None,
+    ) -> ModelEntry:
+        """Import an official ``.pth`` generator (with ``path_b``: the reverse one of a CycleGAN
+        pair) or a GANPaint safetensors file. Adds a new version if ``name`` exists."""
+        from ganpaint.engine.checkpoints import (
+            detect_generator,
+            file_sha256,
+            read_checkpoint,
+            read_safetensors,
+        )
+
+        src = Path(path)
+        name = name or default_name(src)
+        self._check_name(name)
+        report: list[str] = []
+        card_in: ModelCard | None = None
+        if src.suffix.lower() == SUFFIX and src.is_file():
+            tensors, card_in = read_safetensors(src)
+        if card_in is not None:
+            if path_b is not None:
+                raise ModelFileError(f"{src}: a second file is only for official .pth CycleGAN pairs", path=src)
+            card = card_in.replace(tool=tool or card_in.tool)
+            report.append(f"{src.name}: GANPaint model file, {card.summary()}")
+        else:
+            sd_a = read_checkpoint(src)
+            det_a, sd_a = detect_generator(sd_a, path=src)
+            report.append(f"{src.name}: {det_a.describe()}")
+            networks = {"forward": sd_a}
+            if path_b is not None:
+                src_b = Path(path_b)
+                det_b, sd_b = detect_generator(read_checkpoint(src_b), path=src_b)
+                report.append(f"{src_b.name}: {det_b.describe()}")
+                if (det_b.architecture, det_b.config) != (det_a.architecture, det_a.config):
+                    raise ModelFileError(
+                        f"{src_b}: the reverse generator's architecture differs from {src.name}'s "
+                        f"({det_b.official_name} {det_b.config} vs {det_a.official_name} {det_a.config})",
+                        path=src_b,
+                    )
+                networks["reverse"] = sd_b
+            tensors = pack_components(networks)
+            files = [src] + ([Path(path_b)] if path_b is not None else [])
+            card = ModelCard(
+                architecture=det_a.architecture,
+                config=det_a.config,
+                tool=tool or TRANSLATE_TOOL,
+                components=tuple(networks),
+                title=name,
+                source="imported from " + " + ".join(f.name for f in files),
+                source_files=tuple({"file": f.name, "sha256": file_sha256(f)} for f in files),
+                extra={"official_name": det_a.official_name},
+            )
+        entry = self.add(tensors, card, name)
+        report.append(f"stored as {entry.ref} for the {entry.tool!r} tool: {entry.path}")
+        return ModelEntry(**{**entry.__dict__, "report": "\n".join(report)})
+
+    def add(self, state_dict: Mapping[str, torch.Tensor], card: ModelCard, name: str) -> ModelEntry:
+        """Store ``state_dict`` (flat; components prefixed, see pack_components) with ``card``
+        as the next version of ``name``. Checks the tensors fit the card's architecture when
+        that architecture is known. Fills in name, version, sha256 and created."""
+        from ganpaint.engine.checkpoints import check_keys, weights_sha256
+        from ganpaint.engine.loading import architectures, build_model, component_state_dict
+
+        self._check_name(name)
+        if not state_dict:
+            raise ModelFileError(f"model {name!r}: no tensors to store")
+        tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in state_dict.items()}
+        if card.architecture in architectures():
+            model = build_model(card.architecture, card.config, device="meta")
+            for comp in card.components or (None,):
+                check_keys(model, component_state_dict(tensors, card, comp), path=None)
+            if card.components:
+                stray = [k for k in tensors if k.split(".", 1)[0] not in card.components]
+                if stray:
+                    raise ModelFileError(f"model {name!r}: tensors outside the card's components: {', '.join(stray[:4])}")
+        latest = self._latest_user(name)
+        version = (max(e.version for e in self._user_entries(latest_only=False) if e.name == name) + 1) if latest else 1
+        card = card.replace(
+            name=name,
+            version=version,
+            sha256=weights_sha256(tensors),
+            created=card.created or utc_now(),
+        )
+        self.root.mkdir(parents=True, exist_ok=True)
+        target = self.root / f"{name}{SUFFIX}"
+        try:
+            if latest is not None:
+                # keep the current latest as versions/<name>@<v> before replacing it
+                self._archive(latest)
+            _write_safetensors(tensors, card, target)
+            atomic_write_text(_card_path(target), card.to_json() + "\n")
+        except OSError as exc:
+            raise ModelFileError(f"{target}: cannot store the model ({describe_os_error(exc)})", path=target) from None
+        return ModelEntry(name, card.tool, version, target, card)
+
+    def remove(self, name: str) -> list[ModelEntry]:
+        """Remove a model (every version), or one version with ``"name@v"``. Returns what went.
+        Read-only defaults cannot be removed."""
+        base, v = parse_ref(name)
+        entries = [e for e in self._user_entries(latest_only=False) if e.name == base]
+        if not entries:
+            if any(e.name == base for e in self._default_entries()):
+                raise ModelFileError(f"model {base!r} is a read-only default shipped with a plugin; it cannot be removed")
+            raise UnknownModelError(f"no model named {base!r} in the store")
+        if v is not None:
+            entries = [e for e in entries if e.version == v]
+            if not entries:
+                raise UnknownModelError(f"model {base!r} has no version {v}")
+        try:
+            latest = self._latest_user(base)
+            for e in entries:
+                _unlink_model(e.path)
+            if v is not None and latest is not None and latest.version == v:
+                self._promote_newest_archived(base)
+        except OSError as exc:
+            raise ModelFileError(f"cannot remove {name!r}: {describe_os_error(exc)}") from None
+        return entries
+
+    # ------------------------------------------------------------------------------- internals
+    @staticmethod
+    def _check_name(name: str) -> None:
+        if not _NAME_RE.match(name or ""):
+            raise ModelFileError(
+                f"model name {name!r}: use lower-case letters, digits, '-' and '_', starting with a letter"
+            )
+
+    def _versions_dir(self) -> Path:
+        return self.root / "versions"
+
+    def _user_files(self) -> list[Path]:
+        files: list[Path] = []
+        if self.root.is_dir():
+            files += sorted(p for p in self.root.glob(f"*{SUFFIX}") if not p.name.startswith("."))
+        vd = self._versions_dir()
+        if vd.is_dir():
+            files += sorted(p for p in vd.glob(f"*{SUFFIX}") if not p.name.startswith("."))
+        return files
+
+    def _user_entries(self, *, latest_only: bool) -> list[ModelEntry]:
+        out: list[ModelEntry] = []
+        for path in self._user_files():
+            archived = path.parent == self._versions_dir()
+            if archived and latest_only:
+                continue
+            stem = path.name[: -len(SUFFIX)]
+            if archived:
+                m = _VERSIONED_RE.match(stem)
+                if not m:
+                    continue
+                name, version = m.group("name"), int(m.group("v"))
+            elif _NAME_RE.match(stem):
+                name, version = stem, 0
+            else:
+                continue
+            try:
+                card = card_of_file(path)
+            except ModelFileError:
+                continue  # listed by problems(); never fatal for the rest of the store
+            out.append(ModelEntry(name, card.tool, version or card.version, path, card))
+        return out
+
+    def _latest_user(self, name: str) -> ModelEntry | None:
+        for e in self._user_entries(latest_only=True):
+            if e.name == name:
+                return e
+        return None
+
+    def _default_entries(self) -> list[ModelEntry]:
+        specs: list[tuple[str, str | None, Path]] = [(s.name, s.tool, Path(s.path)) for s in self.defaults]
+        if self.include_resources:
+            from ganpaint.core.paths import resources_dir
+
+            res = resources_dir() / "models"
+            if res.is_dir():
+                specs += [(p.name[: -len(SUFFIX)], None, p) for p in sorted(res.glob(f"*{SUFFIX}"))]
+        out: list[ModelEntry] = []
+        seen: set[str] = set()
+        for name, tool, path in specs:
+            if name in seen:
+                continue
+            try:
+                card = card_of_file(path)
+            except ModelFileError:
+                continue
+            seen.add(name)
+            out.append(ModelEntry(name, tool or card.tool, card.version, path, card, readonly=True))
+        return out
+
+    def _archive(self, entry: ModelEntry) -> None:
+        vd = self._versions_dir()
+        vd.mkdir(parents=True, exist_ok=True)
+        dest = vd / f"{entry.name}@{entry.version}{SUFFIX}"
+        if dest.exists():
+            return
+        tmp = vd / f".{dest.name}.tmp"
+        # a hard link is instant and atomic; copy where the file system cannot link
+        try:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            try:
+                os.link(entry.path, tmp)
+            except OSError:
+                shutil.copyfile(entry.path, tmp)
+            os.replace(tmp, dest)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+        atomic_write_text(_card_path(dest), entry.card.to_json() + "\n")
+
+    def _promote_newest_archived(self, name: str) -> None:
+        older = [e for e in self._user_entries(latest_only=False) if e.name == name and e.path.parent == self._versions_dir()]
+        if not older:
+            return
+        newest = max(older, key=lambda e: e.version)
+        target = self.root / f"{name}{SUFFIX}"
+        os.replace(newest.path, target)
+        side = _card_path(newest.path)
+        if side.exists():
+            os.replace(side, _card_path(target))
+
+
+def _card_path(weights: Path) -> Path:
+    return weights.with_name(weights.name + CARD_SUFFIX)
+
+
+def _unlink_model(path: Path) -> None:
+    path.unlink()
+    with contextlib.suppress(FileNotFoundError):
+        _card_path(path).unlink()
+
+
+def _write_safetensors(tensors: Mapping[str, Any], card: ModelCard, target: Path) -> None:
+    from safetensors.torch import save_file
+
+    from ganpaint.engine.cards import METADATA_KEY
+
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        save_file(dict(tensors), str(tmp), metadata={METADATA_KEY: card.to_json(indent=None)})
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def resolve_model_path(name: str, tool: str, defaults: Iterable[ModelSpec] = ()) -> str:
+    """``RunContext.model_path`` backed by the user's store (``ModelStore(defaults=...).path_for``).
+
+    Hosts that have the plugin manager should pass its ``models()`` as ``defaults`` (or build
+    one ModelStore and use its ``path_for``) so the models plugins ship resolve too.
+    """
+    return ModelStore(defaults=defaults).path_for(name, tool)

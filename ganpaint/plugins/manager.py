@@ -1,0 +1,592 @@
+"""The plugin host: a typed facade over pluggy with per-plugin isolation.
+
+pluggy calls every implementation of a hook in one loop, so one plugin that
+raises stops the call for all (napari learned this the hard way). Here each plugin
+is imported in its own try/except, and each hook implementation is called on its
+own; every failure is kept on that plugin's record. No call site outside this
+module touches ``pm.hook.*``.
+
+A plugin is loaded all or nothing: if one of its contribution hooks raises,
+returns something other than a list, or returns a malformed descriptor, it is
+unregistered and none of its tools appear (status ``failed``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import logging
+import threading
+import traceback as tb_module
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pluggy
+from psygnal import Signal
+
+from ganpaint._version import __version__
+from ganpaint.core import paths
+from ganpaint.core.specs import PLUGIN_API_VERSION, ModelSpec, RecipeSpec, SpecError, ToolSpec
+from ganpaint.plugins import hookspecs, state
+from ganpaint.plugins.discovery import (
+    BUILTIN_DISTRIBUTIONS,
+    Candidate,
+    add_packages_dir,
+    entry_point_candidates,
+    file_candidates,
+    load_module_from_file,
+)
+from ganpaint.plugins.errors import PluginError, PluginRunError, UnknownToolError
+from ganpaint.plugins.hookspecs import CONTRIBUTION_HOOKS, HOOK_NAMES, HostInfo
+from ganpaint.plugins.markers import PROJECT_NAME
+from ganpaint.plugins.records import PluginRecord, PluginSource, PluginStatus
+
+log = logging.getLogger(__name__)
+
+#: The attribute a plugin module/object declares its plugin-API major version in.
+API_VERSION_ATTR = "GANPAINT_API_VERSION"
+
+_DESCRIPTOR_TYPE: dict[str, type] = {
+    "ganpaint_register_tools": ToolSpec,
+    "ganpaint_register_models": ModelSpec,
+    "ganpaint_register_recipes": RecipeSpec,
+}
+
+
+class _ContributionError(Exception):
+    def __init__(self, message: str, traceback: str = "") -> None:
+        super().__init__(message)
+        self.traceback = traceback
+
+
+@dataclass
+class _Entry:
+    """The manager's private state for one plugin; ``records()`` hands out copies."""
+
+    name: str
+    source: PluginSource
+    version: str = ""
+    dist: str = ""
+    builtin: bool = False
+    location: str = ""
+    status: PluginStatus = "loaded"
+    errors: list[str] = field(default_factory=list)
+    tracebacks: list[str] = field(default_factory=list)
+    #: errors at run time (lazy import failed, ...), keyed so repeats do not pile up
+    run_errors: dict[str, str] = field(default_factory=dict)
+    candidate: Candidate | None = None
+    obj: object | None = None
+    tools: list[ToolSpec] = field(default_factory=list)
+    models: list[ModelSpec] = field(default_factory=list)
+    recipes: list[RecipeSpec] = field(default_factory=list)
+
+    def fail(self, status: PluginStatus, message: str, traceback: str = "") -> None:
+        self.status = status
+        self.errors.append(message)
+        if traceback:
+            self.tracebacks.append(traceback)
+        self.tools, self.models, self.recipes = [], [], []
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def _check_api_version(obj: object) -> str:
+    """'' when ``obj`` speaks our plugin API, else the reason it does not."""
+    host_major = PLUGIN_API_VERSION[0]
+    if not hasattr(obj, API_VERSION_ATTR):
+        return (
+            f"it does not declare {API_VERSION_ATTR} (add `{API_VERSION_ATTR} = {host_major}` "
+            "to the plugin module)"
+        )
+    declared = getattr(obj, API_VERSION_ATTR)
+    if isinstance(declared, bool) or not isinstance(declared, int):
+        return f"{API_VERSION_ATTR} must be an int major version, got {declared!r}"
+    if declared != host_major:
+        return f"written for plugin API {declared}, this GANPaint speaks API {host_major}"
+    return ""
+
+
+class PluginManager:
+    """Loads plugins and answers what they contribute.
+
+    Args:
+        discover: scan the ``ganpaint.plugins`` entry-point group.
+        safe_mode: load built-in plugins only (``--safe-mode``).
+        disabled: plugin names to skip this run (on top of the remembered list and
+            ``GANPAINT_DISABLE_PLUGINS``).
+        user_dirs: use the user data folder: single-file plugins in
+            ``paths.plugins_dir()``, the ``pip install --target`` folder
+            ``paths.plugin_packages_dir()``, and the remembered disabled list.
+        search_path: folders to scan for entry points instead of sys.path (tests).
+    """
+
+    #: emitted after load(), register() and set_enabled(): records or tools changed
+    changed = Signal()
+
+    def __init__(
+        self,
+        discover: bool = True,
+        safe_mode: bool = False,
+        disabled: Iterable[str] = frozenset(),
+        user_dirs: bool = True,
+        *,
+        search_path: list[str] | None = None,
+    ) -> None:
+        self.discover = discover
+        self.safe_mode = safe_mode
+        self.user_dirs = user_dirs
+        self._search_path = search_path
+        self._pm = pluggy.PluginManager(PROJECT_NAME)
+        self._pm.add_hookspecs(hookspecs)
+        self._entries: dict[str, _Entry] = {}
+        self._run_disabled = frozenset(disabled)
+        self._env_disabled = state.env_disabled()
+        self._user_disabled: set[str] = set(state.load_disabled()) if user_dirs else set()
+        self._tools: dict[str, ToolSpec] = {}
+        self._models: list[ModelSpec] = []
+        self._recipes: dict[str, RecipeSpec] = {}
+        self._lazy_owner: dict[str, str] = {}
+        self._conflicts: dict[str, list[str]] = {}
+        self._resolved: dict[str, Callable[..., Any]] = {}
+        self._lock = threading.RLock()
+        self._loaded = False
+
+    # ----------------------------------------------------------------------------------
+    # Loading
+    # ----------------------------------------------------------------------------------
+
+    def load(self) -> list[PluginRecord]:
+        """Discover and load every plugin once (later calls do nothing). Never raises
+        for a plugin's fault; returns the records."""
+        with self._lock:
+            if self._loaded:
+                return self.records()
+            self._loaded = True
+            candidates: list[Candidate] = []
+            packages = None
+            if self.user_dirs:
+                packages = paths.plugin_packages_dir()
+                add_packages_dir(packages)
+            if self.discover:
+                candidates += entry_point_candidates(self._search_path, packages)
+            if self.user_dirs:
+                candidates += file_candidates(paths.plugins_dir())
+            for cand in candidates:
+                self._load_candidate(cand)
+            self._rebuild()
+        self.changed.emit()
+        return self.records()
+
+    def register(self, obj: object, name: str | None = None) -> PluginRecord:
+        """Register a plugin module or object directly (tests, embedding).
+
+        It goes through the same checks as a discovered plugin (API version,
+        descriptors); the returned record says how it went.
+        """
+        with self._lock:
+            plugin_name = name or getattr(obj, "__name__", None) or type(obj).__name__
+            entry = self._new_entry(str(plugin_name), "registered", location=getattr(obj, "__file__", "") or "")
+            entry.version = str(getattr(obj, "__version__", "") or "")
+            if entry.status != "failed":  # not a duplicate name
+                entry.obj = obj
+                reason = self._disabled_reason(entry)
+                if reason:
+                    entry.fail("disabled", reason)
+                else:
+                    self._activate(entry, obj)
+            self._rebuild()
+            record = self._record(entry)
+        self.changed.emit()
+        return record
+
+    def load_file(self, path: str | Path, name: str | None = None) -> PluginRecord:
+        """Load one single-file plugin the way the plugins folder does (its module
+        name is ``name`` or the file's stem). An import error becomes a ``failed``
+        record, never an exception."""
+        file = Path(path)
+        module_name = name or file.stem
+        with self._lock:
+            cand = Candidate(
+                name=module_name,
+                source="file",
+                load=lambda: load_module_from_file(file, module_name),
+                location=str(file),
+            )
+            self._load_candidate(cand)
+            self._rebuild()
+            record = self._record(list(self._entries.values())[-1])
+        self.changed.emit()
+        return record
+
+    def unregister(self, name: str) -> None:
+        """Forget a plugin entirely (its record too). Mainly for tests."""
+        with self._lock:
+            entry = self._entries.pop(name, None)
+            if entry is not None and self._pm.has_plugin(name):
+                self._pm.unregister(name=name)
+            self._rebuild()
+        self.changed.emit()
+
+    def set_enabled(self, name: str, enabled: bool) -> PluginRecord:
+        """Switch a plugin on or off now and remember the choice (when ``user_dirs``).
+
+        GANPAINT_DISABLE_PLUGINS and safe mode still win for this run. Raises
+        KeyError for a name the host never saw.
+        """
+        with self._lock:
+            entry = self._entries[name]
+            if enabled:
+                self._user_disabled.discard(name)
+            else:
+                self._user_disabled.add(name)
+            if self.user_dirs:
+                state.save_disabled(frozenset(self._user_disabled))
+            if not enabled and entry.status != "disabled":
+                if self._pm.has_plugin(name):
+                    self._pm.unregister(name=name)
+                entry.errors, entry.tracebacks, entry.run_errors = [], [], {}
+                entry.fail("disabled", self._disabled_reason(entry) or "disabled")
+            elif enabled and entry.status == "disabled":
+                reason = self._disabled_reason(entry)
+                if reason:
+                    entry.errors = [reason]
+                else:
+                    entry.errors, entry.tracebacks, entry.status = [], [], "loaded"
+                    self._load_entry(entry)
+            self._rebuild()
+            record = self._record(entry)
+        self.changed.emit()
+        return record
+
+    def disabled_names(self) -> frozenset[str]:
+        """Every name disabled this run, whatever the reason (settings, env, argument)."""
+        return frozenset(self._user_disabled | self._env_disabled | self._run_disabled)
+
+    def _new_entry(self, name: str, source: PluginSource, **kw: Any) -> _Entry:
+        if name in self._entries:
+            # two plugins with one name: keep the first, show the second as failed
+            first = self._entries[name]
+            n = 2
+            while f"{name}#{n}" in self._entries:
+                n += 1
+            dup = _Entry(name=f"{name}#{n}", source=source, **kw)
+            dup.fail("failed", f"another plugin named {name!r} is already loaded (from {first.location or first.source})")
+            self._entries[dup.name] = dup
+            return dup
+        entry = _Entry(name=name, source=source, **kw)
+        self._entries[name] = entry
+        return entry
+
+    def _disabled_reason(self, entry: _Entry) -> str:
+        keys = {entry.name, entry.dist} - {""}
+        if keys & self._env_disabled:
+            return f"disabled by {state.DISABLE_ENV}"
+        if keys & self._run_disabled:
+            return "disabled for this run"
+        if keys & self._user_disabled:
+            return "disabled in the Plugins dialog"
+        if self.safe_mode and not entry.builtin:
+            return "safe mode: only built-in plugins are loaded"
+        return ""
+
+    def _load_candidate(self, cand: Candidate) -> None:
+        entry = self._new_entry(
+            cand.name,
+            cand.source,
+            version=cand.version,
+            dist=cand.dist,
+            builtin=cand.builtin or cand.dist in BUILTIN_DISTRIBUTIONS,
+            location=cand.location,
+        )
+        if entry.status == "failed":  # a duplicate name
+            return
+        entry.candidate = cand
+        reason = self._disabled_reason(entry)
+        if reason:
+            entry.fail("disabled", reason)
+            return
+        self._load_entry(entry)
+
+    def _load_entry(self, entry: _Entry) -> None:
+        obj = entry.obj
+        if obj is None:
+            assert entry.candidate is not None
+            try:
+                obj = entry.candidate.load()
+            except (Exception, SystemExit) as exc:  # a plugin calling exit() must not end the app
+                entry.fail("failed", f"import failed: {_describe(exc)}", tb_module.format_exc())
+                log.warning("plugin %r failed to import: %s", entry.name, _describe(exc))
+                return
+            entry.obj = obj
+            if not entry.version:
+                entry.version = str(getattr(obj, "__version__", "") or "")
+        self._activate(entry, obj)
+
+    def _activate(self, entry: _Entry, obj: object) -> None:
+        reason = _check_api_version(obj)
+        if reason:
+            entry.fail("incompatible", reason)
+            return
+        unknown = sorted(
+            attr
+            for attr in dir(obj)
+            if attr.startswith("ganpaint_")
+            and attr not in HOOK_NAMES
+            and hasattr(getattr(obj, attr, None), f"{PROJECT_NAME}_impl")
+        )
+        if unknown:
+            entry.fail(
+                "failed",
+                f"implements unknown hook(s) {', '.join(unknown)} (known hooks: {', '.join(HOOK_NAMES)})",
+            )
+            return
+        try:
+            self._pm.register(obj, name=entry.name)
+        except Exception as exc:  # pluggy refuses bad signatures: say which
+            entry.fail("failed", f"registration refused: {_describe(exc)}", tb_module.format_exc())
+            return
+        try:
+            self._collect(entry)
+        except _ContributionError as exc:
+            self._pm.unregister(name=entry.name)
+            entry.fail("failed", str(exc), exc.traceback)
+            log.warning("plugin %r not loaded: %s", entry.name, exc)
+            return
+        entry.status = "loaded"
+
+    def _impls(self, hook_name: str, plugin: str) -> list[pluggy.HookImpl]:
+        caller = getattr(self._pm.hook, hook_name)
+        return [impl for impl in caller.get_hookimpls() if impl.plugin_name == plugin]
+
+    def _collect(self, entry: _Entry) -> None:
+        """Call each contribution hook of one plugin, one implementation at a time."""
+        got: dict[str, list[Any]] = {hook: [] for hook in CONTRIBUTION_HOOKS}
+        for hook in CONTRIBUTION_HOOKS:
+            expected = _DESCRIPTOR_TYPE[hook]
+            for impl in self._impls(hook, entry.name):
+                if impl.hookwrapper or impl.wrapper:
+                    raise _ContributionError(f"{hook}: wrappers are not supported for contribution hooks")
+                try:
+                    result = impl.function()
+                except (Exception, SystemExit) as exc:
+                    raise _ContributionError(f"{hook} raised {_describe(exc)}", tb_module.format_exc()) from exc
+                if not isinstance(result, list | tuple):
+                    raise _ContributionError(f"{hook} must return a list, got {type(result).__name__}")
+                for i, item in enumerate(result):
+                    if not isinstance(item, expected):
+                        raise _ContributionError(
+                            f"{hook}: item {i} is a {type(item).__name__}, expected {expected.__name__}"
+                        )
+                    try:
+                        got[hook].append(dataclasses.replace(item, plugin=entry.name))
+                    except SpecError as exc:
+                        raise _ContributionError(f"{hook}: item {i}: {exc}") from exc
+        tools: list[ToolSpec] = got["ganpaint_register_tools"]
+        recipes: list[RecipeSpec] = got["ganpaint_register_recipes"]
+        models: list[ModelSpec] = got["ganpaint_register_models"]
+        for kind, ids in (("tool", [t.id for t in tools]), ("recipe", [r.id for r in recipes])):
+            dups = sorted({i for i in ids if ids.count(i) > 1})
+            if dups:
+                raise _ContributionError(f"duplicate {kind} id(s) {', '.join(dups)}")
+        entry.tools, entry.models, entry.recipes = tools, models, recipes
+
+    def _rebuild(self) -> None:
+        """Recompute the tool/model/recipe maps from loaded plugins, in load order
+        (first wins on a conflicting id; the loser's record says so)."""
+        tools: dict[str, ToolSpec] = {}
+        recipes: dict[str, RecipeSpec] = {}
+        models: list[ModelSpec] = []
+        seen_models: set[tuple[str, str]] = set()
+        owner: dict[str, str] = {}
+        conflicts: dict[str, list[str]] = {}
+        for entry in self._entries.values():
+            if entry.status != "loaded":
+                continue
+            for tool in entry.tools:
+                if tool.id in tools:
+                    conflicts.setdefault(entry.name, []).append(
+                        f"tool {tool.id!r} is already provided by plugin {tools[tool.id].plugin!r}; skipped"
+                    )
+                    continue
+                tools[tool.id] = tool
+                owner.setdefault(tool.run, entry.name)
+            for recipe in entry.recipes:
+                if recipe.id in recipes:
+                    conflicts.setdefault(entry.name, []).append(
+                        f"recipe {recipe.id!r} is already provided by plugin {recipes[recipe.id].plugin!r}; skipped"
+                    )
+                    continue
+                recipes[recipe.id] = recipe
+                owner.setdefault(recipe.factory, entry.name)
+            for model in entry.models:
+                key = (model.tool, model.name)
+                if key in seen_models:
+                    conflicts.setdefault(entry.name, []).append(
+                        f"model {model.name!r} for tool {model.tool!r} is already provided; skipped"
+                    )
+                    continue
+                seen_models.add(key)
+                models.append(model)
+        self._tools, self._recipes, self._models = tools, recipes, models
+        self._lazy_owner, self._conflicts = owner, conflicts
+
+    # ----------------------------------------------------------------------------------
+    # What plugins contribute
+    # ----------------------------------------------------------------------------------
+
+    def records(self) -> list[PluginRecord]:
+        """A snapshot of every plugin seen, in load order."""
+        with self._lock:
+            return [self._record(e) for e in self._entries.values()]
+
+    def record(self, name: str) -> PluginRecord:
+        """The record of one plugin (KeyError if the host never saw it)."""
+        with self._lock:
+            return self._record(self._entries[name])
+
+    def _record(self, e: _Entry) -> PluginRecord:
+        errors = e.errors + self._conflicts.get(e.name, []) + list(e.run_errors.values())
+        won = [t.id for t in e.tools if self._tools.get(t.id) is t]
+        return PluginRecord(
+            name=e.name,
+            version=e.version,
+            source=e.source,
+            status=e.status,
+            error="; ".join(errors),
+            traceback="\n".join(e.tracebacks),
+            tools=won if e.status == "loaded" else [],
+            models=[m.name for m in e.models if m in self._models] if e.status == "loaded" else [],
+            recipes=[r.id for r in e.recipes if self._recipes.get(r.id) is r] if e.status == "loaded" else [],
+            dist=e.dist,
+            builtin=e.builtin,
+            location=e.location,
+        )
+
+    def tools(self) -> dict[str, ToolSpec]:
+        """Every available tool by id (``spec.plugin`` names its plugin), in load order."""
+        with self._lock:
+            return dict(self._tools)
+
+    def tool(self, tool_id: str) -> ToolSpec:
+        """One tool; raises :class:`UnknownToolError` (a KeyError) listing the known ids."""
+        with self._lock:
+            try:
+                return self._tools[tool_id]
+            except KeyError:
+                raise UnknownToolError(tool_id, sorted(self._tools)) from None
+
+    def models(self) -> list[ModelSpec]:
+        """Model files shipped by plugins (``spec.plugin`` set)."""
+        with self._lock:
+            return list(self._models)
+
+    def recipes(self) -> dict[str, RecipeSpec]:
+        """Training recipes by id (``spec.plugin`` set)."""
+        with self._lock:
+            return dict(self._recipes)
+
+    def resolve(self, lazy: str) -> Callable[..., Any]:
+        """Import a ``"module:attr"`` string once and return the callable (cached).
+
+        Safe to call from a worker thread. On failure raises :class:`PluginRunError`
+        naming the plugin that registered the string, and notes it on that record.
+        """
+        with self._lock:
+            cached = self._resolved.get(lazy)
+            plugin = self._lazy_owner.get(lazy, "")
+        if cached is not None:
+            return cached
+        module_name, sep, attr = lazy.partition(":")
+        try:
+            if not sep or not module_name or not attr:
+                raise ValueError(f"{lazy!r} is not a 'module:attr' string")
+            obj: Any = importlib.import_module(module_name)
+            for part in attr.split("."):
+                obj = getattr(obj, part)
+            if not callable(obj):
+                raise TypeError(f"{lazy!r} is a {type(obj).__name__}, not a callable")
+        except (Exception, SystemExit) as exc:
+            message = f"cannot load {lazy!r}: {_describe(exc)}"
+            self.note_error(plugin, message, key=lazy)
+            raise PluginRunError(plugin, message, tool=self._tool_for(lazy)) from exc
+        with self._lock:
+            self._resolved[lazy] = obj
+            if plugin in self._entries:
+                self._entries[plugin].run_errors.pop(lazy, None)
+        return obj  # type: ignore[no-any-return]
+
+    def tool_function(self, tool_id: str) -> Callable[..., Any]:
+        """``resolve(tool(tool_id).run)``: the tool's run function."""
+        return self.resolve(self.tool(tool_id).run)
+
+    def note_error(self, plugin: str, message: str, key: str | None = None) -> None:
+        """Keep a run-time problem (a tool that raised, say) on a plugin's record so the
+        Plugins dialog shows it. Repeated notes with one ``key`` replace each other."""
+        with self._lock:
+            entry = self._entries.get(plugin)
+            if entry is not None:
+                entry.run_errors[key or message] = message
+        log.warning("plugin %r: %s", plugin, message)
+
+    def _tool_for(self, lazy: str) -> str:
+        with self._lock:
+            for tool in self._tools.values():
+                if tool.run == lazy:
+                    return tool.id
+        return ""
+
+    # ----------------------------------------------------------------------------------
+    # Events (each implementation on its own)
+    # ----------------------------------------------------------------------------------
+
+    def host_info(self, frontend: Literal["gui", "cli", "test"] = "gui") -> HostInfo:
+        data_dir = str(paths.data_dir()) if self.user_dirs else ""
+        return HostInfo(
+            app_version=__version__,
+            api_version=PLUGIN_API_VERSION,
+            frontend=frontend,
+            data_dir=data_dir,
+            safe_mode=self.safe_mode,
+        )
+
+    def startup(self, frontend: Literal["gui", "cli", "test"] = "gui") -> list[PluginError]:
+        """Call ``ganpaint_startup`` on every loaded plugin; returns the failures."""
+        return self._call_event("ganpaint_startup", host_info=self.host_info(frontend))
+
+    def shutdown(self) -> list[PluginError]:
+        """Call ``ganpaint_shutdown`` on every loaded plugin; returns the failures."""
+        return self._call_event("ganpaint_shutdown")
+
+    def document_saved(self, path: str) -> list[PluginError]:
+        """Call ``ganpaint_document_saved(path)`` on every loaded plugin; returns the failures."""
+        return self._call_event("ganpaint_document_saved", path=str(path))
+
+    def _call_event(self, hook: str, **kwargs: Any) -> list[PluginError]:
+        failures: list[PluginError] = []
+        with self._lock:
+            loaded = [e.name for e in self._entries.values() if e.status == "loaded"]
+        for name in loaded:
+            for impl in self._impls(hook, name):
+                try:
+                    if impl.hookwrapper or impl.wrapper:
+                        raise TypeError("wrappers are not supported for event hooks")
+                    impl.function(*[kwargs[arg] for arg in impl.argnames])
+                except (Exception, SystemExit) as exc:
+                    message = f"{hook} raised {_describe(exc)}"
+                    with self._lock:
+                        entry = self._entries[name]
+                        entry.run_errors[hook] = message
+                        entry.tracebacks.append(tb_module.format_exc())
+                    log.warning("plugin %r: %s", name, message)
+                    failures.append(PluginError(name, message))
+        return failures
+
+    @property
+    def pluggy_manager(self) -> pluggy.PluginManager:
+        """The underlying pluggy manager (for tests and introspection only)."""
+        return self._pm

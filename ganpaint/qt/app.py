@@ -1,0 +1,192 @@
+"""Starting the editor: QApplication, theme, plugins, the job engine, the window.
+
+``run_gui(path, args)`` is what ``ganpaint [FILE]`` calls. ``create_window`` builds
+everything without entering the event loop (tests, tools/screenshot.py, benchmarks).
+Nothing here imports torch: the engine resolves the device lazily, on the first job.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+log = logging.getLogger(__name__)
+
+
+def ensure_app() -> QApplication:
+    """The QApplication (created once, high-DPI aware)."""
+    app = QApplication.instance()
+    if app is None:
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+        app = QApplication(sys.argv[:1])
+        app.setApplicationName("GANPaint")
+        app.setOrganizationName("GANPaint")
+        app.setApplicationDisplayName("GANPaint")
+    return app  # type: ignore[return-value]
+
+
+def _settings() -> Any:
+    try:
+        from ganpaint.core.settings import Settings
+
+        return Settings.load()
+    except Exception as exc:  # noqa: BLE001 - settings missing or unreadable: defaults
+        log.info("settings not loaded: %s", exc)
+        return None
+
+
+def apply_saved_theme(app: QApplication, settings: Any) -> str:
+    from ganpaint.qt.theme import apply_theme
+
+    name = getattr(settings, "theme", None) or "light"
+    try:
+        return apply_theme(app, name)
+    except ValueError:
+        return apply_theme(app, "light")
+
+
+def _device_resolver(args: Any, settings: Any):  # noqa: ANN202
+    pref = getattr(args, "device", None) or getattr(settings, "device", None) or None
+
+    def resolve() -> str:
+        from ganpaint.engine.devices import pick_device
+
+        return pick_device(pref)
+
+    return resolve
+
+
+def create_window(path: str | None = None, args: Any = None, *, plugin_manager: Any = None,
+                  queue: Any = None, recovery: Any = None, load_plugins: bool = True):  # noqa: ANN201
+    """Build the application objects and the (not yet shown) MainWindow."""
+    app = ensure_app()
+    settings = _settings()
+    apply_saved_theme(app, settings)
+
+    from ganpaint.qt.mainwindow import MainWindow
+
+    pm = plugin_manager
+    if pm is None and load_plugins:
+        pm = _load_plugins(args)
+    if queue is None:
+        from ganpaint.engine.jobs import JobQueue
+
+        queue = JobQueue(device=_device_resolver(args, settings), model_resolver=_model_resolver(pm))
+    if recovery is None:
+        recovery = _recovery_store()
+    window = MainWindow(plugin_manager=pm, queue=queue, recovery=recovery)
+    window._own_queue = True  # the window shuts the queue down when it closes
+    if path:
+        window.open_path(path)
+    else:
+        window.new_document_silent()
+    return app, window
+
+
+def _load_plugins(args: Any) -> Any:
+    try:
+        from ganpaint.plugins.manager import PluginManager
+
+        pm = PluginManager(safe_mode=bool(getattr(args, "safe_mode", False)))
+        pm.load()
+        pm.startup("gui")
+        return pm
+    except Exception as exc:  # noqa: BLE001 - the editor runs without plugins
+        log.exception("plugins could not be loaded: %s", exc)
+        return None
+
+
+def _model_resolver(pm: Any):  # noqa: ANN202
+    try:
+        from ganpaint.engine.models import ModelStore  # type: ignore[import-not-found]
+    except Exception:  # noqa: BLE001 - no model store yet: tools without models still run
+        return None
+    try:
+        store = ModelStore(plugin_manager=pm) if pm is not None else ModelStore()
+    except Exception as exc:  # noqa: BLE001
+        log.info("model store unavailable: %s", exc)
+        return None
+    resolve = getattr(store, "path_for", None) or getattr(store, "resolve", None)
+    return resolve
+
+
+def _recovery_store() -> Any:
+    try:
+        from ganpaint.core.recovery import RecoveryStore
+
+        return RecoveryStore()
+    except Exception as exc:  # noqa: BLE001 - no autosave then, but the editor works
+        log.info("recovery store unavailable: %s", exc)
+        return None
+
+
+def offer_recovery(window: Any) -> bool:
+    """After a crash: offer the autosaved documents a previous run left behind."""
+    store = window.recovery
+    if store is None:
+        return False
+    try:
+        entries = list(store.pending())
+    except Exception as exc:  # noqa: BLE001
+        log.warning("cannot list recovery files: %s", exc)
+        return False
+    if not entries:
+        return False
+    e = entries[0]
+    B = QMessageBox.StandardButton
+    more = f" (and {len(entries) - 1} older)" if len(entries) > 1 else ""
+    answer = QMessageBox.question(
+        window, "Recover unsaved work?",
+        f"GANPaint did not close normally last time. An autosaved copy was found: {e.label}{more}.\n\n"
+        "Open: recover it now. Discard: delete the autosaved copies. Ignore: decide next time.",
+        B.Open | B.Discard | B.Ignore, B.Open,
+    )
+    if answer == B.Open:
+        try:
+            doc = store.restore(e)
+        except Exception as exc:  # noqa: BLE001 - a damaged recovery file must not stop the start
+            QMessageBox.warning(window, "Recovery failed", str(exc))
+            return False
+        original = doc.path
+        is_ora = bool(original) and str(original).lower().endswith(".ora")
+        window.controller.set_document(doc, original if is_ora else None, original)
+        window.controller.status_message.emit(" ".join(getattr(doc, "notes", [])) or f"Recovered {e.title}")
+        # keep a copy in this session's slot before dropping the old one
+        window._autosave_dirty = True
+        window.autosave()
+        store.discard_entry(e)
+        return True
+    if answer == B.Discard:
+        for entry in entries:
+            try:
+                store.discard_entry(entry)
+            except Exception as exc:  # noqa: BLE001
+                log.warning("cannot delete a recovery file: %s", exc)
+    return False
+
+
+def run_gui(path: str | None, args: Any = None) -> int:
+    """Open the editor (on ``path`` when given) and run until the window closes."""
+    app, window = create_window(None, args)
+    window.show()
+
+    def after_shown() -> None:
+        # the window shows first; recovery and the picture come in the next turn of the loop
+        if not offer_recovery(window) and path:
+            window.open_path(os.fspath(path))
+
+    QTimer.singleShot(0, after_shown)
+    rc = app.exec()
+    pm = window.plugin_manager
+    if pm is not None:
+        try:
+            pm.shutdown()
+        except Exception as exc:  # noqa: BLE001
+            log.warning("plugin shutdown failed: %s", exc)
+    return int(rc)

@@ -1,0 +1,152 @@
+"""The About box: GANPaint's version and licence, the libraries it stands on and their
+licences, and the licence of every shipped model as its model card states it.
+
+``AboutDialog(models=(), parent=None)``: ``models`` are the shipped ModelSpecs (the plugin
+manager's ``models()``); each one's card (embedded in the safetensors file or beside it)
+gives the licence. Versions come from package metadata, so torch is not imported.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, qVersion
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTextBrowser, QVBoxLayout, QWidget
+
+from ganpaint._version import __version__
+
+#: (name, distribution, licence, url) of what GANPaint is built on
+LIBRARIES: tuple[tuple[str, str, str, str], ...] = (
+    ("Qt / PySide6", "PySide6-Essentials", "LGPL-3.0", "https://www.qt.io/qt-for-python"),
+    ("superqt", "superqt", "BSD-3-Clause", "https://github.com/pyapp-kit/superqt"),
+    ("PyTorch", "torch", "BSD-3-Clause", "https://pytorch.org"),
+    ("NumPy", "numpy", "BSD-3-Clause", "https://numpy.org"),
+    ("Pillow", "pillow", "MIT-CMU (HPND)", "https://python-pillow.org"),
+    ("pluggy", "pluggy", "MIT", "https://pluggy.readthedocs.io"),
+    ("psygnal", "psygnal", "BSD-3-Clause", "https://psygnal.readthedocs.io"),
+    ("safetensors", "safetensors", "Apache-2.0", "https://github.com/huggingface/safetensors"),
+    ("platformdirs", "platformdirs", "MIT", "https://github.com/tox-dev/platformdirs"),
+)
+
+
+def _dist_version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def model_licences(models: Iterable[Any]) -> list[tuple[str, str, str]]:
+    """(name, licence, source or problem) of each model, read from its card."""
+    from ganpaint.engine.cards import card_of_file
+
+    out = []
+    for spec in models:
+        name = getattr(spec, "name", str(spec))
+        path = getattr(spec, "path", "")
+        try:
+            card = card_of_file(path)
+        except Exception as exc:  # a broken card must not stop the About box
+            out.append((name, "unknown", f"card unreadable: {exc}"))
+            continue
+        out.append((name, card.licence or "not stated in its card", card.source or getattr(spec, "plugin", "")))
+    return out
+
+
+def about_html(models: Iterable[Any] = ()) -> str:
+    e = html.escape
+    parts = [
+        f"<h2>GANPaint {e(__version__)}</h2>",
+        "<p>A desktop image editor whose brushes are generative adversarial networks.</p>",
+        "<p>GANPaint is free software under the <b>GNU General Public License, version 3 or "
+        "later</b> (GPL-3.0-or-later). It comes with no warranty.</p>",
+        f"<h3>Built with</h3><p>Qt {e(qVersion())}</p><table cellspacing='4'>",
+    ]
+    for name, dist, licence, url in LIBRARIES:
+        parts.append(
+            f"<tr><td><a href='{e(url)}'>{e(name)}</a></td><td>{e(_dist_version(dist))}</td>"
+            f"<td>{e(licence)}</td></tr>"
+        )
+    parts.append("</table><h3>Shipped models</h3>")
+    rows = model_licences(models)
+    if rows:
+        parts.append("<table cellspacing='4'><tr><th align='left'>Model</th><th align='left'>Licence</th>"
+                     "<th align='left'>Source</th></tr>")
+        for name, licence, source in rows:
+            parts.append(f"<tr><td>{e(name)}</td><td>{e(licence)}</td><td>{e(source)}</td></tr>")
+        parts.append("</table>")
+    else:
+        parts.append("<p>No shipped models are installed.</p>")
+    parts.append("<p>Models you import or train keep the licence of their training data and "
+                 "source; see Models… for each one's card.</p>")
+    return "".join(parts)
+
+
+class AboutDialog(QDialog):
+    def __init__(self, models: Iterable[Any] = (), parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("About GANPaint")
+        self.resize(560, 560)
+        self.browser = QTextBrowser()
+        self.browser.setOpenExternalLinks(True)
+        self.browser.setHtml(about_html(list(models)))
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.browser, 1)
+        footer = QLabel("© The GANPaint developers")
+        footer.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        lay.addWidget(footer)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        lay.addWidget(buttons)
+
+    def text(self) -> str:
+        return self.browser.toPlainText()
+
+
+def show_about(win: QWidget) -> None:
+    """Help → About GANPaint; shipped models come from ``win.plugin_manager.models()``."""
+    manager = getattr(win, "plugin_manager", None)
+    try:
+        models = list(manager.models()) if manager is not None else []
+    except Exception:
+        models = []
+    AboutDialog(models, win).exec()
+
+
+def user_guide_path() -> Path | None:
+    """docs/user-guide.md of a source checkout or an editable install (None when absent)."""
+    here = Path(__file__).resolve()
+    for root in here.parents:
+        candidate = root / "docs" / "user-guide.md"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+class UserGuideDialog(QDialog):
+    """The user guide (Markdown) in a browser window, non-modal."""
+
+    def __init__(self, path: Path | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("GANPaint User Guide")
+        self.resize(760, 720)
+        self.browser = QTextBrowser()
+        self.browser.setOpenExternalLinks(True)
+        path = path if path is not None else user_guide_path()
+        if path is None:
+            self.browser.setPlainText("The user guide (docs/user-guide.md) is not installed.")
+        else:
+            self.browser.setMarkdown(path.read_text(encoding="utf-8"))
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.browser)
+
+
+def show_user_guide(win: QWidget) -> None:
+    """Help → User Guide (non-modal; stays open beside the canvas)."""
+    dlg = UserGuideDialog(parent=win)
+    dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dlg.show()

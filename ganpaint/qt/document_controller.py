@@ -1,0 +1,175 @@
+"""The editor's state around one Document: the file, the active tool, the brush.
+
+Views (canvas, panels) hold no document state of their own: they read it from here
+and listen to ``controller.document.events`` (psygnal, emitted on the GUI thread)
+plus the Qt signals below. When a new document replaces the old one,
+``document_replaced`` fires and views reconnect.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from ganpaint.core.document import Document
+
+#: Canvas tools, in the order the toolbar shows them: (id, title, shortcut key).
+CANVAS_TOOLS: tuple[tuple[str, str, str], ...] = (
+    ("brush", "Brush", "B"),
+    ("eraser", "Eraser", "E"),
+    ("picker", "Colour picker", "I"),
+    ("rect_select", "Rectangle selection", "M"),
+    ("ellipse_select", "Ellipse selection", "Shift+M"),
+    ("lasso_select", "Lasso selection", "L"),
+    ("mask_brush", "Mask brush", "Q"),
+    ("move", "Move layer", "V"),
+)
+
+BRUSH_SIZES = (1, 2, 3, 4, 6, 8, 10, 12, 16, 20, 25, 32, 40, 50, 64, 80, 100, 128, 160, 200, 256, 320, 400, 500)
+
+
+@dataclass(frozen=True)
+class BrushSettings:
+    """What the brush, the eraser and the mask brush paint with."""
+
+    size: float = 16.0  # diameter in canvas pixels
+    hardness: float = 0.8  # 0 = soft edge, 1 = hard edge
+    opacity: float = 1.0
+    color: tuple[float, float, float] = (0.1, 0.1, 0.1)  # RGB in [0, 1]
+    #: the mask brush adds to the selection (False: it subtracts)
+    mask_add: bool = True
+
+
+class DocumentController(QObject):
+    """Holds the Document, the current file, the active canvas tool and brush settings."""
+
+    document_replaced = Signal(object)  # the new Document
+    path_changed = Signal(str)  # "" for an untitled document
+    tool_changed = Signal(str)  # a CANVAS_TOOLS id
+    brush_changed = Signal(object)  # BrushSettings
+    modified_changed = Signal(bool)
+    status_message = Signal(str)
+
+    def __init__(self, document: Document | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._doc: Document = document if document is not None else Document(1024, 768)
+        self._path: str | None = None
+        #: the file the document came from (a PNG, say) when that is not where Save writes
+        self.source_path: str | None = None
+        self._tool = "brush"
+        self._brush = BrushSettings()
+        self._modified_seen = False
+        self._connect(self._doc)
+
+    # ------------------------------------------------------------------ document
+    @property
+    def document(self) -> Document:
+        return self._doc
+
+    def set_document(self, document: Document, path: str | None = None, source: str | None = None) -> None:
+        """Replace the document (after Open or New). The old one is dropped.
+
+        ``path``: where Save writes (an .ora), None for "ask"; ``source``: the picture it
+        was opened from, for the title and the default file name."""
+        self._disconnect(self._doc)
+        self.source_path = source or path
+        self._doc = document
+        self._path = path
+        if path:
+            document.path = path
+        self._connect(document)
+        self.document_replaced.emit(document)
+        self.path_changed.emit(path or "")
+        self._emit_modified(force=True)
+
+    @property
+    def path(self) -> str | None:
+        return self._path
+
+    def set_path(self, path: str | None) -> None:
+        self._path = path
+        self.path_changed.emit(path or "")
+
+    @property
+    def modified(self) -> bool:
+        return bool(self._doc.modified)
+
+    def display_name(self) -> str:
+        shown = self._path or self.source_path
+        return os.path.basename(shown) if shown else "Untitled"
+
+    def mark_saved(self, path: str) -> None:
+        """Record a successful save: the history's clean point and the file name."""
+        self._doc.mark_clean(path)
+        self.set_path(path)
+        self._emit_modified(force=True)
+
+    def undo(self) -> None:
+        if self._doc.history.can_undo():
+            self._doc.history.undo()
+
+    def redo(self) -> None:
+        if self._doc.history.can_redo():
+            self._doc.history.redo()
+
+    # ------------------------------------------------------------------ tools
+    @property
+    def tool(self) -> str:
+        return self._tool
+
+    def set_tool(self, tool_id: str) -> None:
+        if tool_id not in {t[0] for t in CANVAS_TOOLS}:
+            raise ValueError(f"unknown canvas tool {tool_id!r}")
+        if tool_id != self._tool:
+            self._tool = tool_id
+            self.tool_changed.emit(tool_id)
+
+    @property
+    def brush(self) -> BrushSettings:
+        return self._brush
+
+    def set_brush(self, **changes: Any) -> None:
+        """Change brush settings, e.g. ``set_brush(size=20, color=(1, 0, 0))`` (values clamped)."""
+        if "size" in changes:
+            changes["size"] = float(min(max(changes["size"], 1.0), 1000.0))
+        for k in ("hardness", "opacity"):
+            if k in changes:
+                changes[k] = float(min(max(changes[k], 0.0), 1.0))
+        if "color" in changes:
+            changes["color"] = tuple(float(min(max(c, 0.0), 1.0)) for c in changes["color"])
+        new = replace(self._brush, **changes)
+        if new != self._brush:
+            self._brush = new
+            self.brush_changed.emit(new)
+
+    def step_brush_size(self, direction: int) -> None:
+        """``[`` and ``]``: the next smaller or larger size from a musical-ish scale."""
+        s = self._brush.size
+        if direction > 0:
+            bigger = [b for b in BRUSH_SIZES if b > s + 1e-6]
+            self.set_brush(size=bigger[0] if bigger else s * 1.25)
+        else:
+            smaller = [b for b in BRUSH_SIZES if b < s - 1e-6]
+            self.set_brush(size=smaller[-1] if smaller else 1)
+
+    # ------------------------------------------------------------------ events
+    def _connect(self, doc: Document) -> None:
+        doc.events.history_changed.connect(self._on_history)
+
+    def _disconnect(self, doc: Document) -> None:
+        try:
+            doc.events.history_changed.disconnect(self._on_history)
+        except Exception:  # noqa: BLE001 - already disconnected is fine
+            pass
+
+    def _on_history(self, *args: object) -> None:
+        self._emit_modified()
+
+    def _emit_modified(self, force: bool = False) -> None:
+        m = self.modified
+        if force or m != self._modified_seen:
+            self._modified_seen = m
+            self.modified_changed.emit(m)

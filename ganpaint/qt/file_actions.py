@@ -1,0 +1,234 @@
+"""Opening, saving, exporting and the clipboard, for the main window.
+
+Pictures come through ``ganpaint.core.imageio``, layered documents through
+``ganpaint.core.ora``. Every failure is shown as a dialog that names the file and
+changes nothing: the document in the window stays as it was. A truncated picture is
+refused first, then offered as "open the readable part".
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtGui import QGuiApplication, QImage
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from ganpaint.core.document import Document
+from ganpaint.core.errors import GanpaintError, ImageReadError
+from ganpaint.qt.qimage import qimage_to_rgba, rgba_to_qimage
+
+if TYPE_CHECKING:
+    from ganpaint.qt.document_controller import DocumentController
+
+ORA_EXT = ".ora"
+
+
+def _filter(kind: str) -> str:
+    from ganpaint.core import imageio
+
+    return imageio.file_filter(kind)  # type: ignore[arg-type]
+
+
+def _max_pixels() -> int | None:
+    try:
+        from ganpaint.core.settings import Settings
+
+        return int(Settings.load().max_pixels)
+    except Exception:  # noqa: BLE001 - settings are optional here; imageio has a default
+        return None
+
+
+def load_document(path: str, *, allow_truncated: bool = False) -> tuple[Document, list[str]]:
+    """A Document for ``path`` (.ora or a picture) and notes for the user.
+
+    Raises ImageReadError (or another GanpaintError) naming the file.
+    """
+    if path.lower().endswith(ORA_EXT):
+        from ganpaint.core import ora
+
+        doc = ora.load_ora(path, max_pixels=_max_pixels())
+        return doc, list(getattr(doc, "notes", []) or [])
+    from ganpaint.core.imageio import read_image
+
+    loaded = read_image(path, max_pixels=_max_pixels(), allow_truncated=allow_truncated)
+    h, w = loaded.pixels.shape[:2]
+    doc = Document(w, h)
+    doc.add_layer(name=Path(path).stem or "Background", pixels=loaded.pixels)
+    _forget_history(doc)
+    if loaded.icc_profile is not None:
+        try:
+            doc.icc_profile = loaded.icc_profile  # kept for export
+        except AttributeError:
+            pass
+    return doc, list(loaded.notes)
+
+
+def _forget_history(doc: Document) -> None:
+    """Opening a file is not an undoable step: the new document starts clean."""
+    clear = getattr(doc.history, "clear", None)
+    if callable(clear):
+        clear()
+    mark = getattr(doc.history, "mark_clean", None)
+    if callable(mark):
+        mark()
+
+
+def save_document(doc: Document, path: str) -> None:
+    """Write ``doc`` as OpenRaster (atomic). Raises ImageWriteError naming the file."""
+    from ganpaint.core import ora
+
+    ora.save_ora(doc, path)
+
+
+def export_picture(doc: Document, path: str) -> list[str]:
+    """Flatten and write a picture by extension (atomic). Returns notes."""
+    from ganpaint.core.imageio import write_image
+
+    return write_image(path, doc.composite(), icc_profile=getattr(doc, "icc_profile", None))
+
+
+class FileActions:
+    """The window's file and clipboard commands (dialogs parented to ``window``)."""
+
+    def __init__(self, window: QWidget, controller: DocumentController) -> None:
+        self.window = window
+        self.controller = controller
+        self.last_dir = str(Path.home())
+
+    # ------------------------------------------------------------------ open
+    def ask_open(self) -> str | None:
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open", self.last_dir, _filter("open"))
+        return path or None
+
+    def open_path(self, path: str) -> bool:
+        """Open ``path`` into the window; on failure show why and keep the current document."""
+        path = os.fspath(path)
+        try:
+            doc, notes = load_document(path)
+        except ImageReadError as exc:
+            if getattr(exc, "truncated", False):
+                answer = QMessageBox.question(
+                    self.window, "Damaged file",
+                    f"{exc}\n\nOpen the readable part of the picture? The missing part stays empty.",
+                    QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel,
+                )
+                if answer != QMessageBox.StandardButton.Open:
+                    return False
+                try:
+                    doc, notes = load_document(path, allow_truncated=True)
+                except GanpaintError as exc2:
+                    self.error("Cannot open", str(exc2))
+                    return False
+                self._install(doc, None, notes)  # not the same file any more: Save asks a name
+                return True
+            self.error("Cannot open", str(exc))
+            return False
+        except GanpaintError as exc:
+            self.error("Cannot open", str(exc))
+            return False
+        except (OSError, ValueError, MemoryError) as exc:
+            self.error("Cannot open", f"Cannot open '{path}': {exc}")
+            return False
+        is_ora = path.lower().endswith(ORA_EXT)
+        self._install(doc, path if is_ora else None, notes, source=path)
+        return True
+
+    def _install(self, doc: Document, path: str | None, notes: list[str], source: str | None = None) -> None:
+        self.controller.set_document(doc, path, source)
+        if source or path:
+            self.last_dir = str(Path(source or path or "").parent)
+        if notes:
+            self.controller.status_message.emit(" ".join(notes))
+
+    # ------------------------------------------------------------------ save
+    def save(self) -> bool:
+        path = self.controller.path
+        if not path:
+            return self.save_as()
+        return self._save_to(path)
+
+    def save_as(self) -> bool:
+        start = self.controller.path or str(Path(self.last_dir) / (self._stem() + ORA_EXT))
+        path, _ = QFileDialog.getSaveFileName(self.window, "Save As", start, _filter("save"))
+        if not path:
+            return False
+        if not path.lower().endswith(ORA_EXT):
+            path += ORA_EXT
+        return self._save_to(path)
+
+    def _stem(self) -> str:
+        src = self.controller.source_path or self.controller.path
+        return Path(src).stem if src else "Untitled"
+
+    def _save_to(self, path: str) -> bool:
+        try:
+            save_document(self.controller.document, path)
+        except (GanpaintError, OSError) as exc:
+            self.error("Cannot save", str(exc))
+            return False
+        self.controller.mark_saved(path)
+        self.last_dir = str(Path(path).parent)
+        self.controller.status_message.emit(f"Saved {path}")
+        return True
+
+    def export_as(self) -> bool:
+        start = str(Path(self.last_dir) / (self._stem() + ".png"))
+        path, _ = QFileDialog.getSaveFileName(self.window, "Export As", start, _filter("export"))
+        if not path:
+            return False
+        from ganpaint.core.imageio import format_for_path
+
+        if format_for_path(path) is None:
+            path += ".png"
+        try:
+            notes = export_picture(self.controller.document, path)
+        except (GanpaintError, OSError) as exc:
+            self.error("Cannot export", str(exc))
+            return False
+        self.controller.status_message.emit(f"Exported {path}" + (f" ({' '.join(notes)})" if notes else ""))
+        return True
+
+    # ------------------------------------------------------------------ clipboard
+    def copy(self, merged: bool = False) -> bool:
+        """Copy the selection's bounding box of the active layer (or of the composite)."""
+        doc = self.controller.document
+        from ganpaint.core.geometry import Rect
+
+        sel = doc.selection
+        rect = Rect(0, 0, doc.width, doc.height) if sel.is_empty() else sel.bbox()
+        if merged or doc.active_layer is None:
+            rgba = doc.composite(rect).copy()
+        else:
+            from ganpaint.core.toolio import layer_on_canvas
+
+            layer = doc.active_layer
+            rgba = layer_on_canvas(layer.pixels, layer.x, layer.y, doc.width, doc.height)[rect.slices()].copy()
+        if not sel.is_empty():
+            m = sel.region(rect).astype(np.uint16)
+            rgba[:, :, 3] = (rgba[:, :, 3].astype(np.uint16) * m // 255).astype(np.uint8)
+        QGuiApplication.clipboard().setImage(rgba_to_qimage(rgba))
+        self.controller.status_message.emit(f"Copied {rect.w}x{rect.h}")
+        return True
+
+    def paste(self) -> bool:
+        """Paste the clipboard's picture as a new layer at the selection (or top left)."""
+        img: QImage = QGuiApplication.clipboard().image()
+        if img.isNull():
+            self.controller.status_message.emit("The clipboard holds no picture")
+            return False
+        rgba = qimage_to_rgba(img)
+        doc = self.controller.document
+        at = doc.selection.bbox() if not doc.selection.is_empty() else None
+        layer = doc.add_layer(name="Pasted", pixels=rgba)
+        if at is not None and (at.x or at.y):
+            doc.set_layer_props(doc.layers.index(layer), x=at.x, y=at.y)
+        self.controller.status_message.emit(f"Pasted {rgba.shape[1]}x{rgba.shape[0]} as a new layer")
+        return True
+
+    # ------------------------------------------------------------------ messages
+    def error(self, title: str, text: str) -> None:
+        self.controller.status_message.emit(text)
+        QMessageBox.warning(self.window, title, text)

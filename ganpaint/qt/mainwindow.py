@@ -1,0 +1,450 @@
+"""The main window: canvas in the middle, panels docked around, menus and shortcuts.
+
+It owns the job queue's Qt bridge and the tool runner, autosaves to the recovery
+folder, remembers its layout and recent files (an ini file in the config folder), and
+asks before a modified document would be lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
+
+from ganpaint.core.paths import config_dir
+from ganpaint.core.specs import ToolError, ToolSpec
+from ganpaint.engine.jobs import JobQueue
+from ganpaint.qt.bridge import JobBridge
+from ganpaint.qt.canvas import Canvas
+from ganpaint.qt.document_controller import CANVAS_TOOLS, DocumentController
+from ganpaint.qt.file_actions import FileActions
+from ganpaint.qt.menus import build_menus
+from ganpaint.qt.tool_runner import ToolRunner
+
+log = logging.getLogger(__name__)
+MAX_RECENT = 10
+AUTOSAVE_MS = 60_000
+
+
+def window_settings() -> QSettings:
+    """Window layout and recent files, in the config folder (GANPAINT_DATA_DIR moves it)."""
+    return QSettings(str(config_dir() / "window.ini"), QSettings.Format.IniFormat)
+
+
+class MainWindow(QMainWindow):
+    """The editor window. ``actions`` maps a name ("open", "undo", ...) to its QAction."""
+
+    def __init__(
+        self,
+        controller: DocumentController | None = None,
+        *,
+        plugin_manager: Any = None,
+        queue: JobQueue | None = None,
+        recovery: Any = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("MainWindow")
+        self.setAcceptDrops(True)
+        fresh = controller is None
+        self.controller = controller or DocumentController(parent=self)
+        self.plugin_manager = plugin_manager
+        self._own_queue = queue is None
+        self.queue = queue if queue is not None else JobQueue()
+        self.bridge = JobBridge(self.queue, self)
+        self.runner = ToolRunner(self.controller, self.bridge, self)
+        self.runner.failed.connect(self._on_tool_failed)
+        self.files = FileActions(self, self.controller)
+        self.recovery = recovery
+        self.settings = window_settings()
+        autosave_ms = AUTOSAVE_MS
+        self._history_limit_mb: float | None = None
+        try:
+            from ganpaint.core.settings import Settings
+
+            prefs = Settings.load()
+            autosave_ms = int(prefs.autosave_interval_s) * 1000
+            self._history_limit_mb = float(prefs.history_limit_mb)
+        except Exception as exc:  # noqa: BLE001 - defaults then
+            log.info("settings not read: %s", exc)
+        self.actions: dict[str, QAction] = {}
+        self.docks: dict[str, QDockWidget] = {}
+        self.tool_actions: dict[str, QAction] = {}
+        self.tools_panel: Any = None
+
+        self.canvas = Canvas(self.controller, self)
+        self.setCentralWidget(self.canvas)
+        self._build_status_bar()
+        self._build_docks()
+        build_menus(self)
+        self._restore_layout()
+
+        c = self.controller
+        c.path_changed.connect(lambda _p: self._update_title())
+        c.modified_changed.connect(lambda _m: self._update_title())
+        c.document_replaced.connect(self._on_document_replaced)
+        c.status_message.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        c.tool_changed.connect(self._on_tool_changed)
+        self._on_document_replaced(c.document)
+        if fresh:
+            self.new_document_silent()
+
+        self._autosave_dirty = False
+        self._autosave_timer = QTimer(self)
+        self._autosave_timer.setInterval(autosave_ms)
+        self._autosave_timer.timeout.connect(self.autosave)
+        if autosave_ms > 0:
+            self._autosave_timer.start()
+
+    # ------------------------------------------------------------------ building
+    def add_action(
+        self, name: str, text: str, slot: Callable[[], Any] | None = None, shortcut: Any = None,
+        *, checkable: bool = False, tip: str = "",
+    ) -> QAction:
+        act = QAction(text, self)
+        act.setObjectName(f"action_{name}")
+        if shortcut is not None:
+            if isinstance(shortcut, (list, tuple)):
+                act.setShortcuts([QKeySequence(s) for s in shortcut])
+            else:
+                act.setShortcut(QKeySequence(shortcut))
+        act.setCheckable(checkable)
+        if tip:
+            act.setStatusTip(tip)
+        if slot is not None:
+            act.triggered.connect(lambda _checked=False, f=slot: f())
+        self.addAction(act)  # shortcuts work even when a menu is hidden
+        self.actions[name] = act
+        return act
+
+    def _build_status_bar(self) -> None:
+        sb = self.statusBar()
+        self._pos_label = QLabel("")
+        self._zoom_label = QLabel("")
+        self._size_label = QLabel("")
+        for w in (self._pos_label, self._size_label, self._zoom_label):
+            sb.addPermanentWidget(w)
+        self.canvas.zoom_changed.connect(lambda z: self._zoom_label.setText(f"{z * 100:.0f} %"))
+        self.canvas.cursor_moved.connect(lambda x, y: self._pos_label.setText(f"{x}, {y}"))
+
+    def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{name}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.docks[name] = dock
+        return dock
+
+    def _build_docks(self) -> None:
+        right, left = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.LeftDockWidgetArea
+        for name, title, area, make in (
+            ("tools", "Tools", left, self._make_tools_panel),
+            ("layers", "Layers", right, self._make_layers_panel),
+            ("history", "History", right, self._make_history_panel),
+            ("jobs", "Jobs", right, self._make_jobs_panel),
+        ):
+            try:
+                widget = make()
+            except Exception as exc:  # noqa: BLE001 - a broken panel must not stop the editor
+                log.exception("the %s panel failed to build", name)
+                widget = QLabel(f"The {title} panel failed: {exc}")
+                widget.setWordWrap(True)
+            self._dock(name, title, widget, area)
+        if "history" in self.docks and "jobs" in self.docks:
+            self.tabifyDockWidget(self.docks["history"], self.docks["jobs"])
+            self.docks["history"].raise_()
+
+    def _make_layers_panel(self) -> QWidget:
+        from ganpaint.qt.panels.layers import LayersPanel
+
+        panel = LayersPanel(self.controller.document)
+        self.controller.document_replaced.connect(panel.set_document)
+        panel.errorOccurred.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        return panel
+
+    def _make_history_panel(self) -> QWidget:
+        from ganpaint.qt.panels.history import HistoryPanel
+
+        panel = HistoryPanel(self.controller.document)
+        self.controller.document_replaced.connect(panel.set_document)
+        return panel
+
+    def _make_jobs_panel(self) -> QWidget:
+        from ganpaint.qt.panels.jobs import JobsPanel
+
+        return JobsPanel(self.bridge)
+
+    def _make_tools_panel(self) -> QWidget:
+        from ganpaint.qt.panels.tools import ToolsPanel
+
+        c = self.controller
+        panel = ToolsPanel(c.document, None)
+        self.tools_panel = panel
+        panel.set_plugin_tools(self.tool_specs())
+        b = c.brush
+        panel.set_brush(size=int(round(b.size)), hardness=b.hardness, opacity=b.opacity, color=b.color)
+        panel.set_tool(c.tool)
+        # two-way sync; each side ignores a value it already has, so no loop
+        panel.toolChanged.connect(c.set_tool)
+        panel.brushChanged.connect(
+            lambda nb: c.set_brush(size=nb.size, hardness=nb.hardness, opacity=nb.opacity, color=nb.color))
+        c.tool_changed.connect(panel.set_tool)
+        c.brush_changed.connect(
+            lambda nb: panel.set_brush(size=int(round(nb.size)), hardness=nb.hardness, opacity=nb.opacity,
+                                       color=tuple(nb.color)))
+        c.document_replaced.connect(panel.set_document)
+        panel.runRequested.connect(self._run_from_panel)
+        pm = self.plugin_manager
+        if pm is not None and hasattr(pm, "changed"):
+            pm.changed.connect(self._plugins_changed)
+        return panel
+
+    def _plugins_changed(self) -> None:
+        from ganpaint.qt.menus import rebuild_filters_menu
+
+        if getattr(self, "tools_panel", None) is not None:
+            self.tools_panel.set_plugin_tools(self.tool_specs())
+        if hasattr(self, "filters_menu"):
+            rebuild_filters_menu(self)
+
+    # ------------------------------------------------------------------ state
+    def _on_document_replaced(self, doc: Any) -> None:
+        old_key = getattr(self, "_current_key", None)
+        if old_key is not None and self.recovery is not None:
+            try:
+                self.recovery.discard(old_key)
+            except Exception as exc:  # noqa: BLE001
+                log.warning("could not remove the recovery file: %s", exc)
+        self._current_key = self._doc_key()
+        limit = getattr(self, "_history_limit_mb", None)
+        if limit:
+            doc.history.limit_mb = float(limit)
+        doc.events.history_changed.connect(self._mark_autosave)
+        doc.events.size_changed.connect(lambda *_: self._update_size_label())
+        self._update_title()
+        self._update_size_label()
+        self._autosave_dirty = False
+
+    def _update_size_label(self) -> None:
+        d = self.controller.document
+        self._size_label.setText(f"{d.width} x {d.height}")
+
+    def _update_title(self) -> None:
+        star = "*" if self.controller.modified else ""
+        self.setWindowTitle(f"{self.controller.display_name()}{star} - GANPaint")
+
+    def _on_tool_changed(self, tool_id: str) -> None:
+        act = self.tool_actions.get(tool_id)
+        if act is not None:
+            act.setChecked(True)
+
+    # ------------------------------------------------------------------ files
+    def open_dialog(self) -> None:
+        if not self.maybe_save():
+            return
+        path = self.files.ask_open()
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str) -> bool:
+        ok = self.files.open_path(str(path))
+        if ok:
+            self.add_recent(str(path))
+        return ok
+
+    def save(self) -> bool:
+        ok = self.files.save()
+        if ok and self.controller.path:
+            self.add_recent(self.controller.path)
+            self._discard_recovery()
+        return ok
+
+    def save_as(self) -> bool:
+        ok = self.files.save_as()
+        if ok and self.controller.path:
+            self.add_recent(self.controller.path)
+            self._discard_recovery()
+        return ok
+
+    def new_document(self, width: int = 1024, height: int = 768) -> None:
+        if not self.maybe_save():
+            return
+        self.new_document_silent(width, height)
+
+    def new_document_silent(self, width: int = 1024, height: int = 768) -> None:
+        """A white canvas with one layer, replacing the current document without asking."""
+        from ganpaint.core.document import Document
+
+        doc = Document(width, height)
+        doc.add_layer(name="Background", pixels=_white(width, height))
+        clear = getattr(doc.history, "clear", None)
+        if callable(clear):
+            clear()
+        self.controller.set_document(doc, None)
+
+    def recent_files(self) -> list[str]:
+        """Most recent first (kept in settings.json, shared with the command line)."""
+        from ganpaint.core.settings import Settings
+
+        return list(Settings.load().recent_files)
+
+    def add_recent(self, path: str) -> None:
+        from ganpaint.core.settings import Settings
+
+        s = Settings.load()
+        s.add_recent(path)
+        try:
+            s.save()
+        except Exception as exc:  # noqa: BLE001 - a read-only config folder must not stop opening
+            log.warning("recent files not saved: %s", exc)
+        rebuild = getattr(self, "_rebuild_recent_menu", None)
+        if rebuild:
+            rebuild()
+
+    def maybe_save(self) -> bool:
+        """True when it is fine to drop the current document (saved, discarded, or clean)."""
+        if not self.controller.modified:
+            return True
+        B = QMessageBox.StandardButton
+        answer = QMessageBox.question(
+            self, "Save changes?",
+            f"{self.controller.display_name()} has unsaved changes. Save them first?",
+            B.Save | B.Discard | B.Cancel, B.Save,
+        )
+        if answer == B.Save:
+            return self.save()
+        return answer == B.Discard
+
+    # ------------------------------------------------------------------ autosave
+    def _mark_autosave(self, *args: object) -> None:
+        self._autosave_dirty = True
+
+    def _doc_key(self) -> str:
+        # one recovery slot per document object shown in this window
+        return f"doc-{id(self.controller.document):x}"
+
+    def autosave(self) -> bool:
+        """Write the document to the recovery folder if it changed since the last autosave."""
+        if not self._autosave_dirty or self.recovery is None or not self.controller.modified:
+            return False
+        try:
+            self.recovery.save(self.controller.document, self._doc_key(), title=self.controller.display_name())
+        except Exception as exc:  # noqa: BLE001 - autosave must never disturb the user
+            log.warning("autosave failed: %s", exc)
+            self.statusBar().showMessage(f"Autosave failed: {exc}", 6000)
+            return False
+        self._autosave_dirty = False
+        return True
+
+    def _discard_recovery(self) -> None:
+        if self.recovery is not None:
+            try:
+                self.recovery.discard(self._doc_key())
+            except Exception as exc:  # noqa: BLE001
+                log.warning("could not remove the recovery file: %s", exc)
+
+    # ------------------------------------------------------------------ plugin tools
+    def tool_specs(self) -> list[ToolSpec]:
+        pm = self.plugin_manager
+        if pm is None:
+            return []
+        try:
+            tools = pm.tools()
+        except Exception as exc:  # noqa: BLE001
+            log.warning("plugin manager failed to list tools: %s", exc)
+            return []
+        return list(tools.values()) if isinstance(tools, dict) else list(tools)
+
+    def run_tool(self, spec: ToolSpec, params: dict[str, Any] | None = None,
+                 role_layers: dict[Any, str] | None = None) -> str | None:
+        """Queue a plugin tool on the current document; None (with a message) if it cannot run.
+
+        Without ``params`` the Tools panel's values for the tool are used (its defaults at
+        first), and the panel shows that tool so it can be tuned and run again."""
+        panel = getattr(self, "tools_panel", None)
+        if params is None and panel is not None:
+            try:
+                pp = panel.set_plugin_tool(spec.id)
+                params, role_layers = pp.values(), pp.role_layers()
+            except (KeyError, ValueError) as exc:
+                log.warning("the tools panel gave no parameters for %s: %s", spec.id, exc)
+        try:
+            return self.runner.run(spec, params, role_layers)
+        except (ToolError, ValueError) as exc:
+            QMessageBox.warning(self, spec.title, str(exc))
+            return None
+
+    def _run_from_panel(self, tool_id: str, params: dict[str, Any], role_layers: dict[Any, str]) -> None:
+        spec = next((s for s in self.tool_specs() if s.id == tool_id), None)
+        if spec is None:
+            QMessageBox.warning(self, "Tool", f"The tool {tool_id!r} is no longer available")
+            return
+        self.run_tool(spec, dict(params), dict(role_layers))
+
+    def _on_tool_failed(self, job_id: str, message: str, traceback: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, "Tool failed", message, QMessageBox.StandardButton.Ok, self)
+        if traceback:
+            box.setDetailedText(traceback)
+        box.open()  # not modal to the event loop: the window keeps running
+
+    # ------------------------------------------------------------------ layout, drops, close
+    def _restore_layout(self) -> None:
+        geo = self.settings.value("geometry")
+        state = self.settings.value("state")
+        if isinstance(geo, QByteArray) and not geo.isEmpty():
+            self.restoreGeometry(geo)
+        else:
+            self.resize(1280, 820)
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+
+    def save_layout(self) -> None:
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("state", self.saveState())
+        self.settings.sync()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        # let the drag finish before a dialog may appear
+        QTimer.singleShot(0, lambda p=paths[0]: self.maybe_save() and self.open_path(p))
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if not self.maybe_save():
+            event.ignore()
+            return
+        self.save_layout()
+        self._autosave_timer.stop()
+        self._discard_recovery()
+        if self.recovery is not None:
+            try:
+                self.recovery.clear_session()
+            except Exception as exc:  # noqa: BLE001
+                log.warning("could not clear the recovery folder: %s", exc)
+        self.bridge.close()
+        if self._own_queue:
+            self.queue.shutdown(wait=False)
+        event.accept()
+
+
+def _white(width: int, height: int):  # -> np.ndarray
+    import numpy as np
+
+    return np.full((height, width, 4), 255, np.uint8)
+
+
+__all__ = ["CANVAS_TOOLS", "MainWindow", "window_settings"]

@@ -1,0 +1,292 @@
+"""The main window's menus and shortcuts (File, Edit, Select, Image, Layer, Filters, View, Help).
+
+Every entry is a named QAction in ``window.actions`` so tests and the toolbar find it.
+Document operations call the Document directly: each is one undoable command there.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtGui import QActionGroup, QKeySequence
+from PySide6.QtWidgets import QApplication, QInputDialog, QMenu, QMessageBox
+
+from ganpaint.qt.document_controller import CANVAS_TOOLS
+
+if TYPE_CHECKING:
+    from ganpaint.qt.mainwindow import MainWindow
+
+log = logging.getLogger(__name__)
+SK = QKeySequence.StandardKey
+
+
+def _doc_op(win: MainWindow, name: str, *args: Any, title: str = "", **kw: Any) -> Callable[[], None]:
+    """A slot calling ``doc.<name>(*args)``; errors (locked layer, nothing selected) become a message."""
+
+    def run() -> None:
+        doc = win.controller.document
+        try:
+            getattr(doc, name)(*args, **kw)
+        except (ValueError, RuntimeError, IndexError) as exc:
+            QMessageBox.information(win, title or name.replace("_", " ").capitalize(), str(exc))
+
+    return run
+
+
+def _active_op(win: MainWindow, name: str, **kw: Any) -> Callable[[], None]:
+    def run() -> None:
+        doc = win.controller.document
+        if doc.active_layer is None:
+            win.statusBar().showMessage("No active layer", 4000)
+            return
+        _doc_op(win, name, doc.active_index, **kw)()
+
+    return run
+
+
+def _dialog(win: MainWindow, module: str, func: str, fallback: Callable[[], None] | None = None) -> Callable[[], None]:
+    """Call E2's dialog ``ganpaint.qt.dialogs.<module>.<func>(window)`` when it exists."""
+
+    def run() -> None:
+        try:
+            mod = __import__(f"ganpaint.qt.dialogs.{module}", fromlist=[func])
+            fn = getattr(mod, func)
+        except (ImportError, AttributeError) as exc:
+            if fallback is not None:
+                fallback()
+                return
+            QMessageBox.information(win, "Not available", f"This dialog is not available: {exc}")
+            return
+        fn(win)
+
+    return run
+
+
+def build_menus(win: MainWindow) -> None:
+    mb = win.menuBar()
+    a = win.add_action
+    c = win.controller
+    cv = win.canvas
+
+    # File ---------------------------------------------------------------------------------
+    m = mb.addMenu("&File")
+    m.addAction(a("new", "&New", win.new_document, SK.New))
+    m.addAction(a("open", "&Open...", win.open_dialog, SK.Open))
+    recent = m.addMenu("Open &Recent")
+    recent.setObjectName("menu_recent")
+
+    def rebuild_recent() -> None:
+        recent.clear()
+        items = win.recent_files()
+        for p in items:
+            act = recent.addAction(Path(p).name)
+            act.setToolTip(p)
+            act.triggered.connect(lambda _c=False, path=p: win.maybe_save() and win.open_path(path))
+        recent.setEnabled(bool(items))
+
+    win._rebuild_recent_menu = rebuild_recent  # type: ignore[attr-defined]
+    rebuild_recent()
+    m.addSeparator()
+    m.addAction(a("save", "&Save", win.save, SK.Save))
+    m.addAction(a("save_as", "Save &As...", win.save_as, ["Ctrl+Shift+S"]))
+    m.addAction(a("export", "&Export As...", win.files.export_as, "Ctrl+Shift+E"))
+    m.addSeparator()
+    m.addAction(a("quit", "&Quit", win.close, "Ctrl+Q"))
+
+    # Edit ---------------------------------------------------------------------------------
+    m = mb.addMenu("&Edit")
+    m.addAction(a("undo", "&Undo", c.undo, SK.Undo))
+    m.addAction(a("redo", "&Redo", c.redo, ["Ctrl+Shift+Z", "Ctrl+Y"]))
+    m.addSeparator()
+    m.addAction(a("copy", "&Copy", lambda: win.files.copy(False), SK.Copy))
+    m.addAction(a("copy_merged", "Copy &Merged", lambda: win.files.copy(True), "Ctrl+Shift+C"))
+    m.addAction(a("paste", "&Paste as New Layer", win.files.paste, SK.Paste))
+    m.addSeparator()
+    m.addAction(a("brush_smaller", "Brush Smaller", lambda: c.step_brush_size(-1), "["))
+    m.addAction(a("brush_bigger", "Brush Bigger", lambda: c.step_brush_size(+1), "]"))
+    m.addSeparator()
+    m.addAction(a("preferences", "Pr&eferences...", _dialog(win, "preferences", "show_preferences"),
+                  SK.Preferences))
+    m.addAction(a("plugins", "P&lugins...", _dialog(win, "plugins", "show_plugins")))
+
+    def refresh_undo() -> None:
+        h = c.document.history
+        win.actions["undo"].setEnabled(h.can_undo())
+        win.actions["redo"].setEnabled(h.can_redo())
+        ut = getattr(h, "undo_title", None)
+        rt = getattr(h, "redo_title", None)
+        win.actions["undo"].setText(f"&Undo {ut() or ''}".strip() if callable(ut) else "&Undo")
+        win.actions["redo"].setText(f"&Redo {rt() or ''}".strip() if callable(rt) else "&Redo")
+
+    def watch_history(doc: Any) -> None:
+        doc.events.history_changed.connect(refresh_undo)
+        refresh_undo()
+
+    c.document_replaced.connect(watch_history)
+    watch_history(c.document)
+
+    # Select -------------------------------------------------------------------------------
+    m = mb.addMenu("&Select")
+    m.addAction(a("select_all", "&All", _doc_op(win, "select_all"), SK.SelectAll))
+    m.addAction(a("select_none", "&None", _doc_op(win, "select_none"), "Ctrl+Shift+A"))
+    m.addAction(a("select_invert", "&Invert", _doc_op(win, "select_invert"), "Ctrl+I"))
+    m.addSeparator()
+    group = QActionGroup(win)
+    group.setExclusive(True)
+    tools_menu = m
+    for tool_id, title, key in CANVAS_TOOLS:
+        act = a(f"tool_{tool_id}", title, lambda t=tool_id: c.set_tool(t), key, checkable=True)
+        group.addAction(act)
+        win.tool_actions[tool_id] = act
+        if tool_id in ("rect_select", "ellipse_select", "lasso_select", "mask_brush"):
+            tools_menu.addAction(act)
+    win.tool_actions[c.tool].setChecked(True)
+
+    # Image --------------------------------------------------------------------------------
+    m = mb.addMenu("&Image")
+    m.addAction(a("crop", "&Crop to Selection", _doc_op(win, "crop_to_selection", title="Crop")))
+    m.addAction(a("resize_image", "&Resize Image...",
+                  _dialog(win, "resize", "resize_image_dialog", lambda: _ask_resize(win, "image"))))
+    m.addAction(a("resize_canvas", "Canvas &Size...",
+                  _dialog(win, "resize", "resize_canvas_dialog", lambda: _ask_resize(win, "canvas"))))
+    m.addSeparator()
+    m.addAction(a("rotate_cw", "Rotate 90° &Clockwise", _doc_op(win, "rotate", 90)))
+    m.addAction(a("rotate_ccw", "Rotate 90° C&ounter-clockwise", _doc_op(win, "rotate", 270)))
+    m.addAction(a("rotate_180", "Rotate &180°", _doc_op(win, "rotate", 180)))
+    m.addAction(a("flip_h", "Flip &Horizontally", _doc_op(win, "flip", "h")))
+    m.addAction(a("flip_v", "Flip &Vertically", _doc_op(win, "flip", "v")))
+
+    # Layer --------------------------------------------------------------------------------
+    m = mb.addMenu("&Layer")
+    m.addAction(a("layer_new", "&New Layer", lambda: c.document.add_layer(name=_next_name(c.document)),
+                  "Ctrl+Shift+N"))
+    m.addAction(a("layer_duplicate", "&Duplicate", _active_op(win, "duplicate_layer"), "Ctrl+J"))
+    m.addAction(a("layer_delete", "De&lete", _active_op(win, "delete_layer")))
+    m.addSeparator()
+    m.addAction(a("layer_up", "Raise", lambda: _move_active(win, +1), "Ctrl+]"))
+    m.addAction(a("layer_down", "Lower", lambda: _move_active(win, -1), "Ctrl+["))
+    m.addAction(a("merge_down", "&Merge Down", _active_op(win, "merge_down"), "Ctrl+E"))
+    m.addAction(a("flatten", "&Flatten Image", _doc_op(win, "flatten")))
+
+    # Filters (plugin tools by category) ---------------------------------------------------
+    win.filters_menu = mb.addMenu("Fil&ters")  # type: ignore[attr-defined]
+    rebuild_filters_menu(win)
+
+    # View ---------------------------------------------------------------------------------
+    m = mb.addMenu("&View")
+    m.addAction(a("zoom_in", "Zoom &In", cv.zoom_in, [QKeySequence(SK.ZoomIn), QKeySequence("Ctrl+=")]))
+    m.addAction(a("zoom_out", "Zoom &Out", cv.zoom_out, SK.ZoomOut))
+    m.addAction(a("zoom_fit", "&Fit in Window", cv.fit, "Ctrl+0"))
+    m.addAction(a("zoom_100", "&Actual Size (100 %)", cv.actual_size, "Ctrl+1"))
+    m.addSeparator()
+    theme_menu = m.addMenu("&Theme")
+    tgroup = QActionGroup(win)
+    for name in ("light", "dark"):
+        act = a(f"theme_{name}", name.capitalize(), lambda n=name: set_theme(win, n), checkable=True)
+        tgroup.addAction(act)
+        theme_menu.addAction(act)
+    try:
+        from ganpaint.qt.theme import current_theme
+
+        cur = current_theme(QApplication.instance())  # type: ignore[arg-type]
+        if f"theme_{cur}" in win.actions:
+            win.actions[f"theme_{cur}"].setChecked(True)
+    except Exception:  # noqa: BLE001 - no theme applied yet
+        pass
+    m.addSeparator()
+    panels = m.addMenu("&Panels")
+    for dock in win.docks.values():
+        panels.addAction(dock.toggleViewAction())
+
+    # Help ---------------------------------------------------------------------------------
+    m = mb.addMenu("&Help")
+    m.addAction(a("user_guide", "&User Guide", _dialog(win, "about", "show_user_guide", lambda: _open_guide(win)),
+                  SK.HelpContents))
+    m.addAction(a("about", "&About GANPaint", _dialog(win, "about", "show_about", lambda: _about(win))))
+
+
+def rebuild_filters_menu(win: MainWindow) -> None:
+    menu: QMenu = win.filters_menu  # type: ignore[attr-defined]
+    menu.clear()
+    specs = win.tool_specs()
+    if not specs:
+        act = menu.addAction("(no plugin tools)")
+        act.setEnabled(False)
+        return
+    by_cat: dict[str, list[Any]] = {}
+    for spec in specs:
+        by_cat.setdefault(spec.category or "Filters", []).append(spec)
+    for cat in sorted(by_cat):
+        sub = menu if len(by_cat) == 1 else menu.addMenu(cat)
+        for spec in sorted(by_cat[cat], key=lambda s: s.title.lower()):
+            act = win.add_action(f"run_{spec.id}", spec.title + ("..." if spec.params else ""),
+                                 lambda s=spec: win.run_tool(s), tip=spec.description)
+            sub.addAction(act)
+
+
+def set_theme(win: MainWindow, name: str) -> None:
+    from ganpaint.qt.theme import apply_theme
+
+    apply_theme(QApplication.instance(), name)  # type: ignore[arg-type]
+    try:
+        from ganpaint.core.settings import Settings
+
+        s = Settings.load()
+        s.theme = name
+        s.save()
+    except Exception as exc:  # noqa: BLE001 - the theme still applies for this run
+        log.info("theme not saved: %s", exc)
+    win.canvas.update()
+
+
+def _next_name(doc: Any) -> str:
+    names = {layer.name for layer in doc.layers}
+    i = 1
+    while f"Layer {i}" in names:
+        i += 1
+    return f"Layer {i}"
+
+
+def _move_active(win: MainWindow, step: int) -> None:
+    doc = win.controller.document
+    i = doc.active_index
+    if doc.active_layer is None:
+        return
+    j = i + step
+    if 0 <= j < len(doc.layers):
+        doc.move_layer(i, j)
+
+
+def _ask_resize(win: MainWindow, what: str) -> None:
+    doc = win.controller.document
+    text, ok = QInputDialog.getText(win, f"Resize {what}", "New size (width x height):",
+                                    text=f"{doc.width}x{doc.height}")
+    if not ok:
+        return
+    try:
+        w, h = (int(v) for v in text.lower().replace(" ", "").split("x"))
+        if what == "image":
+            doc.resize_image(w, h)
+        else:
+            doc.resize_canvas(w, h)
+    except (ValueError, TypeError) as exc:
+        QMessageBox.warning(win, "Resize", f"Cannot resize to {text!r}: {exc}")
+
+
+def _open_guide(win: MainWindow) -> None:
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QDesktopServices
+
+    from ganpaint.core.paths import resources_dir
+
+    guide = resources_dir().parent / "docs" / "user-guide.md"
+    QDesktopServices.openUrl(QUrl.fromLocalFile(str(guide)))
+
+
+def _about(win: MainWindow) -> None:
+    from ganpaint import __version__
+
+    QMessageBox.about(win, "About GANPaint", f"GANPaint {__version__}\nGPL-3.0-or-later. Qt (LGPL-3.0) via PySide6.")

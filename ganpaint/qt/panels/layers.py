@@ -1,0 +1,331 @@
+"""The Layers panel: the stack (top first) with visibility, thumbnail, name, kind badge and
+lock; the active layer's opacity, blend mode and kind below; buttons for add, delete,
+duplicate, up, down, merge down and flatten.
+
+``LayersPanel(document=None, parent=None)``; ``set_document(doc)``. Every change goes through
+a Document method, so each is one undoable step (opacity drags merge into one step).
+The panel holds no layer state of its own: it redraws from the document's events.
+Signal ``errorOccurred(str)``: an operation was refused (a locked layer, nothing below to
+merge into ...); the main window shows it in the status bar.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QSignalBlocker, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+from superqt import QLabeledSlider
+
+from ganpaint.core.layers import BlendMode, LayerKind
+from ganpaint.qt.icons import icon
+
+COL_VISIBLE, COL_NAME, COL_KIND, COL_LOCK = range(4)
+THUMB = 40
+BADGE_COLOURS = {"sketch": "#5b6ee1", "hints": "#d9822b", "mask": "#c0392b", "result": "#2e9d5b"}
+
+
+def thumbnail(pixels: np.ndarray, size: int = THUMB) -> QPixmap:
+    """A small picture of an (h, w, 4) uint8 straight-alpha layer over a checkerboard."""
+    h, w = pixels.shape[:2]
+    step = max(1, int(np.ceil(max(h, w) / size)))
+    small = np.ascontiguousarray(pixels[::step, ::step, :4])
+    sh, sw = small.shape[:2]
+    img = QImage(small.data, sw, sh, sw * 4, QImage.Format.Format_RGBA8888).copy()
+    pm = QPixmap(size, size)
+    pm.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pm)
+    x0, y0 = (size - sw) // 2, (size - sh) // 2
+    cell = 5
+    for yy in range(0, sh, cell):
+        for xx in range(0, sw, cell):
+            light = ((xx // cell) + (yy // cell)) % 2 == 0
+            p.fillRect(x0 + xx, y0 + yy, min(cell, sw - xx), min(cell, sh - yy),
+                       QColor("#ffffff" if light else "#cccccc"))
+    p.drawImage(x0, y0, img)
+    p.end()
+    return pm
+
+
+def _small_icon(name: str, box: int = THUMB, size: int = 18) -> QIcon:
+    """An icon drawn small in the middle of a thumbnail-sized box (the list has one icon size)."""
+    from PySide6.QtGui import QGuiApplication
+
+    dpr = QGuiApplication.primaryScreen().devicePixelRatio() if QGuiApplication.primaryScreen() else 1.0
+    pm = QPixmap(round(box * dpr), round(box * dpr))
+    pm.setDevicePixelRatio(dpr)
+    pm.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pm)
+    off = (box - size) // 2
+    icon(name).paint(p, off, off, size, size)
+    p.end()
+    return QIcon(pm)
+
+
+def _kind_value(layer: Any) -> str:
+    kind = getattr(layer, "kind", LayerKind.RASTER)
+    return str(getattr(kind, "value", kind))
+
+
+class LayersPanel(QWidget):
+    errorOccurred = Signal(str)
+
+    def __init__(self, document: Any = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document: Any = None
+        self.tree = QTreeWidget()
+        self.tree.setColumnCount(4)
+        self.tree.setHeaderHidden(True)
+        self.tree.setRootIsDecorated(False)
+        self.tree.setIconSize(QSize(THUMB, THUMB))
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed
+        )
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
+        for col in (COL_VISIBLE, COL_KIND, COL_LOCK):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.itemClicked.connect(self._on_clicked)
+        self.tree.itemChanged.connect(self._on_item_changed)
+        self.tree.currentItemChanged.connect(self._on_current)
+
+        self.opacity = QLabeledSlider(Qt.Orientation.Horizontal)
+        self.opacity.setRange(0, 100)
+        self.opacity.setToolTip("Opacity of the active layer (%)")
+        self.opacity.valueChanged.connect(self._on_opacity)
+        self.blend = QComboBox()
+        for mode in BlendMode:
+            self.blend.addItem(mode.value.capitalize(), mode.value)
+        self.blend.currentIndexChanged.connect(self._on_blend)
+        self.kind = QComboBox()
+        for kind in LayerKind:
+            self.kind.addItem(kind.value.capitalize(), kind.value)
+        self.kind.setToolTip("What the layer is for: tools offer sketch, hints and mask layers for those inputs")
+        self.kind.currentIndexChanged.connect(self._on_kind)
+        props = QFormLayout()
+        props.addRow("Opacity:", self.opacity)
+        props.addRow("Blend:", self.blend)
+        props.addRow("Kind:", self.kind)
+
+        self.buttons: dict[str, QToolButton] = {}
+        row = QHBoxLayout()
+        row.setSpacing(1)
+        for name, icon_name, tip, slot in (
+            ("add", "layer-add", "New layer", self.add_layer),
+            ("duplicate", "layer-duplicate", "Duplicate layer", self.duplicate_layer),
+            ("up", "layer-up", "Move layer up", self.move_up),
+            ("down", "layer-down", "Move layer down", self.move_down),
+            ("merge", "merge-down", "Merge down", self.merge_down),
+            ("flatten", "flatten", "Flatten image", self.flatten),
+            ("delete", "layer-delete", "Delete layer", self.delete_layer),
+        ):
+            b = QToolButton()
+            b.setIcon(icon(icon_name))
+            b.setToolTip(tip)
+            b.setAutoRaise(True)
+            b.clicked.connect(slot)
+            self.buttons[name] = b
+            row.addWidget(b)
+        row.addStretch(1)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.addWidget(self.tree, 1)
+        lay.addLayout(props)
+        lay.addLayout(row)
+
+        self._thumb_timer = QTimer(self)
+        self._thumb_timer.setSingleShot(True)
+        self._thumb_timer.setInterval(250)  # thumbnails lag strokes a little; painting stays fast
+        self._thumb_timer.timeout.connect(self.refresh_thumbnails)
+        self.set_document(document)
+
+    # ------------------------------------------------------------------ document
+
+    def set_document(self, document: Any) -> None:
+        old = self.document
+        if old is not None:
+            ev = old.events
+            ev.layers_changed.disconnect(self.refresh, missing_ok=True)
+            ev.active_changed.disconnect(self._sync_active, missing_ok=True)
+            ev.pixels_changed.disconnect(self._schedule_thumbs, missing_ok=True)
+        self.document = document
+        if document is not None:
+            ev = document.events
+            ev.layers_changed.connect(self.refresh)
+            ev.active_changed.connect(self._sync_active)
+            ev.pixels_changed.connect(self._schedule_thumbs)
+        self.refresh()
+
+    def row_of(self, index: int) -> int:
+        """Tree row of the layer at document index ``index`` (the top layer is row 0)."""
+        return len(self.document.layers) - 1 - index
+
+    def index_of_row(self, row: int) -> int:
+        return len(self.document.layers) - 1 - row
+
+    def refresh(self, *_: Any) -> None:
+        """Rebuild the list from the document (layers_changed)."""
+        with QSignalBlocker(self.tree):
+            self.tree.clear()
+            if self.document is None:
+                self._update_controls()
+                return
+            for layer in reversed(self.document.layers):
+                item = QTreeWidgetItem()
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+                item.setData(COL_NAME, Qt.ItemDataRole.UserRole, layer.id)
+                self._fill(item, layer)
+                self.tree.addTopLevelItem(item)
+        self._sync_active()
+
+    def _fill(self, item: QTreeWidgetItem, layer: Any) -> None:
+        item.setIcon(COL_VISIBLE, _small_icon("visible" if layer.visible else "hidden"))
+        item.setToolTip(COL_VISIBLE, "Hide layer" if layer.visible else "Show layer")
+        item.setText(COL_NAME, layer.name)
+        item.setIcon(COL_NAME, QIcon(thumbnail(layer.pixels)))
+        kind = _kind_value(layer)
+        item.setText(COL_KIND, "" if kind == "raster" else kind)
+        if kind in BADGE_COLOURS:
+            item.setForeground(COL_KIND, QColor(BADGE_COLOURS[kind]))
+        item.setToolTip(COL_KIND, f"{kind.capitalize()} layer")
+        item.setIcon(COL_LOCK, _small_icon("lock" if layer.locked else "unlock"))
+        item.setToolTip(COL_LOCK, "Unlock layer" if layer.locked else "Lock layer")
+
+    def refresh_thumbnails(self) -> None:
+        if self.document is None:
+            return
+        with QSignalBlocker(self.tree):
+            for row, layer in enumerate(reversed(self.document.layers)):
+                item = self.tree.topLevelItem(row)
+                if item is not None:
+                    item.setIcon(COL_NAME, QIcon(thumbnail(layer.pixels)))
+
+    def _schedule_thumbs(self, *_: Any) -> None:
+        if not self._thumb_timer.isActive():
+            self._thumb_timer.start()
+
+    def _sync_active(self, *_: Any) -> None:
+        doc = self.document
+        if doc is not None and 0 <= doc.active_index < len(doc.layers):
+            with QSignalBlocker(self.tree):
+                self.tree.setCurrentItem(self.tree.topLevelItem(self.row_of(doc.active_index)))
+        self._update_controls()
+
+    def _update_controls(self) -> None:
+        doc = self.document
+        layer = doc.active_layer if doc is not None else None
+        for w in (self.opacity, self.blend, self.kind):
+            w.setEnabled(layer is not None)
+        n = len(doc.layers) if doc is not None else 0
+        i = doc.active_index if doc is not None else -1
+        self.buttons["add"].setEnabled(doc is not None)
+        for name in ("duplicate", "delete"):
+            self.buttons[name].setEnabled(layer is not None)
+        self.buttons["up"].setEnabled(layer is not None and i < n - 1)
+        self.buttons["down"].setEnabled(layer is not None and i > 0)
+        self.buttons["merge"].setEnabled(layer is not None and i > 0)
+        self.buttons["flatten"].setEnabled(n > 0)
+        if layer is None:
+            return
+        with QSignalBlocker(self.opacity), QSignalBlocker(self.blend), QSignalBlocker(self.kind):
+            self.opacity.setValue(round(layer.opacity * 100))
+            self.blend.setCurrentIndex(max(0, self.blend.findData(str(getattr(layer.blend, "value", layer.blend)))))
+            self.kind.setCurrentIndex(max(0, self.kind.findData(_kind_value(layer))))
+
+    # ------------------------------------------------------------------ user actions
+
+    def _do(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run a document operation; a refusal becomes errorOccurred, not a crash."""
+        if self.document is None:
+            return None
+        try:
+            return fn(*args, **kwargs)
+        except (ValueError, IndexError, KeyError) as exc:  # LayerLockedError is a ValueError
+            self.errorOccurred.emit(str(exc))
+            return None
+
+    def _on_current(self, current: QTreeWidgetItem | None, _previous: Any = None) -> None:
+        if self.document is None or current is None:
+            return
+        i = self.index_of_row(self.tree.indexOfTopLevelItem(current))
+        if i != self.document.active_index:
+            self.document.active_index = i
+
+    def _on_clicked(self, item: QTreeWidgetItem, column: int) -> None:
+        i = self.index_of_row(self.tree.indexOfTopLevelItem(item))
+        layer = self.document.layers[i]
+        if column == COL_VISIBLE:
+            self.set_visible(i, not layer.visible)
+        elif column == COL_LOCK:
+            self._do(self.document.set_layer_props, i, locked=not layer.locked)
+
+    def _on_item_changed(self, item: QTreeWidgetItem, column: int) -> None:
+        if column != COL_NAME or self.document is None:
+            return
+        i = self.index_of_row(self.tree.indexOfTopLevelItem(item))
+        name = item.text(COL_NAME).strip()
+        if name and name != self.document.layers[i].name:
+            self._do(self.document.set_layer_props, i, name=name)
+        else:
+            with QSignalBlocker(self.tree):
+                item.setText(COL_NAME, self.document.layers[i].name)
+
+    def set_visible(self, index: int, visible: bool) -> None:
+        self._do(self.document.set_layer_props, index, visible=visible)
+
+    def rename(self, index: int, name: str) -> None:
+        """Rename as if typed in the list (for tests and the Layer menu)."""
+        item = self.tree.topLevelItem(self.row_of(index))
+        item.setText(COL_NAME, name)
+
+    def _on_opacity(self, value: int) -> None:
+        self._do(self.document.set_layer_props, None, merge=True, opacity=value / 100.0)
+
+    def _on_blend(self, _index: int) -> None:
+        self._do(self.document.set_layer_props, None, blend=BlendMode(self.blend.currentData()))
+
+    def _on_kind(self, _index: int) -> None:
+        self._do(self.document.set_layer_props, None, kind=LayerKind(self.kind.currentData()))
+
+    def add_layer(self) -> None:
+        if self.document is not None:
+            n = len(self.document.layers) + 1
+            self._do(self.document.add_layer, name=f"Layer {n}")
+
+    def duplicate_layer(self) -> None:
+        self._do(self.document.duplicate_layer)
+
+    def delete_layer(self) -> None:
+        self._do(self.document.delete_layer)
+
+    def move_up(self) -> None:
+        i = self.document.active_index if self.document is not None else -1
+        if 0 <= i < len(self.document.layers) - 1:
+            self._do(self.document.move_layer, i, i + 1)
+
+    def move_down(self) -> None:
+        i = self.document.active_index if self.document is not None else -1
+        if i > 0:
+            self._do(self.document.move_layer, i, i - 1)
+
+    def merge_down(self) -> None:
+        self._do(self.document.merge_down)
+
+    def flatten(self) -> None:
+        self._do(self.document.flatten)

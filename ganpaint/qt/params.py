@@ -1,0 +1,258 @@
+"""The parameter panel of a plugin tool, built from its ToolSpec (plugin authors write no Qt).
+
+One editor per ParamSpec kind (see ``param_fields``: float/int sliders, a seed with a dice
+button, bool, choice, colour, file, model, string) and one layer picker per InputSpec,
+offering the layers that fit the role first. Values always leave the panel through
+``ParamSpec.coerce``, so the GUI and the command line accept exactly the same values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QSignalBlocker, QTimer, Signal
+from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from ganpaint.core.specs import ParamSpec, Role, ToolSpec
+from ganpaint.qt.icons import icon
+from ganpaint.qt.param_fields import (
+    SEED_MAX,
+    ListModels,
+    ModelField,
+    ParamField,
+    SeedField,
+    make_field,
+)
+
+__all__ = ["DEBOUNCE_MS", "SEED_MAX", "SELECTION", "ParamField", "ParamPanel", "RolePicker", "SeedField"]
+
+DEBOUNCE_MS = 150
+#: The mask picker's entry meaning "use the document's selection" (not in role_layers()).
+SELECTION = "__selection__"
+_ROLE_KIND = {Role.SKETCH: "SKETCH", Role.HINTS: "HINTS", Role.MASK: "MASK"}
+
+
+def _kind_name(layer: Any) -> str:
+    kind = getattr(layer, "kind", "RASTER")
+    return str(getattr(kind, "name", kind)).upper()
+
+
+class RolePicker(QComboBox):
+    """Picks the layer for one tool input; layers that fit the role come first.
+
+    sketch -> SKETCH layers first; hints -> HINTS layers first; mask -> "Selection" then
+    MASK layers; image -> every layer, the active one by default; image_b -> the first
+    layer that is not the active one. An optional input also offers "(none)".
+    ``layer_id()`` is a layer id, ``SELECTION`` or None.
+    """
+
+    def __init__(self, input_spec: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.input = input_spec
+        self.role: Role = input_spec.role
+        self.user_chose = False  # once the user picks, refreshes keep their choice
+        self.activated.connect(self._on_activated)
+
+    def _on_activated(self, _index: int) -> None:
+        self.user_chose = True
+
+    def layer_id(self) -> str | None:
+        data = self.currentData()
+        return None if data in (None, "") else str(data)
+
+    def refresh(self, document: Any) -> None:
+        keep = self.layer_id() if self.user_chose else None
+        layers = list(getattr(document, "layers", []) or [])[::-1]  # top first, as in the panel
+        active = getattr(document, "active_layer", None)
+        active_id = getattr(active, "id", None)
+        fit_kind = _ROLE_KIND.get(self.role)
+        fit = [la for la in layers if fit_kind and _kind_name(la) == fit_kind]
+        rest = [la for la in layers if la not in fit]
+        with QSignalBlocker(self):
+            self.clear()
+            if not self.input.required:
+                self.addItem("(none)", None)
+            if self.role is Role.MASK:
+                self.addItem("Selection", SELECTION)
+                entries = fit  # only masks make sense as a mask
+            else:
+                entries = fit + rest
+            for la in entries:
+                badge = _kind_name(la).lower()
+                text = la.name if badge in ("raster",) else f"{la.name}  [{badge}]"
+                self.addItem(text, la.id)
+            if fit and rest and self.role is not Role.MASK:
+                self.insertSeparator(self.findData(rest[0].id))
+            default = self._default(fit, layers, active_id)
+            target = keep if keep is not None and self.findData(keep) >= 0 else default
+            i = self.findData(target) if target is not None else -1
+            self.setCurrentIndex(i if i >= 0 else 0)
+
+    def _default(self, fit: list[Any], layers: list[Any], active_id: str | None) -> Any:
+        if self.role is Role.MASK:
+            return SELECTION
+        if self.role is Role.IMAGE:
+            return active_id
+        if self.role is Role.IMAGE_B:
+            others = [la.id for la in layers if la.id != active_id]
+            return others[0] if others else active_id
+        if fit:
+            return fit[0].id
+        return None if not self.input.required else active_id
+
+
+class ParamPanel(QWidget):
+    """The panel of one plugin tool.
+
+    ``ParamPanel(spec, document=None, list_models=None, parent=None)``
+      spec         the ToolSpec; one editor per ParamSpec, one layer picker per InputSpec;
+      document     a ganpaint.core Document (layer pickers follow its layers), or None;
+      list_models  ``list_models(tool_id) -> [(name, title), ...]`` for "model" parameters.
+    Signals:
+      ``valuesChanged(dict)``   debounced (150 ms) after any change; the coerced values;
+      ``liveChanged(dict)``     debounced, only when a ``live`` parameter changed (re-run the
+                                preview with ``mode="replace"``); ten rapid moves -> one signal;
+      ``runRequested(str, dict, dict)``  tool id, values(), role_layers() (the Run button).
+    """
+
+    valuesChanged = Signal(object)
+    liveChanged = Signal(object)
+    runRequested = Signal(str, object, object)
+
+    def __init__(
+        self,
+        spec: ToolSpec,
+        document: Any = None,
+        list_models: ListModels | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.spec = spec
+        self.document: Any = None
+        self.fields: dict[str, ParamField] = {}
+        self.pickers: dict[Role, RolePicker] = {}
+        self._live_dirty = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(DEBOUNCE_MS)
+        self._timer.timeout.connect(self._emit_debounced)
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(4, 4, 4, 4)
+        title = QLabel(f"<b>{spec.title}</b>")
+        outer.addWidget(title)
+        if spec.description:
+            desc = QLabel(spec.description)
+            desc.setWordWrap(True)
+            desc.setProperty("role", "hint")
+            outer.addWidget(desc)
+        form = QFormLayout()
+        outer.addLayout(form)
+        for inp in spec.inputs:
+            picker = RolePicker(inp)
+            picker.currentIndexChanged.connect(self._schedule_values)
+            self.pickers[inp.role] = picker
+            form.addRow((inp.label or inp.role.value.replace("_", " ").capitalize()) + ":", picker)
+        for p in spec.params:
+            field = make_field(p, spec.id, list_models)
+            field.changed.connect(lambda p=p: self._on_changed(p))
+            self.fields[p.name] = field
+            label = QLabel(p.title + ":")
+            if p.help:
+                label.setToolTip(p.help)
+            form.addRow(label, field)
+        buttons = QHBoxLayout()
+        self.reset_button = QPushButton(icon("reset"), "Reset")
+        self.reset_button.setToolTip("Set every parameter back to its default")
+        self.reset_button.clicked.connect(self.reset)
+        self.run_button = QPushButton(icon("run"), "Run")
+        self.run_button.setDefault(True)
+        self.run_button.clicked.connect(self.request_run)
+        buttons.addWidget(self.reset_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.run_button)
+        outer.addLayout(buttons)
+        outer.addStretch(1)
+        self.set_document(document)
+
+    # ------------------------------------------------------------ values
+
+    def values(self) -> dict[str, Any]:
+        """Every parameter, coerced by its ParamSpec (raises ValueError naming it)."""
+        return {name: f.spec.coerce(f.get()) for name, f in self.fields.items()}
+
+    def set_values(self, values: dict[str, Any]) -> None:
+        """Set some parameters (e.g. from a result layer being re-run); unknown names are ignored."""
+        for name, value in values.items():
+            if name in self.fields:
+                self.fields[name].set(self.fields[name].spec.coerce(value))
+
+    def reset(self) -> None:
+        self.set_values(self.spec.default_params())
+
+    def role_layers(self) -> dict[Role, str]:
+        """Role -> layer id for each input with a chosen layer. A mask input left on
+        "Selection" (or an optional input on "(none)") is not in the dict."""
+        out: dict[Role, str] = {}
+        for role, picker in self.pickers.items():
+            lid = picker.layer_id()
+            if lid is not None and lid != SELECTION:
+                out[role] = lid
+        return out
+
+    def request_run(self) -> None:
+        self.runRequested.emit(self.spec.id, self.values(), self.role_layers())
+
+    def set_busy(self, busy: bool) -> None:
+        """Disable Run while the tool's job is queued or running."""
+        self.run_button.setEnabled(not busy)
+
+    def refresh_models(self) -> None:
+        for f in self.fields.values():
+            if isinstance(f, ModelField):
+                f.refresh()
+
+    # ------------------------------------------------------------ document
+
+    def set_document(self, document: Any) -> None:
+        old = self.document
+        if old is not None and hasattr(old, "events"):
+            old.events.layers_changed.disconnect(self.refresh_layers, missing_ok=True)
+            old.events.active_changed.disconnect(self.refresh_layers, missing_ok=True)
+        self.document = document
+        if document is not None and hasattr(document, "events"):
+            document.events.layers_changed.connect(self.refresh_layers)
+            document.events.active_changed.connect(self.refresh_layers)
+        for picker in self.pickers.values():
+            picker.user_chose = False
+        self.refresh_layers()
+
+    def refresh_layers(self, *_: Any) -> None:
+        for picker in self.pickers.values():
+            picker.refresh(self.document)
+        self.run_button.setEnabled(self._inputs_ready())
+
+    def _inputs_ready(self) -> bool:
+        for picker in self.pickers.values():
+            if picker.input.required and picker.layer_id() is None:
+                return False
+        return True
+
+    # ------------------------------------------------------------ debouncing
+
+    def _on_changed(self, spec: ParamSpec) -> None:
+        self._live_dirty = self._live_dirty or spec.live
+        self._timer.start()
+
+    def _schedule_values(self, *_: Any) -> None:
+        self._timer.start()
+
+    def _emit_debounced(self) -> None:
+        try:
+            values = self.values()
+        except ValueError:
+            return  # a half-typed value; the next edit tries again
+        live, self._live_dirty = self._live_dirty, False
+        self.valuesChanged.emit(values)
+        if live:
+            self.liveChanged.emit(values)

@@ -1,0 +1,281 @@
+"""The training loop: a generator of :class:`TrainEvent`, shared by the command line,
+the editor's training lane and the tests.
+
+    for ev in train(recipe, data, steps=1000, run_dir=run, seed=0, device="cpu"):
+        ...                       # show ev.losses, ev.eta_s, ev.samples; pausing = not asking
+
+Cancel: pass ``cancel`` (a callable returning True, or an object with ``is_set()``)
+and the loop writes a checkpoint and yields a ``cancelled`` event at the next step
+boundary; or stop iterating and ``close()`` the generator: a checkpoint is written
+then too. ``resume=True`` continues from ``run_dir``'s checkpoint bit-for-bit: the
+batches are a function of (seed, step), and the checkpoint holds weights, optimiser,
+EMA, recipe extras (image pools) and every RNG state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import math
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ganpaint.train import checkpoints as ck
+from ganpaint.train.datasets import FolderData
+from ganpaint.train.events import TrainError, TrainEvent, TrainResult
+from ganpaint.train.recipes.base import Recipe, Trainer, side_effect_free
+
+RUN_INFO = "run.json"
+CancelLike = Callable[[], bool] | Any
+
+
+def _is_cancelled(cancel: CancelLike | None) -> bool:
+    if cancel is None:
+        return False
+    if hasattr(cancel, "is_set"):
+        return bool(cancel.is_set())
+    return bool(cancel())
+
+
+def seed_everything(seed: int) -> None:
+    torch.manual_seed(seed)
+    np.random.seed(seed % 2**32)
+    random.seed(seed)
+
+
+def to_picture(t: torch.Tensor) -> np.ndarray:
+    """First item of a B x 3 x H x W batch in [-1, 1] -> H x W x 3 float32 in [0, 1]."""
+    x = t[0].detach().float().clamp(-1, 1).add(1).mul(0.5)
+    return np.ascontiguousarray(x.permute(1, 2, 0).cpu().numpy(), dtype=np.float32)
+
+
+def _update_ema(ema: Mapping[str, nn.Module], live: Mapping[str, nn.Module], decay: float) -> None:
+    with torch.no_grad():
+        for name, e in ema.items():
+            src = live[name]
+            for pe, p in zip(e.parameters(), src.parameters(), strict=True):
+                pe.lerp_(p, 1.0 - decay)
+            for be, b in zip(e.buffers(), src.buffers(), strict=True):
+                be.copy_(b)
+
+
+def _check_data(recipe: Recipe, data: FolderData) -> None:
+    kind = recipe.data_kind
+    if kind == "paired" and not data.paired:
+        raise TrainError(f"{recipe.id} needs paired pictures: --data-b with the same file names, or --paired ab")
+    if kind == "unpaired" and data.mode != "unpaired":
+        raise TrainError(f"{recipe.id} needs two folders of unpaired pictures: --data and --data-b")
+
+
+def train(
+    recipe: Recipe,
+    data: FolderData,
+    *,
+    steps: int,
+    run_dir: str | Path,
+    resume: bool = False,
+    seed: int = 0,
+    cancel: CancelLike | None = None,
+    sample_every: int = 0,
+    checkpoint_every: int = 0,
+    device: str = "cpu",
+    bf16: bool = False,
+    init_weights: Mapping[str, torch.Tensor] | None = None,
+    card_info: Mapping[str, Any] | None = None,
+) -> Iterator[TrainEvent]:
+    """Train ``recipe`` on ``data`` up to ``steps`` steps, yielding a TrainEvent per step.
+
+    run_dir:          where checkpoints (``checkpoint.safetensors``) and ``run.json`` go
+    resume:           continue from run_dir's checkpoint (its seed wins over ``seed``)
+    sample_every:     put preview ``samples`` on every Nth step's event (0 = never)
+    checkpoint_every: write a checkpoint every N steps (0 = only on cancel and at the end)
+    bf16:             run forward passes under ``torch.autocast(device, bfloat16)``
+    init_weights:     start the generator(s) from these weights (fine-tuning; not on resume)
+    card_info:        extra card fields (``name``, ``training_command``, ``source`` ...)
+
+    The last event is ``done`` (with ``result``) or ``cancelled`` (with ``checkpoint``).
+    Raises :class:`TrainError` for problems the user can fix.
+    """
+    if not isinstance(steps, int) or steps < 1:
+        raise TrainError(f"steps must be a positive integer, got {steps!r}")
+    _check_data(recipe, data)
+    run = Path(run_dir)
+    run.mkdir(parents=True, exist_ok=True)
+    config = _jsonable(recipe.config())
+    start, elapsed0 = 0, 0.0
+    ckpt: ck.Checkpoint | None = None
+    if resume:
+        ckpt = ck.load_checkpoint(run)
+        if ckpt.meta.get("recipe") != recipe.id or ckpt.meta.get("config") != config:
+            raise TrainError(f"the run in {run} was made with other recipe options; resume it with the same ones")
+        seed = int(ckpt.meta["seed"])
+        start = ckpt.step
+        elapsed0 = float(ckpt.meta.get("elapsed_s", 0.0))
+        if start > steps:
+            raise TrainError(f"the run in {run} is already at step {start}, beyond --steps {steps}")
+    elif ck.checkpoint_path(run).exists():
+        raise TrainError(f"{run} already holds a training run; resume it or choose another run folder")
+
+    seed_everything(seed)
+    trainer: Trainer = recipe.build(device)
+    if init_weights is not None and ckpt is None:
+        try:
+            trainer.load_init(init_weights)
+        except (RuntimeError, KeyError, ValueError) as exc:
+            first = str(exc).splitlines()[0]
+            raise TrainError(f"the starting model does not fit {recipe.id} with these options: {first}") from None
+    ema = {n: copy.deepcopy(m).eval().requires_grad_(False) for n, m in trainer.ema_sources.items()} if recipe.ema else {}
+    if ckpt is not None:
+        ck.restore_state(ckpt, modules=trainer.modules, optimizers=trainer.optimizers, ema=ema)
+        trainer.load_extra_state({k: v.to(device) for k, v in ckpt.extra().items()})
+        ck.restore_rng(ckpt)
+    ck.write_json_atomic(
+        run / RUN_INFO,
+        {"recipe": recipe.id, "config": config, "seed": seed, "steps": steps, "data": data.args(),
+         "describe": data.describe(), "bf16": bf16, **{k: v for k, v in (card_info or {}).items() if k != "extra"}},
+    )
+
+    aug = recipe.augment()
+    autocast = (
+        torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16)
+        if bf16 else contextlib.nullcontext()
+    )
+    preview = {k: v.to(device) for k, v in data.holdout_batch(recipe.crop, limit=1).items()} if sample_every else {}
+    step, saved_step = start, start
+    losses: dict[str, float] = {}
+    t0 = time.perf_counter()
+
+    def elapsed() -> float:
+        return elapsed0 + time.perf_counter() - t0
+
+    def save(reason: str) -> Path:
+        nonlocal saved_step
+        meta = {"recipe": recipe.id, "config": config, "seed": seed, "steps": steps, "reason": reason,
+                "sampler_position": step * recipe.batch, "elapsed_s": elapsed(), "losses": losses,
+                "bf16": bf16}
+        path = ck.save_checkpoint(run, step=step, modules=trainer.modules, optimizers=trainer.optimizers,
+                                  ema=ema, extra=trainer.extra_state(), meta=meta, device=device)
+        saved_step = step
+        return path
+
+    finished = False
+    try:
+        while step < steps:
+            if _is_cancelled(cancel):
+                path = save("cancel")
+                finished = True
+                yield TrainEvent("cancelled", step, steps, losses, elapsed_s=elapsed(), checkpoint=path)
+                return
+            batch = {k: v.to(device, non_blocking=True) for k, v in data.batch(step, recipe.batch, aug, seed).items()}
+            trainer.set_lr_factor(recipe.lr_factor(step, steps))
+            with autocast:
+                losses = trainer.step(batch)
+            bad = [k for k, v in losses.items() if not math.isfinite(v)]
+            if bad:
+                raise TrainError(
+                    f"loss {', '.join(bad)} became non-finite at step {step + 1}; the last checkpoint "
+                    f"(step {saved_step}) is intact" + (" (try without bf16)" if bf16 else "")
+                )
+            if ema:
+                _update_ema(ema, trainer.ema_sources, recipe.ema)
+            step += 1
+            done_here = step - start
+            rate = done_here / max(time.perf_counter() - t0, 1e-9)
+            path = save("periodic") if checkpoint_every and step % checkpoint_every == 0 and step < steps else None
+            samples = None
+            if sample_every and (step % sample_every == 0 or step == steps) and preview:
+                samples = _samples(trainer, preview, ema or trainer.ema_sources, autocast)
+            yield TrainEvent(
+                "step", step, steps, dict(losses), eta_s=(steps - step) / rate, steps_per_s=rate,
+                elapsed_s=elapsed(), samples=samples, checkpoint=path,
+            )
+        path = save("final")
+        result = _result(recipe, trainer, data, ema, steps, elapsed(), losses, seed, bf16, card_info, device)
+        finished = True
+        yield TrainEvent("done", step, steps, dict(losses), elapsed_s=elapsed(), checkpoint=path, result=result)
+    except GeneratorExit:
+        # the consumer stopped iterating: keep the progress (the state is whole at a yield)
+        if not finished and step != saved_step:
+            save("cancel")
+        raise
+
+
+def _samples(
+    trainer: Trainer, batch: Mapping[str, torch.Tensor], gens: Mapping[str, nn.Module], autocast: Any
+) -> dict[str, np.ndarray]:
+    with side_effect_free(*gens.values()), autocast:
+        out = trainer.samples(batch, gens)
+    return {k: to_picture(v) for k, v in out.items()}
+
+
+def _result(
+    recipe: Recipe, trainer: Trainer, data: FolderData, ema: Mapping[str, nn.Module], steps: int,
+    elapsed_s: float, losses: Mapping[str, float], seed: int, bf16: bool, card_info: Mapping[str, Any] | None,
+    device: str,
+) -> TrainResult:
+    gens = ema or trainer.ema_sources
+    held = {k: v.to(device) for k, v in data.holdout_batch(recipe.crop).items()}
+    metric_name, metric = "", None
+    if held:
+        with side_effect_free(*gens.values()):
+            metric_name, metric = trainer.metric(held, gens)
+    slice_name = "held-out" if data.holdout_is_separate else "training (too few pictures to hold some out)"
+    state_dict, arch = trainer.export(gens)
+    info = dict(card_info or {})
+    extra = dict(info.pop("extra", {}) or {})
+    extra["training"] = {
+        "recipe": recipe.id,
+        "options": _jsonable(recipe.config()),
+        "steps": steps,
+        "seed": seed,
+        "bf16": bf16,
+        "time_s": round(elapsed_s, 3),
+        "final_losses": {k: float(v) for k, v in losses.items()},
+        "data": data.describe(),
+        "ema": recipe.ema,
+    }
+    card: dict[str, Any] = {
+        **arch,
+        "tool": "translate",
+        "training_data": [{"folder": str(f), "role": r} for f, r in zip(data.folders, ("A", "B"), strict=False)],
+        "metrics": {metric_name: metric, "metric_slice": slice_name} if metric_name else {},
+        "source": f"trained with GANPaint ({recipe.id})",
+        "extra": extra,
+        **info,
+    }
+    return TrainResult(state_dict=state_dict, card=card, metric_name=metric_name, metric=metric)
+
+
+def _jsonable(obj: Any) -> Any:
+    """Tuples become lists (as JSON would make them), so configs compare after a round trip."""
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    return obj
+
+
+def drive(
+    events: Iterator[TrainEvent], on_event: Callable[[TrainEvent], None] | None = None
+) -> TrainEvent | None:
+    """Consume a training generator to its end and return its last event.
+
+    ``on_event`` sees every event; if it raises (the job engine's ``ctx.progress``
+    raises JobCancelled), the generator is closed at once, which writes a checkpoint
+    of the last whole step, and the exception propagates. Use this (or
+    ``contextlib.closing``) rather than a bare ``for`` loop when the consumer may stop.
+    """
+    last = None
+    with contextlib.closing(events):  # type: ignore[type-var]
+        for ev in events:
+            last = ev
+            if on_event is not None:
+                on_event(ev)
+    return last

@@ -1,0 +1,146 @@
+"""Fixtures for the command-line tests: an isolated data folder with a single-file
+plugin of misbehaving tools, sample pictures, and helpers to run ``ganpaint``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+PLUGIN_NAME = "gp_cli_faults"
+
+PLUGIN_SOURCE = textwrap.dedent(
+    '''
+    """Test plugin: tools that fail in every way a plugin can."""
+    import os
+    import time
+
+    import numpy as np
+
+    from ganpaint import ParamSpec, ToolError, ToolResult, ToolSpec, hookimpl
+
+    GANPAINT_API_VERSION = 1
+    M = __name__
+
+
+    @hookimpl
+    def ganpaint_register_tools():
+        return [
+            ToolSpec(id="crash", title="Crash", run=f"{M}:crash"),
+            ToolSpec(id="refuse", title="Refuse", run=f"{M}:refuse"),
+            ToolSpec(id="nan", title="NaN", run=f"{M}:nan"),
+            ToolSpec(id="slow", title="Slow", run=f"{M}:slow",
+                     params=(ParamSpec("marker", "string"),)),
+            ToolSpec(id="brokenimport", title="Broken", run="gp_no_such_module_xyz:run"),
+            ToolSpec(id="modelled", title="Modelled", run=f"{M}:modelled",
+                     params=(ParamSpec("model", "model"),)),
+        ]
+
+
+    def crash(request, ctx):
+        raise RuntimeError("the plugin fell over")
+
+
+    def refuse(request, ctx):
+        raise ToolError("this picture is too small for the tool")
+
+
+    def nan(request, ctx):
+        return ToolResult(image=np.full(request.image.shape, np.nan, np.float32))
+
+
+    def slow(request, ctx):
+        marker = request.params["marker"]
+        if marker:
+            open(marker, "w").close()
+        end = time.monotonic() + 60
+        while time.monotonic() < end:
+            ctx.progress(0.5, "working")
+            time.sleep(0.02)
+        return ToolResult(image=request.image)
+
+
+    def modelled(request, ctx):
+        path = ctx.model_path(request.params["model"], "modelled")
+        return ToolResult(image=request.image, metadata={"model": path})
+    '''
+)
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("gpdata")
+    (d / "plugins").mkdir()
+    (d / "plugins" / f"{PLUGIN_NAME}.py").write_text(PLUGIN_SOURCE)
+    return d
+
+
+@pytest.fixture
+def env(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The environment for both in-process and subprocess runs."""
+    monkeypatch.setenv("GANPAINT_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    monkeypatch.delenv("GANPAINT_DISABLE_PLUGINS", raising=False)
+    monkeypatch.delenv("GANPAINT_DEVICE", raising=False)
+    return dict(os.environ)
+
+
+@pytest.fixture
+def cli(env: dict[str, str], capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    """Run ``ganpaint`` in-process: cli("run", "blur", ...) -> Result."""
+    from ganpaint.__main__ import main
+
+    def run(*argv: str) -> Result:
+        code = main([str(a) for a in argv])
+        cap = capsys.readouterr()
+        return Result(code, cap.out, cap.err)
+
+    return run
+
+
+@pytest.fixture
+def sub(env: dict[str, str], tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Run ``python -m ganpaint`` in a subprocess -> Result."""
+
+    def run(*argv: str, timeout: float = 120) -> Result:
+        proc = subprocess.run(
+            [sys.executable, "-m", "ganpaint", *[str(a) for a in argv]],
+            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=timeout,
+        )
+        return Result(proc.returncode, proc.stdout, proc.stderr)
+
+    return run
+
+
+def make_picture(path: Path, w: int = 16, h: int = 10, alpha: bool = False) -> np.ndarray:
+    rng = np.random.default_rng(len(path.name))
+    px = rng.integers(0, 256, (h, w, 4 if alpha else 3), dtype=np.uint8)
+    if alpha:
+        px[..., 3] = 200
+    Image.fromarray(px).save(path)
+    return px
+
+
+@pytest.fixture
+def picture(tmp_path: Path) -> tuple[Path, np.ndarray]:
+    p = tmp_path / "in.png"
+    return p, make_picture(p)
+
+
+def read(path: Path) -> np.ndarray:
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGBA"))

@@ -1,0 +1,95 @@
+"""End to end through the real window: open, paint, select, run a plugin tool, undo,
+redo, save .ora, reopen, compare pixels."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF
+
+from ganpaint.core.layers import LayerKind
+from ganpaint.core.paths import resources_dir
+
+from .conftest import drag
+
+
+def test_paint_select_run_undo_save_reopen(window, qtbot, tmp_path, monkeypatch):
+    sample = resources_dir() / "samples" / "meadow.png"
+    assert window.open_path(str(sample))
+    doc = window.controller.document
+    assert (doc.width, doc.height) == (768, 512)
+    assert window.windowTitle().startswith("meadow.png")
+    cv = window.canvas
+
+    # paint a red stroke on a new layer with the mouse
+    window.actions["layer_new"].trigger()
+    window.controller.set_tool("brush")
+    window.controller.set_brush(size=10, hardness=1.0, opacity=1.0, color=(1.0, 0.0, 0.0))
+    pts = [cv.doc_to_widget(QPointF(x, 100)) for x in range(100, 301, 20)]
+    drag(cv, pts)
+    paint = doc.layers[doc.active_index]
+    assert tuple(paint.pixels[100, 200]) == (255, 0, 0, 255)
+    assert window.windowTitle().startswith("meadow.png*")
+
+    # select a rectangle over part of the picture
+    window.controller.set_tool("rect_select")
+    drag(cv, [cv.doc_to_widget(QPointF(50, 50)), cv.doc_to_widget(QPointF(250, 200))])
+    assert doc.selection.bbox().x == 50 and doc.selection.bbox().right == 250
+
+    # run Invert on the background through the menu; the job runs on the engine
+    doc.active_index = 0
+    n_layers = len(doc.layers)
+    window.actions["run_invert"].trigger()
+    qtbot.waitUntil(lambda: len(doc.layers) == n_layers + 1, timeout=15000)
+    result = doc.layers[1]
+    assert result.kind == LayerKind.RESULT and result.result is not None
+    assert result.result.tool_id == "invert"
+    base = doc.layers[0].pixels
+    inside, outside = (120, 150), (400, 300)  # (y, x)
+    assert np.array_equal(result.pixels[inside][:3], 255 - base[inside][:3])
+    # composited through the selection: outside it the result shows the source unchanged
+    assert np.array_equal(result.pixels[outside], base[outside]) or result.pixels[outside][3] == 0
+    comp = doc.composite()
+    assert np.array_equal(window.canvas.cache_rgba(), comp)
+
+    # undo removes the result layer, redo brings it back
+    window.actions["undo"].trigger()
+    assert len(doc.layers) == n_layers
+    assert all(la.kind != LayerKind.RESULT for la in doc.layers)
+    window.actions["redo"].trigger()
+    assert len(doc.layers) == n_layers + 1 and doc.layers[1].kind == LayerKind.RESULT
+
+    # save as .ora, reopen, compare
+    target = tmp_path / "meadow-edit.ora"
+    from PySide6.QtWidgets import QFileDialog
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), "")))
+    assert window.actions["save"].trigger() is None and target.exists()
+    assert "*" not in window.windowTitle() and window.windowTitle().startswith("meadow-edit.ora")
+    layers_before = [(la.name, la.kind, la.pixels.copy()) for la in doc.layers]
+    comp_before = doc.composite()
+    assert window.open_path(str(target))
+    doc2 = window.controller.document
+    assert doc2 is not doc
+    assert [(la.name, la.kind) for la in doc2.layers] == [(n, k) for n, k, _ in layers_before]
+    for la, (_, _, px) in zip(doc2.layers, layers_before, strict=True):
+        assert np.array_equal(la.pixels, px)
+    assert doc2.layers[1].result is not None and doc2.layers[1].result.tool_id == "invert"
+    assert np.array_equal(doc2.composite(), comp_before)
+    assert np.array_equal(window.canvas.cache_rgba(), comp_before)
+
+
+def test_a_failing_tool_shows_an_error_and_changes_nothing(window, qtbot, answers):
+    from ganpaint.core.specs import ToolSpec
+
+    spec = ToolSpec(id="broken", title="Broken", run="ganpaint_nonexistent_module:run", plugin="test")
+    doc = window.controller.document
+    n = len(doc.layers)
+    steps = doc.history.index
+    failed = []
+    window.runner.failed.connect(lambda *a: failed.append(a))
+    job_id = window.run_tool(spec, {})
+    assert job_id
+    qtbot.waitUntil(lambda: bool(failed), timeout=10000)
+    assert "broken" in failed[0][1].lower() or "ganpaint_nonexistent_module" in failed[0][1]
+    assert len(doc.layers) == n and doc.history.index == steps
+    assert window.isVisible()
