@@ -135,7 +135,7 @@ def write_picture(path: str | os.PathLike[str], rgba: np.ndarray, icc: bytes | N
         doc = Document(int(rgba.shape[1]), int(rgba.shape[0]))
         doc.add_layer(name=Path(path).stem, pixels=rgba)
         if icc:
-            doc.icc_profile = icc  # type: ignore[attr-defined]
+            doc.icc_profile = icc
         write_document(doc, path)
         return []
     from ganpaint.core.imageio import write_image
@@ -149,10 +149,10 @@ def max_pixels() -> int | None:
     if env.isdigit():
         return int(env)
     try:
-        from ganpaint.core.settings import load_settings
+        from ganpaint.core.settings import Settings
 
-        return int(load_settings().max_pixels)
-    except Exception:  # no settings module or file yet: the reader's default
+        return int(Settings.load().max_pixels)
+    except Exception:  # an unreadable settings file must not stop the command line
         return None
 
 

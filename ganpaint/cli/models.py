@@ -43,10 +43,12 @@ def add_parser(subparsers: Any) -> None:
     rm.add_argument("name", metavar="NAME")
 
 
-def _store(args: argparse.Namespace) -> Any:
+def _store(args: argparse.Namespace, *, with_plugins: bool) -> Any:
     from ganpaint.engine.store import ModelStore
 
     defaults: list[Any] = []
+    if not with_plugins:  # importing needs no plugin: skip loading them
+        return ModelStore()
     try:  # the read-only models plugins ship; a broken plugin host must not block the store
         from ganpaint.cli.common import plugin_manager
 
@@ -70,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     from ganpaint.engine.store import UnknownModelError
 
     action = args.models_command
-    store = _store(args)
+    store = _store(args, with_plugins=action != "import")
     try:
         if action == "import":
             entry = store.import_files(args.path, args.path_b, name=args.name, tool=args.tool)

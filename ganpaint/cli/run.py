@@ -197,7 +197,7 @@ class _Runner:
         height, width = rgba.shape[:2]
         doc = Document(width, height)
         if icc:
-            doc.icc_profile = icc  # type: ignore[attr-defined]  # kept by save_ora
+            doc.icc_profile = icc  # kept by save_ora
         source = doc.add_layer(name=name, pixels=rgba)
         role_layers: dict[Role, str] = {Role.IMAGE: source.id}
         for opt, (role_name, kind) in _EXTRA_INPUTS.items():
@@ -220,6 +220,7 @@ class _Runner:
             write_document(doc, out_path)
             return
         layer = getattr(cmd, "layer", None) or doc.find_layer(source.id)
+        assert layer is not None  # the source was just added; nothing removes it
         out = layer_on_canvas(layer.pixels, layer.x, layer.y, width, height)
         for n in write_picture(out_path, out, icc):
             note(f"{out_path}: {n}")

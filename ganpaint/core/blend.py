@@ -8,13 +8,14 @@ alpha ab, source colour Cs and alpha as (layer alpha times layer opacity),
 
 The accumulator is kept premultiplied (cb = ab * Cb), which makes every mode here free of
 divisions: ab * B(Cb, Cs) is written in terms of cb and ab, and NORMAL is one formula on
-all four channels. Only the final conversion to straight alpha divides. Work is float32 on the requested rect only, in row bands so a
-full 4096x4096 composite never allocates more than a few tens of MB at once.
+all four channels. Only the final conversion to straight alpha divides. Work is float32
+on the requested rect only, in tiles, so a full 4096x4096 composite never allocates more
+than a few MB at once; hidden (under an opaque layer) and empty layer tiles are skipped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
@@ -25,7 +26,7 @@ from ganpaint.core.layers import BlendMode
 __all__ = ["Compositable", "blend_over", "composite_layers", "to_rgba8"]
 
 _INV255 = np.float32(1.0 / 255.0)
-_BAND_PIXELS = 1 << 20  # pixels per band of a large composite (~16 MB of float32 RGBA)
+_TILE = 512  # side of the tiles a large composite is cut into (4 MB of float32 RGBA each)
 
 
 class Compositable(Protocol):
@@ -61,6 +62,7 @@ def blend_over(acc: np.ndarray, src: np.ndarray, opacity: float, mode: BlendMode
     cs *= _INV255
     cb = acc
     ab = acc[:, :, 3:4].copy()
+    mixed: np.ndarray
     if mode is BlendMode.MULTIPLY:
         mixed = cb * cs  # ab * Cb*Cs
     elif mode is BlendMode.SCREEN:
@@ -95,16 +97,30 @@ def to_rgba8(acc: np.ndarray) -> np.ndarray:
     return res.astype(np.uint8)
 
 
-def _composite_into(acc: np.ndarray, layers: Iterable[Compositable], rect: Rect) -> None:
+def _composite_into(acc: np.ndarray, layers: Sequence[Compositable], rect: Rect) -> None:
+    parts = []
     for layer in layers:
         if not layer.visible or layer.opacity <= 0.0:
             continue
         h, w = layer.pixels.shape[:2]
         lrect = Rect(layer.x, layer.y, w, h)
         inter = rect.intersect(lrect)
-        if inter.is_empty():
-            continue
-        src = layer.pixels[inter.slices_in(lrect)]
+        if not inter.is_empty():
+            parts.append((layer, inter, layer.pixels[inter.slices_in(lrect)]))
+    # Everything under the topmost opaque NORMAL layer that covers the whole rect is hidden.
+    for i in range(len(parts) - 1, 0, -1):
+        layer, inter, src = parts[i]
+        if (
+            inter == rect
+            and layer.opacity >= 1.0
+            and BlendMode(layer.blend) is BlendMode.NORMAL
+            and bool((src[:, :, 3] == 255).all())
+        ):
+            parts = parts[i:]
+            break
+    for layer, inter, src in parts:
+        if len(parts) > 1 and not src[:, :, 3].any():
+            continue  # fully transparent here (sparse paint layers): nothing to blend
         blend_over(acc[inter.slices_in(rect)], src, layer.opacity, BlendMode(layer.blend))
 
 
@@ -115,16 +131,18 @@ def composite_layers(
 
     Returns an (rect.h, rect.w, 4) uint8 straight-alpha array; pixels no layer covers are
     transparent (or ``background``, an RGBA uint8 array of the rect's shape, when given).
+    Large rects are done in tiles, so memory stays small and hidden or empty parts of
+    layers are skipped tile by tile.
     """
     if rect.is_empty():
         return np.zeros((max(rect.h, 0), max(rect.w, 0), 4), np.uint8)
     out = np.empty((rect.h, rect.w, 4), np.uint8)
-    band = max(1, _BAND_PIXELS // max(rect.w, 1))
-    for y0 in range(0, rect.h, band):
-        sub = Rect(rect.x, rect.y + y0, rect.w, min(band, rect.h - y0))
-        acc = np.zeros((sub.h, sub.w, 4), np.float32)
-        if background is not None:
-            blend_over(acc, background[y0 : y0 + sub.h], 1.0, BlendMode.NORMAL)
-        _composite_into(acc, layers, sub)
-        out[y0 : y0 + sub.h] = to_rgba8(acc)
+    for ty in range(0, rect.h, _TILE):
+        for tx in range(0, rect.w, _TILE):
+            sub = Rect(rect.x + tx, rect.y + ty, min(_TILE, rect.w - tx), min(_TILE, rect.h - ty))
+            acc = np.zeros((sub.h, sub.w, 4), np.float32)
+            if background is not None:
+                blend_over(acc, background[ty : ty + sub.h, tx : tx + sub.w], 1.0, BlendMode.NORMAL)
+            _composite_into(acc, layers, sub)
+            out[ty : ty + sub.h, tx : tx + sub.w] = to_rgba8(acc)
     return out

@@ -127,19 +127,21 @@ class MoveLayer(Command):
     def __init__(self, src: int, dst: int, title: str = "Move layer") -> None:
         self.title = title
         self.src, self.dst = src, dst
+        self._active_before = 0
 
-    def _move(self, doc: Document, a: int, b: int) -> None:
+    def _move(self, doc: Document, a: int, b: int, active: int) -> None:
         layer = doc._layers.pop(a)
         doc._layers.insert(b, layer)
         doc.events.layers_changed.emit()
-        doc._set_active(b)
+        doc._set_active(active)
         doc._notify_pixels(layer.rect)
 
     def do(self, doc: Document) -> None:
-        self._move(doc, self.src, self.dst)
+        self._active_before = doc._active
+        self._move(doc, self.src, self.dst, self.dst)  # the moved layer becomes active
 
     def undo(self, doc: Document) -> None:
-        self._move(doc, self.dst, self.src)
+        self._move(doc, self.dst, self.src, self._active_before)
 
 
 class SetLayerProps(Command):

@@ -16,6 +16,7 @@ import io
 import os
 import struct
 import threading
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -118,7 +119,7 @@ def read_image_bytes(
 
 
 def _decode_or_partial(fh: BinaryIO, name: str, limit: int, allow_truncated: bool) -> LoadedImage:
-    head = fh.read(32)
+    head = fh.read(64)
     fh.seek(0)
     try:
         return _decode(fh, name, head, limit, truncated=False)
@@ -162,6 +163,11 @@ def _decode(fh: BinaryIO, name: str, head: bytes, limit: int, *, truncated: bool
         with _pillow_globals(max_pixels=None):
             opened = Image.open(fh)
     except UnidentifiedImageError:
+        if head.startswith(b"PK\x03\x04") and b"image/openraster" in head:
+            raise ImageReadError(
+                f"Cannot open '{name}' as a single picture: it is an OpenRaster document (open it with "
+                "ganpaint.core.ora.load_ora).", path=name, reason="openraster",
+            ) from None
         if sniffed:
             raise ImageReadError(
                 f"Cannot open '{name}': it starts like a {sniffed} file but is damaged or truncated.",
@@ -199,7 +205,7 @@ def _decode(fh: BinaryIO, name: str, head: bytes, limit: int, *, truncated: bool
             rgba, icc = _to_rgba(im, rawmode, notes, name)
     except ImageReadError:
         raise
-    except Image.DecompressionBombError as exc:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageReadError(
             f"Refused to open '{name}': a part of it is larger than the limit of "
             f"{limit / 1e6:,.0f} megapixels ({exc}).", path=name, reason="too large",
@@ -239,7 +245,10 @@ def _pillow_globals(*, max_pixels: int | None, load_truncated: bool = False) -> 
             Image.MAX_IMAGE_PIXELS = max(saved[0], max_pixels)
         ImageFile.LOAD_TRUNCATED_IMAGES = load_truncated
         try:
-            yield
+            with warnings.catch_warnings():
+                # a frame or tile beyond the limit is refused, not merely warned about
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                yield
         finally:
             Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES = saved
 

@@ -19,7 +19,7 @@ from ganpaint.core.geometry import Rect
 __all__ = ["BlendMode", "Layer", "LayerKind", "LayerLockedError", "ResultInfo", "as_rgba8"]
 
 
-class LayerKind(str, enum.Enum):
+class LayerKind(enum.StrEnum):
     """What a layer is for; tools ask for layers by role (sketch, hints, mask ...)."""
 
     RASTER = "raster"  #: ordinary picture content
@@ -29,7 +29,7 @@ class LayerKind(str, enum.Enum):
     RESULT = "result"  #: a plugin result; carries ResultInfo so it can be re-run
 
 
-class BlendMode(str, enum.Enum):
+class BlendMode(enum.StrEnum):
     NORMAL = "normal"
     MULTIPLY = "multiply"
     SCREEN = "screen"

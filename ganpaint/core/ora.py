@@ -40,12 +40,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "GANPAINT_NS",
+    "DocumentSnapshot",
     "ORA_MIMETYPE",
     "OraContents",
     "is_ora_path",
     "load_ora",
     "read_ora",
     "save_ora",
+    "snapshot",
     "write_ora",
 ]
 
@@ -62,6 +64,7 @@ _OP_OF_BLEND = {
 }
 _BLEND_OF_OP = {op: mode for mode, op in _OP_OF_BLEND.items()}
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _MAX_XML_BYTES = 16 << 20
 
 ET.register_namespace("ganpaint", GANPAINT_NS)
@@ -88,9 +91,36 @@ def is_ora_path(path: str | os.PathLike[str]) -> bool:
 # --------------------------------------------------------------------------- writing
 
 
-def save_ora(doc: Document, path: str | os.PathLike[str], *, compress_level: int = 6) -> None:
-    """Write ``doc`` to ``path`` atomically. Does not mark the document clean (the caller does,
-    with ``doc.mark_clean(path)``, so autosaves to the recovery folder leave it modified)."""
+@dataclass(frozen=True)
+class DocumentSnapshot:
+    """A copy of what an .ora file needs, safe to write from a worker thread while the user
+    keeps painting (layers are deep copies; the document changes its arrays in place)."""
+
+    width: int
+    height: int
+    layers: tuple[Layer, ...]
+    active: int | None
+    icc_profile: bytes | None
+    path: str | None
+
+
+def snapshot(doc: Document) -> DocumentSnapshot:
+    """Copy ``doc`` for saving elsewhere (call on the GUI thread; costs one copy of the pixels)."""
+    layers = tuple(layer.copy(new_id=False) for layer in doc.layers)
+    active = doc.active_index if 0 <= doc.active_index < len(layers) else None
+    return DocumentSnapshot(doc.width, doc.height, layers, active, getattr(doc, "icc_profile", None), doc.path)
+
+
+def save_ora(doc: Document | DocumentSnapshot, path: str | os.PathLike[str], *, compress_level: int = 6) -> None:
+    """Write a document (or a snapshot of one) to ``path`` atomically; raises ImageWriteError.
+
+    Does not mark the document clean: the caller does, with ``doc.mark_clean(path)``, so that
+    autosaves to the recovery folder leave it modified.
+    """
+    if isinstance(doc, DocumentSnapshot):
+        write_ora(path, doc.width, doc.height, list(doc.layers), active=doc.active,
+                  icc_profile=doc.icc_profile, compress_level=compress_level)
+        return
     layers = list(doc.layers)
     write_ora(
         path,
@@ -171,7 +201,7 @@ def _stack_xml(
         members.append((src, _png(layer.pixels, icc, compress_level)))
         is_mask = layer.kind is LayerKind.MASK
         attrs = {
-            "name": layer.name,
+            "name": _xml_text(layer.name),
             "src": src,
             "x": str(layer.x),
             "y": str(layer.y),
@@ -193,20 +223,25 @@ def _stack_xml(
 
 
 def _write_result(el: ET.Element, lid: str, info: ResultInfo, members: list[tuple[str, bytes]], level: int) -> None:
-    el.set(_G + "tool", info.tool_id)
-    el.set(_G + "plugin", info.plugin)
+    el.set(_G + "tool", _xml_text(info.tool_id))
+    el.set(_G + "plugin", _xml_text(info.plugin))
     if info.model is not None:
-        el.set(_G + "model", info.model)
+        el.set(_G + "model", _xml_text(info.model))
     el.set(_G + "params", json.dumps(info.params, default=_json_default, sort_keys=True))
     el.set(_G + "metadata", json.dumps(info.metadata, default=_json_default, sort_keys=True))
     if info.source_layer_id is not None:
-        el.set(_G + "source", info.source_layer_id)
+        el.set(_G + "source", _xml_text(info.source_layer_id))
     for key, data in info.attachments.items():
         members.append((f"ganpaint/{lid}/{_safe_member(key)}", bytes(data)))
     if info.before is not None:
         before = f"ganpaint/{lid}/_before.png"
         el.set(_G + "before", before)
         members.append((before, _png(info.before, None, level)))
+
+
+def _xml_text(text: str) -> str:
+    # control characters cannot appear in XML 1.0 even escaped; a pasted layer name may hold one
+    return _XML_INVALID.sub("", str(text))
 
 
 def _json_default(obj: Any) -> Any:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from ganpaint.core import paths
 from ganpaint.core.atomic import atomic_write_text
 from ganpaint.core.errors import ImageWriteError, describe_os_error
-from ganpaint.core.ora import load_ora, save_ora
+from ganpaint.core.ora import DocumentSnapshot, load_ora, save_ora
 
 if TYPE_CHECKING:
     from ganpaint.core.document import Document
@@ -72,8 +72,10 @@ class RecoveryStore:
         self._compress_level = compress_level  # autosave favours speed over file size
 
     # -- this session ---------------------------------------------------------------------------
-    def save(self, doc: Document, doc_key: str, *, title: str | None = None) -> RecoveryEntry:
+    def save(self, doc: Document | DocumentSnapshot, doc_key: str, *, title: str | None = None) -> RecoveryEntry:
         """Autosave ``doc`` (atomically; an older autosave of it stays until this one is complete).
+
+        Pass ``ora.snapshot(doc)`` to run the save in a worker thread (big documents take seconds).
 
         Raises ImageWriteError naming the recovery file (e.g. disk full). The document's own
         state (path, modified) is not touched.

@@ -59,11 +59,11 @@ def to_mask8(mask: np.ndarray) -> np.ndarray:
     if m.ndim != 2:
         raise ValueError(f"a mask must be 2-D (h, w), got shape {m.shape}")
     if m.dtype == np.bool_:
-        return m.astype(np.uint8) * np.uint8(255)
+        return np.asarray(m.astype(np.uint8) * np.uint8(255))
     if m.dtype == np.uint8:
         return np.array(m, order="C", copy=True)
     if np.issubdtype(m.dtype, np.floating):
-        return np.rint(np.clip(m, 0.0, 1.0) * 255.0).astype(np.uint8)
+        return np.asarray(np.rint(np.clip(m, 0.0, 1.0) * 255.0), dtype=np.uint8)
     raise ValueError(f"unsupported mask dtype {m.dtype}")
 
 
@@ -220,9 +220,11 @@ def combine(current: np.ndarray, shape: np.ndarray, mode: SelectMode) -> np.ndar
     if mode == "replace":
         return shape
     if mode == "add":
-        return np.maximum(current, shape)
+        return np.asarray(np.maximum(current, shape))
     if mode == "subtract":
-        return (current.astype(np.uint16) * (255 - shape.astype(np.uint16)) // 255).astype(np.uint8)
+        # round(current * (1 - shape/255)) in integers
+        keep = current.astype(np.uint16) * (255 - shape.astype(np.uint16)) + 127
+        return np.asarray(keep // 255, dtype=np.uint8)
     if mode == "intersect":
-        return np.minimum(current, shape)
+        return np.asarray(np.minimum(current, shape))
     raise ValueError(f"unknown selection mode {mode!r} (replace, add, subtract, intersect)")

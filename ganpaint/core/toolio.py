@@ -67,7 +67,8 @@ def _rgb_alpha(rgba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def sketch_from_rgba(rgba: np.ndarray) -> np.ndarray:
     """Line art over white: transparent counts as white."""
     rgb, a = _rgb_alpha(rgba)
-    return rgb * a[..., None] + (np.float32(1.0) - a[..., None])
+    out: np.ndarray = rgb * a[..., None] + (np.float32(1.0) - a[..., None])
+    return out
 
 
 def mask_from_layer(rgba: np.ndarray) -> np.ndarray:
@@ -266,7 +267,6 @@ def apply_result(
         layers = list(doc.layers)
         index = layers.index(source) + 1 if source is not None and source in layers else len(layers)
         model = next((request.params.get(p.name) for p in spec.params if p.kind == "model"), None)
-        before = _source_rgba(request)
         info = ResultInfo(
             tool_id=spec.id,
             plugin=spec.plugin,
@@ -275,7 +275,7 @@ def apply_result(
             source_layer_id=source.id if source is not None else source_layer_id,
             metadata=dict(result.metadata),
             attachments=dict(result.attachments),
-            before=before,
+            before=_source_rgba(request),
         )
         name = result.name or (f"{spec.title} ({request.source_name})" if request.source_name else spec.title)
         layer = Layer(pixels, name=name, kind=LayerKind.RESULT, result=info)

@@ -162,7 +162,10 @@ def resize_image_command(doc: Document, width: int, height: int) -> ReplaceStack
         x0, y0 = round(layer.x * sx), round(layer.y * sy)
         w = max(1, round((layer.x + layer.width) * sx) - x0)
         h = max(1, round((layer.y + layer.height) * sy) - y0)
-        layers.append(_with(layer, lambda a, w=w, h=h: _resample(a, w, h), x0, y0))
+        def scale(a: np.ndarray, w: int = w, h: int = h) -> np.ndarray:
+            return _resample(a, w, h)
+
+        layers.append(_with(layer, scale, x0, y0))
     mask = _resample(np.asarray(doc.selection.mask), width, height)
     return ReplaceStack("Resize image", StackState.capture(doc), _state(doc, width, height, layers, mask))
 

@@ -123,12 +123,12 @@ def translate_array(
         ctx.progress(0.0, "Translating")
 
     top, bottom, left, right = pad_amounts(model, h, w)
-    x = np.nan_to_num(arr.astype(np.float32, copy=False), nan=0.0).clip(0.0, 1.0)
+    x: np.ndarray = np.nan_to_num(arr.astype(np.float32, copy=False), nan=0.0).clip(0.0, 1.0)
     if top or bottom or left or right:
         # numpy's reflect repeats the reflection when the pad is wider than the picture;
         # a single-pixel side can only be repeated
-        how = "reflect" if min(h, w) > 1 else "edge"
-        x = np.pad(x, ((top, bottom), (left, right), (0, 0)), mode=how)
+        widths = ((top, bottom), (left, right), (0, 0))
+        x = np.pad(x, widths, mode="reflect") if min(h, w) > 1 else np.pad(x, widths, mode="edge")
     device, dtype = _model_device_dtype(model)
     t = torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1)))[None].to(device=device, dtype=dtype)
     t = t * 2 - 1

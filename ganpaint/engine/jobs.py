@@ -43,7 +43,7 @@ ModelResolver = Callable[[str, str], str]
 DeviceResolver = Callable[[], str]
 
 
-class JobState(str, enum.Enum):
+class JobState(enum.StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
     PAUSED = "paused"
@@ -192,6 +192,10 @@ class JobContext:
         if callable(self._device):
             self._device = self._device()
         return self._device
+
+    @device.setter
+    def device(self, value: str) -> None:
+        self._device = value
 
     def cancelled(self) -> bool:
         return self.job.cancel_requested

@@ -20,7 +20,7 @@ from torch import nn
 __all__ = ["ModelCache", "default_cache", "model_bytes"]
 
 Loader = Callable[..., nn.Module]
-CacheKey = tuple[str, int, int, str | None, str, str]
+CacheKey = tuple[str, int, int, int, str | None, str, str]
 
 #: default budget: 1.5 GB of weights (a full-width ResNet-9 is ~45 MB, a U-Net-256 ~210 MB)
 DEFAULT_BUDGET = 1536 * 1024 * 1024
@@ -44,7 +44,7 @@ class ModelCache:
     def _key(self, path: str | os.PathLike[str], component: str | None, device: str, dtype: torch.dtype | None) -> CacheKey:
         p = Path(path).resolve()
         st = p.stat()
-        return (str(p), st.st_size, st.st_mtime_ns, component, str(torch.device(device)), str(dtype))
+        return (str(p), st.st_ino, st.st_size, st.st_mtime_ns, component, str(torch.device(device)), str(dtype))
 
     def get(
         self,

@@ -13,7 +13,15 @@ import traceback as tb_module
 from collections.abc import Callable
 from typing import Any
 
-from ganpaint.core.specs import JobCancelled, RunContext, ToolError, ToolFunction, ToolRequest, ToolResult, ToolSpec
+from ganpaint.core.specs import (
+    JobCancelled,
+    RunContext,
+    ToolError,
+    ToolFunction,
+    ToolRequest,
+    ToolResult,
+    ToolSpec,
+)
 from ganpaint.core.toolio import ResultError, validate_result
 from ganpaint.engine.jobs import INTERACTIVE, Job, JobContext, one_line
 
@@ -55,8 +63,9 @@ def load_tool_function(spec: ToolSpec, resolver: Resolver | None = None) -> Tool
                 obj = getattr(obj, part)
     except (Exception, SystemExit) as exc:
         trace = tb_module.format_exc()
-        if hasattr(exc, "plugin") and isinstance(getattr(exc, "message", None), str):
-            raise ToolRunError(spec, exc.message, trace) from exc  # already names what failed
+        message = getattr(exc, "message", None)
+        if hasattr(exc, "plugin") and isinstance(message, str):
+            raise ToolRunError(spec, message, trace) from exc  # a PluginError: already says what failed
         raise ToolRunError(spec, f"cannot load {spec.run!r}: {type(exc).__name__}: {exc}", trace) from exc
     if not callable(obj):
         raise ToolRunError(spec, f"{spec.run!r} is not callable")

@@ -19,6 +19,7 @@ Listing reads only the safetensors headers (no torch); importing and adding load
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import os
 import re
@@ -131,7 +132,7 @@ class ModelStore:
         self.include_resources = include_resources
 
     # ------------------------------------------------------------------------------- reading
-    def list(self, tool: str | None = None, *, all_versions: bool = False) -> list[ModelEntry]:
+    def list(self, tool: str | None = None, *, all_versions: bool = False) -> builtins.list[ModelEntry]:
         """Models by name (latest version of each), user models first then defaults; broken
         files are skipped (see :meth:`problems`)."""
         found: dict[str, ModelEntry] = {}
@@ -143,9 +144,9 @@ class ModelStore:
         out = [e for e in found.values() if tool is None or e.tool == tool]
         return sorted(out, key=lambda e: (e.readonly, e.name, -e.version))
 
-    def problems(self) -> list[str]:
+    def problems(self) -> builtins.list[str]:
         """One line per file in the store that cannot be listed (unreadable card, ...)."""
-        out: list[str] = []
+        out: builtins.list[str] = []
         for path in self._user_files():
             try:
                 card_of_file(path)
@@ -167,7 +168,8 @@ class ModelStore:
             known = ", ".join(sorted({e.name for e in self.list()})) or "none"
             what = f"{base}@{v}" if v is not None else base
             raise UnknownModelError(f"no model named {what!r} in the store (models: {known})")
-        return max(candidates, key=lambda e: e.version)
+        best: ModelEntry = max(candidates, key=lambda e: e.version)
+        return best
 
     def path_for(self, name: str, tool: str) -> str:
         """Path of ``name``'s weights for ``tool`` (``RunContext.model_path``); ToolError if unknown."""
@@ -201,7 +203,9 @@ class ModelStore:
         src = Path(path)
         name = name or default_name(src)
         self._check_name(name)
-        report: list[str] = []
+        if tool is not None and not _NAME_RE.match(tool):
+            raise ModelFileError(f"tool {tool!r} is not a tool id (lower-case letters, digits, '-' or '_')")
+        report: builtins.list[str] = []
         card_in: ModelCard | None = None
         if src.suffix.lower() == SUFFIX and src.is_file():
             tensors, card_in = read_safetensors(src)
@@ -281,7 +285,7 @@ class ModelStore:
             raise ModelFileError(f"{target}: cannot store the model ({describe_os_error(exc)})", path=target) from None
         return ModelEntry(name, card.tool, version, target, card)
 
-    def remove(self, name: str) -> list[ModelEntry]:
+    def remove(self, name: str) -> builtins.list[ModelEntry]:
         """Remove a model (every version), or one version with ``"name@v"``. Returns what went.
         Read-only defaults cannot be removed."""
         base, v = parse_ref(name)
@@ -315,8 +319,8 @@ class ModelStore:
     def _versions_dir(self) -> Path:
         return self.root / "versions"
 
-    def _user_files(self) -> list[Path]:
-        files: list[Path] = []
+    def _user_files(self) -> builtins.list[Path]:
+        files: builtins.list[Path] = []
         if self.root.is_dir():
             files += sorted(p for p in self.root.glob(f"*{SUFFIX}") if not p.name.startswith("."))
         vd = self._versions_dir()
@@ -324,8 +328,8 @@ class ModelStore:
             files += sorted(p for p in vd.glob(f"*{SUFFIX}") if not p.name.startswith("."))
         return files
 
-    def _user_entries(self, *, latest_only: bool) -> list[ModelEntry]:
-        out: list[ModelEntry] = []
+    def _user_entries(self, *, latest_only: bool) -> builtins.list[ModelEntry]:
+        out: builtins.list[ModelEntry] = []
         for path in self._user_files():
             archived = path.parent == self._versions_dir()
             if archived and latest_only:
@@ -348,20 +352,21 @@ class ModelStore:
         return out
 
     def _latest_user(self, name: str) -> ModelEntry | None:
+        found: ModelEntry | None = None
         for e in self._user_entries(latest_only=True):
             if e.name == name:
-                return e
-        return None
+                found = e
+        return found
 
-    def _default_entries(self) -> list[ModelEntry]:
-        specs: list[tuple[str, str | None, Path]] = [(s.name, s.tool, Path(s.path)) for s in self.defaults]
+    def _default_entries(self) -> builtins.list[ModelEntry]:
+        specs: builtins.list[tuple[str, str | None, Path]] = [(s.name, s.tool, Path(s.path)) for s in self.defaults]
         if self.include_resources:
             from ganpaint.core.paths import resources_dir
 
             res = resources_dir() / "models"
             if res.is_dir():
                 specs += [(p.name[: -len(SUFFIX)], None, p) for p in sorted(res.glob(f"*{SUFFIX}"))]
-        out: list[ModelEntry] = []
+        out: builtins.list[ModelEntry] = []
         seen: set[str] = set()
         for name, tool, path in specs:
             if name in seen:

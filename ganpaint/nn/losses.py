@@ -63,7 +63,8 @@ def gradient_penalty(
     out = discriminator(mixed)
     (grad,) = torch.autograd.grad(out.sum(), mixed, create_graph=True)
     norms = grad.flatten(1).norm(2, dim=1)
-    return (norms - target).pow(2).mean()
+    penalty: torch.Tensor = (norms - target).pow(2).mean()
+    return penalty
 
 
 def r1_penalty(real_logits: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
@@ -73,7 +74,8 @@ def r1_penalty(real_logits: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
     The usual weighting (gamma / 2) is the caller's.
     """
     (grad,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
-    return grad.pow(2).flatten(1).sum(1).mean()
+    penalty: torch.Tensor = grad.pow(2).flatten(1).sum(1).mean()
+    return penalty
 
 
 # -- reconstruction terms -------------------------------------------------------------------

@@ -39,7 +39,8 @@ class NLayerDiscriminator(nn.Module):
         # x: B x in_channels x H x W -> logits B x 1 x h x w (one per 70x70 patch)
         # with return_features: also the activation after each LeakyReLU (for feature matching)
         if not return_features:
-            return self.model(x)
+            out: torch.Tensor = self.model(x)
+            return out
         feats: list[torch.Tensor] = []
         h = x
         for layer in self.model:

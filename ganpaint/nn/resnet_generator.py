@@ -86,7 +86,8 @@ class ResnetBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # x: B x dim x H x W -> B x dim x H x W
-        return x + self.conv_block(x)
+        out: torch.Tensor = x + self.conv_block(x)
+        return out
 
 
 class ResnetGenerator(nn.Module):
@@ -133,4 +134,5 @@ class ResnetGenerator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # x: B x in_channels x H x W in [-1, 1], H and W multiples of 4 -> B x out_channels x H x W
-        return self.model(x)
+        out: torch.Tensor = self.model(x)
+        return out

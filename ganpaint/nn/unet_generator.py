@@ -95,7 +95,8 @@ class UnetSkipBlock(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # x: B x C_in x H x W -> B x outer x H x W (outermost) or B x (C_in + outer) x H x W
         if self.outermost:
-            return self.model(x)
+            out: torch.Tensor = self.model(x)
+            return out
         # the in-place LeakyReLU at the block's start rewrites x; the reference concatenates
         # that rewritten tensor, and so do we (it is what the official weights expect)
         y = self.model(x)
@@ -122,7 +123,7 @@ class UnetGenerator(nn.Module):
 
     @property
     def size_multiple(self) -> int:
-        return 2**self.config.num_downs
+        return 1 << self.config.num_downs
 
     @property
     def min_size(self) -> int:
@@ -131,4 +132,5 @@ class UnetGenerator(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # x: B x in_channels x H x W in [-1, 1], H and W multiples of 2**num_downs
         #    -> B x out_channels x H x W in [-1, 1]
-        return self.model(x)
+        out: torch.Tensor = self.model(x)
+        return out

@@ -13,13 +13,11 @@ unregistered and none of its tools appear (status ``failed``).
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import logging
 import threading
 import traceback as tb_module
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,7 +26,8 @@ from psygnal import Signal
 
 from ganpaint._version import __version__
 from ganpaint.core import paths
-from ganpaint.core.specs import PLUGIN_API_VERSION, ModelSpec, RecipeSpec, SpecError, ToolSpec
+from ganpaint.core.settings import Settings
+from ganpaint.core.specs import PLUGIN_API_VERSION, ModelSpec, RecipeSpec, ToolSpec
 from ganpaint.plugins import hookspecs, state
 from ganpaint.plugins.discovery import (
     BUILTIN_DISTRIBUTIONS,
@@ -38,78 +37,23 @@ from ganpaint.plugins.discovery import (
     file_candidates,
     load_module_from_file,
 )
+from ganpaint.plugins.entries import (
+    ContributionError,
+    Contributions,
+    Entry,
+    check_api_version,
+    collect,
+    describe,
+    impls_of,
+    merge,
+    unknown_hooks,
+)
 from ganpaint.plugins.errors import PluginError, PluginRunError, UnknownToolError
-from ganpaint.plugins.hookspecs import CONTRIBUTION_HOOKS, HOOK_NAMES, HostInfo
+from ganpaint.plugins.hookspecs import HOOK_NAMES, HostInfo
 from ganpaint.plugins.markers import PROJECT_NAME
-from ganpaint.plugins.records import PluginRecord, PluginSource, PluginStatus
+from ganpaint.plugins.records import PluginRecord, PluginSource
 
 log = logging.getLogger(__name__)
-
-#: The attribute a plugin module/object declares its plugin-API major version in.
-API_VERSION_ATTR = "GANPAINT_API_VERSION"
-
-_DESCRIPTOR_TYPE: dict[str, type] = {
-    "ganpaint_register_tools": ToolSpec,
-    "ganpaint_register_models": ModelSpec,
-    "ganpaint_register_recipes": RecipeSpec,
-}
-
-
-class _ContributionError(Exception):
-    def __init__(self, message: str, traceback: str = "") -> None:
-        super().__init__(message)
-        self.traceback = traceback
-
-
-@dataclass
-class _Entry:
-    """The manager's private state for one plugin; ``records()`` hands out copies."""
-
-    name: str
-    source: PluginSource
-    version: str = ""
-    dist: str = ""
-    builtin: bool = False
-    location: str = ""
-    status: PluginStatus = "loaded"
-    errors: list[str] = field(default_factory=list)
-    tracebacks: list[str] = field(default_factory=list)
-    #: errors at run time (lazy import failed, ...), keyed so repeats do not pile up
-    run_errors: dict[str, str] = field(default_factory=dict)
-    candidate: Candidate | None = None
-    obj: object | None = None
-    tools: list[ToolSpec] = field(default_factory=list)
-    models: list[ModelSpec] = field(default_factory=list)
-    recipes: list[RecipeSpec] = field(default_factory=list)
-
-    def fail(self, status: PluginStatus, message: str, traceback: str = "") -> None:
-        self.status = status
-        self.errors.append(message)
-        if traceback:
-            self.tracebacks.append(traceback)
-        self.tools, self.models, self.recipes = [], [], []
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-
-
-def _check_api_version(obj: object) -> str:
-    """'' when ``obj`` speaks our plugin API, else the reason it does not."""
-    host_major = PLUGIN_API_VERSION[0]
-    if not hasattr(obj, API_VERSION_ATTR):
-        return (
-            f"it does not declare {API_VERSION_ATTR} (add `{API_VERSION_ATTR} = {host_major}` "
-            "to the plugin module)"
-        )
-    declared = getattr(obj, API_VERSION_ATTR)
-    if isinstance(declared, bool) or not isinstance(declared, int):
-        return f"{API_VERSION_ATTR} must be an int major version, got {declared!r}"
-    if declared != host_major:
-        return f"written for plugin API {declared}, this GANPaint speaks API {host_major}"
-    return ""
-
 
 class PluginManager:
     """Loads plugins and answers what they contribute.
@@ -123,6 +67,10 @@ class PluginManager:
             ``paths.plugins_dir()``, the ``pip install --target`` folder
             ``paths.plugin_packages_dir()``, and the remembered disabled list.
         search_path: folders to scan for entry points instead of sys.path (tests).
+        settings: the application's ``Settings`` object; the disabled list is read
+            from it and ``set_enabled`` updates it in place (then saves it), so the
+            app's own later saves keep the choice. Without it the settings file is
+            read and written directly (only when ``user_dirs``).
     """
 
     #: emitted after load(), register() and set_enabled(): records or tools changed
@@ -136,6 +84,7 @@ class PluginManager:
         user_dirs: bool = True,
         *,
         search_path: list[str] | None = None,
+        settings: Settings | None = None,
     ) -> None:
         self.discover = discover
         self.safe_mode = safe_mode
@@ -143,15 +92,13 @@ class PluginManager:
         self._search_path = search_path
         self._pm = pluggy.PluginManager(PROJECT_NAME)
         self._pm.add_hookspecs(hookspecs)
-        self._entries: dict[str, _Entry] = {}
+        self._entries: dict[str, Entry] = {}
         self._run_disabled = frozenset(disabled)
         self._env_disabled = state.env_disabled()
-        self._user_disabled: set[str] = set(state.load_disabled()) if user_dirs else set()
-        self._tools: dict[str, ToolSpec] = {}
-        self._models: list[ModelSpec] = []
-        self._recipes: dict[str, RecipeSpec] = {}
-        self._lazy_owner: dict[str, str] = {}
-        self._conflicts: dict[str, list[str]] = {}
+        self._settings = settings
+        remembered = state.load_disabled(settings) if (user_dirs or settings is not None) else frozenset()
+        self._user_disabled: set[str] = set(remembered)
+        self._contrib = Contributions()
         self._resolved: dict[str, Callable[..., Any]] = {}
         self._lock = threading.RLock()
         self._loaded = False
@@ -244,8 +191,8 @@ class PluginManager:
                 self._user_disabled.discard(name)
             else:
                 self._user_disabled.add(name)
-            if self.user_dirs:
-                state.save_disabled(frozenset(self._user_disabled))
+            if self.user_dirs or self._settings is not None:
+                state.save_disabled(frozenset(self._user_disabled), self._settings)
             if not enabled and entry.status != "disabled":
                 if self._pm.has_plugin(name):
                     self._pm.unregister(name=name)
@@ -267,22 +214,22 @@ class PluginManager:
         """Every name disabled this run, whatever the reason (settings, env, argument)."""
         return frozenset(self._user_disabled | self._env_disabled | self._run_disabled)
 
-    def _new_entry(self, name: str, source: PluginSource, **kw: Any) -> _Entry:
+    def _new_entry(self, name: str, source: PluginSource, **kw: Any) -> Entry:
         if name in self._entries:
             # two plugins with one name: keep the first, show the second as failed
             first = self._entries[name]
             n = 2
             while f"{name}#{n}" in self._entries:
                 n += 1
-            dup = _Entry(name=f"{name}#{n}", source=source, **kw)
+            dup = Entry(name=f"{name}#{n}", source=source, **kw)
             dup.fail("failed", f"another plugin named {name!r} is already loaded (from {first.location or first.source})")
             self._entries[dup.name] = dup
             return dup
-        entry = _Entry(name=name, source=source, **kw)
+        entry = Entry(name=name, source=source, **kw)
         self._entries[name] = entry
         return entry
 
-    def _disabled_reason(self, entry: _Entry) -> str:
+    def _disabled_reason(self, entry: Entry) -> str:
         keys = {entry.name, entry.dist} - {""}
         if keys & self._env_disabled:
             return f"disabled by {state.DISABLE_ENV}"
@@ -312,33 +259,27 @@ class PluginManager:
             return
         self._load_entry(entry)
 
-    def _load_entry(self, entry: _Entry) -> None:
+    def _load_entry(self, entry: Entry) -> None:
         obj = entry.obj
         if obj is None:
             assert entry.candidate is not None
             try:
                 obj = entry.candidate.load()
             except (Exception, SystemExit) as exc:  # a plugin calling exit() must not end the app
-                entry.fail("failed", f"import failed: {_describe(exc)}", tb_module.format_exc())
-                log.warning("plugin %r failed to import: %s", entry.name, _describe(exc))
+                entry.fail("failed", f"import failed: {describe(exc)}", tb_module.format_exc())
+                log.warning("plugin %r failed to import: %s", entry.name, describe(exc))
                 return
             entry.obj = obj
             if not entry.version:
                 entry.version = str(getattr(obj, "__version__", "") or "")
         self._activate(entry, obj)
 
-    def _activate(self, entry: _Entry, obj: object) -> None:
-        reason = _check_api_version(obj)
+    def _activate(self, entry: Entry, obj: object) -> None:
+        reason = check_api_version(obj)
         if reason:
             entry.fail("incompatible", reason)
             return
-        unknown = sorted(
-            attr
-            for attr in dir(obj)
-            if attr.startswith("ganpaint_")
-            and attr not in HOOK_NAMES
-            and hasattr(getattr(obj, attr, None), f"{PROJECT_NAME}_impl")
-        )
+        unknown = unknown_hooks(obj)
         if unknown:
             entry.fail(
                 "failed",
@@ -348,92 +289,21 @@ class PluginManager:
         try:
             self._pm.register(obj, name=entry.name)
         except Exception as exc:  # pluggy refuses bad signatures: say which
-            entry.fail("failed", f"registration refused: {_describe(exc)}", tb_module.format_exc())
+            entry.fail("failed", f"registration refused: {describe(exc)}", tb_module.format_exc())
             return
         try:
-            self._collect(entry)
-        except _ContributionError as exc:
+            collect(self._pm, entry)
+        except ContributionError as exc:
             self._pm.unregister(name=entry.name)
             entry.fail("failed", str(exc), exc.traceback)
             log.warning("plugin %r not loaded: %s", entry.name, exc)
             return
         entry.status = "loaded"
 
-    def _impls(self, hook_name: str, plugin: str) -> list[pluggy.HookImpl]:
-        caller = getattr(self._pm.hook, hook_name)
-        return [impl for impl in caller.get_hookimpls() if impl.plugin_name == plugin]
-
-    def _collect(self, entry: _Entry) -> None:
-        """Call each contribution hook of one plugin, one implementation at a time."""
-        got: dict[str, list[Any]] = {hook: [] for hook in CONTRIBUTION_HOOKS}
-        for hook in CONTRIBUTION_HOOKS:
-            expected = _DESCRIPTOR_TYPE[hook]
-            for impl in self._impls(hook, entry.name):
-                if impl.hookwrapper or impl.wrapper:
-                    raise _ContributionError(f"{hook}: wrappers are not supported for contribution hooks")
-                try:
-                    result = impl.function()
-                except (Exception, SystemExit) as exc:
-                    raise _ContributionError(f"{hook} raised {_describe(exc)}", tb_module.format_exc()) from exc
-                if not isinstance(result, list | tuple):
-                    raise _ContributionError(f"{hook} must return a list, got {type(result).__name__}")
-                for i, item in enumerate(result):
-                    if not isinstance(item, expected):
-                        raise _ContributionError(
-                            f"{hook}: item {i} is a {type(item).__name__}, expected {expected.__name__}"
-                        )
-                    try:
-                        got[hook].append(dataclasses.replace(item, plugin=entry.name))
-                    except SpecError as exc:
-                        raise _ContributionError(f"{hook}: item {i}: {exc}") from exc
-        tools: list[ToolSpec] = got["ganpaint_register_tools"]
-        recipes: list[RecipeSpec] = got["ganpaint_register_recipes"]
-        models: list[ModelSpec] = got["ganpaint_register_models"]
-        for kind, ids in (("tool", [t.id for t in tools]), ("recipe", [r.id for r in recipes])):
-            dups = sorted({i for i in ids if ids.count(i) > 1})
-            if dups:
-                raise _ContributionError(f"duplicate {kind} id(s) {', '.join(dups)}")
-        entry.tools, entry.models, entry.recipes = tools, models, recipes
-
     def _rebuild(self) -> None:
         """Recompute the tool/model/recipe maps from loaded plugins, in load order
         (first wins on a conflicting id; the loser's record says so)."""
-        tools: dict[str, ToolSpec] = {}
-        recipes: dict[str, RecipeSpec] = {}
-        models: list[ModelSpec] = []
-        seen_models: set[tuple[str, str]] = set()
-        owner: dict[str, str] = {}
-        conflicts: dict[str, list[str]] = {}
-        for entry in self._entries.values():
-            if entry.status != "loaded":
-                continue
-            for tool in entry.tools:
-                if tool.id in tools:
-                    conflicts.setdefault(entry.name, []).append(
-                        f"tool {tool.id!r} is already provided by plugin {tools[tool.id].plugin!r}; skipped"
-                    )
-                    continue
-                tools[tool.id] = tool
-                owner.setdefault(tool.run, entry.name)
-            for recipe in entry.recipes:
-                if recipe.id in recipes:
-                    conflicts.setdefault(entry.name, []).append(
-                        f"recipe {recipe.id!r} is already provided by plugin {recipes[recipe.id].plugin!r}; skipped"
-                    )
-                    continue
-                recipes[recipe.id] = recipe
-                owner.setdefault(recipe.factory, entry.name)
-            for model in entry.models:
-                key = (model.tool, model.name)
-                if key in seen_models:
-                    conflicts.setdefault(entry.name, []).append(
-                        f"model {model.name!r} for tool {model.tool!r} is already provided; skipped"
-                    )
-                    continue
-                seen_models.add(key)
-                models.append(model)
-        self._tools, self._recipes, self._models = tools, recipes, models
-        self._lazy_owner, self._conflicts = owner, conflicts
+        self._contrib = merge(self._entries.values())
 
     # ----------------------------------------------------------------------------------
     # What plugins contribute
@@ -449,9 +319,9 @@ class PluginManager:
         with self._lock:
             return self._record(self._entries[name])
 
-    def _record(self, e: _Entry) -> PluginRecord:
-        errors = e.errors + self._conflicts.get(e.name, []) + list(e.run_errors.values())
-        won = [t.id for t in e.tools if self._tools.get(t.id) is t]
+    def _record(self, e: Entry) -> PluginRecord:
+        errors = e.errors + self._contrib.conflicts.get(e.name, []) + list(e.run_errors.values())
+        won = [t.id for t in e.tools if self._contrib.tools.get(t.id) is t]
         return PluginRecord(
             name=e.name,
             version=e.version,
@@ -460,8 +330,8 @@ class PluginManager:
             error="; ".join(errors),
             traceback="\n".join(e.tracebacks),
             tools=won if e.status == "loaded" else [],
-            models=[m.name for m in e.models if m in self._models] if e.status == "loaded" else [],
-            recipes=[r.id for r in e.recipes if self._recipes.get(r.id) is r] if e.status == "loaded" else [],
+            models=[m.name for m in e.models if m in self._contrib.models] if e.status == "loaded" else [],
+            recipes=[r.id for r in e.recipes if self._contrib.recipes.get(r.id) is r] if e.status == "loaded" else [],
             dist=e.dist,
             builtin=e.builtin,
             location=e.location,
@@ -470,25 +340,25 @@ class PluginManager:
     def tools(self) -> dict[str, ToolSpec]:
         """Every available tool by id (``spec.plugin`` names its plugin), in load order."""
         with self._lock:
-            return dict(self._tools)
+            return dict(self._contrib.tools)
 
     def tool(self, tool_id: str) -> ToolSpec:
         """One tool; raises :class:`UnknownToolError` (a KeyError) listing the known ids."""
         with self._lock:
             try:
-                return self._tools[tool_id]
+                return self._contrib.tools[tool_id]
             except KeyError:
-                raise UnknownToolError(tool_id, sorted(self._tools)) from None
+                raise UnknownToolError(tool_id, sorted(self._contrib.tools)) from None
 
     def models(self) -> list[ModelSpec]:
         """Model files shipped by plugins (``spec.plugin`` set)."""
         with self._lock:
-            return list(self._models)
+            return list(self._contrib.models)
 
     def recipes(self) -> dict[str, RecipeSpec]:
         """Training recipes by id (``spec.plugin`` set)."""
         with self._lock:
-            return dict(self._recipes)
+            return dict(self._contrib.recipes)
 
     def resolve(self, lazy: str) -> Callable[..., Any]:
         """Import a ``"module:attr"`` string once and return the callable (cached).
@@ -498,7 +368,7 @@ class PluginManager:
         """
         with self._lock:
             cached = self._resolved.get(lazy)
-            plugin = self._lazy_owner.get(lazy, "")
+            plugin = self._contrib.lazy_owner.get(lazy, "")
         if cached is not None:
             return cached
         module_name, sep, attr = lazy.partition(":")
@@ -511,7 +381,7 @@ class PluginManager:
             if not callable(obj):
                 raise TypeError(f"{lazy!r} is a {type(obj).__name__}, not a callable")
         except (Exception, SystemExit) as exc:
-            message = f"cannot load {lazy!r}: {_describe(exc)}"
+            message = f"cannot load {lazy!r}: {describe(exc)}"
             self.note_error(plugin, message, key=lazy)
             raise PluginRunError(plugin, message, tool=self._tool_for(lazy)) from exc
         with self._lock:
@@ -535,7 +405,7 @@ class PluginManager:
 
     def _tool_for(self, lazy: str) -> str:
         with self._lock:
-            for tool in self._tools.values():
+            for tool in self._contrib.tools.values():
                 if tool.run == lazy:
                     return tool.id
         return ""
@@ -571,13 +441,13 @@ class PluginManager:
         with self._lock:
             loaded = [e.name for e in self._entries.values() if e.status == "loaded"]
         for name in loaded:
-            for impl in self._impls(hook, name):
+            for impl in impls_of(self._pm, hook, name):
                 try:
                     if impl.hookwrapper or impl.wrapper:
                         raise TypeError("wrappers are not supported for event hooks")
                     impl.function(*[kwargs[arg] for arg in impl.argnames])
                 except (Exception, SystemExit) as exc:
-                    message = f"{hook} raised {_describe(exc)}"
+                    message = f"{hook} raised {describe(exc)}"
                     with self._lock:
                         entry = self._entries[name]
                         entry.run_errors[hook] = message

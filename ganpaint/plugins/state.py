@@ -1,21 +1,17 @@
-"""Which plugins the user switched off (remembered between runs).
-
-Kept behind two functions so the manager does not care where the list lives.
-"""
+"""Which plugins the user switched off, remembered between runs in the user's
+settings (``Settings.disabled_plugins`` in ganpaint.core.settings)."""
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 
-from ganpaint.core import paths
+from ganpaint.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
 #: Environment variable: a comma-separated list of plugin names to skip this run.
 DISABLE_ENV = "GANPAINT_DISABLE_PLUGINS"
-_FILE = "plugins.json"
 
 
 def env_disabled() -> frozenset[str]:
@@ -24,24 +20,23 @@ def env_disabled() -> frozenset[str]:
     return frozenset(part.strip() for part in raw.split(",") if part.strip())
 
 
-def load_disabled() -> frozenset[str]:
-    """The remembered disabled list; empty when nothing was saved or the file is unreadable."""
-    path = paths.config_dir() / _FILE
+def load_disabled(settings: Settings | None = None) -> frozenset[str]:
+    """The remembered disabled list (from ``settings``, or read from the settings
+    file). Never raises: a damaged file reads as the defaults."""
+    current = settings if settings is not None else Settings.load()
+    return frozenset(str(n) for n in current.disabled_plugins)
+
+
+def save_disabled(names: frozenset[str], settings: Settings | None = None) -> bool:
+    """Remember ``names`` as disabled. With the application's own ``settings`` object
+    it is updated in place (so the app's next save keeps it) and saved; without,
+    the file is read, changed and written. Returns False (and logs) if the file
+    cannot be written: the choice then holds for this run only."""
+    current = settings if settings is not None else Settings.load()
+    current.disabled_plugins = sorted(names)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        names = data.get("disabled", [])
-        return frozenset(str(n) for n in names if isinstance(n, str))
-    except FileNotFoundError:
-        return frozenset()
-    except (OSError, ValueError, AttributeError) as exc:
-        # a damaged file must not stop the editor; the dialog can re-save it
-        log.warning("ignoring unreadable %s: %s", path, exc)
-        return frozenset()
-
-
-def save_disabled(names: frozenset[str]) -> None:
-    """Remember ``names`` as disabled (written atomically: beside, then renamed)."""
-    path = paths.config_dir() / _FILE
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps({"disabled": sorted(names)}, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+        current.save()
+    except Exception as exc:  # an unwritable config folder must not break the Plugins dialog
+        log.warning("could not remember disabled plugins: %s", exc)
+        return False
+    return True

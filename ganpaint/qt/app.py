@@ -74,13 +74,16 @@ def create_window(path: str | None = None, args: Any = None, *, plugin_manager: 
     pm = plugin_manager
     if pm is None and load_plugins:
         pm = _load_plugins(args)
+    store = _model_store(pm)
     if queue is None:
         from ganpaint.engine.jobs import JobQueue
 
-        queue = JobQueue(device=_device_resolver(args, settings), model_resolver=_model_resolver(pm))
+        queue = JobQueue(device=_device_resolver(args, settings),
+                         precision="fast" if getattr(settings, "precision", "full") == "fast" else "full",
+                         model_resolver=store.path_for if store is not None else None)
     if recovery is None:
         recovery = _recovery_store()
-    window = MainWindow(plugin_manager=pm, queue=queue, recovery=recovery)
+    window = MainWindow(plugin_manager=pm, queue=queue, recovery=recovery, model_store=store)
     window._own_queue = True  # the window shuts the queue down when it closes
     if path:
         window.open_path(path)
@@ -102,18 +105,15 @@ def _load_plugins(args: Any) -> Any:
         return None
 
 
-def _model_resolver(pm: Any):  # noqa: ANN202
+def _model_store(pm: Any) -> Any:
+    """The model store (user models + defaults shipped by plugins); None if unavailable."""
     try:
-        from ganpaint.engine.models import ModelStore  # type: ignore[import-not-found]
-    except Exception:  # noqa: BLE001 - no model store yet: tools without models still run
+        from ganpaint.engine.store import ModelStore
+
+        return ModelStore(defaults=pm.models() if pm is not None else ())
+    except Exception as exc:  # noqa: BLE001 - tools without models still run
+        log.warning("model store unavailable: %s", exc)
         return None
-    try:
-        store = ModelStore(plugin_manager=pm) if pm is not None else ModelStore()
-    except Exception as exc:  # noqa: BLE001
-        log.info("model store unavailable: %s", exc)
-        return None
-    resolve = getattr(store, "path_for", None) or getattr(store, "resolve", None)
-    return resolve
 
 
 def _recovery_store() -> Any:

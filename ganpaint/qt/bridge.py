@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from shiboken6 import isValid
 
 from ganpaint.engine.jobs import FinishedMessage, Job, JobQueue, ProgressMessage, QueueMode, StateMessage
 
@@ -128,10 +129,12 @@ class JobBridge(QObject):
     # ------------------------------------------------------------ worker threads
 
     def _on_added(self, job: Job) -> None:
-        self._relayAdded.emit(job)
+        if isValid(self):  # the queue may outlive the window
+            self._relayAdded.emit(job)
 
     def _on_state(self, msg: StateMessage) -> None:
-        self._relayState.emit(msg)
+        if isValid(self):
+            self._relayState.emit(msg)
 
     def _on_progress(self, msg: ProgressMessage) -> None:
         with self._lock:
@@ -139,10 +142,12 @@ class JobBridge(QObject):
             if self._flush_pending:
                 return
             self._flush_pending = True
-        self._relayFlush.emit()
+        if isValid(self):
+            self._relayFlush.emit()
 
     def _on_finished(self, msg: FinishedMessage) -> None:
-        self._relayFinished.emit(msg)
+        if isValid(self):
+            self._relayFinished.emit(msg)
 
     # ------------------------------------------------------------ GUI thread
 

@@ -43,6 +43,8 @@ MIN_ZOOM = 1.0 / 64.0
 MAX_ZOOM = 64.0
 GRID_ZOOM = 8.0  # pixel grid from this zoom up
 COMPARE_KEY = Qt.Key.Key_Backslash
+TINT_RGB = (220, 40, 60)  # quick-mask colour over what the mask brush has not selected
+TINT_ALPHA = 110
 
 
 def _checker_pixmap(cell: int = 8) -> QPixmap:
@@ -82,7 +84,8 @@ class Canvas(QWidget):
         self._buffer: ArgbBuffer | None = None
         self._dirty: list[Rect] = []
         self._outline = SelectionOutline()
-        self._tint: QImage | None = None  # quick-mask tint while the mask brush is active
+        self._tint: ArgbBuffer | None = None  # quick-mask tint while the mask brush is active
+        self._outline_pending = False
 
         self._space_down = False
         self._panning = False
@@ -156,29 +159,53 @@ class Canvas(QWidget):
         self.fit()
 
     def _on_selection_changed(self, rect: Rect | None = None) -> None:
-        old = self._outline.bounds
-        self._refresh_selection()
-        # repaint the old and the new outline only
-        for r in (old, self._outline.bounds, rect):
-            if r is not None and not r.is_empty():
-                self.update(self.doc_rect_to_widget(r).adjusted(-2, -2, 2, 2))
-        if self._tint is not None or self.controller.tool == "mask_brush":
-            self.update()
-
-    def _refresh_selection(self) -> None:
+        # The tint follows at once, only over ``rect``; the outline (a scan of the mask's
+        # bounding box) is rebuilt once per event-loop turn, so a mask-brush stroke
+        # emitting one change per dab costs one rebuild per repaint, not one per dab.
         doc = self.document
-        mask = selection_mask(doc)
-        bbox = doc.selection.bbox() if mask is not None and hasattr(doc.selection, "bbox") else None
+        r = Rect(0, 0, doc.width, doc.height) if rect is None else rect.clipped(doc.width, doc.height)
+        if self._tint is not None and not r.is_empty():
+            self._write_tint(r)
+            self.update(self.doc_rect_to_widget(r))
+        if not self._outline_pending:
+            self._outline_pending = True
+            QTimer.singleShot(0, self._rebuild_outline)
+
+    def _rebuild_outline(self) -> None:
+        self._outline_pending = False
+        if self._doc is None:
+            return
+        old = self._outline.bounds
+        mask = selection_mask(self._doc)
+        bbox = self._doc.selection.bbox() if mask is not None else None
         self._outline.rebuild(mask, bbox)
         if self._outline.segments and self.isVisible():
             self._ants_timer.start()
         elif not self._outline.segments:
             self._ants_timer.stop()
-        self._tint = None
-        if self.controller.tool == "mask_brush" and mask is not None:
-            from ganpaint.qt.qimage import mask_to_alpha_qimage
+        for b in (old, self._outline.bounds):
+            if b is not None and not b.is_empty():
+                self.update(self.doc_rect_to_widget(b).adjusted(-2, -2, 2, 2))
 
-            self._tint = mask_to_alpha_qimage(255 - mask, (220, 40, 60), 0.45)
+    def _refresh_selection(self) -> None:
+        """Rebuild the outline now and the tint (shown while the mask brush is active)."""
+        self._outline_pending = False
+        self._rebuild_outline()
+        doc = self.document
+        if self.controller.tool == "mask_brush":
+            self._tint = ArgbBuffer(doc.width, doc.height)
+            self._write_tint(Rect(0, 0, doc.width, doc.height))
+        else:
+            self._tint = None
+
+    def _write_tint(self, r: Rect) -> None:
+        """Quick-mask look: unselected pixels tinted red, selected ones clear."""
+        assert self._tint is not None
+        m = self.document.selection.mask[r.slices()]
+        block = np.empty((r.h, r.w, 4), np.uint8)
+        block[:, :, 0], block[:, :, 1], block[:, :, 2] = TINT_RGB
+        block[:, :, 3] = ((255 - m.astype(np.uint16)) * TINT_ALPHA // 255).astype(np.uint8)
+        self._tint.write(r.x, r.y, block)
 
     def invalidate(self, rect: Rect | None = None) -> None:
         """Mark a canvas rect (None = everything) for re-compositing and repaint it."""
@@ -317,7 +344,7 @@ class Canvas(QWidget):
                 if self._compare:
                     self._paint_compare(p)
                 if self._tint is not None:
-                    p.drawImage(qsrc, self._tint, qsrc)
+                    p.drawImage(qsrc, self._tint.image, qsrc)
                 p.restore()
             if self._zoom >= GRID_ZOOM:
                 self._paint_grid(p, visible)

@@ -2,7 +2,8 @@
 
 The SVG files live in ``ganpaint/qt/resources/icons`` (inside the package so a wheel ships
 them). They are drawn with one neutral ink colour (``#5a5a5a``); ``icon()`` swaps it for
-the current theme's text colour so the same files serve the light and dark themes.
+the current theme's text colour when painting, so the same files serve the light and dark
+themes and icons already on screen follow a theme change.
 Rendering goes through a small QIconEngine, so icons stay sharp on high-DPI screens.
 """
 
@@ -44,18 +45,27 @@ def icon_path(name: str) -> Path:
 
 
 class _SvgEngine(QIconEngine):
-    """Renders one SVG at whatever size Qt asks for; disabled icons are drawn faded."""
+    """Renders one SVG at whatever size Qt asks for, in the current palette's ink colour
+    (so icons already on screen follow a theme change); disabled icons are drawn faded."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, svg: str) -> None:
         super().__init__()
-        self._data = data
-        self._renderer = QSvgRenderer(QByteArray(data))
+        self._svg = svg
+        self._ink = ""
+        self._renderer = QSvgRenderer()
+
+    def _current_renderer(self) -> QSvgRenderer:
+        ink = _ink_colour()
+        if ink != self._ink:
+            self._ink = ink
+            self._renderer = QSvgRenderer(QByteArray(self._svg.replace(_INK, ink).encode("utf-8")))
+        return self._renderer
 
     def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
         painter.save()
         if mode == QIcon.Mode.Disabled:
             painter.setOpacity(0.35)
-        self._renderer.render(painter, rect.toRectF() if hasattr(rect, "toRectF") else rect)
+        self._current_renderer().render(painter, rect.toRectF() if hasattr(rect, "toRectF") else rect)
         painter.restore()
 
     def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
@@ -67,16 +77,16 @@ class _SvgEngine(QIconEngine):
         return pm
 
     def clone(self) -> QIconEngine:
-        return _SvgEngine(self._data)
+        return _SvgEngine(self._svg)
 
 
 def _ink_colour() -> str:
-    app = QGuiApplication.instance()
-    if app is None:
+    if QGuiApplication.instance() is None:
         return _INK
-    text = QGuiApplication.palette().color(QPalette.ColorRole.WindowText)
+    pal = QGuiApplication.palette()
+    text = pal.color(QPalette.ColorRole.WindowText)
+    base = pal.color(QPalette.ColorRole.Window)
     # a mid-tone of the text colour: readable, quieter than text
-    base = QGuiApplication.palette().color(QPalette.ColorRole.Window)
     mixed = QColor(
         (text.red() * 3 + base.red()) // 4,
         (text.green() * 3 + base.green()) // 4,
@@ -86,16 +96,12 @@ def _ink_colour() -> str:
 
 
 @cache
-def _icon(name: str, ink: str) -> QIcon:
-    data = icon_path(name).read_text(encoding="utf-8").replace(_INK, ink).encode("utf-8")
-    return QIcon(_SvgEngine(data))
-
-
 def icon(name: str) -> QIcon:
-    """The named icon in the current theme's ink colour. Unknown names raise KeyError."""
-    return _icon(name, _ink_colour())
+    """The named icon; it is drawn in the current theme's ink colour whenever it is painted.
+    Unknown names raise KeyError."""
+    return QIcon(_SvgEngine(icon_path(name).read_text(encoding="utf-8")))
 
 
 def clear_cache() -> None:
-    """Forget rendered icons (call after a theme change, then re-set icons on widgets)."""
-    _icon.cache_clear()
+    """Forget the loaded icons (not needed for a theme change: icons re-ink themselves)."""
+    icon.cache_clear()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
@@ -46,6 +45,7 @@ class MainWindow(QMainWindow):
         plugin_manager: Any = None,
         queue: JobQueue | None = None,
         recovery: Any = None,
+        model_store: Any = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -54,6 +54,7 @@ class MainWindow(QMainWindow):
         fresh = controller is None
         self.controller = controller or DocumentController(parent=self)
         self.plugin_manager = plugin_manager
+        self.model_store = model_store
         self._own_queue = queue is None
         self.queue = queue if queue is not None else JobQueue()
         self.bridge = JobBridge(self.queue, self)
@@ -183,7 +184,7 @@ class MainWindow(QMainWindow):
         from ganpaint.qt.panels.tools import ToolsPanel
 
         c = self.controller
-        panel = ToolsPanel(c.document, None)
+        panel = ToolsPanel(c.document, self.list_models if self.model_store is not None else None)
         self.tools_panel = panel
         panel.set_plugin_tools(self.tool_specs())
         b = c.brush
@@ -199,10 +200,32 @@ class MainWindow(QMainWindow):
                                        color=tuple(nb.color)))
         c.document_replaced.connect(panel.set_document)
         panel.runRequested.connect(self._run_from_panel)
+        panel.liveChanged.connect(self._on_live_changed)
         pm = self.plugin_manager
         if pm is not None and hasattr(pm, "changed"):
             pm.changed.connect(self._plugins_changed)
         return panel
+
+    def list_models(self, tool_id: str) -> list[tuple[str, str]]:
+        """(name, title) of the store's models for a tool (the parameter panel's model lists)."""
+        if self.model_store is None:
+            return []
+        try:
+            entries = self.model_store.list(tool_id)
+        except Exception as exc:  # noqa: BLE001 - a broken store lists nothing
+            log.warning("cannot list models for %s: %s", tool_id, exc)
+            return []
+        return [(e.name, getattr(e.card, "title", "") or e.name) for e in entries]
+
+    def apply_settings(self, new: Any) -> None:
+        """Called by the Preferences dialog after it applied theme and undo limit."""
+        self._history_limit_mb = float(new.history_limit_mb)
+        ms = int(new.autosave_interval_s) * 1000
+        if ms > 0:
+            self._autosave_timer.start(ms)
+        else:
+            self._autosave_timer.stop()
+        self.canvas.update()
 
     def _plugins_changed(self) -> None:
         from ganpaint.qt.menus import rebuild_filters_menu
@@ -385,6 +408,20 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Tool", f"The tool {tool_id!r} is no longer available")
             return
         self.run_tool(spec, dict(params), dict(role_layers))
+
+    def _on_live_changed(self, tool_id: str, params: dict[str, Any]) -> None:
+        """A live parameter moved: when the active layer is this tool's result, re-run it."""
+        layer = self.controller.document.active_layer
+        info = getattr(layer, "result", None)
+        if layer is None or info is None or info.tool_id != tool_id:
+            return
+        spec = next((s for s in self.tool_specs() if s.id == tool_id), None)
+        if spec is None:
+            return
+        try:
+            self.runner.rerun(layer.id, spec, dict(params))
+        except (ToolError, ValueError) as exc:
+            self.statusBar().showMessage(str(exc), 6000)
 
     def _on_tool_failed(self, job_id: str, message: str, traceback: str) -> None:
         box = QMessageBox(QMessageBox.Icon.Warning, "Tool failed", message, QMessageBox.StandardButton.Ok, self)

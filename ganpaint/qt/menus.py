@@ -111,6 +111,7 @@ def build_menus(win: MainWindow) -> None:
     m.addAction(a("preferences", "Pr&eferences...", _dialog(win, "preferences", "show_preferences"),
                   SK.Preferences))
     m.addAction(a("plugins", "P&lugins...", _dialog(win, "plugins", "show_plugins")))
+    m.addAction(a("models", "&Models...", _dialog(win, "models", "show_models")))
 
     def refresh_undo() -> None:
         h = c.document.history

@@ -12,6 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from shiboken6 import isValid
 
 from ganpaint.core.specs import ParamSpec, Role, ToolSpec
 from ganpaint.qt.icons import icon
@@ -228,6 +229,8 @@ class ParamPanel(QWidget):
         self.refresh_layers()
 
     def refresh_layers(self, *_: Any) -> None:
+        if not isValid(self):  # the document outlived this panel
+            return
         for picker in self.pickers.values():
             picker.refresh(self.document)
         self.run_button.setEnabled(self._inputs_ready())

@@ -97,16 +97,3 @@ class ArgbBuffer:
         safe = np.maximum(a, 1)
         out[:, :, :3] = np.where(a > 0, np.minimum((rgb * 255 + safe // 2) // safe, 255), 0).astype(np.uint8)
         return out
-
-
-def mask_to_alpha_qimage(mask: np.ndarray, rgb: tuple[int, int, int], strength: float) -> QImage:
-    """A premultiplied QImage tinted ``rgb`` whose alpha is ``mask`` (uint8) * strength (for overlays)."""
-    m = (np.asarray(mask, np.float32) * (strength / 255.0)).clip(0, 1)
-    h, w = m.shape
-    buf = ArgbBuffer(w, h)
-    a = (m * 255 + 0.5).astype(np.uint8)
-    rgba = np.empty((h, w, 4), np.uint8)
-    rgba[:, :, 0], rgba[:, :, 1], rgba[:, :, 2] = rgb
-    rgba[:, :, 3] = a
-    buf.write(0, 0, rgba)
-    return buf.image.copy()

@@ -27,6 +27,8 @@ class _Pending:
     request: ToolRequest
     source_layer_id: str | None
     doc: Document
+    #: a live re-run: the result layer whose pixels and parameters the result replaces
+    update_layer_id: str | None = None
 
 
 class ToolRunner(QObject):
@@ -75,8 +77,45 @@ class ToolRunner(QObject):
         self.controller.status_message.emit(f"{spec.title}: queued")
         return job.id
 
+    def rerun(self, layer_id: str, spec: ToolSpec, params: Mapping[str, Any]) -> str | None:
+        """Re-run the tool that made result layer ``layer_id`` with new parameters (a live
+        slider): latest wins, and the result replaces that layer's pixels and parameters
+        as one undoable step. None when the layer is not a result of ``spec`` any more."""
+        from ganpaint.core.toolio import build_request
+        from ganpaint.engine.runner import make_tool_job
+
+        doc = self.controller.document
+        layer = doc.find_layer(layer_id)
+        info = getattr(layer, "result", None)
+        if layer is None or info is None or info.tool_id != spec.id:
+            return None
+        source = info.source_layer_id if info.source_layer_id and doc.find_layer(info.source_layer_id) else None
+        if source is None and Role.IMAGE in spec.roles():
+            return None
+        roles = {Role.IMAGE: source} if source is not None else {}
+        request = build_request(doc, spec, roles, params)
+        job = make_tool_job(spec, request, key=f"live:{layer_id}", title=f"{spec.title} (preview)")
+        self._pending[job.id] = _Pending(spec, request, source, doc, update_layer_id=layer_id)
+        self.bridge.submit(job, mode="replace")
+        return job.id
+
     def pending(self) -> list[str]:
         return list(self._pending)
+
+    def _update_result(self, p: _Pending, result: Any) -> object | None:
+        from ganpaint.core.toolio import result_pixels
+
+        layer = p.doc.find_layer(p.update_layer_id or "")
+        if layer is None or layer.result is None:
+            self.controller.status_message.emit(f"{p.spec.title}: the result layer is gone, preview dropped")
+            return None
+        info = layer.result.copy()
+        info.params = dict(p.request.params)
+        info.metadata = dict(result.metadata)
+        info.attachments = dict(result.attachments)
+        p.doc.set_result_info(layer.id, info, result_pixels(p.request, result), xy=(0, 0),
+                              title=f"{p.spec.title}: parameters")
+        return p.doc.history.commands[-1] if p.doc.history.commands else None
 
     def _on_finished(self, msg: FinishedMessage) -> None:
         p = self._pending.pop(msg.job_id, None)
@@ -95,7 +134,12 @@ class ToolRunner(QObject):
         from ganpaint.core.toolio import apply_result
 
         try:
-            cmd = apply_result(p.doc, p.spec, p.request, msg.result, p.source_layer_id)
+            if p.update_layer_id is not None:
+                cmd = self._update_result(p, msg.result)
+                if cmd is None:
+                    return
+            else:
+                cmd = apply_result(p.doc, p.spec, p.request, msg.result, p.source_layer_id)
         except (ToolError, ValueError) as exc:
             self.failed.emit(msg.job_id, f"{p.spec.title}: cannot apply the result: {exc}", "")
             return

@@ -259,3 +259,13 @@ def test_writing_onto_a_folder(tmp_path: Path) -> None:
     (tmp_path / "pic.png").mkdir()
     with pytest.raises(ImageWriteError, match="is a folder"):
         write_image(tmp_path / "pic.png", np.zeros((2, 2, 4), np.uint8))
+
+
+def test_an_openraster_file_is_named_as_such(tmp_path: Path) -> None:
+    from ganpaint.core.document import Document
+    from ganpaint.core.ora import save_ora
+
+    save_ora(Document.from_array(np.zeros((2, 2, 4), np.uint8)), tmp_path / "doc.png")
+    with pytest.raises(ImageReadError, match="OpenRaster document") as info:
+        read_image(tmp_path / "doc.png")
+    assert info.value.reason == "openraster"

@@ -92,7 +92,7 @@ def test_banded_composite_matches(monkeypatch):
 
     layers = [_random_layer(50, 40), _random_layer(50, 40, blend=BlendMode.SCREEN, opacity=0.5)]
     whole = composite_layers(layers, Rect(0, 0, 50, 40))
-    monkeypatch.setattr(blend, "_BAND_PIXELS", 50 * 7)  # force several bands
+    monkeypatch.setattr(blend, "_TILE", 7)  # force several tiles
     assert np.array_equal(composite_layers(layers, Rect(0, 0, 50, 40)), whole)
 
 
@@ -102,3 +102,17 @@ def test_background_under_layers():
     top = Layer(np.zeros((3, 3, 4), np.uint8))
     out = composite_layers([top], Rect(0, 0, 3, 3), background=bg)
     assert np.array_equal(out, bg)
+
+
+def test_opaque_top_layer_hides_everything_below():
+    below = _random_layer(20, 20, blend=BlendMode.SCREEN)
+    top = Layer(rng.integers(0, 256, (20, 20, 4), dtype=np.uint8))
+    top.pixels[..., 3] = 255
+    out = composite_layers([below, top], Rect(0, 0, 20, 20))
+    assert np.array_equal(out, top.pixels)
+    # not opaque everywhere: the layer below shows through there (checked against the reference)
+    top.pixels[3, 4, 3] = 128
+    got = composite_layers([below, top], Rect(0, 0, 20, 20)).astype(float) / 255
+    ref = _reference([below, top], 20, 20)
+    assert np.abs(got - ref).max() <= 2 / 255 + 1e-9
+    assert not np.array_equal(got[3, 4], top.pixels[3, 4] / 255)

@@ -137,11 +137,15 @@ def test_mask_for_tool_selection_and_mask_layer():
 
 def test_merge_down_result_and_refusals():
     d = _doc()
+    # A NORMAL lower layer merges without changing the picture (a blend-mode lower layer is
+    # composited in isolation first, as in every editor, so it would not).
+    d.set_layer_props(1, blend="normal")
     comp = d.composite()
     lower_id = d.layers[1].id
     merged = d.merge_down(2)
     assert len(d.layers) == 2 and merged.id == lower_id and merged.name == "a"
-    assert np.abs(d.composite().astype(int) - comp.astype(int)).max() <= 1
+    assert merged.opacity == 1.0 and merged.rect == Rect(0, 0, 30, 20)
+    assert np.abs(d.composite().astype(int) - comp.astype(int)).max() <= 2
     with pytest.raises(ValueError):
         d.merge_down(0)
     d.set_layer_props(0, locked=True)

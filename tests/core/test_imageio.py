@@ -56,6 +56,25 @@ def _png16_rgb(arr: np.ndarray) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", zlib.compress(raw)) + _png_chunk(b"IEND", b"")
 
 
+def _tiff16(arr: np.ndarray, alpha: bool = False) -> bytes:
+    """An uncompressed 16-bit-per-channel RGB(A) TIFF, as scanners and raw developers write."""
+    h, w, c = arr.shape
+    data = arr.astype("<u2").tobytes()
+    entries = [(256, 4, 1, w), (257, 4, 1, h), (258, 3, c, 0), (259, 3, 1, 1), (262, 3, 1, 2),
+               (273, 4, 1, 0), (277, 3, 1, c), (278, 4, 1, h), (279, 4, 1, len(data)), (284, 3, 1, 1)]
+    if alpha:
+        entries.append((338, 3, 1, 2))  # unassociated alpha
+    bps_off = 8 + 2 + 12 * len(entries) + 4
+    data_off = bps_off + 2 * c
+    ifd = struct.pack("<H", len(entries))
+    for tag, typ, count, value in entries:
+        value = {258: bps_off, 273: data_off}.get(tag, value)
+        packed = struct.pack("<HH", value, 0) if typ == 3 and count == 1 else struct.pack("<I", value)
+        ifd += struct.pack("<HHI", tag, typ, count) + packed
+    ifd += struct.pack("<I", 0)
+    return b"II*\x00" + struct.pack("<I", 8) + ifd + struct.pack(f"<{c}H", *([16] * c)) + data
+
+
 def _s15(v: float) -> bytes:
     return struct.pack(">i", round(v * 65536))
 
@@ -232,6 +251,16 @@ def test_16bit_rgb_png(tmp_path: Path) -> None:
     (tmp_path / "rgb16.png").write_bytes(_png16_rgb(arr))
     loaded = read_image(tmp_path / "rgb16.png")
     np.testing.assert_array_equal(loaded.pixels[0, :, :3], [[255, 0, 100], [10, 20, 30]])
+    assert any("16 bits per channel" in n for n in loaded.notes)
+
+
+@pytest.mark.parametrize("alpha", [False, True])
+def test_16bit_rgb_and_rgba_tiff(tmp_path: Path, alpha: bool) -> None:
+    arr = np.array([[[65535, 0, 257 * 100, 65535], [257 * 10, 257 * 20, 257 * 30, 257 * 128]]], np.uint16)
+    (tmp_path / "t16.tif").write_bytes(_tiff16(arr if alpha else arr[..., :3], alpha))
+    loaded = read_image(tmp_path / "t16.tif")
+    expected = [[255, 0, 100, 255], [10, 20, 30, 128 if alpha else 255]]
+    assert loaded.pixels[0].tolist() == expected
     assert any("16 bits per channel" in n for n in loaded.notes)
 
 

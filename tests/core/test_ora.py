@@ -18,7 +18,7 @@ from ganpaint.core.document import Document
 from ganpaint.core.errors import FileFormatError, ImageReadError, ImageWriteError
 from ganpaint.core.imageio import srgb_profile
 from ganpaint.core.layers import BlendMode, Layer, LayerKind, ResultInfo
-from ganpaint.core.ora import GANPAINT_NS, is_ora_path, load_ora, read_ora, save_ora
+from ganpaint.core.ora import GANPAINT_NS, is_ora_path, load_ora, read_ora, save_ora, snapshot
 
 G = "{" + GANPAINT_NS + "}"
 
@@ -299,3 +299,37 @@ def test_failed_save_keeps_the_previous_file(tmp_path: Path, monkeypatch: pytest
 
 def test_is_ora_path() -> None:
     assert is_ora_path("a/B.ORA") and not is_ora_path("a.png")
+
+
+def test_a_snapshot_saves_the_same_file_from_another_thread(tmp_path: Path) -> None:
+    import threading
+
+    doc = _document()
+    snap = snapshot(doc)
+    doc.layers[0].pixels[:] = 0  # the user keeps painting (in place) after the snapshot
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            save_ora(snap, tmp_path / "snap.ora")
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    t = threading.Thread(target=work)
+    t.start()
+    t.join()
+    assert not errors
+    back = load_ora(tmp_path / "snap.ora")
+    assert back.layers[0].pixels.any()  # the snapshot, not the later strokes
+    np.testing.assert_array_equal(back.layers[0].pixels, snap.layers[0].pixels)
+    assert back.active_index == 3 and back.icc_profile == doc.icc_profile
+    with zipfile.ZipFile(tmp_path / "snap.ora") as zf, Image.open(io.BytesIO(zf.read("mergedimage.png"))) as merged:
+        ref = Document.from_layers(80, 64, [la.copy(new_id=False) for la in snap.layers])
+        np.testing.assert_array_equal(np.asarray(merged.convert("RGBA")), ref.composite())
+
+
+def test_layer_names_with_unicode_and_control_characters(tmp_path: Path) -> None:
+    doc = Document.from_layers(4, 4, [Layer(_pixels(4, 4, 1), name="Ébauche ✓ <&> \"q\""),
+                                      Layer(_pixels(4, 4, 2), name="tab\there\x01bell")])
+    save_ora(doc, tmp_path / "n.ora")
+    assert [la.name for la in load_ora(tmp_path / "n.ora").layers] == ["Ébauche ✓ <&> \"q\"", "tab\there" + "bell"]

@@ -145,3 +145,11 @@ def test_process_alive() -> None:
     if start is not None:  # Linux: a reused pid with another start time counts as dead
         assert process_alive(os.getpid(), start)
         assert not process_alive(os.getpid(), start + 1)
+
+
+def test_saving_a_snapshot(tmp_path: Path) -> None:
+    from ganpaint.core.ora import snapshot
+
+    store = RecoveryStore(tmp_path)
+    entry = store.save(snapshot(_doc(5, path="/a/b.png")), "k")
+    assert entry.title == "b.png" and entry.original_path == "/a/b.png"

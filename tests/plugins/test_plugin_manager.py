@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,7 @@ import pytest
 from gp_plugin_samples import full_plugin, make_plugin, tool, tools_plugin
 
 from ganpaint import PLUGIN_API_VERSION, ToolSpec
-from ganpaint.core import paths
+from ganpaint.core.settings import Settings
 from ganpaint.plugins import HostInfo, PluginManager, PluginRunError, UnknownToolError
 from ganpaint.testing import RecordingContext, run_tool
 
@@ -107,8 +106,7 @@ def test_set_enabled_takes_effect_now_and_is_remembered(isolated_data_dir: Path)
     rec = host.set_enabled("sample", False)
     assert rec.status == "disabled" and "alpha" not in host.tools()
     assert changes, "the changed signal must fire so the dialog can refresh"
-    saved = json.loads((paths.config_dir() / "plugins.json").read_text())
-    assert saved["disabled"] == ["sample"]
+    assert Settings.load().disabled_plugins == ["sample"]
     # a new host (next start) remembers it
     again = PluginManager(discover=False, user_dirs=True)
     again.load()
@@ -117,7 +115,7 @@ def test_set_enabled_takes_effect_now_and_is_remembered(isolated_data_dir: Path)
     # and re-enabling brings the tools back at once
     assert host.set_enabled("sample", True).status == "loaded"
     assert "alpha" in host.tools()
-    assert json.loads((paths.config_dir() / "plugins.json").read_text())["disabled"] == []
+    assert Settings.load().disabled_plugins == []
 
 
 def test_disabling_the_winner_of_a_conflict_lets_the_other_tool_through(plugin_host: PluginManager) -> None:
@@ -152,3 +150,34 @@ def test_set_enabled_unknown_name_raises_keyerror(plugin_host: PluginManager) ->
 def test_tool_helper_builds_valid_specs() -> None:
     # guards the shared test helper itself
     assert tool("x").run == "gp_sample_tools:identity"
+
+
+def test_set_enabled_updates_the_apps_own_settings_object(isolated_data_dir: Path) -> None:
+    settings = Settings.load()
+    settings.add_recent(str(isolated_data_dir / "picture.png"))
+    settings.disabled_plugins = ["old"]
+    host = PluginManager(discover=False, user_dirs=False, settings=settings)
+    host.load()
+    assert host.register(tools_plugin("x"), "old").status == "disabled"
+    host.register(tools_plugin("alpha"), "sample")
+    host.set_enabled("sample", False)
+    host.set_enabled("old", True)
+    # the same object the app holds was changed (its next save keeps the choice) and saved
+    assert settings.disabled_plugins == ["sample"]
+    reread = Settings.load()
+    assert reread.disabled_plugins == ["sample"] and reread.recent_files == settings.recent_files
+    assert host.tool("x").plugin == "old"
+
+
+def test_unwritable_settings_still_disable_for_this_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    host = PluginManager(discover=False, user_dirs=True)
+    host.load()
+    host.register(tools_plugin("alpha"), "sample")
+
+    def refuse(self: Settings, path: object = None) -> None:
+        raise OSError("read-only file system")
+
+    monkeypatch.setattr(Settings, "save", refuse)  # (chmod would not stop root, which CI may be)
+    rec = host.set_enabled("sample", False)
+    assert rec.status == "disabled" and "alpha" not in host.tools()
+    assert Settings.load().disabled_plugins == []

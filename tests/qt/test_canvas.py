@@ -237,11 +237,13 @@ def test_selection_tools_and_modes(canvas):
     drag(canvas, [w(QPointF(2, 2)), w(QPointF(12, 2)), w(QPointF(12, 12)), w(QPointF(2, 12))])
     m = doc.selection.mask
     assert m[7, 7] == 255 and m[15, 20] == 0
+    QApplication.processEvents()  # the outline is rebuilt once per event-loop turn
     assert canvas._outline.segments  # marching ants are drawn  # noqa: SLF001
     # a click without a drag deselects
     canvas.controller.set_tool("rect_select")
     drag(canvas, [w(QPointF(50, 5)), w(QPointF(50, 5))])
     assert doc.selection.is_empty()
+    QApplication.processEvents()
     assert not canvas._outline.segments  # noqa: SLF001
 
 
@@ -253,9 +255,15 @@ def test_mask_brush_paints_the_selection(canvas):
     drag(canvas, [p, p + QPointF(2, 0)])
     assert doc.selection.mask[24, 32] == 255
     assert doc.selection.mask[2, 2] == 0
-    assert doc.layers[0].pixels is not None
+    # quick-mask tint: red over the unselected part, clear over the painted part
+    tint = canvas._tint.read_rgba()  # noqa: SLF001
+    assert tint[2, 2, 3] > 0 and tint[2, 2, 0] > tint[2, 2, 1]
+    assert tint[24, 32, 3] == 0
     doc.undo()
     assert doc.selection.is_empty()
+    assert canvas._tint.read_rgba()[24, 32, 3] > 0  # noqa: SLF001
+    canvas.controller.set_tool("brush")
+    assert canvas._tint is None  # noqa: SLF001
 
 
 def test_move_tool_is_one_command_on_release(canvas):

@@ -93,3 +93,28 @@ def test_a_failing_tool_shows_an_error_and_changes_nothing(window, qtbot, answer
     assert "broken" in failed[0][1].lower() or "ganpaint_nonexistent_module" in failed[0][1]
     assert len(doc.layers) == n and doc.history.index == steps
     assert window.isVisible()
+
+
+def test_live_parameter_change_reruns_the_active_result_as_one_step(window, qtbot):
+    doc = window.controller.document
+    spec = next(s for s in window.tool_specs() if s.id == "blur")
+    # a picture with an edge, so the blur radius shows
+    px = np.zeros((doc.height, doc.width, 4), np.uint8)
+    px[:, : doc.width // 2, :3] = 255
+    px[:, :, 3] = 255
+    doc.replace_pixels(0, px)
+    n = len(doc.layers)
+    window.run_tool(spec, {"radius": 1.0})
+    qtbot.waitUntil(lambda: len(doc.layers) == n + 1, timeout=15000)
+    result = doc.active_layer
+    assert result.result.tool_id == "blur" and result.result.params["radius"] == 1.0
+    first = result.pixels.copy()
+    steps = doc.history.index
+    window._on_live_changed("blur", {"radius": 6.0})  # what the panel's debounced signal calls
+    qtbot.waitUntil(lambda: doc.active_layer.result.params["radius"] == 6.0, timeout=15000)
+    assert doc.history.index == steps + 1 and len(doc.layers) == n + 1
+    assert not np.array_equal(doc.active_layer.pixels, first)
+    assert np.array_equal(window.canvas.cache_rgba(), doc.composite())
+    window.controller.undo()
+    assert doc.active_layer.result.params["radius"] == 1.0
+    assert np.array_equal(doc.active_layer.pixels, first)

@@ -221,3 +221,44 @@ def test_tools_panel_plugin_tools(qtbot, doc):
     assert p.param_panel("blur").values() == {"radius": 5.0}
     p.set_plugin_tools([])
     assert p.plugin_tool() == "" and p.param_panel("blur") is None
+
+
+def test_every_icon_renders_and_follows_the_theme(qapp):
+    from PySide6.QtGui import QPalette
+
+    from ganpaint.qt import icons, theme
+
+    names = icons.icon_names()
+    assert {"brush", "eraser", "picker", "select-rect", "select-ellipse", "select-lasso", "mask-brush",
+            "move", "dice", "run"} <= set(names)
+    for name in names:
+        img = icons.icon(name).pixmap(32, 32).toImage()
+        assert any(img.pixelColor(x, y).alpha() > 0 for y in range(32) for x in range(32)), name
+    move = icons.icon("move")  # one icon object, as a button holds it
+    try:
+        theme.apply_theme(qapp, "dark")
+        assert qapp.palette().color(QPalette.ColorRole.Window).lightness() < 80
+        dark_ink = move.pixmap(32, 32).toImage().pixelColor(16, 16)
+        theme.apply_theme(qapp, "light")
+        assert qapp.palette().color(QPalette.ColorRole.Window).lightness() > 200
+        light_ink = move.pixmap(32, 32).toImage().pixelColor(16, 16)
+        assert dark_ink.lightness() > light_ink.lightness()  # light strokes on a dark window
+        with pytest.raises(ValueError):
+            theme.apply_theme(qapp, "neon")
+    finally:
+        theme.apply_theme(qapp, "light")
+
+
+def test_document_outlives_its_panels(qtbot, doc):
+    from shiboken6 import delete
+
+    from ganpaint.qt.params import ParamPanel
+
+    spec = ToolSpec(id="t", title="T", run="m:f")
+    panels = [LayersPanel(doc), HistoryPanel(doc), ParamPanel(spec, doc)]
+    for p in panels:
+        delete(p)  # the C++ widget is gone, the Python wrapper lives on
+    doc.add_layer(name="After")  # must not raise into the document's caller
+    doc.active_index = 0
+    doc.undo()
+    assert len(doc.layers) == 2

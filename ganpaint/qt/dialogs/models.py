@@ -10,6 +10,7 @@ Entries may be objects or dicts; a field is looked up on the entry, then on its 
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from ganpaint.qt.dialogs.errors import show_error
 from ganpaint.qt.icons import icon
@@ -113,6 +115,8 @@ class ModelsDialog(QDialog):
     """Signal ``storeChanged()`` after an import or a removal (refresh model combos)."""
 
     storeChanged = Signal()
+    importFinished = Signal(bool, str)
+    _relayImport = Signal(bool, str, str)  # emitted in the import thread, delivered queued
 
     def __init__(
         self, store: Any, tools: list[tuple[str, str]] | None = None, parent: QWidget | None = None
@@ -124,6 +128,8 @@ class ModelsDialog(QDialog):
         self.setWindowIcon(icon("model"))
         self.resize(840, 420)
         self._entries: list[Any] = []
+        self._importing = False
+        self._relayImport.connect(self._import_done, Qt.ConnectionType.QueuedConnection)
 
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -163,6 +169,8 @@ class ModelsDialog(QDialog):
         return self.store is not None
 
     def refresh(self) -> None:
+        if self._importing:
+            return
         if self.store is None:
             self._entries = []
             self.status.setText("The model store is not available, so models cannot be listed or imported.")
@@ -206,9 +214,11 @@ class ModelsDialog(QDialog):
         return False
 
     def _update_buttons(self) -> None:
-        self.import_button.setEnabled(self.available)
+        self.import_button.setEnabled(self.available and not self._importing)
         entry = self.selected_entry()
-        self.remove_button.setEnabled(self.available and entry is not None and not _is_read_only(entry))
+        self.remove_button.setEnabled(
+            self.available and not self._importing and entry is not None and not _is_read_only(entry)
+        )
 
     # ------------------------------------------------------------------ actions
 
@@ -226,23 +236,44 @@ class ModelsDialog(QDialog):
         self.import_files(paths, ask.name(), ask.tool())
 
     def import_files(self, paths: list[str], name: str, tool: str = "") -> bool:
-        """Import without asking (the second half of Import...): one file, or two for a
-        CycleGAN pair. ``tool`` "" takes the tool from the card. Errors are shown, not raised."""
-        if self.store is None or not paths:
+        """Start importing (the second half of Import...): one file, or two for a CycleGAN
+        pair; ``tool`` "" takes the tool from the card. The store reads and converts the
+        weights (torch) in a background thread so the window stays responsive;
+        ``importFinished(ok, message)`` follows, and errors are shown, not raised.
+        Returns False when nothing was started."""
+        if self.store is None or not paths or self._importing:
             return False
-        self.setCursor(Qt.CursorShape.WaitCursor)
-        try:
-            second = paths[1] if len(paths) > 1 else None
-            self.store.import_files(paths[0], second, name=name or None, tool=tool or None)
-        except Exception as exc:
-            self.unsetCursor()
-            show_error(self, "Import Model", f"Could not import {', '.join(Path(p).name for p in paths)}: {exc}")
-            return False
+        self._importing = True
+        self._update_buttons()
+        files = ", ".join(Path(p).name for p in paths)
+        self.status.setText(f"Importing {files}…")
+        self.setCursor(Qt.CursorShape.BusyCursor)
+        second = paths[1] if len(paths) > 1 else None
+
+        def work() -> None:
+            try:
+                self.store.import_files(paths[0], second, name=name or None, tool=tool or None)
+            except Exception as exc:  # reported on the GUI thread
+                self._relayImport.emit(False, f"Could not import {files}: {exc}", name)
+            else:
+                self._relayImport.emit(True, f"Imported {files} as {name or 'a new model'}.", name)
+
+        threading.Thread(target=work, name="ganpaint-model-import", daemon=True).start()
+        return True
+
+    def _import_done(self, ok: bool, message: str, name: str) -> None:
+        if not isValid(self):
+            return
+        self._importing = False
         self.unsetCursor()
         self.refresh()
-        self.select_name(name)
-        self.storeChanged.emit()
-        return True
+        if ok:
+            self.select_name(name)
+            self.status.setText(message)
+            self.storeChanged.emit()
+        else:
+            show_error(self, "Import Model", message)
+        self.importFinished.emit(ok, message)
 
     def remove_selected(self, confirm: bool = True) -> bool:
         entry = self.selected_entry()

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from ganpaint.qt.icons import icon
 
@@ -103,6 +104,8 @@ class PluginsDialog(QDialog):
 
     def refresh(self) -> None:
         """Re-read the manager's records (keeps the selected row)."""
+        if not isValid(self):
+            return
         current = self.table.currentRow()
         try:
             self._records = list(self.manager.records())

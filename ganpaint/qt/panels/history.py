@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QSignalBlocker, Signal
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from shiboken6 import isValid
 
 from ganpaint.qt.icons import icon
 
@@ -43,6 +44,8 @@ class HistoryPanel(QWidget):
         self.refresh()
 
     def refresh(self, *_: Any) -> None:
+        if not isValid(self):  # the document outlived this panel
+            return
         with QSignalBlocker(self.list):
             self.list.clear()
             if self.document is None:

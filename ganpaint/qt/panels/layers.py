@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 from superqt import QLabeledSlider
 
 from ganpaint.core.layers import BlendMode, LayerKind
@@ -181,6 +182,8 @@ class LayersPanel(QWidget):
 
     def refresh(self, *_: Any) -> None:
         """Rebuild the list from the document (layers_changed)."""
+        if not isValid(self):  # the document outlived this panel
+            return
         with QSignalBlocker(self.tree):
             self.tree.clear()
             if self.document is None:
@@ -217,10 +220,14 @@ class LayersPanel(QWidget):
                     item.setIcon(COL_NAME, QIcon(thumbnail(layer.pixels)))
 
     def _schedule_thumbs(self, *_: Any) -> None:
+        if not isValid(self):
+            return
         if not self._thumb_timer.isActive():
             self._thumb_timer.start()
 
     def _sync_active(self, *_: Any) -> None:
+        if not isValid(self):
+            return
         doc = self.document
         if doc is not None and 0 <= doc.active_index < len(doc.layers):
             with QSignalBlocker(self.tree):

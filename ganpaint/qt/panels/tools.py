@@ -215,6 +215,7 @@ class ToolsPanel(QWidget):
         self._specs = {s.id: s for s in items}
         for tool_id in [t for t in self._panels if t not in self._specs]:
             panel = self._panels.pop(tool_id)
+            panel.set_document(None)  # stop listening before the widget goes
             self.stack.removeWidget(panel)
             panel.deleteLater()
         with QSignalBlocker(self.plugin_combo):
