@@ -28,6 +28,7 @@ from ganpaint.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_USAGE,
     CliError,
+    UsageError,
     add_common_options,
 )
 
@@ -165,12 +166,29 @@ def _setup_logging(debug: bool) -> None:
     )
 
 
+def _check_common(args: argparse.Namespace) -> None:
+    from ganpaint.engine.devices import DeviceError, check_device_name
+
+    try:
+        check_device_name(getattr(args, "device", None))
+    except DeviceError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def _dispatch(module: ModuleType, args: argparse.Namespace) -> int:
-    return _guarded(lambda: int(module.run(args)), args)
+    def call() -> int:
+        _check_common(args)
+        return int(module.run(args))
+
+    return _guarded(call, args)
 
 
 def _dispatch_gui(gui: GuiRunner, args: argparse.Namespace) -> int:
-    return _guarded(lambda: int(gui(args.file, args)), args)
+    def call() -> int:
+        _check_common(args)
+        return int(gui(args.file, args))
+
+    return _guarded(call, args)
 
 
 def _guarded(call: Callable[[], int], args: argparse.Namespace) -> int:

@@ -115,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
     except DeviceError as exc:
         raise UsageError(str(exc)) from None
     pm = plugin_manager(args)
+    pm.startup("cli")
     try:
         spec = pm.tool(args.tool)
     except UnknownToolError as exc:
@@ -147,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     finally:
         queue.shutdown(wait=False)
+        pm.shutdown()
 
 
 def _model_resolver(pm: Any) -> Any:

@@ -40,13 +40,21 @@ class Compositable(Protocol):
     blend: BlendMode
 
 
-def blend_over(acc: np.ndarray, src: np.ndarray, opacity: float, mode: BlendMode) -> None:
+def blend_over(
+    acc: np.ndarray, src: np.ndarray, opacity: float, mode: BlendMode, *, empty: bool = False
+) -> None:
     """Composite ``src`` onto ``acc``, in place.
 
     ``src``: (h, w, 4) uint8 straight RGBA. ``acc``: (h, w, 4) float32 premultiplied RGBA.
+    ``empty=True`` promises ``acc`` is all zero (the first layer): every mode is then a copy.
     """
     s = src.astype(np.float32)
     a_s = s[:, :, 3:4] * np.float32(opacity / 255.0)  # (h, w, 1): source alpha with opacity
+    if empty:
+        s *= a_s * _INV255
+        s[:, :, 3:4] = a_s
+        acc[...] = s
+        return
     inv = 1.0 - a_s
     if mode is BlendMode.NORMAL:
         # Premultiplied "over" is the same formula for colour and alpha:
@@ -88,16 +96,21 @@ def blend_over(acc: np.ndarray, src: np.ndarray, opacity: float, mode: BlendMode
 def to_rgba8(acc: np.ndarray) -> np.ndarray:
     """Premultiplied float32 accumulator (h, w, 4) -> straight RGBA uint8 (h, w, 4), rounded."""
     alpha = acc[:, :, 3:4]
-    res = np.zeros(acc.shape, np.float32)
-    np.divide(acc, alpha, out=res, where=alpha > 0.0)
-    res[:, :, 3:4] = alpha
+    if alpha.min() >= 1.0:  # opaque everywhere (the usual picture): nothing to un-premultiply
+        res = np.minimum(acc, 1.0)
+    else:
+        res = np.zeros(acc.shape, np.float32)
+        np.divide(acc, alpha, out=res, where=alpha > 0.0)
+        res[:, :, 3:4] = alpha
     np.clip(res, 0.0, 1.0, out=res)
     res *= 255.0
     res += 0.5  # the uint8 cast truncates: +0.5 makes it round half up
     return res.astype(np.uint8)
 
 
-def _composite_into(acc: np.ndarray, layers: Sequence[Compositable], rect: Rect) -> None:
+def _composite_into(
+    acc: np.ndarray, layers: Sequence[Compositable], rect: Rect, acc_has_content: bool = False
+) -> None:
     parts = []
     for layer in layers:
         if not layer.visible or layer.opacity <= 0.0:
@@ -118,10 +131,13 @@ def _composite_into(acc: np.ndarray, layers: Sequence[Compositable], rect: Rect)
         ):
             parts = parts[i:]
             break
+    first = not acc_has_content
     for layer, inter, src in parts:
         if len(parts) > 1 and not src[:, :, 3].any():
             continue  # fully transparent here (sparse paint layers): nothing to blend
-        blend_over(acc[inter.slices_in(rect)], src, layer.opacity, BlendMode(layer.blend))
+        blend_over(acc[inter.slices_in(rect)], src, layer.opacity, BlendMode(layer.blend),
+                   empty=first and inter == rect)
+        first = False
 
 
 def composite_layers(
@@ -143,6 +159,6 @@ def composite_layers(
             acc = np.zeros((sub.h, sub.w, 4), np.float32)
             if background is not None:
                 blend_over(acc, background[ty : ty + sub.h, tx : tx + sub.w], 1.0, BlendMode.NORMAL)
-            _composite_into(acc, layers, sub)
+            _composite_into(acc, layers, sub, acc_has_content=background is not None)
             out[ty : ty + sub.h, tx : tx + sub.w] = to_rgba8(acc)
     return out

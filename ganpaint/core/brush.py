@@ -6,11 +6,11 @@ The canvas calls, per mouse move::
     changed = stroke.add_point(x, y, pressure)   # paints now, emits pixels_changed(changed)
     stroke.finish()                              # records one history step, paints nothing
 
-A stroke keeps a coverage map (max of its dabs) and the original pixels of every 64x64
-tile it touches. Pixels are recomputed from the originals and the coverage, so a stroke
-never builds up past its opacity where its dabs overlap, and the history step stores only
-the touched tiles (before and after), keeping undo memory bounded. Painting is limited to
-the canvas, the layer, and the selection when there is one.
+A stroke keeps, for every 64x64 tile it touches, the tile's original pixels and a
+coverage map (the max of its dabs). Pixels are recomputed from the originals and the
+coverage, so a stroke never builds up past its opacity where its dabs overlap, and the
+history step stores only the touched tiles (before and after), keeping undo memory
+bounded. Painting is limited to the canvas, the layer, and the selection when there is one.
 
 ``SelectionStroke`` is the same machinery painting into the selection mask (mask brush).
 """
@@ -18,7 +18,7 @@ the canvas, the layer, and the selection when there is one.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -68,38 +68,46 @@ def dab_mask(cx: float, cy: float, diameter: float, hardness: float) -> tuple[Re
 
 
 class _TileBuffer:
-    """Originals of the touched tiles of ``target`` plus the stroke's coverage map.
+    """Originals and coverage of the TILE x TILE tiles of ``target`` a stroke touched.
 
-    The full-size buffers come from np.zeros, which the OS maps lazily: only pages the
-    stroke touches cost memory, so a dab on a 4096x4096 layer stays cheap.
+    Tiles are separate small arrays, allocated on first touch: memory and cost follow
+    what the stroke covers, never the layer size.
     """
 
     def __init__(self, target: np.ndarray) -> None:
         self.target = target
-        h, w = target.shape[:2]
-        self.before = np.zeros(target.shape, target.dtype)  # not zeros_like: that writes every page
-        self.coverage = np.zeros((h, w), np.float32)
-        self.saved = np.zeros(((h + TILE - 1) // TILE, (w + TILE - 1) // TILE), bool)
-
-    def prepare(self, r: Rect) -> None:
-        """Save the originals of the tiles ``r`` (target coordinates) touches."""
-        ty0, ty1 = r.y // TILE, (r.bottom - 1) // TILE + 1
-        tx0, tx1 = r.x // TILE, (r.right - 1) // TILE + 1
-        sub = self.saved[ty0:ty1, tx0:tx1]
-        if sub.all():
-            return
-        for j, i in np.argwhere(~sub):
-            t = self.tile_rect(ty0 + int(j), tx0 + int(i))
-            self.before[t.slices()] = self.target[t.slices()]
-        sub[:] = True
+        self.before: dict[tuple[int, int], np.ndarray] = {}
+        self.coverage: dict[tuple[int, int], np.ndarray] = {}
 
     def tile_rect(self, ty: int, tx: int) -> Rect:
         h, w = self.target.shape[:2]
         return Rect(tx * TILE, ty * TILE, TILE, TILE).clipped(w, h)
 
-    def tiles(self) -> Iterable[Rect]:
-        for ty, tx in np.argwhere(self.saved):
-            yield self.tile_rect(int(ty), int(tx))
+    def touch(self, r: Rect) -> Iterator[tuple[Rect, Rect, np.ndarray, np.ndarray]]:
+        """Per tile ``r`` (target coordinates) overlaps: (tile, part of r in it, original, coverage).
+
+        Saves the originals of tiles touched for the first time.
+        """
+        for ty in range(r.y // TILE, (r.bottom - 1) // TILE + 1):
+            for tx in range(r.x // TILE, (r.right - 1) // TILE + 1):
+                key = (ty, tx)
+                t = self.tile_rect(ty, tx)
+                before = self.before.get(key)
+                if before is None:
+                    before = self.before[key] = self.target[t.slices()].copy()
+                    self.coverage[key] = np.zeros((t.h, t.w), np.float32)
+                yield t, r.intersect(t), before, self.coverage[key]
+
+    def tiles(self) -> Iterator[tuple[Rect, np.ndarray]]:
+        """(tile rect, original pixels) of every touched tile."""
+        for (ty, tx), before in self.before.items():
+            yield self.tile_rect(ty, tx), before
+
+    def bounds(self) -> Rect:
+        out = Rect.empty()
+        for t, _ in self.tiles():
+            out = out.union(t)
+        return out
 
 
 class _Stroke:
@@ -155,11 +163,12 @@ class _Stroke:
         a = a[r.slices_in(rect)]
         a = self._limit(r, a)
         local = r.translated(-self.frame.x, -self.frame.y)
-        self.buf.prepare(local)
-        cov = self.buf.coverage[local.slices()]
-        np.maximum(cov, a, out=cov)
-        sl = local.slices()
-        self.buf.target[sl] = self._compose(self.buf.before[sl], cov)
+        target = self.buf.target
+        for tile, part, before, coverage in self.buf.touch(local):
+            in_tile = part.slices_in(tile)
+            cov = coverage[in_tile]
+            np.maximum(cov, a[part.slices_in(local)], out=cov)
+            target[part.slices()] = self._compose(before[in_tile], cov)
         return r
 
     def _limit(self, r: Rect, a: np.ndarray) -> np.ndarray:
@@ -172,8 +181,8 @@ class _Stroke:
         raise NotImplementedError
 
     def _restore(self) -> None:
-        for t in self.buf.tiles():
-            self.buf.target[t.slices()] = self.buf.before[t.slices()]
+        for t, before in self.buf.tiles():
+            self.buf.target[t.slices()] = before
 
 
 class BrushStroke(_Stroke):
@@ -189,7 +198,7 @@ class BrushStroke(_Stroke):
         self.layer = layer
         self.title = title or ("Eraser" if settings.eraser else "Brush stroke")
         self._selection = None if doc.selection.is_empty() else doc.selection
-        self._color = np.array(settings.color, np.float32)
+        self._color4 = np.array((*settings.color, 0), np.float32)
 
     def _limit(self, r: Rect, a: np.ndarray) -> np.ndarray:
         if self._selection is None:
@@ -197,21 +206,24 @@ class BrushStroke(_Stroke):
         return a * (self._selection.region(r) * np.float32(1 / 255))
 
     def _compose(self, before: np.ndarray, cov: np.ndarray) -> np.ndarray:
-        a = cov * np.float32(self.settings.opacity)
-        ab = before[:, :, 3].astype(np.float32) * np.float32(1 / 255)
-        out = before.copy()
+        a = (cov * np.float32(self.settings.opacity))[:, :, None]
+        b = before.astype(np.float32)
+        keep = b[:, :, 3:4] * np.float32(1 / 255)  # backdrop alpha ...
+        keep *= 1.0 - a  # ... times what the paint leaves of it
         if self.settings.eraser:
-            out[:, :, 3] = ab * (1.0 - a) * 255.0 + 0.5
+            b[:, :, 3:4] = keep * 255.0
         else:
-            keep = ab * (1.0 - a)
+            # "over" on all four channels at once (numpy is slow on (h, w, 3) views):
+            # colour = (C*a + Cb*keep) / (a + keep), alpha = a + keep.
             ao = a + keep
-            with np.errstate(divide="ignore", invalid="ignore"):
-                rgb = (self._color * a[:, :, None] + before[:, :, :3] * keep[:, :, None]) / ao[:, :, None]
-            paint = ao > 0.0
-            out[paint, :3] = np.clip(rgb[paint] + 0.5, 0.0, 255.0)
-            out[:, :, 3] = ao * 255.0 + 0.5
+            b *= keep
+            b += self._color4 * a
+            np.divide(b, ao, out=b, where=ao > 0.0)
+            b[:, :, 3:4] = ao * 255.0
+        b += 0.5  # the uint8 cast truncates: round half up
+        out = b.astype(np.uint8)
         # Exactly untouched where the coverage is zero (no rounding drift outside the dabs).
-        np.copyto(out, before, where=(a <= 0.0)[:, :, None])
+        np.copyto(out, before, where=a <= 0.0)
         return out
 
     def _emit(self, canvas_rect: Rect) -> None:
@@ -223,12 +235,11 @@ class BrushStroke(_Stroke):
             return None
         self.finished = True
         tiles = []
-        for t in self.buf.tiles():
-            before = self.buf.before[t.slices()]
+        for t, before in self.buf.tiles():
             after = self.layer.pixels[t.slices()]
-            if not np.array_equal(before, after):
-                tiles.append((t, before.copy(), after.copy()))
-        self.buf = _TileBuffer(np.zeros((1, 1, 4), np.uint8))  # free the stroke buffers
+            if not np.array_equal(before, after):  # touched but unchanged (outside the selection)
+                tiles.append((t, before, after.copy()))
+        self.buf = _TileBuffer(self.buf.target)  # drop the coverage maps
         if not tiles:
             return None
         cmd = PixelPatch(self.title, self.layer.id, tiles)
@@ -239,9 +250,7 @@ class BrushStroke(_Stroke):
         """Undo the live painting without recording anything."""
         if self.finished:
             return
-        bounds = Rect.empty()
-        for t in self.buf.tiles():
-            bounds = bounds.union(t)
+        bounds = self.buf.bounds()
         self._restore()
         self.finished = True
         if not bounds.is_empty():
@@ -275,17 +284,15 @@ class SelectionStroke(_Stroke):
         if self.finished:
             return None
         self.finished = True
-        bounds = Rect.empty()
-        for t in self.buf.tiles():
-            bounds = bounds.union(t)
+        bounds = self.buf.bounds()
         if bounds.is_empty():
             return None
         mask = self.selection._mask
         before = mask[bounds.slices()].copy()
-        for t in self.buf.tiles():
-            before[t.slices_in(bounds)] = self.buf.before[t.slices()]
+        for t, original in self.buf.tiles():
+            before[t.slices_in(bounds)] = original
         after = mask[bounds.slices()].copy()
-        self.buf = _TileBuffer(np.zeros((1, 1), np.uint8))
+        self.buf = _TileBuffer(mask)
         if np.array_equal(before, after):
             return None
         cmd = SelectionPatch(self.title, bounds, before, after)

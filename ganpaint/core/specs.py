@@ -331,6 +331,9 @@ class ToolRequest:
     mask: np.ndarray | None = None
     #: name of the layer the IMAGE role was taken from (for naming the result)
     source_name: str = ""
+    #: (width, height) of the canvas; lets a tool without picture inputs (a generator)
+    #: know the size to produce. None in requests built by hand (``size`` then uses the arrays).
+    canvas: tuple[int, int] | None = None
 
     @property
     def image(self) -> np.ndarray:
@@ -339,6 +342,8 @@ class ToolRequest:
     @property
     def size(self) -> tuple[int, int]:
         """(width, height)."""
+        if self.canvas is not None:
+            return (int(self.canvas[0]), int(self.canvas[1]))
         for arr in self.images.values():
             return (int(arr.shape[1]), int(arr.shape[0]))
         if self.mask is not None:

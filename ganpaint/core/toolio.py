@@ -134,6 +134,8 @@ def result_pixels(request: ToolRequest, result: ToolResult) -> np.ndarray:
     alpha or else the source alpha, blended through the mask the same way.
     """
     image = result.image
+    if image.shape[:2] != request.size[::-1]:
+        raise ResultError(f"image has shape {image.shape}, expected the canvas size {request.size[::-1]}")
     src_alpha = request.alpha if request.alpha is not None else np.ones(image.shape[:2], np.float32)
     alpha = result.alpha if result.alpha is not None else src_alpha
     m = request.mask
@@ -217,6 +219,7 @@ def build_request(
         alpha=None if alpha is None else _readonly(alpha),
         mask=None if mask is None else _readonly(mask),
         source_name=source_name,
+        canvas=(w, h),
     )
 
 

@@ -73,26 +73,46 @@ def _model_device_dtype(model: nn.Module) -> tuple[torch.device, torch.dtype]:
 
 @contextlib.contextmanager
 def _published(model: nn.Module, seed: int | None) -> Iterator[None]:
-    """Batch norm on per-picture statistics and dropout on, without touching stored statistics."""
-    changed: list[tuple[nn.Module, bool, bool]] = []
-    for m in model.modules():
-        if isinstance(m, nn.modules.batchnorm._BatchNorm | nn.modules.dropout._DropoutNd | nn.Dropout):
-            changed.append((m, m.training, getattr(m, "track_running_stats", False)))
-            m.train(True)
-            if isinstance(m, nn.modules.batchnorm._BatchNorm):
-                # with tracking off, a training-mode batch norm neither reads nor updates the running stats
-                m.track_running_stats = False
-    devices = [model_device] if (model_device := _model_device_dtype(model)[0]).type == "cuda" else []
+    """Batch norm on per-picture statistics and dropout on, without touching stored statistics.
+
+    Dropout draws from a private generator seeded with ``seed`` (never the global RNG, which a
+    training run in the other lane may be using); the masks are the ones ``nn.Dropout`` in
+    train mode would draw after ``torch.manual_seed(seed)``, so results match the reference.
+    """
+    device = _model_device_dtype(model)[0]
+    gen = torch.Generator(device=device)
+    if seed is None:
+        gen.seed()
+    else:
+        gen.manual_seed(int(seed))
+
+    def dropout_hook(m: nn.Module, args: tuple[torch.Tensor, ...], out: torch.Tensor) -> torch.Tensor:
+        p = float(getattr(m, "p", 0.0))
+        if p <= 0.0:
+            return out
+        if p >= 1.0:
+            return torch.zeros_like(args[0])
+        noise = torch.empty_like(args[0]).bernoulli_(1.0 - p, generator=gen)
+        return args[0] * noise.div_(1.0 - p)
+
+    norms: list[tuple[nn.modules.batchnorm._BatchNorm, bool, bool]] = []
+    hooks = []
     try:
-        with torch.random.fork_rng(devices=devices):
-            if seed is not None:
-                torch.manual_seed(int(seed))
-            yield
-    finally:
-        for m, training, tracking in changed:
-            m.train(training)
+        for m in model.modules():
             if isinstance(m, nn.modules.batchnorm._BatchNorm):
-                m.track_running_stats = tracking
+                norms.append((m, m.training, m.track_running_stats))
+                # training mode with tracking off: batch statistics, running ones neither read nor updated
+                m.train(True)
+                m.track_running_stats = False
+            elif isinstance(m, nn.modules.dropout._DropoutNd) and not m.training:
+                hooks.append(m.register_forward_hook(dropout_hook))
+        yield
+    finally:
+        for h in hooks:
+            h.remove()
+        for m, training, tracking in norms:
+            m.train(training)
+            m.track_running_stats = tracking
 
 
 def translate_array(

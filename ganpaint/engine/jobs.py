@@ -254,6 +254,7 @@ class JobQueue:
         device: str | DeviceResolver = "cpu",
         precision: Literal["full", "fast"] = "full",
         model_resolver: ModelResolver | None = None,
+        keep_finished: int = 50,
     ) -> None:
         if not lanes or len(set(lanes)) != len(lanes):
             raise ValueError("lanes must be distinct names")
@@ -265,6 +266,9 @@ class JobQueue:
         self._cond = threading.Condition()
         self._lanes = {name: _Lane(name) for name in lanes}
         self._jobs: dict[str, Job] = {}
+        # Finished jobs hold their inputs and results (pictures): keep only the newest few.
+        self._finished: deque[str] = deque()
+        self._keep_finished = max(0, int(keep_finished))
         self._closed = False
         for lane in self._lanes.values():
             lane.thread = threading.Thread(
@@ -332,8 +336,8 @@ class JobQueue:
             return self._jobs.get(job_id)
 
     def jobs(self) -> list[Job]:
-        """Jobs known to the queue (unfinished ones and the finished ones since
-        :meth:`forget`), in submission order."""
+        """Jobs known to the queue, in submission order: every unfinished one and the
+        newest ``keep_finished`` finished ones (unless :meth:`forget` dropped them)."""
         with self._cond:
             return sorted(self._jobs.values(), key=lambda j: j.seq)
 
@@ -343,6 +347,8 @@ class JobQueue:
             job = self._jobs.get(job_id)
             if job is not None and job.state.finished:
                 del self._jobs[job_id]
+                if job_id in self._finished:
+                    self._finished.remove(job_id)
 
     def busy(self, lane: str) -> bool:
         with self._cond:
@@ -456,6 +462,10 @@ class JobQueue:
         job.state, job.result, job.error, job.traceback = state, result, error, trace
         if state is JobState.CANCELLED and not error:
             job.error = "cancelled"
+        with self._cond:
+            self._finished.append(job.id)
+            while len(self._finished) > self._keep_finished:
+                self._jobs.pop(self._finished.popleft(), None)
         self._emit(self.events.job_finished, FinishedMessage(job.id, state, result, job.error, trace))
         job._done.set()
 

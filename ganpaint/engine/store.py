@@ -138,9 +138,10 @@ class ModelStore:
         found: dict[str, ModelEntry] = {}
         for entry in self._user_entries(latest_only=not all_versions):
             found.setdefault(entry.ref if all_versions else entry.name, entry)
+        mine = {(e.name, e.tool) for e in found.values()}
         for entry in self._default_entries():
-            if entry.name not in {e.name for e in found.values()}:
-                found[entry.name] = entry
+            if (entry.name, entry.tool) not in mine:
+                found[f"default:{entry.tool}:{entry.name}"] = entry
         out = [e for e in found.values() if tool is None or e.tool == tool]
         return sorted(out, key=lambda e: (e.readonly, e.name, -e.version))
 
@@ -154,18 +155,29 @@ class ModelStore:
                 out.append(str(exc))
         return out
 
-    def get(self, name: str, version: int | None = None) -> ModelEntry:
-        """The entry of ``name`` (``"name@v"`` also works); latest version unless asked."""
+    def get(self, name: str, version: int | None = None, *, tool: str | None = None) -> ModelEntry:
+        """The entry of ``name`` (``"name@v"`` also works); latest version unless asked.
+
+        With ``tool``, only models of that tool count (two plugins may ship defaults of the
+        same name for different tools). User models hide defaults of the same name and tool.
+        """
         base, v = parse_ref(name)
         if version is not None:
             v = version
-        candidates = [e for e in self._user_entries(latest_only=False) if e.name == base]
-        if not candidates and v in (None, 1):
-            candidates = [e for e in self._default_entries() if e.name == base]
+        users = [e for e in self._user_entries(latest_only=False) if e.name == base]
+        defaults = [e for e in self._default_entries() if e.name == base]
+        if tool is not None:
+            users_t = [e for e in users if e.tool == tool]
+            defaults_t = [e for e in defaults if e.tool == tool]
+            if not users_t and not defaults_t and (users or defaults):
+                other = (users or defaults)[0].tool
+                raise UnknownModelError(f"model {base!r} is for the {other!r} tool, not {tool!r}")
+            users, defaults = users_t, defaults_t
+        candidates = users or defaults
         if v is not None:
             candidates = [e for e in candidates if e.version == v]
         if not candidates:
-            known = ", ".join(sorted({e.name for e in self.list()})) or "none"
+            known = ", ".join(sorted({e.name for e in self.list(tool=tool)})) or "none"
             what = f"{base}@{v}" if v is not None else base
             raise UnknownModelError(f"no model named {what!r} in the store (models: {known})")
         best: ModelEntry = max(candidates, key=lambda e: e.version)
@@ -176,12 +188,9 @@ class ModelStore:
         if not name:
             raise ToolError(f"no model chosen for {tool}: import one with `ganpaint models import FILE`")
         try:
-            entry = self.get(name)
+            return str(self.get(name, tool=tool).path)
         except ModelFileError as exc:
             raise ToolError(str(exc)) from None
-        if entry.tool != tool:
-            raise ToolError(f"model {entry.name!r} is for the {entry.tool!r} tool, not {tool!r}")
-        return str(entry.path)
 
     # ------------------------------------------------------------------------------- writing
     def import_files(
@@ -367,15 +376,15 @@ class ModelStore:
             if res.is_dir():
                 specs += [(p.name[: -len(SUFFIX)], None, p) for p in sorted(res.glob(f"*{SUFFIX}"))]
         out: builtins.list[ModelEntry] = []
-        seen: set[str] = set()
+        seen: set[tuple[str, str]] = set()
         for name, tool, path in specs:
-            if name in seen:
-                continue
             try:
                 card = card_of_file(path)
             except ModelFileError:
                 continue
-            seen.add(name)
+            if (name, tool or card.tool) in seen:
+                continue
+            seen.add((name, tool or card.tool))
             out.append(ModelEntry(name, tool or card.tool, card.version, path, card, readonly=True))
         return out
 

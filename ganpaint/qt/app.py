@@ -85,6 +85,13 @@ def create_window(path: str | None = None, args: Any = None, *, plugin_manager: 
         recovery = _recovery_store()
     window = MainWindow(plugin_manager=pm, queue=queue, recovery=recovery, model_store=store)
     window._own_queue = True  # the window shuts the queue down when it closes
+    notes = list(getattr(settings, "notes", []) or [])
+    if pm is not None:
+        failed = [r.name for r in pm.records() if r.status == "failed"]
+        if failed:
+            notes.append(f"Plugins that failed to load: {', '.join(failed)} (Edit > Plugins... says why).")
+    if notes:
+        window.statusBar().showMessage(" ".join(notes), 15000)
     if path:
         window.open_path(path)
     else:

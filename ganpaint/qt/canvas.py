@@ -19,13 +19,13 @@ from PySide6.QtGui import (
     QBrush,
     QColor,
     QImage,
+    QInputDevice,
     QKeyEvent,
     QMouseEvent,
     QPainter,
     QPaintEvent,
-    QPen,
-    QPixmap,
     QResizeEvent,
+    QTabletEvent,
     QTransform,
     QWheelEvent,
 )
@@ -34,10 +34,17 @@ from PySide6.QtWidgets import QWidget
 from ganpaint.core.document import Document
 from ganpaint.core.geometry import Rect
 from ganpaint.core.layers import LayerKind
-from ganpaint.qt.canvas_overlays import SelectionOutline, selection_mask
+from ganpaint.qt.canvas_overlays import (
+    SelectionOutline,
+    checker_pixmap,
+    paint_before,
+    paint_marching_ants,
+    paint_pixel_grid,
+    selection_mask,
+)
 from ganpaint.qt.canvas_tools import CanvasTool, make_tool
 from ganpaint.qt.document_controller import DocumentController
-from ganpaint.qt.qimage import ArgbBuffer, rgba_to_qimage
+from ganpaint.qt.qimage import ArgbBuffer
 
 MIN_ZOOM = 1.0 / 64.0
 MAX_ZOOM = 64.0
@@ -45,16 +52,6 @@ GRID_ZOOM = 8.0  # pixel grid from this zoom up
 COMPARE_KEY = Qt.Key.Key_Backslash
 TINT_RGB = (220, 40, 60)  # quick-mask colour over what the mask brush has not selected
 TINT_ALPHA = 110
-
-
-def _checker_pixmap(cell: int = 8) -> QPixmap:
-    pm = QPixmap(2 * cell, 2 * cell)
-    pm.fill(QColor(204, 204, 204))
-    p = QPainter(pm)
-    p.fillRect(0, 0, cell, cell, QColor(153, 153, 153))
-    p.fillRect(cell, cell, cell, cell, QColor(153, 153, 153))
-    p.end()
-    return pm
 
 
 class Canvas(QWidget):
@@ -77,7 +74,7 @@ class Canvas(QWidget):
         self._offset = QPointF(0.0, 0.0)
         self._fit_pending = True  # fit on the first resize with a real size
         self._fit_mode = True  # re-fit on resize until the user zooms or pans
-        self._checker = QBrush(_checker_pixmap())
+        self._checker = QBrush(checker_pixmap())
         self._background = QColor(64, 64, 64)
 
         self._doc: Document | None = None
@@ -93,6 +90,9 @@ class Canvas(QWidget):
         self._compare = False
         self._compare_cache: tuple[str, int, QImage] | None = None
         self._last_mouse: QPointF | None = None
+        #: pen pressure of the current brush event (1.0 for a mouse)
+        self.pressure = 1.0
+        self._tablet_pressure = 1.0
 
         self._ants_timer = QTimer(self)
         self._ants_timer.setInterval(180)
@@ -169,7 +169,7 @@ class Canvas(QWidget):
             self.update(self.doc_rect_to_widget(r))
         if not self._outline_pending:
             self._outline_pending = True
-            QTimer.singleShot(0, self._rebuild_outline)
+            QTimer.singleShot(0, self, self._rebuild_outline)  # cancelled if the canvas is gone
 
     def _rebuild_outline(self) -> None:
         self._outline_pending = False
@@ -356,37 +356,15 @@ class Canvas(QWidget):
         p.end()
 
     def _paint_grid(self, p: QPainter, visible: QRect) -> None:
-        src = self.widget_rect_to_doc(visible)
-        pen = QPen(QColor(128, 128, 128, 110))
-        pen.setCosmetic(True)
-        pen.setWidth(0)
-        p.setPen(pen)
-        z, ox, oy = self._zoom, self._offset.x(), self._offset.y()
-        for x in range(src.x, src.x + src.w + 1):
-            wx = round(x * z + ox)
-            p.drawLine(wx, visible.top(), wx, visible.bottom())
-        for y in range(src.y, src.y + src.h + 1):
-            wy = round(y * z + oy)
-            p.drawLine(visible.left(), wy, visible.right(), wy)
+        paint_pixel_grid(p, self, visible)
 
     def _paint_selection(self, p: QPainter, exposed: QRect) -> None:
-        segs = self._outline.segments
-        if not segs:
-            return
-        p.save()
-        p.translate(self._offset)
-        p.scale(self._zoom, self._zoom)
-        white = QPen(QColor(255, 255, 255))
-        white.setCosmetic(True)
-        p.setPen(white)
-        p.drawLines(segs)
-        black = QPen(QColor(0, 0, 0))
-        black.setCosmetic(True)
-        black.setDashPattern([4.0, 4.0])
-        black.setDashOffset(self._ants_phase)
-        p.setPen(black)
-        p.drawLines(segs)
-        p.restore()
+        paint_marching_ants(p, self, self._outline.segments, self._ants_phase)
+
+    def _paint_compare(self, p: QPainter) -> None:
+        layer = self.compare_layer()
+        if layer is not None:
+            self._compare_cache = paint_before(p, self, layer, self._compare_cache)
 
     def _step_ants(self) -> None:
         if not self._outline.segments or not self.isVisible():
@@ -406,25 +384,6 @@ class Canvas(QWidget):
             if layer.visible and layer.kind == LayerKind.RESULT and layer.result is not None:
                 return layer
         return None
-
-    def _paint_compare(self, p: QPainter) -> None:
-        layer = self.compare_layer()
-        if layer is None or layer.result is None or getattr(layer.result, "before", None) is None:
-            return
-        before = layer.result.before
-        key = (layer.id, id(before))
-        if self._compare_cache is None or self._compare_cache[:2] != key:
-            self._compare_cache = (layer.id, id(before), rgba_to_qimage(before))
-        img = self._compare_cache[2]
-        target = QRectF(layer.x, layer.y, img.width(), img.height())
-        # the "before" picture replaces what the result layer shows (transparent parts show the checkerboard)
-        p.fillRect(target, self._checker_in_doc_space())
-        p.drawImage(target, img)
-
-    def _checker_in_doc_space(self) -> QBrush:
-        b = QBrush(self._checker)
-        b.setTransform(QTransform.fromScale(1.0 / self._zoom, 1.0 / self._zoom))
-        return b
 
     def set_compare(self, on: bool) -> None:
         if on and self.compare_layer() is None:
@@ -478,8 +437,19 @@ class Canvas(QWidget):
             self.zoom_by(2.0 ** (delta / 480.0), event.position())  # one notch = x1.19
         event.accept()
 
+    def tabletEvent(self, event: QTabletEvent) -> None:  # noqa: N802
+        # Remember the pen pressure and let Qt turn the event into the mouse event that follows.
+        self._tablet_pressure = max(0.0, min(1.0, float(event.pressure())))
+        event.ignore()
+
+    def _update_pressure(self, event: QMouseEvent) -> None:
+        dev = event.pointingDevice()
+        pen = dev is not None and dev.type() in (QInputDevice.DeviceType.Stylus, QInputDevice.DeviceType.Airbrush)
+        self.pressure = self._tablet_pressure if pen else 1.0
+
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         self.setFocus()
+        self._update_pressure(event)
         pos = event.position()
         if event.button() == Qt.MouseButton.MiddleButton or (
             event.button() == Qt.MouseButton.LeftButton and self._space_down
@@ -505,6 +475,7 @@ class Canvas(QWidget):
             self.pan_by(delta.x(), delta.y())
             return
         if event.buttons() & Qt.MouseButton.LeftButton:
+            self._update_pressure(event)
             self.tool.move(d, event.modifiers())
         self.tool.hover(old, pos)
 

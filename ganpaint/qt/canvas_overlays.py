@@ -1,4 +1,5 @@
-"""What the canvas draws over the picture: the selection's marching-ants outline.
+"""What the canvas draws besides the picture: the checkerboard, the pixel grid, the
+selection's marching ants and the "before" side of the before/after compare.
 
 The outline is built once per selection change (numpy finds the pixel edges where
 the mask crosses 50 % and merges them into runs) and drawn every frame as a list of
@@ -7,11 +8,18 @@ lines in canvas coordinates, so zoom and pan cost nothing extra.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
-from PySide6.QtCore import QLineF
+from PySide6.QtCore import QLineF, QRect, QRectF
+from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen, QPixmap, QTransform
 
 from ganpaint.core.document import Document
 from ganpaint.core.geometry import Rect
+from ganpaint.qt.qimage import rgba_to_qimage
+
+if TYPE_CHECKING:
+    from ganpaint.qt.canvas import Canvas
 
 
 def selection_mask(doc: Document) -> np.ndarray | None:
@@ -80,3 +88,69 @@ class SelectionOutline:
             x = ox + ci + 1
             segs.append(QLineF(x, oy + si, x, oy + ei))
         self.segments = segs
+
+
+def checker_pixmap(cell: int = 8) -> QPixmap:
+    """One tile of the transparency checkerboard."""
+    pm = QPixmap(2 * cell, 2 * cell)
+    pm.fill(QColor(204, 204, 204))
+    p = QPainter(pm)
+    p.fillRect(0, 0, cell, cell, QColor(153, 153, 153))
+    p.fillRect(cell, cell, cell, cell, QColor(153, 153, 153))
+    p.end()
+    return pm
+
+
+def paint_pixel_grid(p: QPainter, canvas: Canvas, visible: QRect) -> None:
+    """One thin line per canvas pixel edge inside ``visible`` (widget coords)."""
+    src = canvas.widget_rect_to_doc(visible)
+    pen = QPen(QColor(128, 128, 128, 110))
+    pen.setCosmetic(True)
+    pen.setWidth(0)
+    p.setPen(pen)
+    z, ox, oy = canvas.zoom, canvas.offset.x(), canvas.offset.y()
+    for x in range(src.x, src.x + src.w + 1):
+        wx = round(x * z + ox)
+        p.drawLine(wx, visible.top(), wx, visible.bottom())
+    for y in range(src.y, src.y + src.h + 1):
+        wy = round(y * z + oy)
+        p.drawLine(visible.left(), wy, visible.right(), wy)
+
+
+def paint_marching_ants(p: QPainter, canvas: Canvas, segments: list[QLineF], phase: int) -> None:
+    """White line under a black dashed one whose offset moves with ``phase``."""
+    if not segments:
+        return
+    p.save()
+    p.translate(canvas.offset)
+    p.scale(canvas.zoom, canvas.zoom)
+    white = QPen(QColor(255, 255, 255))
+    white.setCosmetic(True)
+    p.setPen(white)
+    p.drawLines(segments)
+    black = QPen(QColor(0, 0, 0))
+    black.setCosmetic(True)
+    black.setDashPattern([4.0, 4.0])
+    black.setDashOffset(phase)
+    p.setPen(black)
+    p.drawLines(segments)
+    p.restore()
+
+
+def paint_before(p: QPainter, canvas: Canvas, layer: Any, cache: tuple[str, int, QImage] | None
+                 ) -> tuple[str, int, QImage] | None:
+    """Draw a result layer's ``before`` over its place (painter in canvas coordinates).
+    Returns the (layer id, array id, QImage) cache to pass back next time."""
+    before = getattr(layer.result, "before", None)
+    if before is None:
+        return cache
+    if cache is None or cache[:2] != (layer.id, id(before)):
+        cache = (layer.id, id(before), rgba_to_qimage(before))
+    img = cache[2]
+    target = QRectF(layer.x, layer.y, img.width(), img.height())
+    # the before picture replaces what the result shows; its transparent parts show the checkerboard
+    brush = QBrush(checker_pixmap())
+    brush.setTransform(QTransform.fromScale(1.0 / canvas.zoom, 1.0 / canvas.zoom))
+    p.fillRect(target, brush)
+    p.drawImage(target, img)
+    return cache

@@ -129,7 +129,7 @@ class BrushTool(CanvasTool):
     def _add(self, pt: QPointF) -> None:
         if self._stroke is None:
             return
-        self._stroke.add_point(pt.x(), pt.y())
+        self._stroke.add_point(pt.x(), pt.y(), self.canvas.pressure)
 
     def move(self, pt: QPointF, mods: Qt.KeyboardModifier) -> None:
         self._add(pt)

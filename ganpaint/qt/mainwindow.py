@@ -281,17 +281,19 @@ class MainWindow(QMainWindow):
         return ok
 
     def save(self) -> bool:
-        ok = self.files.save()
-        if ok and self.controller.path:
-            self.add_recent(self.controller.path)
-            self._discard_recovery()
-        return ok
+        return self._after_save(self.files.save())
 
     def save_as(self) -> bool:
-        ok = self.files.save_as()
-        if ok and self.controller.path:
-            self.add_recent(self.controller.path)
+        return self._after_save(self.files.save_as())
+
+    def _after_save(self, ok: bool) -> bool:
+        path = self.controller.path
+        if ok and path:
+            self.add_recent(path)
             self._discard_recovery()
+            if self.plugin_manager is not None:
+                for err in self.plugin_manager.document_saved(path):  # never raises; failures listed
+                    log.warning("%s", err)
         return ok
 
     def new_document(self, width: int = 1024, height: int = 768) -> None:
@@ -458,7 +460,7 @@ class MainWindow(QMainWindow):
             return
         event.acceptProposedAction()
         # let the drag finish before a dialog may appear
-        QTimer.singleShot(0, lambda p=paths[0]: self.maybe_save() and self.open_path(p))
+        QTimer.singleShot(0, self, lambda p=paths[0]: self.maybe_save() and self.open_path(p))
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if not self.maybe_save():

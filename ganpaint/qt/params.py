@@ -202,7 +202,14 @@ class ParamPanel(QWidget):
         return out
 
     def request_run(self) -> None:
-        self.runRequested.emit(self.spec.id, self.values(), self.role_layers())
+        try:
+            values = self.values()
+        except ValueError as exc:  # names the parameter; nothing runs
+            from ganpaint.qt.dialogs.errors import show_error
+
+            show_error(self, self.spec.title, str(exc))
+            return
+        self.runRequested.emit(self.spec.id, values, self.role_layers())
 
     def set_busy(self, busy: bool) -> None:
         """Disable Run while the tool's job is queued or running."""

@@ -39,6 +39,7 @@ PLUGIN_SOURCE = textwrap.dedent(
             ToolSpec(id="slow", title="Slow", run=f"{M}:slow",
                      params=(ParamSpec("marker", "string"),)),
             ToolSpec(id="brokenimport", title="Broken", run="gp_no_such_module_xyz:run"),
+            ToolSpec(id="generate", title="Generate", run=f"{M}:generate", inputs=()),
             ToolSpec(id="modelled", title="Modelled", run=f"{M}:modelled",
                      params=(ParamSpec("model", "model"),)),
         ]
@@ -65,6 +66,11 @@ PLUGIN_SOURCE = textwrap.dedent(
             ctx.progress(0.5, "working")
             time.sleep(0.02)
         return ToolResult(image=request.image)
+
+
+    def generate(request, ctx):
+        w, h = request.size
+        return ToolResult(image=np.full((h, w, 3), 0.5, np.float32))
 
 
     def modelled(request, ctx):

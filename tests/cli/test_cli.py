@@ -63,6 +63,9 @@ def test_gui_path_gets_the_file(env) -> None:  # type: ignore[no-untyped-def]
     assert seen == [("pic.png", True)]
     assert main([], gui=lambda path, args: seen.append(path) or 3) == 3
     assert seen[-1] is None
+    assert main(["--device", "tpu"], gui=lambda path, args: seen.append(path) or 0) == 2
+    assert main(["--device", "cpu", "x.png"], gui=lambda path, args: seen.append(args.device) or 0) == 0
+    assert seen[-1] == "cpu"
 
 
 def test_main_never_raises_system_exit(cli) -> None:  # type: ignore[no-untyped-def]
@@ -316,3 +319,48 @@ def test_tools_and_plugins(cli) -> None:  # type: ignore[no-untyped-def]
     assert r.code == 0 and "classic" in r.out and "gp_cli_faults" in r.out
     r = cli("--safe-mode", "tools")
     assert r.code == 0 and "blur" in r.out and "crash" not in r.out
+
+
+def test_tool_without_input_uses_size(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "g.png"
+    r = cli("run", "generate", "-o", out, "--size", "8x6")
+    assert r.code == 0, r.err
+    got = read(out)
+    assert got.shape == (6, 8, 4) and (got[..., :3] == 128).all() and (got[..., 3] == 255).all()
+    assert cli("run", "generate", "-o", out, "--size", "8by6").code == 2
+
+
+def test_picture_size_limit_refuses_bombs(cli, picture, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    src, _ = picture  # 16x10 = 160 pixels
+    monkeypatch.setenv("GANPAINT_MAX_PIXELS", "100")
+    r = cli("run", "invert", src, "-o", tmp_path / "o.png")
+    assert r.code == 1 and "in.png" in one_line(r.err)
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_wrong_extension_still_reads(cli, picture, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    src, px = picture
+    fake = tmp_path / "really_png.jpg"
+    fake.write_bytes(src.read_bytes())
+    r = cli("run", "invert", fake, "-o", tmp_path / "o.png")
+    assert r.code == 0, r.err
+    np.testing.assert_array_equal(read(tmp_path / "o.png")[..., :3], 255 - px)
+
+
+def test_full_disk_keeps_the_old_file(cli, picture, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import errno
+
+    import ganpaint.core.atomic as atomic
+
+    src, _ = picture
+    out = tmp_path / "o.png"
+    out.write_bytes(b"old")
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(atomic.os, "fsync", full)
+    r = cli("run", "invert", src, "-o", out)
+    assert r.code == 1 and "disk full" in one_line(r.err)
+    assert out.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png", "o.png"]

@@ -205,3 +205,17 @@ def test_weights_digest_depends_on_values_not_order() -> None:
     assert weights_sha256(a) == weights_sha256(b)
     assert weights_sha256(a) != weights_sha256({**a, "x": torch.arange(4.0) + 1})
 
+
+
+def test_safetensors_files_are_read_and_truncated_ones_named(tmp_path: Path) -> None:
+    from safetensors.torch import save_file
+
+    sd = ResnetGenerator(ResnetConfig(ngf=4, n_blocks=1)).state_dict()
+    path = tmp_path / "g.safetensors"
+    save_file({k: v.contiguous() for k, v in sd.items()}, str(path))
+    det, _ = detect_generator(read_checkpoint(path))
+    assert det.config["n_blocks"] == 1
+    cut = tmp_path / "cut.safetensors"
+    cut.write_bytes(path.read_bytes()[:-50])
+    with pytest.raises(ModelFileError, match="cut.safetensors: not a readable safetensors file"):
+        read_checkpoint(cut)

@@ -65,6 +65,15 @@ def test_published_mode_is_seeded_and_leaves_the_model_unchanged(compat_store: M
     assert np.array_equal(translate_array(model, x), ev)
 
 
+def test_published_mode_leaves_the_global_rng_alone() -> None:
+    # a training run in the other lane may be drawing from it
+    g = UnetGenerator(UnetConfig(ngf=2, num_downs=5, norm="batch")).eval()
+    torch.manual_seed(5)
+    state = torch.random.get_rng_state()
+    translate_array(g, np.full((32, 32, 3), 0.5, np.float32), mode="published", seed=3)
+    assert torch.equal(torch.random.get_rng_state(), state)
+
+
 def test_published_mode_matches_official_train_mode() -> None:
     # the official script without --eval: module in train mode, fresh statistics, dropout
     torch.manual_seed(0)

@@ -341,3 +341,15 @@ def test_model_path_without_store_is_a_tool_error(queue: JobQueue) -> None:
     job = queue.submit(Job("t", "interactive", lambda i, ctx: ctx.model_path("m", "t")))
     assert job.wait(T) and job.state is JobState.FAILED and job.traceback == ""
     assert "no model store" in job.error
+
+
+def test_only_the_newest_finished_jobs_are_kept() -> None:
+    q = JobQueue(keep_finished=2)
+    try:
+        jobs = [q.submit(Job("t", "interactive", lambda i, c: i, n)) for n in range(5)]
+        assert all(j.wait(T) for j in jobs)
+        assert [j.inputs for j in q.jobs()] == [3, 4]
+        q.forget(jobs[4].id)
+        assert [j.inputs for j in q.jobs()] == [3]
+    finally:
+        q.shutdown()

@@ -238,3 +238,53 @@ def test_default_root_follows_ganpaint_data_dir(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setenv("GANPAINT_DATA_DIR", str(tmp_path / "portable"))
     assert ModelStore().root == tmp_path / "portable" / "models"
     assert os.path.isdir(tmp_path / "portable" / "models")
+
+
+def test_a_bare_safetensors_copy_of_an_official_file_is_detected(store: ModelStore, tmp_path: Path) -> None:
+    from safetensors.torch import save_file
+
+    sd = ResnetGenerator(SMALL).state_dict()
+    save_file(sd, str(tmp_path / "converted.safetensors"))
+    entry = store.import_files(tmp_path / "converted.safetensors")
+    assert entry.name == "converted" and entry.card.architecture == "resnet_generator"
+
+
+def test_a_damaged_card_is_a_clear_error(store: ModelStore, tmp_path: Path) -> None:
+    from safetensors.torch import save_file
+
+    path = tmp_path / "odd.safetensors"
+    save_file({"w": torch.zeros(1)}, str(path), metadata={METADATA_KEY: "{not json"})
+    with pytest.raises(ModelFileError, match="odd.safetensors: bad model card"):
+        store.import_files(path)
+    assert store.list() == []
+
+
+def test_listing_the_store_does_not_import_torch(store: ModelStore, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    store.import_files(_resnet_file(tmp_path / "a.pth"), name="listed")
+    code = (
+        "import sys\n"
+        "from ganpaint.engine.store import ModelStore\n"
+        f"entries = ModelStore({str(store.root)!r}, include_resources=False).list()\n"
+        "print([e.ref for e in entries], 'torch' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['listed@1'] False"
+
+
+def test_defaults_of_the_same_name_for_different_tools(tmp_path: Path) -> None:
+    src = ModelStore(tmp_path / "plugin", include_resources=False)
+    a = src.import_files(_resnet_file(tmp_path / "a.pth", seed=1), name="base")
+    b = src.import_files(_resnet_file(tmp_path / "b.pth", seed=2), name="base2", tool="sketch")
+    specs = [
+        ModelSpec(name="base", tool="translate", path=str(a.path)),
+        ModelSpec(name="base", tool="sketch", path=str(b.path)),
+    ]
+    store = ModelStore(tmp_path / "user", defaults=specs, include_resources=False)
+    assert sorted(e.tool for e in store.list()) == ["sketch", "translate"]
+    assert store.path_for("base", "translate") == str(a.path)
+    assert store.path_for("base", "sketch") == str(b.path)
+    with pytest.raises(ToolError, match="for the"):
+        store.path_for("base", "inpaint")

@@ -123,15 +123,19 @@ def test_models_dialog_import_calls_the_store(qtbot, tmp_path, monkeypatch):
 
     dlg = ModelsDialog(Store(), tools=[("smudge", "Smudge")])
     qtbot.addWidget(dlg)
-    with qtbot.waitSignal(dlg.storeChanged):
+    with qtbot.waitSignals([dlg.storeChanged, dlg.importFinished], timeout=5000):
         assert dlg.import_files(["/m/horse2zebra_A.pth", "/m/horse2zebra_B.pth"], "h2z", "smudge")
+        assert not dlg.import_button.isEnabled()  # busy: one import at a time
     assert calls == [("/m/horse2zebra_A.pth", "/m/horse2zebra_B.pth", "h2z", "smudge")]
-    assert dlg.selected_entry()["name"] == "h2z"
-    assert dlg.import_files(["/m/one.safetensors"], "one", "")  # "" = the tool of the card
+    assert dlg.selected_entry()["name"] == "h2z" and dlg.import_button.isEnabled()
+    with qtbot.waitSignal(dlg.importFinished, timeout=5000):
+        assert dlg.import_files(["/m/one.safetensors"], "one", "")  # "" = the tool of the card
     assert calls[-1] == ("/m/one.safetensors", None, "one", None)
     shown: list[str] = []
     monkeypatch.setattr("ganpaint.qt.dialogs.models.show_error", lambda parent, title, msg: shown.append(msg))
-    assert not dlg.import_files(["/m/bad.pth"], "bad", "smudge")
+    with qtbot.waitSignal(dlg.importFinished, timeout=5000) as blocker:
+        assert dlg.import_files(["/m/bad.pth"], "bad", "smudge")
+    assert blocker.args[0] is False
     assert shown and "bad.pth" in shown[0] and len(calls) == 2
 
 
@@ -143,7 +147,9 @@ def test_models_dialog_real_import(qtbot, tmp_path, tiny_model_file):
     store = ModelStore(tmp_path / "store", include_resources=False)
     dlg = ModelsDialog(store)
     qtbot.addWidget(dlg)
-    assert dlg.import_files([str(tiny_model_file)], "imported", "")
+    with qtbot.waitSignal(dlg.importFinished, timeout=60_000) as blocker:
+        assert dlg.import_files([str(tiny_model_file)], "imported", "")
+    assert blocker.args[0] is True, blocker.args[1]
     assert [e.name for e in store.list()] == ["imported"] and dlg.table.item(0, 4).text() == "CC0-1.0"
 
 

@@ -96,6 +96,7 @@ def test_a_failing_tool_shows_an_error_and_changes_nothing(window, qtbot, answer
 
 
 def test_live_parameter_change_reruns_the_active_result_as_one_step(window, qtbot):
+    window.new_document_silent(160, 120)
     doc = window.controller.document
     spec = next(s for s in window.tool_specs() if s.id == "blur")
     # a picture with an edge, so the blur radius shows

@@ -252,3 +252,31 @@ def test_theme_switch(window, theme):
     from ganpaint.qt.theme import current_theme
 
     assert current_theme(QApplication.instance()) == theme
+
+
+def test_run_gui_opens_the_file_and_returns_on_close(qtbot, answers, tmp_path):
+    import argparse
+
+    from PySide6.QtCore import QTimer
+
+    from ganpaint.qt.app import run_gui
+    from ganpaint.qt.mainwindow import MainWindow
+
+    _png(tmp_path / "start.png", 50, 40)
+    seen = {}
+
+    def check_and_close():
+        wins = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+        if not wins or wins[-1].controller.document.width != 50:
+            QTimer.singleShot(50, check_and_close)
+            return
+        win = wins[-1]
+        seen["title"] = win.windowTitle()
+        seen["tools"] = sorted(s.id for s in win.tool_specs())
+        win.close()
+
+    QTimer.singleShot(50, check_and_close)
+    rc = run_gui(str(tmp_path / "start.png"), argparse.Namespace(safe_mode=True, device="cpu", debug=False))
+    assert rc == 0
+    assert seen["title"].startswith("start.png - GANPaint")
+    assert {"blur", "desaturate", "invert", "sharpen"} <= set(seen["tools"])  # built-ins load in safe mode

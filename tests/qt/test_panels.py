@@ -262,3 +262,14 @@ def test_document_outlives_its_panels(qtbot, doc):
     doc.active_index = 0
     doc.undo()
     assert len(doc.layers) == 2
+
+
+def test_dragging_a_row_moves_the_layer(layers, doc):
+    doc.add_layer(name="Top")
+    names = lambda: [la.name for la in reversed(doc.layers)]  # noqa: E731 - as the list shows them
+    assert names() == ["Top", "Ink", "Background"]
+    layers.tree.rowMoved.emit(0, 2)  # drag "Top" to the bottom
+    assert names() == ["Ink", "Background", "Top"]
+    assert [layers.tree.topLevelItem(r).text(COL_NAME) for r in range(3)] == names()
+    doc.undo()
+    assert names() == ["Top", "Ink", "Background"]

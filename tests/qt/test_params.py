@@ -172,3 +172,32 @@ def test_role_pickers_follow_the_document(qtbot):
     assert any(img.itemText(i) == "Newer" for i in range(img.count()))
     p.set_document(None)
     assert p.pickers[Role.IMAGE].layer_id() is None and not p.run_button.isEnabled()
+
+
+def test_ten_rapid_slider_moves_make_one_job(panel, qtbot):
+    from ganpaint.engine.jobs import Job, JobQueue
+    from ganpaint.qt.bridge import JobBridge
+
+    queue = JobQueue()
+    bridge = JobBridge(queue)
+    try:
+        added, finished = [], []
+        bridge.jobAdded.connect(added.append)
+        bridge.jobFinished.connect(finished.append)
+
+        def preview(values):
+            job = Job("preview", "interactive", lambda inputs, ctx: inputs["strength"], inputs=values, key="live")
+            bridge.submit(job, mode="replace")
+
+        panel.liveChanged.connect(preview)
+        slider = panel.fields["strength"].widget
+        for i in range(10):
+            slider.setValue(0.1 + 0.05 * i)
+            qtbot.wait(5)  # a quick hand: well under the 150 ms debounce between moves
+        qtbot.waitUntil(lambda: len(finished) == 1, timeout=3000)
+        qtbot.wait(300)
+        assert len(added) == 1 and len(finished) == 1
+        assert finished[0].result == pytest.approx(0.55)
+    finally:
+        bridge.close()
+        queue.shutdown(wait=True, timeout=5)

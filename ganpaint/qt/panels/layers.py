@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QSignalBlocker, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
+from PySide6.QtGui import QColor, QDropEvent, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -81,13 +81,43 @@ def _kind_value(layer: Any) -> str:
     return str(getattr(kind, "value", kind))
 
 
+class _LayerTree(QTreeWidget):
+    """The list; a drag reorders layers through the document (Qt never moves rows itself)."""
+
+    rowMoved = Signal(int, int)  # from tree row, to tree row
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.setDefaultDropAction(Qt.DropAction.MoveAction)
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        src = self.indexOfTopLevelItem(self.currentItem()) if self.currentItem() else -1
+        target = self.itemAt(event.position().toPoint())
+        n = self.topLevelItemCount()
+        if target is None:
+            dst = n - 1
+        else:
+            dst = self.indexOfTopLevelItem(target)
+            below = self.dropIndicatorPosition() == QAbstractItemView.DropIndicatorPosition.BelowItem
+            if below and dst < src:
+                dst += 1
+            elif not below and dst > src:
+                dst -= 1
+        event.setDropAction(Qt.DropAction.IgnoreAction)
+        event.accept()
+        if 0 <= src < n and 0 <= dst < n and src != dst:
+            self.rowMoved.emit(src, dst)
+
+
 class LayersPanel(QWidget):
     errorOccurred = Signal(str)
 
     def __init__(self, document: Any = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document: Any = None
-        self.tree = QTreeWidget()
+        self.tree = _LayerTree()
+        self.tree.rowMoved.connect(self.move_row)
         self.tree.setColumnCount(4)
         self.tree.setHeaderHidden(True)
         self.tree.setRootIsDecorated(False)
@@ -325,6 +355,11 @@ class LayersPanel(QWidget):
         i = self.document.active_index if self.document is not None else -1
         if 0 <= i < len(self.document.layers) - 1:
             self._do(self.document.move_layer, i, i + 1)
+
+    def move_row(self, src_row: int, dst_row: int) -> None:
+        """Drag and drop in the list: tree rows (top first) -> one undoable move."""
+        if self.document is not None:
+            self._do(self.document.move_layer, self.index_of_row(src_row), self.index_of_row(dst_row))
 
     def move_down(self) -> None:
         i = self.document.active_index if self.document is not None else -1

@@ -174,7 +174,7 @@ class ToolsPanel(QWidget):
 
     def set_color(self, rgb: tuple[float, float, float]) -> None:
         """The colour picker's result."""
-        self._set_brush(color=tuple(float(c) for c in rgb))
+        self._set_brush(color=rgb)
 
     def bigger_brush(self) -> None:
         """The ] key: about 15% larger (at least one pixel)."""
@@ -193,7 +193,9 @@ class ToolsPanel(QWidget):
 
     def _set_brush(self, **changes: Any) -> None:
         if "size" in changes:
-            changes["size"] = max(1, min(MAX_BRUSH, int(changes["size"])))
+            changes["size"] = max(1, min(MAX_BRUSH, int(round(changes["size"]))))
+        if "color" in changes:
+            changes["color"] = tuple(float(c) for c in changes["color"])[:3]
         new = replace(self._brush, **changes)
         if new == self._brush:
             return
