@@ -74,12 +74,19 @@ def blend_over(
     if mode is BlendMode.MULTIPLY:
         mixed = cb * cs  # ab * Cb*Cs
     elif mode is BlendMode.SCREEN:
-        mixed = cb + ab * cs - cb * cs  # ab * (Cb + Cs - Cb*Cs)
+        mixed = ab - cb  # ab * (Cb + Cs - Cb*Cs) = cb + Cs*(ab - cb)
+        mixed *= cs
+        mixed += cb
     elif mode is BlendMode.OVERLAY:
         # hard-light(Cs, Cb) chosen by the backdrop: Cb <= 0.5 <=> cb <= 0.5*ab
+        #   low:  ab * 2*Cb*Cs                       = 2*cs*cb
+        #   high: ab * screen(Cb, 2*Cs - 1)          = cb + (2*Cs - 1)*(ab - cb)
         two_cs = cs * 2.0
-        t = two_cs - 1.0
-        mixed = np.where(cb <= ab * 0.5, cb * two_cs, cb + ab * t - cb * t)
+        mixed = ab - cb
+        mixed *= two_cs - 1.0
+        mixed += cb
+        low = cb <= ab * 0.5
+        np.multiply(cb, two_cs, out=mixed, where=low)
     else:  # pragma: no cover - the enum is closed
         raise ValueError(f"unknown blend mode {mode!r}")
     # co = as*(1-ab)*Cs + as*mixed + (1-as)*cb ;  ao = as + (1-as)*ab
