@@ -5,7 +5,7 @@
 * one brush ``add_point`` on a 4096x4096 layer (size 40, a stroke of 300 moves), and the
   same move plus the composite of the rect it changed (what the canvas repaints per move);
 * history memory after 500 strokes on a 4096x4096 document with a 50 MB limit;
-* a full 4096x4096 composite (export/flatten), for reference.
+* a full 4096x4096 composite of the 5 layers, and of a photo with one painted layer.
 
 ``python benchmarks/bench_core.py`` prints the rows; benchmarks/run.py collects them.
 """
@@ -108,9 +108,23 @@ def bench_full_composite(doc: Document) -> dict[str, Any]:
             "target": "-", "note": "one run (export, flatten)"}
 
 
+def bench_photo_composite() -> dict[str, Any]:
+    rng = np.random.default_rng(3)
+    px = rng.integers(0, 256, (SIZE, SIZE, 4), dtype=np.uint8)
+    px[..., 3] = 255
+    doc = Document.from_array(px)
+    doc.add_layer("paint")
+    doc.paint_stroke(1, [(100, 100), (3000, 2000)], BrushSettings(size=30))
+    t = time.perf_counter()
+    doc.composite()
+    return {"name": "full composite 4096^2, photo + stroke layer", "value": time.perf_counter() - t, "unit": "s",
+            "target": "-", "note": "one run (opening a picture, then painting)"}
+
+
 def run() -> list[dict[str, Any]]:
     doc = _document()
-    rows = [bench_composite(doc), *bench_brush(doc), bench_history_memory(), bench_full_composite(doc)]
+    rows = [bench_composite(doc), *bench_brush(doc), bench_history_memory(), bench_full_composite(doc),
+            bench_photo_composite()]
     return rows
 
 

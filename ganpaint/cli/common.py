@@ -164,30 +164,35 @@ def note(message: str) -> None:
 
 
 class ProgressBar:
-    """A tqdm bar on stderr that shows overall progress over ``total`` items,
-    each item reporting its own fraction in [0, 1]."""
+    """A tqdm bar on stderr: overall progress over ``total`` items, each item
+    reporting its own fraction in [0, 1]; the tool's message shows in the label."""
 
     def __init__(self, total: int, desc: str, enabled: bool = True) -> None:
         from tqdm import tqdm
 
+        self._desc = desc
+        self._item = ""
+        self._total = total
         self._bar = tqdm(
-            total=float(total), desc=desc, unit="pic" if total > 1 else "", file=sys.stderr,
-            disable=not enabled, leave=True, dynamic_ncols=True,
-            bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}" if total == 1 else None,
+            total=float(total), desc=desc, file=sys.stderr, disable=not enabled, leave=True,
+            dynamic_ncols=True, bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]",
         )
         self._base = 0.0
 
+    def _label(self, message: str = "") -> str:
+        count = f"{min(int(self._base) + 1, self._total)}/{self._total}" if self._total > 1 else ""
+        return " ".join(p for p in (self._desc, count, self._item, message) if p)
+
     def set_item(self, index: int, label: str = "") -> None:
         self._base = float(index)
+        self._item = label
         self._bar.n = self._base
-        if label:
-            self._bar.set_postfix_str(label, refresh=False)
+        self._bar.set_description_str(self._label(), refresh=False)
         self._bar.refresh()
 
     def update(self, fraction: float, message: str = "") -> None:
         self._bar.n = self._base + min(max(float(fraction), 0.0), 1.0)
-        if message:
-            self._bar.set_postfix_str(message, refresh=False)
+        self._bar.set_description_str(self._label(message), refresh=False)
         self._bar.refresh()
 
     def close(self) -> None:

@@ -79,7 +79,7 @@ def build_parser(modules: dict[str, ModuleType] | None = None) -> argparse.Argum
     add_common_options(parser, top=True)
     mods = _load_subcommands() if modules is None else modules
     if mods:
-        sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+        sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, prog="ganpaint")
         for name, mod in mods.items():
             mod.add_parser(sub)
             p = sub.choices.get(name)

@@ -11,7 +11,7 @@ import argparse
 import sys
 from typing import Any
 
-from ganpaint.cli.common import EXIT_OK, CliError, UsageError
+from ganpaint.cli.common import EXIT_OK, CliError, UsageError, add_common_options
 
 NAME = "models"
 
@@ -19,6 +19,7 @@ NAME = "models"
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
         NAME,
+        prog=f"ganpaint {NAME}",  # the main parser's two-line usage would otherwise prefix every message
         help="import, list and remove models",
         description="Manage the model store (GANPAINT_DATA_DIR moves it).",
     )
@@ -41,6 +42,8 @@ def add_parser(subparsers: Any) -> None:
     ls.add_argument("--all-versions", action="store_true", help="list older versions too")
     rm = sub.add_parser("remove", help="remove a model (all versions) or NAME@VERSION")
     rm.add_argument("name", metavar="NAME")
+    for action in (imp, ls, rm):  # --debug, --safe-mode, --device also after the action
+        add_common_options(action, top=False)
 
 
 def _store(args: argparse.Namespace, *, with_plugins: bool) -> Any:

@@ -120,6 +120,10 @@ class ModelCard:
         if not isinstance(data, dict):
             raise ValueError("a model card must be a JSON object")
         fields = {f.name for f in dataclasses.fields(cls)}
+        data = dict(data)
+        if "license" in data and "licence" not in data:  # the US spelling other tools write
+            data["licence"] = data.pop("license")
+        data.setdefault("config", {})  # an architecture without options
         known = {k: v for k, v in data.items() if k in fields}
         # keep fields written by a newer GANPaint instead of dropping them silently
         unknown = {k: v for k, v in data.items() if k not in fields}

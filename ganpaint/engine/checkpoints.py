@@ -297,22 +297,28 @@ def _detect_resnet(sd: StateDict, where: str) -> Detection:
     if idx != list(range(10, 10 + len(idx))):
         raise ModelFileError(f"{where}ResNet blocks should be model.10, model.11, ...; found model.{idx}")
     convs = {frozenset(v) for v in blocks.values()}
-    if convs == {frozenset({1, 5})}:
-        dropout = False
-    elif convs == {frozenset({1, 6})}:
-        dropout = True
-    else:
+    # (conv indices in conv_block) -> (padding, dropout); reflect and replicate look alike: the
+    # reference's default, reflect, is assumed
+    layouts = {
+        frozenset({1, 5}): ("reflect", False),
+        frozenset({1, 6}): ("reflect", True),
+        frozenset({0, 3}): ("zero", False),
+        frozenset({0, 4}): ("zero", True),
+    }
+    if len(convs) != 1 or next(iter(convs)) not in layouts:
+        found = sorted(set().union(*blocks.values())) if blocks else []
         raise ModelFileError(
-            f"{where}ResNet block convolutions at conv_block.{sorted(set().union(*blocks.values()))}; "
-            "expected 1 and 5 (no dropout) or 1 and 6 (dropout)"
+            f"{where}ResNet block convolutions at conv_block.{found}; expected 1 and 5 (no dropout), "
+            "1 and 6 (dropout), or 0 and 3/4 (zero padding)"
         )
+    padding, dropout = layouts[next(iter(convs))]
     ngf, in_nc = _shape(sd, "model.1.weight", 4, where)[:2]
     n_blocks = len(idx)
     last = 10 + n_blocks + 7
     out_nc = _shape(sd, f"model.{last}.weight", 4, where)[0]
     norm = "batch" if "model.2.weight" in sd else "instance"
     cfg = dict(in_channels=in_nc, out_channels=out_nc, ngf=ngf, n_blocks=n_blocks, norm=norm,
-               dropout=dropout, padding="reflect")
+               dropout=dropout, padding=padding)
     return Detection("resnet_generator", cfg, f"resnet_{n_blocks}blocks", dropout_visible=True)
 
 

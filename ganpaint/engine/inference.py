@@ -143,6 +143,8 @@ def translate_array(
         ctx.progress(0.0, "Translating")
 
     top, bottom, left, right = pad_amounts(model, h, w)
+    if arr.dtype == np.uint8:  # tolerated: 8-bit pixels are scaled to [0, 1]
+        arr = arr.astype(np.float32) / 255.0
     x: np.ndarray = np.nan_to_num(arr.astype(np.float32, copy=False), nan=0.0).clip(0.0, 1.0)
     if top or bottom or left or right:
         # numpy's reflect repeats the reflection when the pad is wider than the picture;

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import inspect
 import itertools
 import logging
 import threading
 import traceback as tb_module
 import uuid
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
@@ -442,6 +443,8 @@ class JobQueue:
         state, result, error, trace = JobState.DONE, None, "", ""
         try:
             result = job.fn(job.inputs, ctx)
+            if inspect.isgenerator(result):
+                result = drive_generator(result, ctx)
         except JobCancelled:
             state = JobState.CANCELLED
         except BaseException as exc:  # noqa: BLE001 - errors never kill a worker
@@ -449,8 +452,8 @@ class JobQueue:
             error, trace = describe_error(exc)
             # The message carries the error; whoever shows it decides about the traceback.
             log.debug("job %s failed: %s", job.title, error)
-        if job.cancel_requested:
-            state, result = JobState.CANCELLED, None  # a cancelled job changes nothing
+        if job.cancel_requested:  # a cancelled job changes nothing, whatever it did after
+            state, result, error, trace = JobState.CANCELLED, None, "", ""
         with self._cond:
             lane.current = None
             self._cond.notify_all()  # paused training may resume
@@ -468,6 +471,45 @@ class JobQueue:
                 self._jobs.pop(self._finished.popleft(), None)
         self._emit(self.events.job_finished, FinishedMessage(job.id, state, result, job.error, trace))
         job._done.set()
+
+
+def drive_generator(gen: Generator[Any, Any, Any], ctx: JobContext) -> Any:
+    """Run a generator job (superqt's worker style): every ``yield`` reports progress
+    and is where cancel takes effect; the generator's ``return`` value is the result.
+
+    A yielded value is a fraction, a ``(fraction, message[, preview])`` tuple, or an
+    object with a ``fraction`` attribute (and optional ``message``/``preview``). On
+    cancel, :class:`JobCancelled` is thrown into the generator at its ``yield``, so
+    its ``except``/``finally`` blocks can clean up (save a checkpoint, say).
+    """
+    try:
+        item = next(gen)
+        while True:
+            try:
+                fraction, message, preview = _progress_of(item)
+                ctx.progress(fraction, message, preview)
+            except JobCancelled as exc:
+                item = gen.throw(exc)
+                continue
+            item = next(gen)
+    except StopIteration as stop:
+        return stop.value
+    finally:
+        gen.close()
+
+
+def _progress_of(item: Any) -> tuple[float, str, np.ndarray | None]:
+    if item is None:
+        return 0.0, "", None
+    if isinstance(item, (int, float)):
+        return float(item), "", None
+    if isinstance(item, tuple):
+        frac = float(item[0]) if item else 0.0
+        msg = str(item[1]) if len(item) > 1 and item[1] is not None else ""
+        prev = item[2] if len(item) > 2 else None
+        return frac, msg, prev
+    frac = float(getattr(item, "fraction", 0.0) or 0.0)
+    return frac, str(getattr(item, "message", "") or ""), getattr(item, "preview", None)
 
 
 def describe_error(exc: BaseException) -> tuple[str, str]:

@@ -265,6 +265,12 @@ class ModelStore:
         self._check_name(name)
         if not state_dict:
             raise ModelFileError(f"model {name!r}: no tensors to store")
+        if card.components and not any(k.split(".", 1)[0] in card.components for k in state_dict):
+            raise ModelFileError(
+                f"model {name!r}: the card lists components {', '.join(card.components)} but no tensor "
+                "name has such a prefix: store pack_components({'forward': state_dict}) or use a card "
+                "with components=()"
+            )
         tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in state_dict.items()}
         if card.architecture in architectures():
             model = build_model(card.architecture, card.config, device="meta")

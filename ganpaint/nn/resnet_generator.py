@@ -9,7 +9,9 @@ Layout of ``model`` (a Sequential; indices are the state-dict keys):
     ReflectionPad(3), Conv7x7 ngf->out (always with bias), Tanh
 
 A block's ``conv_block`` is pad, conv, norm, ReLU, [Dropout], pad, conv, norm: with dropout the
-second convolution sits at index 6 instead of 5.
+second convolution sits at index 6 instead of 5. ``padding`` applies inside the blocks only (as in
+the reference, the 7x7 convolutions always pad by reflection); with ``"zero"`` the blocks have no
+pad layers, so their convolutions sit at 0 and 3 (4 with dropout).
 """
 
 from __future__ import annotations
@@ -101,10 +103,9 @@ class ResnetGenerator(nn.Module):
         c = config or ResnetConfig()
         self.config = c
         bias = conv_bias(c.norm)
-        p7 = 3 if c.padding == "zero" else 0
         layers: list[nn.Module] = [
-            *_pad(c.padding, 3),
-            nn.Conv2d(c.in_channels, c.ngf, 7, padding=p7, bias=bias),
+            nn.ReflectionPad2d(3),
+            nn.Conv2d(c.in_channels, c.ngf, 7, bias=bias),
             norm_layer(c.norm, c.ngf),
             nn.ReLU(True),
         ]
@@ -124,7 +125,7 @@ class ResnetGenerator(nn.Module):
                 nn.ReLU(True),
             ]
             width //= 2
-        layers += [*_pad(c.padding, 3), nn.Conv2d(width, c.out_channels, 7, padding=p7), nn.Tanh()]
+        layers += [nn.ReflectionPad2d(3), nn.Conv2d(width, c.out_channels, 7), nn.Tanh()]
         self.model = nn.Sequential(*layers)
 
     @property

@@ -36,7 +36,7 @@ def window_settings() -> QSettings:
 
 
 class MainWindow(QMainWindow):
-    """The editor window. ``actions`` maps a name ("open", "undo", ...) to its QAction."""
+    """The editor window. ``action_map`` maps a name ("open", "undo", ...) to its QAction."""
 
     def __init__(
         self,
@@ -73,7 +73,7 @@ class MainWindow(QMainWindow):
             self._history_limit_mb = float(prefs.history_limit_mb)
         except Exception as exc:  # noqa: BLE001 - defaults then
             log.info("settings not read: %s", exc)
-        self.actions: dict[str, QAction] = {}
+        self.action_map: dict[str, QAction] = {}
         self.docks: dict[str, QDockWidget] = {}
         self.tool_actions: dict[str, QAction] = {}
         self.tools_panel: Any = None
@@ -120,7 +120,7 @@ class MainWindow(QMainWindow):
         if slot is not None:
             act.triggered.connect(lambda _checked=False, f=slot: f())
         self.addAction(act)  # shortcuts work even when a menu is hidden
-        self.actions[name] = act
+        self.action_map[name] = act
         return act
 
     def _build_status_bar(self) -> None:

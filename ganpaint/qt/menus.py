@@ -1,6 +1,6 @@
 """The main window's menus and shortcuts (File, Edit, Select, Image, Layer, Filters, View, Help).
 
-Every entry is a named QAction in ``window.actions`` so tests and the toolbar find it.
+Every entry is a named QAction in ``window.action_map`` so tests and the toolbar find it.
 Document operations call the Document directly: each is one undoable command there.
 """
 
@@ -97,7 +97,7 @@ def build_menus(win: MainWindow) -> None:
     m.addAction(a("quit", "&Quit", win.close, "Ctrl+Q"))
 
     # Edit ---------------------------------------------------------------------------------
-    m = mb.addMenu("&Edit")
+    m = edit_menu = mb.addMenu("&Edit")
     m.addAction(a("undo", "&Undo", c.undo, SK.Undo))
     m.addAction(a("redo", "&Redo", c.redo, ["Ctrl+Shift+Z", "Ctrl+Y"]))
     m.addSeparator()
@@ -115,12 +115,12 @@ def build_menus(win: MainWindow) -> None:
 
     def refresh_undo() -> None:
         h = c.document.history
-        win.actions["undo"].setEnabled(h.can_undo())
-        win.actions["redo"].setEnabled(h.can_redo())
+        win.action_map["undo"].setEnabled(h.can_undo())
+        win.action_map["redo"].setEnabled(h.can_redo())
         ut = getattr(h, "undo_title", None)
         rt = getattr(h, "redo_title", None)
-        win.actions["undo"].setText(f"&Undo {ut() or ''}".strip() if callable(ut) else "&Undo")
-        win.actions["redo"].setText(f"&Redo {rt() or ''}".strip() if callable(rt) else "&Redo")
+        win.action_map["undo"].setText(f"&Undo {ut() or ''}".strip() if callable(ut) else "&Undo")
+        win.action_map["redo"].setText(f"&Redo {rt() or ''}".strip() if callable(rt) else "&Redo")
 
     def watch_history(doc: Any) -> None:
         doc.events.history_changed.connect(refresh_undo)
@@ -137,13 +137,14 @@ def build_menus(win: MainWindow) -> None:
     m.addSeparator()
     group = QActionGroup(win)
     group.setExclusive(True)
-    tools_menu = m
+    all_tools = edit_menu.addMenu("Canvas &Tool")
     for tool_id, title, key in CANVAS_TOOLS:
         act = a(f"tool_{tool_id}", title, lambda t=tool_id: c.set_tool(t), key, checkable=True)
         group.addAction(act)
         win.tool_actions[tool_id] = act
+        all_tools.addAction(act)
         if tool_id in ("rect_select", "ellipse_select", "lasso_select", "mask_brush"):
-            tools_menu.addAction(act)
+            m.addAction(act)
     win.tool_actions[c.tool].setChecked(True)
 
     # Image --------------------------------------------------------------------------------
@@ -193,8 +194,8 @@ def build_menus(win: MainWindow) -> None:
         from ganpaint.qt.theme import current_theme
 
         cur = current_theme(QApplication.instance())  # type: ignore[arg-type]
-        if f"theme_{cur}" in win.actions:
-            win.actions[f"theme_{cur}"].setChecked(True)
+        if f"theme_{cur}" in win.action_map:
+            win.action_map[f"theme_{cur}"].setChecked(True)
     except Exception:  # noqa: BLE001 - no theme applied yet
         pass
     m.addSeparator()

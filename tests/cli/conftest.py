@@ -10,9 +10,7 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 PLUGIN_NAME = "gp_cli_faults"
 
@@ -130,23 +128,3 @@ def sub(env: dict[str, str], tmp_path: Path):  # type: ignore[no-untyped-def]
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
     return run
-
-
-def make_picture(path: Path, w: int = 16, h: int = 10, alpha: bool = False) -> np.ndarray:
-    rng = np.random.default_rng(len(path.name))
-    px = rng.integers(0, 256, (h, w, 4 if alpha else 3), dtype=np.uint8)
-    if alpha:
-        px[..., 3] = 200
-    Image.fromarray(px).save(path)
-    return px
-
-
-@pytest.fixture
-def picture(tmp_path: Path) -> tuple[Path, np.ndarray]:
-    p = tmp_path / "in.png"
-    return p, make_picture(p)
-
-
-def read(path: Path) -> np.ndarray:
-    with Image.open(path) as im:
-        return np.asarray(im.convert("RGBA"))

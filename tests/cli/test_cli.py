@@ -13,7 +13,25 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.cli.conftest import make_picture, read  # noqa: F401  (pytest rootdir import)
+
+def make_picture(path: Path, w: int = 16, h: int = 10, alpha: bool = False) -> np.ndarray:
+    rng = np.random.default_rng(len(path.name))
+    px = rng.integers(0, 256, (h, w, 4 if alpha else 3), dtype=np.uint8)
+    if alpha:
+        px[..., 3] = 200
+    Image.fromarray(px).save(path)
+    return px
+
+
+def read(path: Path) -> np.ndarray:
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGBA"))
+
+
+@pytest.fixture
+def picture(tmp_path: Path) -> tuple[Path, np.ndarray]:
+    p = tmp_path / "in.png"
+    return p, make_picture(p)
 
 
 def one_line(err: str) -> str:

@@ -116,3 +116,19 @@ def test_opaque_top_layer_hides_everything_below():
     ref = _reference([below, top], 20, 20)
     assert np.abs(got - ref).max() <= 2 / 255 + 1e-9
     assert not np.array_equal(got[3, 4], top.pixels[3, 4] / 255)
+
+
+def test_empty_and_sparse_layers_over_opaque_base(monkeypatch):
+    import ganpaint.core.blend as blend
+
+    monkeypatch.setattr(blend, "_TILE", 8)  # tiles where the sparse layer is empty, and where it is not
+    base = Layer(rng.integers(0, 256, (24, 24, 4), dtype=np.uint8))
+    base.pixels[..., 3] = 255
+    empty = Layer(np.zeros((24, 24, 4), np.uint8))
+    assert np.array_equal(composite_layers([base, empty], Rect(0, 0, 24, 24)), base.pixels)
+    sparse = Layer(np.zeros((24, 24, 4), np.uint8), blend=BlendMode.MULTIPLY)
+    sparse.pixels[2:5, 3:6] = (10, 200, 30, 180)
+    got = composite_layers([base, empty, sparse], Rect(0, 0, 24, 24))
+    ref = _reference([base, empty, sparse], 24, 24)
+    assert np.abs(got / 255.0 - ref).max() <= 2 / 255 + 1e-9
+    assert np.array_equal(got[8:], base.pixels[8:])

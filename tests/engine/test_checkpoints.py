@@ -52,6 +52,8 @@ def test_detects_the_compat_vectors(file: str, arch: str, expect: dict) -> None:
         ResnetConfig(ngf=4, n_blocks=6, norm="instance", dropout=True),
         ResnetConfig(ngf=6, n_blocks=9, norm="batch", dropout=False),
         ResnetConfig(in_channels=1, out_channels=3, ngf=4, n_blocks=3),
+        ResnetConfig(ngf=4, n_blocks=2, padding="zero"),
+        ResnetConfig(ngf=4, n_blocks=2, padding="zero", dropout=True),
     ],
 )
 def test_detects_resnet_variants(tmp_path: Path, config: ResnetConfig) -> None:

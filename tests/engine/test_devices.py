@@ -37,6 +37,7 @@ def test_unknown_device_names_are_refused() -> None:
         check_device_name(good)
 
 
+@pytest.mark.slow  # imports torch
 def test_auto_picks_an_available_device() -> None:
     torch = pytest.importorskip("torch")
     dev = pick_device("auto")
@@ -48,6 +49,7 @@ def test_auto_picks_an_available_device() -> None:
         assert dev == "cpu"
 
 
+@pytest.mark.slow  # imports torch
 def test_unavailable_device_is_a_clear_error() -> None:
     torch = pytest.importorskip("torch")
     if torch.cuda.is_available():
@@ -81,6 +83,7 @@ def test_prepare_keeps_what_the_user_set() -> None:
     assert _python(code, {"OMP_WAIT_POLICY": "ACTIVE", "OMP_NUM_THREADS": "1"}) == "ACTIVE 1"
 
 
+@pytest.mark.slow  # imports torch in a fresh process
 def test_worker_prepares_env_and_torch_gets_the_thread_count() -> None:
     pytest.importorskip("torch")
     code = (

@@ -108,6 +108,12 @@ def test_any_picture_size_is_padded_and_cropped_back(size: tuple[int, int], make
     assert np.isfinite(y).all() and y.min() >= 0 and y.max() <= 1
 
 
+def test_eight_bit_input_is_scaled() -> None:
+    g = ResnetGenerator(ResnetConfig(ngf=2, n_blocks=1)).eval()
+    rgb8 = np.random.default_rng(4).integers(0, 256, (12, 12, 3), dtype=np.uint8)
+    assert np.array_equal(translate_array(g, rgb8), translate_array(g, rgb8.astype(np.float32) / 255.0))
+
+
 def test_padding_amounts() -> None:
     res = ResnetGenerator(ResnetConfig(ngf=2, n_blocks=1))
     unet = UnetGenerator(UnetConfig(ngf=2, num_downs=8))

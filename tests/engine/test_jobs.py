@@ -353,3 +353,37 @@ def test_only_the_newest_finished_jobs_are_kept() -> None:
         assert [j.inputs for j in q.jobs()] == [3]
     finally:
         q.shutdown()
+
+
+def test_generator_jobs_report_progress_and_return(queue: JobQueue) -> None:
+    rec = Recorder(queue)
+
+    def gen(inputs: Any, ctx: JobContext) -> Any:
+        yield 0.25
+        yield (0.5, "half")
+        yield None
+        return "made"
+
+    job = queue.submit(Job("t", "interactive", gen))
+    assert job.wait(T) and job.state is JobState.DONE and job.result == "made"
+    assert [(p.fraction, p.message) for p in rec.progress] == [(0.25, ""), (0.5, "half"), (0.0, "")]
+
+
+def test_generator_job_cleans_up_on_cancel(queue: JobQueue) -> None:
+    started = threading.Event()
+    cleaned = threading.Event()
+
+    def gen(inputs: Any, ctx: JobContext) -> Any:
+        started.set()
+        try:
+            while True:
+                yield 0.1
+        except Exception:  # JobCancelled arrives at the yield: save a checkpoint, then stop
+            cleaned.set()
+            raise
+
+    job = queue.submit(Job("t", "training", gen))
+    assert started.wait(T)
+    queue.cancel(job.id)
+    assert job.wait(T) and job.state is JobState.CANCELLED
+    assert cleaned.is_set()

@@ -182,6 +182,8 @@ def test_add_from_training_checks_the_weights(store: ModelStore) -> None:
     bad = pack_components({"forward": {k: v for k, v in g.state_dict().items() if "model.model.0" not in k}})
     with pytest.raises(ModelFileError, match="missing keys"):
         store.add(bad, card, "trained")
+    with pytest.raises(ModelFileError, match="pack_components"):
+        store.add(g.state_dict(), card, "trained")  # forgot the component prefix
     with pytest.raises(ModelFileError, match="outside the card's components"):
         store.add({**pack_components({"forward": g.state_dict()}), "ema.x": torch.zeros(1)}, card, "trained")
     assert [e.ref for e in store.list()] == ["trained@1"]

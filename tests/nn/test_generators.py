@@ -54,6 +54,15 @@ def test_resnet_dropout_moves_second_conv_to_index_6() -> None:
     assert "model.23.weight" in plain
 
 
+def test_resnet_zero_padding_has_no_pad_layers_in_blocks() -> None:
+    g = ResnetGenerator(ResnetConfig(ngf=4, n_blocks=1, padding="zero"))
+    sd = g.state_dict()
+    assert "model.10.conv_block.0.weight" in sd and "model.10.conv_block.3.weight" in sd
+    # the 7x7 convolutions pad by reflection whatever the block padding (as the reference does)
+    assert isinstance(g.model[0], torch.nn.ReflectionPad2d) and "model.1.weight" in sd
+    assert g(torch.zeros(1, 3, 16, 16)).shape == (1, 3, 16, 16)
+
+
 def test_resnet_batch_norm_drops_conv_bias_and_keeps_running_stats() -> None:
     sd = ResnetGenerator(ResnetConfig(ngf=4, n_blocks=2, norm="batch")).state_dict()
     assert "model.1.bias" not in sd

@@ -21,7 +21,7 @@ def test_paint_select_run_undo_save_reopen(window, qtbot, tmp_path, monkeypatch)
     cv = window.canvas
 
     # paint a red stroke on a new layer with the mouse
-    window.actions["layer_new"].trigger()
+    window.action_map["layer_new"].trigger()
     window.controller.set_tool("brush")
     window.controller.set_brush(size=10, hardness=1.0, opacity=1.0, color=(1.0, 0.0, 0.0))
     pts = [cv.doc_to_widget(QPointF(x, 100)) for x in range(100, 301, 20)]
@@ -38,7 +38,7 @@ def test_paint_select_run_undo_save_reopen(window, qtbot, tmp_path, monkeypatch)
     # run Invert on the background through the menu; the job runs on the engine
     doc.active_index = 0
     n_layers = len(doc.layers)
-    window.actions["run_invert"].trigger()
+    window.action_map["run_invert"].trigger()
     qtbot.waitUntil(lambda: len(doc.layers) == n_layers + 1, timeout=15000)
     result = doc.layers[1]
     assert result.kind == LayerKind.RESULT and result.result is not None
@@ -52,10 +52,10 @@ def test_paint_select_run_undo_save_reopen(window, qtbot, tmp_path, monkeypatch)
     assert np.array_equal(window.canvas.cache_rgba(), comp)
 
     # undo removes the result layer, redo brings it back
-    window.actions["undo"].trigger()
+    window.action_map["undo"].trigger()
     assert len(doc.layers) == n_layers
     assert all(la.kind != LayerKind.RESULT for la in doc.layers)
-    window.actions["redo"].trigger()
+    window.action_map["redo"].trigger()
     assert len(doc.layers) == n_layers + 1 and doc.layers[1].kind == LayerKind.RESULT
 
     # save as .ora, reopen, compare
@@ -63,7 +63,7 @@ def test_paint_select_run_undo_save_reopen(window, qtbot, tmp_path, monkeypatch)
     from PySide6.QtWidgets import QFileDialog
 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), "")))
-    assert window.actions["save"].trigger() is None and target.exists()
+    assert window.action_map["save"].trigger() is None and target.exists()
     assert "*" not in window.windowTitle() and window.windowTitle().startswith("meadow-edit.ora")
     layers_before = [(la.name, la.kind, la.pixels.copy()) for la in doc.layers]
     comp_before = doc.composite()
@@ -119,3 +119,21 @@ def test_live_parameter_change_reruns_the_active_result_as_one_step(window, qtbo
     window.controller.undo()
     assert doc.active_layer.result.params["radius"] == 1.0
     assert np.array_equal(doc.active_layer.pixels, first)
+
+
+def test_tools_panel_run_button_and_brush_sync(window, qtbot):
+    from PySide6.QtCore import Qt
+
+    window.new_document_silent(96, 64)
+    doc = window.controller.document
+    panel = window.tools_panel
+    panel.set_brush(size=33)
+    assert window.controller.brush.size == 33
+    window.controller.set_brush(color=(0.0, 1.0, 0.0))
+    assert tuple(panel.brush().color) == (0.0, 1.0, 0.0)
+    pp = panel.set_plugin_tool("invert")
+    n = len(doc.layers)
+    qtbot.mouseClick(pp.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(doc.layers) == n + 1, timeout=15000)
+    assert doc.active_layer.result.tool_id == "invert"
+    assert tuple(doc.active_layer.pixels[5, 5][:3]) == (0, 0, 0)  # white inverted

@@ -33,7 +33,7 @@ def test_title_shows_file_name_and_modified_star(window, tmp_path):
 
 def test_standard_shortcuts_exist(window):
     def keys(name):
-        return [s.toString(QKeySequence.SequenceFormat.PortableText) for s in window.actions[name].shortcuts()]
+        return [s.toString(QKeySequence.SequenceFormat.PortableText) for s in window.action_map[name].shortcuts()]
 
     assert "Ctrl+O" in keys("open")
     assert "Ctrl+S" in keys("save")
@@ -55,15 +55,21 @@ def test_bracket_keys_change_the_brush_size(window, qtbot):
     qtbot.keyClick(window.canvas, Qt.Key.Key_BracketLeft)
     qtbot.keyClick(window.canvas, Qt.Key.Key_BracketLeft)
     assert window.controller.brush.size < size
+    # single-letter tool keys, and the Tools panel follows
+    qtbot.keyClick(window.canvas, Qt.Key.Key_E)
+    assert window.controller.tool == "eraser" and window.canvas.tool.id == "eraser"
+    assert window.tools_panel.tool() == "eraser"
+    qtbot.keyClick(window.canvas, Qt.Key.Key_L)
+    assert window.canvas.tool.id == "lasso_select"
 
 
 def test_menus_and_filters_from_the_plugin_manager(window):
     titles = [a.text().replace("&", "") for a in window.menuBar().actions()]
     assert titles == ["File", "Edit", "Select", "Image", "Layer", "Filters", "View", "Help"]
     for tool in ("blur", "sharpen", "desaturate", "invert"):
-        assert f"run_{tool}" in window.actions
-    assert window.actions["run_invert"].text() == "Invert"  # no parameters: no "..."
-    assert window.actions["run_blur"].text().endswith("...")
+        assert f"run_{tool}" in window.action_map
+    assert window.action_map["run_invert"].text() == "Invert"  # no parameters: no "..."
+    assert window.action_map["run_blur"].text().endswith("...")
 
 
 def test_close_with_changes_asks_and_can_be_cancelled(window, answers):
@@ -159,8 +165,8 @@ def test_copy_and_paste_as_a_new_layer(window, tmp_path):
     window.open_path(str(tmp_path / "p.png"))
     doc = window.controller.document
     doc.select_rect(Rect(5, 6, 10, 8))
-    window.actions["copy"].trigger()
-    window.actions["paste"].trigger()
+    window.action_map["copy"].trigger()
+    window.action_map["paste"].trigger()
     assert len(doc.layers) == 2
     top = doc.layers[doc.active_index]
     assert (top.x, top.y, top.width, top.height) == (5, 6, 10, 8)
@@ -173,14 +179,14 @@ def test_copy_and_paste_as_a_new_layer(window, tmp_path):
 def test_document_menu_operations_are_undoable(window):
     doc = window.controller.document
     w, h = doc.width, doc.height
-    window.actions["rotate_cw"].trigger()
+    window.action_map["rotate_cw"].trigger()
     assert (doc.width, doc.height) == (h, w)
-    window.actions["layer_new"].trigger()
+    window.action_map["layer_new"].trigger()
     assert len(doc.layers) == 2
-    window.actions["undo"].trigger()
-    window.actions["undo"].trigger()
+    window.action_map["undo"].trigger()
+    window.action_map["undo"].trigger()
     assert (doc.width, doc.height, len(doc.layers)) == (w, h, 1)
-    window.actions["redo"].trigger()
+    window.action_map["redo"].trigger()
     assert (doc.width, doc.height) == (h, w)
     assert np.array_equal(window.canvas.cache_rgba(), doc.composite())
 
@@ -248,7 +254,7 @@ def test_crash_recovery_is_offered_at_start(qtbot, classic_pm, answers, tmp_path
 
 @pytest.mark.parametrize("theme", ["dark", "light"])
 def test_theme_switch(window, theme):
-    window.actions[f"theme_{theme}"].trigger()
+    window.action_map[f"theme_{theme}"].trigger()
     from ganpaint.qt.theme import current_theme
 
     assert current_theme(QApplication.instance()) == theme
@@ -280,3 +286,18 @@ def test_run_gui_opens_the_file_and_returns_on_close(qtbot, answers, tmp_path):
     assert rc == 0
     assert seen["title"].startswith("start.png - GANPaint")
     assert {"blur", "desaturate", "invert", "sharpen"} <= set(seen["tools"])  # built-ins load in safe mode
+
+
+def test_save_failure_is_reported_and_keeps_the_document_modified(window, answers, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    target = blocker / "doc.ora"  # a file where a folder should be
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), "")))
+    window.controller.document.select_all()
+    assert not window.save()
+    kind, title, text = answers.calls[-1]
+    assert kind == "warning" and "doc.ora" in text
+    assert window.controller.modified and window.controller.path is None
+    assert "*" in window.windowTitle()
