@@ -427,6 +427,7 @@ class MainWindow(QMainWindow):
 
     def _on_tool_failed(self, job_id: str, message: str, traceback: str) -> None:
         box = QMessageBox(QMessageBox.Icon.Warning, "Tool failed", message, QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         if traceback:
             box.setDetailedText(traceback)
         box.open()  # not modal to the event loop: the window keeps running

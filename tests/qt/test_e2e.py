@@ -137,3 +137,34 @@ def test_tools_panel_run_button_and_brush_sync(window, qtbot):
     qtbot.waitUntil(lambda: len(doc.layers) == n + 1, timeout=15000)
     assert doc.active_layer.result.tool_id == "invert"
     assert tuple(doc.active_layer.pixels[5, 5][:3]) == (0, 0, 0)  # white inverted
+
+
+def slow_tool(request, ctx):
+    """A tool that reports progress until it is cancelled (used by the cancel test)."""
+    import time
+
+    for i in range(1000):
+        ctx.progress(i / 1000, "working")
+        time.sleep(0.01)
+    raise AssertionError("the job was not cancelled")
+
+
+def test_cancelled_job_changes_nothing(window, qtbot):
+    from ganpaint.core.specs import ToolSpec
+    from ganpaint.engine.jobs import JobState
+
+    window.new_document_silent(32, 24)
+    doc = window.controller.document
+    spec = ToolSpec(id="slow", title="Slow", run=f"{__name__}:slow_tool", plugin="test")
+    steps, n = doc.history.index, len(doc.layers)
+    cancelled = []
+    window.runner.cancelled.connect(cancelled.append)
+    progressed = []
+    window.bridge.jobProgress.connect(progressed.append)
+    job_id = window.run_tool(spec, {})
+    qtbot.waitUntil(lambda: bool(progressed), timeout=10000)
+    jobs_panel = window.docks["jobs"].widget()
+    jobs_panel.cancel(job_id)  # the Jobs panel's cancel button
+    qtbot.waitUntil(lambda: cancelled == [job_id], timeout=10000)
+    assert window.bridge.job(job_id).state is JobState.CANCELLED
+    assert doc.history.index == steps and len(doc.layers) == n
