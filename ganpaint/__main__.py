@@ -23,6 +23,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ganpaint.engine.devices import prepare_torch_env
 
     prepare_torch_env()
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["--smoke-test"]:  # installers' self-test: ganpaint --smoke-test [DIR] (ganpaint/smoke.py)
+        from ganpaint.smoke import run as smoke_run
+
+        return smoke_run(args[1] if len(args) > 1 else None)
     from ganpaint.cli.main import main as cli_main
 
     return cli_main(argv, gui=_run_gui)

@@ -80,8 +80,14 @@ def build_parser(modules: dict[str, ModuleType] | None = None) -> argparse.Argum
     mods = _load_subcommands() if modules is None else modules
     if mods:
         sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, prog="ganpaint")
-        for name, mod in mods.items():
-            mod.add_parser(sub)
+        for name, mod in list(mods.items()):
+            try:
+                mod.add_parser(sub)
+            except Exception as exc:  # one broken command must not take the others down
+                _warn_broken(name, exc, False)
+                sub.choices.pop(name, None)
+                del mods[name]
+                continue
             p = sub.choices.get(name)
             if p is not None:
                 add_common_options(p, top=False)

@@ -258,11 +258,11 @@ def _terrain(layout: Layout, texture: Texture) -> Terrain:
     if layout.lake > 0:
         half = math.tan(math.radians(layout.fov / 2))
         lx = layout.lake_x * layout.lake_z * half
-        sx, sz = 30.0 + 90.0 * layout.lake, 12.0 + 30.0 * layout.lake
+        sx, sz = 20.0 + 60.0 * layout.lake, 8.0 + 22.0 * layout.lake
         g = np.exp(-(((xx - lx) / sx) ** 2 + ((zz - layout.lake_z) / sz) ** 2))
-        h = h - (layout.hills + 6.0) * 1.5 * g
-        inside = h[g > 0.5]
-        water = float(np.percentile(inside, 65)) if inside.size else -1e9
+        h = h - (layout.hills + 8.0) * 1.5 * g
+        inside = h[g > 0.6]
+        water = float(np.percentile(inside, 45)) if inside.size else -1e9
     h = h.astype(np.float32)
     cell = WORLD / GRID
     dzh = (np.roll(h, -1, 0) - np.roll(h, 1, 0)) / (2 * cell)
@@ -361,19 +361,24 @@ def _arr(c: RGB) -> np.ndarray:
     return np.asarray(c, dtype=np.float32)
 
 
-def _sky(layout: Layout, pal: Palette, tex: Texture, t: Terrain, v: _View, season: Season) -> np.ndarray:
-    rows = np.arange(v.h, dtype=np.float32) + 0.5
-    up = (v.hz - rows) / v.f  # tangent of the elevation of each row
+def _sky(layout: Layout, pal: Palette, tex: Texture, t: Terrain, v: _View, season: Season,
+         up: np.ndarray | None = None) -> np.ndarray:
+    """Sky colour for rows whose view directions rise by ``up`` (tangent of the elevation;
+    default: the picture's own rows). Reflections ask for rows mirrored past the top."""
+    if up is None:
+        up = (v.hz - (np.arange(v.h, dtype=np.float32) + 0.5)) / v.f
+    up = up.astype(np.float32)
     top = max(v.hz / v.f, 1e-3)
     k = np.clip(up / top, 0.0, 1.0) ** 0.5
     sky = mix(_arr(pal.sky_horizon), _arr(pal.sky_zenith), k[:, None, None])
-    sky = np.broadcast_to(sky, (v.h, v.w, 3)).copy()
-    d = np.stack(np.broadcast_arrays(v.dx[None, :], up[:, None], np.ones((1, 1), np.float32)), -1)
-    d = d / np.linalg.norm(d, axis=-1, keepdims=True)
-    cosang = np.clip(d @ _sun_dir(layout, season), 0.0, 1.0)
+    sky = np.broadcast_to(sky, (up.size, v.w, 3)).copy()
+    sd = _sun_dir(layout, season)
+    norm = np.sqrt(v.dx[None, :] ** 2 + up[:, None] ** 2 + 1.0)
+    cosang = np.clip((v.dx[None, :] * sd[0] + up[:, None] * sd[1] + sd[2]) / norm, 0.0, 1.0)
     sun = _arr(pal.sun)
-    sky += sun * (0.45 * cosang[..., None] ** 200 + 0.18 * cosang[..., None] ** 12)
-    sky = np.where(cosang[..., None] > 0.99975, 1.0, sky)
+    glow = 0.45 * cosang**200 + 0.18 * cosang**12
+    sky += sun * glow[..., None]
+    sky[cosang > 0.99975] = 1.0
     # clouds: a noise plane 300 units up, seen in perspective
     a = np.maximum(up, 1e-3)
     zc = 300.0 / a
@@ -427,8 +432,8 @@ def _lighting(n: np.ndarray, layout: Layout, pal: Palette, season: Season) -> np
 
 
 def _fog(col: np.ndarray, depth: np.ndarray, pal: Palette) -> np.ndarray:
-    f = 1.0 - np.exp(-np.asarray(depth, np.float32) * pal.haze / 420.0)
-    return mix(col, _arr(pal.sky_horizon), f[:, None])
+    f = 1.0 - np.exp(-np.asarray(depth, np.float32) * np.float32(pal.haze / 420.0))
+    return mix(col, _arr(pal.sky_horizon), f[..., None])
 
 
 # --------------------------------------------------------------------------- render
@@ -480,7 +485,7 @@ def _shade_water(
     x: np.ndarray, z: np.ndarray, zs: np.ndarray, t: Terrain, v: _View, layout: Layout, pal: Palette,
     tex: Texture, season: Season,
 ) -> None:
-    sky_full = img.copy()  # the sky is already drawn everywhere
+    sky_refl = _sky(layout, pal, tex, t, v, season, (np.arange(v.h, dtype=np.float32) + 0.5 - v.hz) / v.f)
     rz = _reflection_hits(t, v, zs, mask)
     rows, cols = np.nonzero(mask)
     xw, zw = x[mask], z[mask]
@@ -489,8 +494,7 @@ def _shade_water(
     rzp = rz[rows, jcols]
     refl = np.empty((rows.size, 3), np.float32)
     sky_hit = ~np.isfinite(rzp)
-    mrow = np.clip(np.round(2 * v.hz - rows - 1).astype(int), 0, v.h - 1)
-    refl[sky_hit] = sky_full[mrow[sky_hit], jcols[sky_hit]]
+    refl[sky_hit] = sky_refl[rows[sky_hit], jcols[sky_hit]]
     if (~sky_hit).any():
         zl = rzp[~sky_hit]
         xl = zl * v.dx[jcols[~sky_hit]]

@@ -24,10 +24,10 @@ from PySide6.QtWidgets import (
     QToolButton,
     QWidget,
 )
-from superqt import QLabeledDoubleSlider, QLabeledSlider
 
 from ganpaint.core.specs import ParamSpec
 from ganpaint.qt.icons import icon
+from ganpaint.qt.sliders import LabeledDoubleSlider, LabeledSlider
 
 ListModels = Callable[[str], list[tuple[str, str]]]
 SEED_MAX = 2**31 - 1
@@ -59,7 +59,7 @@ class FloatField(ParamField):
         step = spec.step or 0.0
         decimals = max(2, len(f"{step:g}".partition(".")[2])) if step else 3
         if spec.minimum is not None and spec.maximum is not None:
-            w: Any = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
+            w: Any = LabeledDoubleSlider(Qt.Orientation.Horizontal)
             w.setDecimals(decimals)
             w.setRange(float(spec.minimum), float(spec.maximum))
             if step:
@@ -95,7 +95,7 @@ class IntField(ParamField):
         super().__init__(spec, parent)
         lo, hi = spec.minimum, spec.maximum
         if lo is not None and hi is not None and hi - lo <= 100_000:
-            w: Any = QLabeledSlider(Qt.Orientation.Horizontal)
+            w: Any = LabeledSlider(Qt.Orientation.Horizontal)
         else:
             w = QSpinBox()
         w.setRange(int(lo) if lo is not None else -(2**31), int(hi) if hi is not None else SEED_MAX)

@@ -384,21 +384,23 @@ def test_full_disk_keeps_the_old_file(cli, picture, tmp_path: Path, monkeypatch)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png", "o.png"]
 
 
-def test_missing_or_broken_subcommand_modules_are_skipped(cli, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_missing_or_broken_subcommand_modules_are_skipped(cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import types
 
     import ganpaint.cli.main as climain
 
-    broken = types.ModuleType("ganpaint.cli.gp_broken_cmd")
+    broken = types.ModuleType("ganpaint.cli.gp_raising_cmd")
 
     def add_parser(sub) -> None:  # type: ignore[no-untyped-def]
         raise RuntimeError("bad add_parser")
 
+    broken.add_parser = add_parser  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "ganpaint.cli.gp_raising_cmd", broken)
     monkeypatch.setattr(climain, "SUBCOMMANDS", [*climain.SUBCOMMANDS, "gp_absent_cmd", "gp_raising_cmd"])
     r = cli("--help")
     assert r.code == 0 and "tools" in r.out and "gp_absent_cmd" not in r.out + r.err
+    assert "'gp_raising_cmd' command is unavailable" in r.err and "gp_raising_cmd" not in r.out
     r = cli("gp_absent_cmd")
     assert r.code == 2 and "not available" in r.err
     r = cli("tools")
     assert r.code == 0 and "blur" in r.out
-    del broken, add_parser

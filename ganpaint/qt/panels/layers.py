@@ -29,10 +29,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 from shiboken6 import isValid
-from superqt import QLabeledSlider
 
 from ganpaint.core.layers import BlendMode, LayerKind
 from ganpaint.qt.icons import icon
+from ganpaint.qt.sliders import LabeledSlider
 
 COL_VISIBLE, COL_NAME, COL_KIND, COL_LOCK = range(4)
 THUMB = 40
@@ -135,7 +135,7 @@ class LayersPanel(QWidget):
         self.tree.itemChanged.connect(self._on_item_changed)
         self.tree.currentItemChanged.connect(self._on_current)
 
-        self.opacity = QLabeledSlider(Qt.Orientation.Horizontal)
+        self.opacity = LabeledSlider(Qt.Orientation.Horizontal)
         self.opacity.setRange(0, 100)
         self.opacity.setToolTip("Opacity of the active layer (%)")
         self.opacity.valueChanged.connect(self._on_opacity)

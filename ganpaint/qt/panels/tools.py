@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from superqt import QLabeledDoubleSlider, QLabeledSlider
 
 from ganpaint.core.specs import ToolSpec
 
@@ -43,6 +42,7 @@ from ganpaint.qt.document_controller import CANVAS_TOOLS  # noqa: E402
 from ganpaint.qt.icons import TOOL_ICONS, icon
 from ganpaint.qt.param_fields import ListModels, colour_icon
 from ganpaint.qt.params import ParamPanel
+from ganpaint.qt.sliders import LabeledDoubleSlider, LabeledSlider
 
 MAX_BRUSH = 1000
 
@@ -97,14 +97,14 @@ class ToolsPanel(QWidget):
         # brush settings
         brush_box = QGroupBox("Brush")
         form = QFormLayout(brush_box)
-        self.size = QLabeledSlider(Qt.Orientation.Horizontal)
+        self.size = LabeledSlider(Qt.Orientation.Horizontal)
         self.size.setRange(1, MAX_BRUSH)
         self.size.setValue(self._brush.size)
-        self.hardness = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
+        self.hardness = LabeledDoubleSlider(Qt.Orientation.Horizontal)
         self.hardness.setRange(0.0, 1.0)
         self.hardness.setDecimals(2)
         self.hardness.setValue(self._brush.hardness)
-        self.opacity = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
+        self.opacity = LabeledDoubleSlider(Qt.Orientation.Horizontal)
         self.opacity.setRange(0.0, 1.0)
         self.opacity.setDecimals(2)
         self.opacity.setValue(self._brush.opacity)

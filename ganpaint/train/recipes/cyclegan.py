@@ -21,6 +21,7 @@ from ganpaint.train.augment import Augment
 from ganpaint.train.recipes.base import (
     GanLoss,
     Trainer,
+    adam,
     check_common,
     check_positive,
     eval_mode,
@@ -134,8 +135,8 @@ class CycleGANTrainer(Trainer):
         g_params = [*self.G_A.parameters(), *self.G_B.parameters()]
         d_params = [*self.D_A.parameters(), *self.D_B.parameters()]
         self.optimizers = {
-            "G": torch.optim.Adam(g_params, lr=recipe.lr, betas=recipe.betas),
-            "D": torch.optim.Adam(d_params, lr=recipe.lr, betas=recipe.betas),
+            "G": adam(g_params, recipe, device),
+            "D": adam(d_params, recipe, device),
         }
         self.ema_sources = {"G_A": self.G_A, "G_B": self.G_B}
         self.pool_a = ImagePool(recipe.pool_size)  # generated A pictures (for D_B)

@@ -20,6 +20,7 @@ from ganpaint.train.augment import Augment
 from ganpaint.train.recipes.base import (
     GanLoss,
     Trainer,
+    adam,
     check_common,
     check_positive,
     eval_mode,
@@ -111,8 +112,8 @@ class Pix2PixTrainer(Trainer):
         self.D.to(device).train()
         self.modules = {"G": self.G, "D": self.D}
         self.optimizers = {
-            "G": torch.optim.Adam(self.G.parameters(), lr=recipe.lr, betas=recipe.betas),
-            "D": torch.optim.Adam(self.D.parameters(), lr=recipe.lr, betas=recipe.betas),
+            "G": adam(self.G.parameters(), recipe, device),
+            "D": adam(self.D.parameters(), recipe, device),
         }
         self.ema_sources = {"G": self.G}
         self._d_loss, self._g_loss = gan_losses(recipe.gan_loss)

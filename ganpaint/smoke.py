@@ -1,0 +1,291 @@
+"""``ganpaint --smoke-test [DIR]``: prove that an installed or frozen GANPaint works.
+
+One line per step on stdout (``smoke: <step>: ok|FAIL|note ...``), exit status 0 only
+when every step passed. The steps are what a user's first minute does:
+
+1. start the main window (offscreen unless ``QT_QPA_PLATFORM`` says otherwise);
+2. load every plugin through the ``ganpaint.plugins`` entry points (a built-in plugin
+   that fails, or none found at all, is a failure; ``GANPAINT_SMOKE_EXPECT=a,b`` names
+   plugins that must be among the loaded ones);
+3. open the sample picture from the resources folder (checks ``resources_dir()``);
+4. run one tool through the real job path: a GAN tool with the default model its
+   plugin ships, or, when no model ships, the classic ``blur`` (said in the output);
+5. when no model ships: the GAN path all the same, on the Translate tool with an
+   UNTRAINED generator stored for this run (frozen torch, model store, plugin);
+6. save the picture (PNG and .ora) and read it back; 7. grab a screenshot of the window.
+
+User data is kept out: without ``GANPAINT_DATA_DIR`` a temporary data folder is used
+(set it to check the plugins of a real user folder, e.g. ones ``pip --target`` put in
+its ``plugin-packages``). Qt is imported here, so this module is only imported by the
+``--smoke-test`` flag.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+_T0 = time.monotonic()
+
+#: what the smoke test runs when no GAN tool has a default model
+FALLBACK_TOOL = "blur"
+#: the GAN tool the untrained-generator check uses
+GAN_CHECK_TOOL = "translate"
+UNTRAINED_NAME = "smoke-untrained"
+
+
+class SmokeFailure(Exception):
+    """A step failed; the message is the one-line reason."""
+
+
+def _since_process_start() -> float:
+    """Seconds since this process started (Linux: from /proc; elsewhere: since import)."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        start_ticks = int(fields[19])  # field 22 of stat: starttime in clock ticks after boot
+        with open("/proc/uptime", encoding="ascii") as f:
+            uptime = float(f.read().split()[0])
+        return max(0.0, uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError, AttributeError):
+        return time.monotonic() - _T0
+
+
+class _Steps:
+    def __init__(self) -> None:
+        self.failed: list[str] = []
+
+    def line(self, step: str, status: str, text: str) -> None:
+        print(f"smoke: {step}: {status} {text}".rstrip(), flush=True)
+
+    def run(self, step: str, fn: Callable[[], str]) -> bool:
+        t = time.monotonic()
+        try:
+            text = fn()
+        except Exception as exc:  # noqa: BLE001 - every failure becomes one line
+            msg = " ".join(f"{type(exc).__name__}: {exc}".split()) if not isinstance(exc, SmokeFailure) else str(exc)
+            self.line(step, "FAIL", msg)
+            self.failed.append(step)
+            if os.environ.get("GANPAINT_SMOKE_DEBUG"):
+                import traceback
+
+                traceback.print_exc()
+            return False
+        self.line(step, "ok", f"{text} ({time.monotonic() - t:.2f} s)")
+        return True
+
+
+def _wait_for_jobs(app: Any, window: Any, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while window.runner.pending():
+        if time.monotonic() > deadline:
+            raise SmokeFailure(f"the tool did not finish within {timeout:.0f} s")
+        app.processEvents()
+        time.sleep(0.01)
+    app.processEvents()
+
+
+def _run_tool(app: Any, window: Any, spec: Any, params: dict[str, Any], timeout: float = 300.0) -> str:
+    """Run ``spec`` through the window's real job path; returns a description of the result layer."""
+    from ganpaint.core.layers import LayerKind
+
+    doc = window.controller.document
+    before = len(doc.layers)
+    errors: list[str] = []
+    window.runner.failed.connect(lambda _job, msg, _tb: errors.append(msg))
+    job_id = window.run_tool(spec, params)
+    if job_id is None:
+        raise SmokeFailure(f"{spec.id}: the window refused to run it")
+    _wait_for_jobs(app, window, timeout)
+    if errors:
+        raise SmokeFailure(f"{spec.id} failed: {errors[0]}")
+    results = [ly for ly in doc.layers if ly.kind == LayerKind.RESULT]
+    if len(doc.layers) <= before or not results:
+        raise SmokeFailure(f"{spec.id}: no result layer appeared")
+    layer = results[-1]
+    return f"{spec.id} made result layer {layer.name!r} ({layer.width}x{layer.height})"
+
+
+def _gan_tool_with_default(window: Any) -> tuple[Any, str] | None:
+    """A GAN tool (uses torch, has a model parameter) and a default model shipped for it."""
+    store = window.model_store
+    if store is None:
+        return None
+    for spec in window.tool_specs():
+        model_params = [p for p in spec.params if p.kind == "model"]
+        if not spec.uses_torch or not model_params:
+            continue
+        defaults = [e for e in store.list(spec.id) if getattr(e, "readonly", False)]
+        if defaults:
+            return spec, defaults[0].name
+    return None
+
+
+def _store_untrained_generator(store: Any) -> str:
+    """A small ResNet generator with random weights, stored as a translate model."""
+    from ganpaint.engine.cards import ModelCard
+    from ganpaint.engine.store import pack_components
+    from ganpaint.nn.resnet_generator import ResnetConfig, ResnetGenerator
+
+    config = ResnetConfig(ngf=8, n_blocks=1)
+    net = ResnetGenerator(config)
+    card = ModelCard(
+        architecture="resnet_generator", config=config.to_dict(), tool=GAN_CHECK_TOOL,
+        name=UNTRAINED_NAME, title="Untrained generator (smoke test)",
+        description="Random weights, made by ganpaint --smoke-test to check the GAN path.",
+        licence="CC0-1.0",
+    )
+    entry = store.add(pack_components({"forward": net.state_dict()}), card, UNTRAINED_NAME)
+    return str(entry.name)
+
+
+def run(out_dir: str | os.PathLike[str] | None = None, *, timeout: float = 300.0) -> int:
+    """Run the smoke test; writes its pictures to ``out_dir`` (default: a new temporary
+    folder, kept). Returns the exit status (0 = every step passed)."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    temp_data = None
+    if not os.environ.get("GANPAINT_DATA_DIR"):
+        temp_data = tempfile.mkdtemp(prefix="ganpaint-smoke-data-")
+        os.environ["GANPAINT_DATA_DIR"] = temp_data
+    out = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix="ganpaint-smoke-"))
+    out.mkdir(parents=True, exist_ok=True)
+    frozen = bool(getattr(sys, "frozen", False))
+    steps = _Steps()
+    steps.line("start", "note", f"{'frozen' if frozen else 'python'} {sys.version.split()[0]}, "
+               f"QT_QPA_PLATFORM={os.environ['QT_QPA_PLATFORM']}, data={os.environ['GANPAINT_DATA_DIR']}"
+               f"{' (temporary)' if temp_data else ''}, output={out}")
+    state: dict[str, Any] = {}
+    try:
+        _run_steps(steps, state, out, timeout)
+    finally:
+        _close(state)
+        if temp_data:
+            shutil.rmtree(temp_data, ignore_errors=True)
+    if steps.failed:
+        print(f"smoke: FAILED: {', '.join(steps.failed)}", flush=True)
+        return 1
+    print(f"smoke: PASSED in {_since_process_start():.1f} s since process start", flush=True)
+    return 0
+
+
+def _run_steps(steps: _Steps, state: dict[str, Any], out: Path, timeout: float) -> None:
+    def plugins() -> str:
+        from ganpaint.plugins.manager import PluginManager
+
+        pm = PluginManager()
+        records = pm.load()
+        pm.startup("gui")
+        state["pm"] = pm
+        for r in records:
+            steps.line("plugin", "note" if r.status == "loaded" else "FAIL" if r.builtin else "warn",
+                       f"{r.name} {r.version} [{r.status}] {'built-in' if r.builtin else r.source}: "
+                       f"tools {', '.join(r.tools) or '-'}{'; ' + r.error if r.error else ''}")
+        bad = [r.name for r in records if r.builtin and r.status != "loaded"]
+        loaded = {r.name for r in records if r.status == "loaded"}
+        expect = {n.strip() for n in os.environ.get("GANPAINT_SMOKE_EXPECT", "").split(",") if n.strip()}
+        if bad:
+            raise SmokeFailure(f"built-in plugins not loaded: {', '.join(bad)}")
+        if not any(r.builtin for r in records):
+            raise SmokeFailure("no built-in plugin was found through the entry points")
+        if expect - loaded:
+            raise SmokeFailure(f"expected plugins missing: {', '.join(sorted(expect - loaded))}")
+        return f"{len(loaded)} loaded of {len(records)} found ({', '.join(sorted(loaded))})"
+
+    def window() -> str:
+        from ganpaint.qt.app import create_window
+
+        app, win = create_window(None, None, plugin_manager=state.get("pm"))
+        state["app"], state["win"] = app, win
+        win.resize(1280, 800)
+        win.show()
+        for _ in range(3):
+            app.processEvents()
+        return f"main window shown {_since_process_start():.2f} s after process start"
+
+    def picture() -> str:
+        from ganpaint.core.paths import resources_dir
+
+        sample = resources_dir() / "samples" / "meadow.png"
+        if not sample.is_file():
+            raise SmokeFailure(f"sample picture missing: {sample} (resources_dir() = {resources_dir()})")
+        if not state["win"].open_path(str(sample)):
+            raise SmokeFailure(f"could not open {sample}")
+        doc = state["win"].controller.document
+        return f"opened {sample} ({doc.width}x{doc.height})"
+
+    def tool() -> str:
+        win, app = state["win"], state["app"]
+        found = _gan_tool_with_default(win)
+        if found is not None:
+            spec, model = found
+            state["gan_done"] = True
+            return "GAN tool with its default model: " + _run_tool(app, win, spec, {"model": model}, timeout)
+        spec = win.plugin_manager.tools().get(FALLBACK_TOOL) if win.plugin_manager else None
+        if spec is None:
+            raise SmokeFailure(f"no GAN tool has a default model and the fallback {FALLBACK_TOOL!r} is missing")
+        return (f"NOTE: no GAN tool ships a default model in this build, so the classic "
+                f"{FALLBACK_TOOL!r} ran instead: " + _run_tool(app, win, spec, {}, timeout))
+
+    def gan_path() -> str:
+        win, app = state["win"], state["app"]
+        spec = win.plugin_manager.tools().get(GAN_CHECK_TOOL)
+        if spec is None:
+            raise SmokeFailure(f"the {GAN_CHECK_TOOL!r} tool is not loaded")
+        import torch
+
+        name = _store_untrained_generator(win.model_store)
+        text = _run_tool(app, win, spec, {"model": name}, timeout)
+        return f"torch {torch.__version__}: {text} with an UNTRAINED generator (random weights; no model ships)"
+
+    def save() -> str:
+        from ganpaint.core.imageio import read_image, write_image
+        from ganpaint.core.ora import load_ora, save_ora
+
+        doc = state["win"].controller.document
+        png, ora = out / "smoke-result.png", out / "smoke-result.ora"
+        write_image(png, doc.composite())
+        save_ora(doc, ora)
+        back = read_image(png)
+        layers = len(load_ora(ora).layers)
+        if back.size != (doc.width, doc.height) or layers != len(doc.layers):
+            raise SmokeFailure("the saved files do not read back as written")
+        return f"wrote {png} and {ora} ({layers} layers), read both back"
+
+    def screenshot() -> str:
+        app, win = state["app"], state["win"]
+        app.processEvents()
+        shot = out / "smoke-window.png"
+        image = win.grab()
+        if image.isNull() or not image.save(str(shot)):
+            raise SmokeFailure(f"could not grab or write {shot}")
+        return f"wrote {shot} ({image.width()}x{image.height()})"
+
+    if not steps.run("plugins", plugins) or not steps.run("window", window):
+        return
+    steps.run("picture", picture) and steps.run("tool", tool)
+    if not state.get("gan_done"):
+        steps.run("gan", gan_path)
+    steps.run("save", save)
+    steps.run("screenshot", screenshot)
+
+
+def _close(state: dict[str, Any]) -> None:
+    win, app = state.get("win"), state.get("app")
+    try:
+        if win is not None:
+            win.controller.document.history.mark_clean()
+            win.controller.document.modified = False
+            win.close()
+            if app is not None:
+                app.processEvents()
+        pm = state.get("pm")
+        if pm is not None:
+            pm.shutdown()
+    except Exception as exc:  # noqa: BLE001 - closing must not hide the result
+        print(f"smoke: close: warn {type(exc).__name__}: {exc}", flush=True)
