@@ -17,14 +17,13 @@ import shlex
 import signal
 import sys
 import threading
-from dataclasses import fields
+from dataclasses import fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ganpaint.cli.common import EXIT_INTERRUPTED, EXIT_OK, CliError
 
 NAME = "train"
-RECIPE_IDS = ("pix2pix", "cyclegan")
 
 
 def add_parser(subparsers: Any) -> None:
@@ -36,7 +35,8 @@ def add_parser(subparsers: Any) -> None:
         "in --data and --data-b, or side-by-side AB pictures with --paired ab. CycleGAN needs two "
         "unpaired folders. Ctrl+C stops with a checkpoint; --resume continues bit-for-bit.",
     )
-    p.add_argument("recipe", metavar="RECIPE", choices=RECIPE_IDS, help="pix2pix or cyclegan")
+    p.add_argument("recipe", metavar="RECIPE",
+                   help="pix2pix, cyclegan, or a recipe a plugin contributes (see 'ganpaint plugins')")
     p.add_argument("--data", metavar="DIR", help="pictures of domain A (or AB pictures with --paired ab)")
     p.add_argument("--data-b", metavar="DIR", help="pictures of domain B")
     p.add_argument("--paired", choices=("names", "ab"),
@@ -65,11 +65,37 @@ def add_parser(subparsers: Any) -> None:
 # --------------------------------------------------------------------------------------
 
 
-def _parse_options(recipe_id: str, items: list[str]) -> dict[str, Any]:
+def _recipe_defaults(recipe_id: str, args: argparse.Namespace) -> Any:
+    """The recipe with its default options: a built-in, or a plugin's RecipeSpec factory."""
     from ganpaint.train import RECIPES
 
-    cls = RECIPES[recipe_id]
-    types = {f.name: f.default for f in fields(cls)}
+    if recipe_id in RECIPES:
+        return RECIPES[recipe_id]()
+    from ganpaint.cli.common import plugin_manager
+
+    pm = plugin_manager(args)
+    spec = pm.recipes().get(recipe_id)
+    if spec is None:
+        known = sorted({*RECIPES, *pm.recipes()})
+        raise CliError(f"unknown recipe {recipe_id!r} (available: {', '.join(known)})")
+    try:
+        recipe = pm.resolve(spec.factory)()
+    except Exception as exc:
+        raise CliError(f"plugin {spec.plugin!r}: recipe {recipe_id!r} could not be built: {exc}") from None
+    if not is_dataclass(recipe):
+        raise CliError(f"plugin {spec.plugin!r}: recipe {recipe_id!r} is not a dataclass of options")
+    return recipe
+
+
+def _make_recipe(base: Any, options: dict[str, Any]) -> Any:
+    try:
+        return replace(base, **options)
+    except (TypeError, ValueError) as exc:
+        raise CliError(f"recipe {base.id}: {exc}") from None
+
+
+def _parse_options(base: Any, items: list[str]) -> dict[str, Any]:
+    types = {f.name: getattr(base, f.name) for f in fields(base)}
     out: dict[str, Any] = {}
     for item in items:
         key, sep, text = item.partition("=")
@@ -77,7 +103,7 @@ def _parse_options(recipe_id: str, items: list[str]) -> dict[str, Any]:
         if not sep:
             raise CliError(f"--set {item!r}: expected KEY=VALUE")
         if key not in types:
-            raise CliError(f"recipe {recipe_id} has no option {key!r} (options: {', '.join(sorted(types))})")
+            raise CliError(f"recipe {base.id} has no option {key!r} (options: {', '.join(sorted(types))})")
         out[key] = _coerce(key, text.strip(), types[key])
     return out
 
@@ -205,7 +231,7 @@ def _save_samples(run: Path, step: int, samples: dict[str, Any]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ganpaint.engine.devices import DeviceError, cpu_supports_bf16, pick_device
-    from ganpaint.train import RUN_INFO, TrainError, load_data, make_recipe, train
+    from ganpaint.train import RUN_INFO, TrainError, load_data, train
 
     info: dict[str, Any] = {}
     if args.resume:
@@ -236,12 +262,15 @@ def run(args: argparse.Namespace) -> int:
 
     init_weights = None
     start_card = None
+    base = _recipe_defaults(args.recipe, args)
     if args.resume:
         options = info.get("config", {})
+        if "betas" in options:
+            options["betas"] = tuple(options["betas"])
         data_args = info.get("data", {})
         seed = int(info.get("seed", args.seed))
     else:
-        options = _parse_options(args.recipe, args.options)
+        options = _parse_options(base, args.options)
         if args.batch is not None:
             options["batch"] = args.batch
         if args.size is not None:
@@ -256,10 +285,7 @@ def run(args: argparse.Namespace) -> int:
         data_args = {"data": args.data, "data_b": args.data_b, "paired": paired,
                      "reverse": args.direction == "BtoA"}
         seed = args.seed
-    try:
-        recipe = make_recipe(args.recipe, options)
-    except ValueError as exc:
-        raise CliError(str(exc)) from None
+    recipe = _make_recipe(base, options)
 
     from ganpaint.engine.cards import ModelCard
 

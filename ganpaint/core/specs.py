@@ -17,12 +17,14 @@ first use, inside a worker thread, so discovery never imports heavy modules.
 from __future__ import annotations
 
 import enum
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is only needed for annotations here; `import ganpaint` stays light
+    import numpy as np
 
 #: Version of the plugin API this host implements (major, minor).
 #: A plugin declares the major version it was written for (see hookspecs).
@@ -125,7 +127,7 @@ class ParamSpec:
         try:
             if k == "float":
                 v: Any = float(value)
-                if not np.isfinite(v):
+                if not math.isfinite(v):
                     raise ValueError("not a finite number")
                 self._check_range(v)
                 return v

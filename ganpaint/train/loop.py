@@ -242,8 +242,8 @@ def _result(
         "ema": recipe.ema,
     }
     card: dict[str, Any] = {
+        "tool": "translate",  # a recipe's export() may name another tool
         **arch,
-        "tool": "translate",
         "training_data": [{"folder": str(f), "role": r} for f, r in zip(data.folders, ("A", "B"), strict=False)],
         "metrics": {metric_name: metric, "metric_slice": slice_name} if metric_name else {},
         "source": f"trained with GANPaint ({recipe.id})",
