@@ -1,6 +1,7 @@
 """Take the README's screenshot: the real main window on the sample picture.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python tools/screenshot.py docs/images/main-window.png
+    QT_QPA_PLATFORM=offscreen .venv/bin/python tools/screenshot.py docs/images/main-window-dark.png --theme dark
 
 Opens resources/samples/meadow.png, adds a couple of layers (a brush stroke drawn with
 the real brush, a blurred result layer from the classic plugin when it is installed),
@@ -20,7 +21,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def main(argv: list[str]) -> int:
-    out = Path(argv[1] if len(argv) > 1 else "docs/images/main-window.png")
+    args = [a for a in argv[1:] if not a.startswith("--theme")]
+    theme = "light"
+    for i, a in enumerate(argv):
+        if a == "--theme" and i + 1 < len(argv):
+            theme = argv[i + 1]
+            args.remove(theme)
+        elif a.startswith("--theme="):
+            theme = a.split("=", 1)[1]
+    out = Path(args[0] if args else "docs/images/main-window.png")
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("GANPAINT_DATA_DIR", tempfile.mkdtemp(prefix="ganpaint-shot-"))
     sys.path.insert(0, str(ROOT))
@@ -32,8 +41,10 @@ def main(argv: list[str]) -> int:
     from ganpaint.core.geometry import Rect
     from ganpaint.core.layers import LayerKind
     from ganpaint.qt.app import create_window
+    from ganpaint.qt.theme import apply_theme
 
     app, win = create_window(str(ROOT / "resources" / "samples" / "meadow.png"))
+    apply_theme(app, theme)
     win.resize(1400, 860)
     win.show()
     app.processEvents()

@@ -33,7 +33,7 @@ from ganpaint.cli.common import (
 )
 
 #: sub-command modules (ganpaint.cli.<name>), in the order ``--help`` lists them
-SUBCOMMANDS: list[str] = ["run", "convert", "tools", "plugins", "models", "train"]
+SUBCOMMANDS: list[str] = ["run", "convert", "tools", "plugins", "models", "train", "data"]
 
 GuiRunner = Callable[[str | None, argparse.Namespace], int]
 

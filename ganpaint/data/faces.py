@@ -218,10 +218,10 @@ class _Head:
         self.b = self.B
         self.theta = math.radians(MAX_TURN_DEG) * p.head_turn
         self.sin, self.cos = math.sin(self.theta), math.cos(self.theta)
-        s = size_px * 0.235 * p.scale
+        s = size_px * 0.255 * p.scale
         r = math.radians(p.tilt_deg)
         self.m = np.array([[s * math.cos(r), -s * math.sin(r)], [s * math.sin(r), s * math.cos(r)]])
-        self.t = np.array([size_px * (0.5 + p.shift_x), size_px * (0.45 + p.shift_y)])
+        self.t = np.array([size_px * (0.5 + p.shift_x), size_px * (0.48 + p.shift_y)])
         self.unit = s
 
     def px(self, pts: np.ndarray) -> list[tuple[float, float]]:
@@ -240,9 +240,17 @@ class _Head:
         x = self.a * (u * self.cos + z * self.sin)
         return np.stack([x, pts[:, 1]], 1)
 
-    def outline(self, grow: float = 0.0, n: int = 72) -> np.ndarray:
-        """The face silhouette: an egg with a narrowing jaw; the chin follows the turn."""
-        t = np.linspace(0, 2 * math.pi, n, endpoint=False)
+    def t_at(self, y: float, grow: float = 0.0) -> float:
+        """The outline parameter where the right side of the outline reaches height ``y``."""
+        return math.asin(max(-1.0, min(1.0, y / (self.b + grow))))
+
+    def outline(self, grow: float = 0.0, n: int = 72, t: np.ndarray | None = None) -> np.ndarray:
+        """The face silhouette: an egg with a narrowing jaw; the chin follows the turn.
+
+        ``t`` is the angle parameter (0 = right, pi/2 = chin, pi = left, 3pi/2 = crown).
+        """
+        if t is None:
+            t = np.linspace(0, 2 * math.pi, n, endpoint=False)
         low = np.clip(np.sin(t), 0, None)
         # the silhouette of a turned ellipsoid is a little narrower than the front view
         width = self.a * math.sqrt(self.cos ** 2 + (0.9 * self.sin) ** 2) + grow
@@ -265,29 +273,34 @@ def _background(p: FaceParams, n: int) -> Image.Image:
 
 
 def _draw_back_hair(d: ImageDraw.ImageDraw, h: _Head, p: FaceParams, hair: RGB) -> None:
+    """Hair behind the head and neck, over the shoulders: from the crown down to ``bottom``."""
     L = p.hair_length
     if L < 0.3:
         return
-    # behind the head: from the crown down to ``bottom``, wider with volume
-    bottom = -0.3 + 2.6 * L
-    w = h.a * (1.12 + 0.2 * p.volume * L)
-    top = _ellipse(0, 0, w, h.b * 1.08 + 0.1 * p.volume, 30, math.pi, 2 * math.pi)
-    side = np.array([[w * 1.02, bottom], [w * 0.7, bottom + 0.12],
-                     [-w * 0.7, bottom + 0.12], [-w * 1.02, bottom]])
-    pts = np.concatenate([top[::-1][:1], side[:1], side[1:3], side[3:], top])
-    shift = np.array([0.2 * h.sin, 0.0])
-    d.polygon(h.px(pts + shift), fill=_c8(_shade(hair, 0.8)))
+    bottom = -0.2 + 2.8 * L                       # 0.64 (chin-length bob) .. 2.6 (past the shoulders)
+    grow = 0.1 + 0.2 * p.volume
+    top = h.outline(grow, t=np.linspace(math.pi, 2 * math.pi, 30))  # left -> crown -> right
+    w = -top[0, 0]
+    flare = 0.15 + 0.25 * p.volume * min(1.0, L * 1.5)
+    right = _bezier((top[-1, 0], 0.0), (top[-1, 0] + flare, 0.6 * bottom), (top[-1, 0] + flare * 0.8, bottom), 12)
+    # a rounded lower edge, hollow in the middle where the neck is
+    hem = _bezier((top[-1, 0] + flare * 0.8, bottom), (0.0, bottom - 0.35 * min(1.0, L * 2)),
+                  (top[0, 0] - flare * 0.8, bottom), 14)
+    left = _bezier((top[0, 0] - flare * 0.8, bottom), (-w - flare, 0.6 * bottom), (top[0, 0], 0.0), 12)
+    pts = np.concatenate([top, right, hem, left])
+    d.polygon(h.px(pts), fill=_c8(_shade(hair, 0.82)))
 
 
-def _draw_body(d: ImageDraw.ImageDraw, h: _Head, p: FaceParams, skin: RGB) -> None:
+def _draw_shirt(d: ImageDraw.ImageDraw, h: _Head, p: FaceParams) -> None:
     shirt = _hls(p.shirt_hue, p.shirt_light, 0.45)
-    neck = np.array([[-0.42, 0.6], [0.42, 0.6], [0.46, 1.75], [-0.46, 1.75]])
-    d.polygon(h.px(neck), fill=_c8(_shade(skin, 0.8)))
     sh = _ellipse(0, 2.55, 2.3, 0.9, 40, math.pi, 2 * math.pi)
     body = np.concatenate([sh, [[2.3, 4.0], [-2.3, 4.0]]])
     d.polygon(h.px(body), fill=_c8(shirt))
-    collar = _ellipse(0, 1.66, 0.5, 0.3, 20, 0, math.pi)
-    d.polygon(h.px(collar), fill=_c8(_shade(skin, 0.8)))
+
+
+def _draw_neck(d: ImageDraw.ImageDraw, h: _Head, skin: RGB) -> None:
+    neck = np.concatenate([[[-0.42, 0.6], [0.42, 0.6]], _ellipse(0, 1.66, 0.46, 0.3, 20, 0, math.pi)])
+    d.polygon(h.px(neck), fill=_c8(_shade(skin, 0.8)))
 
 
 def _draw_ears(d: ImageDraw.ImageDraw, h: _Head, skin: RGB) -> None:
@@ -313,8 +326,8 @@ def _draw_face(d: ImageDraw.ImageDraw, h: _Head, p: FaceParams, skin: RGB) -> No
 def _draw_age(d: ImageDraw.ImageDraw, h: _Head, p: FaceParams, skin: RGB) -> None:
     if p.age < 0.03:
         return
-    line = _c8(_shade(skin, 0.55), 0.2 + 0.7 * p.age)
-    w = max(1, int(round(h.unit * (0.025 + 0.02 * p.age))))
+    line = _c8(_shade(skin, 0.5), 0.35 + 0.65 * p.age)
+    w = max(1, int(round(h.unit * (0.03 + 0.035 * p.age))))
     for k in range(1 + int(p.age * 2.99)):  # forehead lines, more with age
         y = -0.68 - 0.12 * k
         d.line(h.px(h.proj(_bezier((-0.4, y), (0, y - 0.05), (0.4, y), 12))), fill=line, width=w)
@@ -388,24 +401,22 @@ def _draw_nose(d: ImageDraw.ImageDraw, h: _Head, p: FaceParams, skin: RGB) -> No
 
 def _draw_beard(d: ImageDraw.ImageDraw, h: _Head, p: FaceParams, hair: RGB, rng: np.random.Generator) -> None:
     col = _shade(hair, 0.9)
-    out = h.outline(grow=0.02 + 0.1 * p.beard_length, n=72)
-    keep = out[:, 1] > 0.15
-    lower = out[keep]
-    lower = lower[np.argsort(np.arctan2(lower[:, 1], lower[:, 0]))]  # right side -> chin -> left
-    lower[:, 1] += np.clip(lower[:, 1] - 0.15, 0, None) * 0.25 * p.beard_length
+    grow = 0.02 + 0.08 * p.beard_length
+    ts = h.t_at(0.22, grow)
+    lower = h.outline(grow, t=np.linspace(ts, math.pi - ts, 40))  # right side -> chin -> left
+    lower[:, 1] += np.clip(lower[:, 1] - 0.5, 0, None) * 0.5 * p.beard_length  # a longer beard hangs
     # inner edge: up the left cheek, over the upper lip (moustache), down the right cheek
-    inner = np.array([[-0.62, 0.2], [-0.45, 0.42], [-0.2, 0.5], [0.0, 0.49],
-                      [0.2, 0.5], [0.45, 0.42], [0.62, 0.2]])
-    region = np.concatenate([lower, h.proj(inner)])
-    d.polygon(h.px(region), fill=_c8(col))
-    # hair texture: short darker strokes inside the beard
-    dark = _c8(_shade(col, 0.7), 0.6)
+    inner = np.array([[-0.85, 0.22], [-0.62, 0.5], [-0.36, 0.56], [-0.12, 0.53], [0.0, 0.54],
+                      [0.12, 0.53], [0.36, 0.56], [0.62, 0.5], [0.85, 0.22]])
+    inner[:, 0] *= h.a
+    d.polygon(h.px(np.concatenate([lower, h.proj(inner)])), fill=_c8(col))
+    # hair texture: short darker strokes between the outline and the mouth
+    dark = _c8(_shade(col, 0.72), 0.55)
     w = max(1, int(round(h.unit * 0.025)))
-    lo, hi = region.min(0), region.max(0)
-    for _ in range(40):
-        q = lo + rng.random(2) * (hi - lo)
-        if q[1] < 0.45:
-            continue
+    centre = h.proj(np.array([[0.0, 0.75]]))[0]
+    for _ in range(36):
+        q = lower[rng.integers(3, len(lower) - 3)]
+        q = q + rng.uniform(0.08, 0.55) * (centre - q)
         d.line(h.px(np.array([q, q + [0.03 * rng.standard_normal(), 0.08]])), fill=dark, width=w)
 
 
@@ -437,13 +448,11 @@ def _draw_front_hair(d: ImageDraw.ImageDraw, h: _Head, p: FaceParams, hair: RGB)
     if L < 0.05:
         return
     grow = 0.04 + (0.06 + 0.14 * p.volume) * min(1.0, L * 2.5)
-    sx = 0.25 * h.a * h.sin
     # the cap: the top of the outline, grown outward, down to the hairline
-    hairline = -0.62 + 0.3 * p.fringe * min(1.0, L * 2)     # fringe reaches lower on long hair
+    hairline = -0.95 + 0.38 * p.fringe * min(1.0, L * 2)    # a fringe stays above the brows
     side_y = -0.2 + min(1.0, L * 1.6) * 0.6                 # sideburns length
-    cap = h.outline(grow=grow, n=90)
-    top = cap[cap[:, 1] < side_y]
-    top = top[np.argsort(np.arctan2(top[:, 1], top[:, 0]))]  # left -> over the top -> right
+    ts = h.t_at(side_y, grow)
+    top = h.outline(grow, t=np.linspace(math.pi - ts, 2 * math.pi + ts, 60))  # left -> crown -> right
     part = 0.35 * p.parting
     line = np.array([[0.98 * h.a, side_y], [0.82 * h.a, hairline + 0.05], [part + 0.2, hairline],
                      [part, hairline - 0.12 * (1 - p.fringe)], [part - 0.2, hairline],
@@ -454,22 +463,13 @@ def _draw_front_hair(d: ImageDraw.ImageDraw, h: _Head, p: FaceParams, hair: RGB)
     col = hair if L >= 0.15 else _mix(hair, (0.5, 0.5, 0.5), 0)  # short crop: same colour
     alpha = min(1.0, (L - 0.05) / 0.1)  # a bald head fades into a buzz cut
     d.polygon(h.px(pts), fill=_c8(col, alpha))
-    if L > 0.45:  # long locks falling in front of the shoulders
-        drop = -0.3 + 2.6 * L
-        w = 0.28 + 0.15 * p.volume
-        for side in (-1, 1):
-            x0 = side * (h.a * math.sqrt(h.cos ** 2 + (0.9 * h.sin) ** 2) + 0.05) + sx * 0.3
-            lock = np.array([[x0 - side * 0.25, side_y - 0.3], [x0 + side * w, side_y - 0.3],
-                             [x0 + side * (w + 0.05), drop], [x0 - side * 0.1, drop + 0.05],
-                             [x0 - side * 0.18, 0.6]])
-            d.polygon(h.px(lock), fill=_c8(_shade(hair, 0.93)))
     # strands: a few darker curves from the parting
     strand = _c8(_shade(hair, 0.75), 0.7 * alpha)
     w_px = max(1, int(round(h.unit * 0.03)))
     for k in (-2, -1, 1, 2):
         end_x = part + k * 0.3
-        c = _bezier((part, -h.b - grow * 0.6), (part + k * 0.2, -h.b * 0.9), (end_x, hairline - 0.08), 10)
-        d.line(h.px(h.proj(c, lift=0.1)), fill=strand, width=w_px)
+        c = _bezier((part, -h.b * 0.97), (part + k * 0.2, -h.b * 0.9), (end_x, hairline - 0.08), 10)
+        d.line(h.px(h.proj(c)), fill=strand, width=w_px)
 
 
 def _draw_glasses(d: ImageDraw.ImageDraw, h: _Head, p: FaceParams) -> None:
@@ -507,8 +507,9 @@ def render_params(p: FaceParams, size: int = 64, supersample: int = 4) -> np.nda
     skin = skin_colour(p.skin_tone)
     hair = hair_colour(p.hair_light, p.hair_red)
     rng = np.random.default_rng(int(p.beard_length * 1e6) + int(p.jaw * 1e3))  # texture only
+    _draw_shirt(d, h, p)
     _draw_back_hair(d, h, p, hair)
-    _draw_body(d, h, p, skin)
+    _draw_neck(d, h, skin)
     _draw_ears(d, h, skin)
     _draw_face(d, h, p, skin)
     _draw_age(d, h, p, skin)

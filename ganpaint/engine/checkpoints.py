@@ -365,3 +365,15 @@ def check_keys(
             more = f" and {len(items) - 4} more" if len(items) > 4 else ""
             parts.append(f"{label} ({len(items)}): {', '.join(items[:4])}{more}")
     raise ModelFileError(f"{where}the weights do not fit the architecture: " + "; ".join(parts), path=path)
+
+
+# StyleGAN2 generators are a built-in architecture too (imported by stylegan_import). Registered
+# here because every path that stores or loads a model imports this module first.
+def _register_stylegan2() -> None:
+    from ganpaint.engine.loading import register_architecture
+    from ganpaint.nn.stylegan2 import build_generator
+
+    register_architecture("stylegan2", build_generator)
+
+
+_register_stylegan2()

@@ -159,7 +159,10 @@ def translate_array(
         ctx_mgr = _published(model, seed) if mode == "published" else contextlib.nullcontext()
         with ctx_mgr:
             try:
-                y = model(t)
+                # backend choice, tiling above the memory budget, out-of-memory retries (engineer G)
+                from ganpaint.engine.backends import run_model
+
+                y = run_model(model, t, ctx=ctx, mode=mode)
             except torch.OutOfMemoryError:
                 raise  # the caller may retry smaller or elsewhere
             except RuntimeError as exc:

@@ -70,6 +70,13 @@ class ModelEntry:
         return f"{self.name}@{self.version}"
 
     @property
+    def tools(self) -> tuple[str, ...]:
+        """Every tool that lists the model: ``tool`` plus the card's ``extra["tools"]`` (a
+        StyleGAN2 generator serves both ``stylemix`` and ``faces``)."""
+        more = self.card.extra.get("tools") or ()
+        return (self.tool, *(t for t in more if isinstance(t, str) and t != self.tool))
+
+    @property
     def size_bytes(self) -> int:
         try:
             return self.path.stat().st_size
@@ -142,7 +149,7 @@ class ModelStore:
         for entry in self._default_entries():
             if (entry.name, entry.tool) not in mine:
                 found[f"default:{entry.tool}:{entry.name}"] = entry
-        out = [e for e in found.values() if tool is None or e.tool == tool]
+        out = [e for e in found.values() if tool is None or tool in e.tools]
         return sorted(out, key=lambda e: (e.readonly, e.name, -e.version))
 
     def problems(self) -> builtins.list[str]:
@@ -167,8 +174,8 @@ class ModelStore:
         users = [e for e in self._user_entries(latest_only=False) if e.name == base]
         defaults = [e for e in self._default_entries() if e.name == base]
         if tool is not None:
-            users_t = [e for e in users if e.tool == tool]
-            defaults_t = [e for e in defaults if e.tool == tool]
+            users_t = [e for e in users if tool in e.tools]
+            defaults_t = [e for e in defaults if tool in e.tools]
             if not users_t and not defaults_t and (users or defaults):
                 other = (users or defaults)[0].tool
                 raise UnknownModelError(f"model {base!r} is for the {other!r} tool, not {tool!r}")
@@ -208,6 +215,7 @@ class ModelStore:
             read_checkpoint,
             read_safetensors,
         )
+        from ganpaint.engine.stylegan_import import import_checkpoint as import_stylegan
 
         src = Path(path)
         name = name or default_name(src)
@@ -218,11 +226,18 @@ class ModelStore:
         card_in: ModelCard | None = None
         if src.suffix.lower() == SUFFIX and src.is_file():
             tensors, card_in = read_safetensors(src)
+        # rosinality StyleGAN2 checkpoints (None for other files; NVIDIA .pkl files are refused)
+        stylegan = None if card_in is not None else import_stylegan(src, name=name, tool=tool)
         if card_in is not None:
             if path_b is not None:
                 raise ModelFileError(f"{src}: a second file is only for official .pth CycleGAN pairs", path=src)
             card = card_in.replace(tool=tool or card_in.tool)
             report.append(f"{src.name}: GANPaint model file, {card.summary()}")
+        elif stylegan is not None:
+            if path_b is not None:
+                raise ModelFileError(f"{src}: a second file is only for official .pth CycleGAN pairs", path=src)
+            tensors, card, lines = stylegan
+            report += lines
         else:
             sd_a = read_checkpoint(src)
             det_a, sd_a = detect_generator(sd_a, path=src)

@@ -73,7 +73,7 @@ def create_window(path: str | None = None, args: Any = None, *, plugin_manager: 
 
     pm = plugin_manager
     if pm is None and load_plugins:
-        pm = _load_plugins(args)
+        pm = _load_plugins(args, settings)
     store = _model_store(pm)
     if queue is None:
         from ganpaint.engine.jobs import JobQueue
@@ -83,7 +83,7 @@ def create_window(path: str | None = None, args: Any = None, *, plugin_manager: 
                          model_resolver=store.path_for if store is not None else None)
     if recovery is None:
         recovery = _recovery_store()
-    window = MainWindow(plugin_manager=pm, queue=queue, recovery=recovery, model_store=store)
+    window = MainWindow(plugin_manager=pm, queue=queue, recovery=recovery, model_store=store, settings=settings)
     window._own_queue = True  # the window shuts the queue down when it closes
     notes = list(getattr(settings, "notes", []) or [])
     if pm is not None:
@@ -99,11 +99,13 @@ def create_window(path: str | None = None, args: Any = None, *, plugin_manager: 
     return app, window
 
 
-def _load_plugins(args: Any) -> Any:
+def _load_plugins(args: Any, settings: Any = None) -> Any:
     try:
         from ganpaint.plugins.manager import PluginManager
 
-        pm = PluginManager(safe_mode=bool(getattr(args, "safe_mode", False)))
+        # the app's own Settings object: the Plugins dialog's enable/disable updates it,
+        # so the window's later saves (recent files, theme) keep the choice
+        pm = PluginManager(safe_mode=bool(getattr(args, "safe_mode", False)), settings=settings)
         pm.load()
         pm.startup("gui")
         return pm

@@ -58,6 +58,8 @@ class Canvas(QWidget):
     """Custom-painted document view. Tools are driven by ``controller.tool``."""
 
     zoom_changed = Signal(float)
+    #: zoom, offset or widget size changed (the scroll bars of CanvasView follow)
+    view_changed = Signal()
     cursor_moved = Signal(int, int)  # canvas pixel under the mouse (may be outside the document)
 
     def __init__(self, controller: DocumentController, parent: QWidget | None = None) -> None:
@@ -278,6 +280,7 @@ class Canvas(QWidget):
         self._fit_mode = False
         self.update()
         self.zoom_changed.emit(zoom)
+        self.view_changed.emit()
 
     def zoom_by(self, factor: float, anchor: QPointF | None = None) -> None:
         self.set_zoom(self._zoom * factor, anchor)
@@ -300,6 +303,7 @@ class Canvas(QWidget):
         self._fit_pending = False
         self.update()
         self.zoom_changed.emit(self._zoom)
+        self.view_changed.emit()
 
     def actual_size(self) -> None:
         """100 %: one canvas pixel per (logical) screen pixel, keeping the centre."""
@@ -316,6 +320,7 @@ class Canvas(QWidget):
         self._offset += QPointF(dx, dy)
         self._fit_mode = False
         self.update()
+        self.view_changed.emit()
 
     # ------------------------------------------------------------------ painting
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt API
@@ -413,6 +418,7 @@ class Canvas(QWidget):
         super().resizeEvent(event)
         if self._doc is not None and (self._fit_pending or self._fit_mode):
             self.fit()
+        self.view_changed.emit()
 
     def showEvent(self, event) -> None:  # noqa: N802, ANN001
         super().showEvent(event)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtGui import QGuiApplication, QImage
@@ -32,28 +32,34 @@ def _filter(kind: str) -> str:
     return imageio.file_filter(kind)  # type: ignore[arg-type]
 
 
-def _max_pixels() -> int | None:
+def _max_pixels(settings: Any = None) -> int | None:
+    """The pixel limit (Settings.max_pixels) of ``settings`` or of the saved settings."""
     try:
-        from ganpaint.core.settings import Settings
+        if settings is None:
+            from ganpaint.core.settings import Settings
 
-        return int(Settings.load().max_pixels)
+            settings = Settings.load()
+        return int(settings.max_pixels)
     except Exception:  # noqa: BLE001 - settings are optional here; imageio has a default
         return None
 
 
-def load_document(path: str, *, allow_truncated: bool = False) -> tuple[Document, list[str]]:
+def load_document(path: str, *, allow_truncated: bool = False,
+                  max_pixels: int | None = None) -> tuple[Document, list[str]]:
     """A Document for ``path`` (.ora or a picture) and notes for the user.
 
-    Raises ImageReadError (or another GanpaintError) naming the file.
+    ``max_pixels`` None: the saved Settings' limit. Raises ImageReadError (or another
+    GanpaintError) naming the file.
     """
+    limit = max_pixels if max_pixels is not None else _max_pixels()
     if path.lower().endswith(ORA_EXT):
         from ganpaint.core import ora
 
-        doc = ora.load_ora(path, max_pixels=_max_pixels())
+        doc = ora.load_ora(path, max_pixels=limit)
         return doc, list(getattr(doc, "notes", []) or [])
     from ganpaint.core.imageio import read_image
 
-    loaded = read_image(path, max_pixels=_max_pixels(), allow_truncated=allow_truncated)
+    loaded = read_image(path, max_pixels=limit, allow_truncated=allow_truncated)
     h, w = loaded.pixels.shape[:2]
     doc = Document(w, h)
     doc.add_layer(name=Path(path).stem or "Background", pixels=loaded.pixels)
@@ -103,22 +109,29 @@ class FileActions:
         path, _ = QFileDialog.getOpenFileName(self.window, "Open", self.last_dir, _filter("open"))
         return path or None
 
+    def max_pixels(self) -> int | None:
+        return _max_pixels(getattr(self.window, "app_settings", None))
+
+    def _ask_readable_part(self, exc: Exception) -> bool:
+        answer = QMessageBox.question(
+            self.window, "Damaged file",
+            f"{exc}\n\nOpen the readable part of the picture? The missing part stays empty.",
+            QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Open
+
     def open_path(self, path: str) -> bool:
         """Open ``path`` into the window; on failure show why and keep the current document."""
         path = os.fspath(path)
+        limit = self.max_pixels()
         try:
-            doc, notes = load_document(path)
+            doc, notes = load_document(path, max_pixels=limit)
         except ImageReadError as exc:
             if getattr(exc, "truncated", False):
-                answer = QMessageBox.question(
-                    self.window, "Damaged file",
-                    f"{exc}\n\nOpen the readable part of the picture? The missing part stays empty.",
-                    QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel,
-                )
-                if answer != QMessageBox.StandardButton.Open:
+                if not self._ask_readable_part(exc):
                     return False
                 try:
-                    doc, notes = load_document(path, allow_truncated=True)
+                    doc, notes = load_document(path, allow_truncated=True, max_pixels=limit)
                 except GanpaintError as exc2:
                     self.error("Cannot open", str(exc2))
                     return False
@@ -134,6 +147,38 @@ class FileActions:
             return False
         is_ora = path.lower().endswith(ORA_EXT)
         self._install(doc, path if is_ora else None, notes, source=path)
+        return True
+
+    def ask_open_as_layer(self) -> bool:
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open as Layer", self.last_dir, _filter("open"))
+        return self.open_as_layer(path) if path else False
+
+    def open_as_layer(self, path: str) -> bool:
+        """Add the picture at ``path`` as a new layer at the canvas origin (one history step)."""
+        from ganpaint.core.imageio import read_image
+        from ganpaint.core.layers import Layer
+
+        path = os.fspath(path)
+        limit = self.max_pixels()
+        try:
+            try:
+                loaded = read_image(path, max_pixels=limit)
+            except ImageReadError as exc:
+                if not getattr(exc, "truncated", False) or not self._ask_readable_part(exc):
+                    raise
+                loaded = read_image(path, max_pixels=limit, allow_truncated=True)
+        except GanpaintError as exc:
+            self.error("Cannot open", str(exc))
+            return False
+        except (OSError, ValueError, MemoryError) as exc:
+            self.error("Cannot open", f"Cannot open '{path}': {exc}")
+            return False
+        doc = self.controller.document
+        name = Path(path).stem or "Layer"
+        doc.insert_layer(Layer(loaded.pixels, name=name), title=f"Open {name} as layer")
+        self.last_dir = str(Path(path).parent)
+        notes = list(loaded.notes)
+        self.controller.status_message.emit(" ".join([f"Opened {name} as a layer."] + notes))
         return True
 
     def _install(self, doc: Document, path: str | None, notes: list[str], source: str | None = None) -> None:
@@ -222,9 +267,11 @@ class FileActions:
         rgba = qimage_to_rgba(img)
         doc = self.controller.document
         at = doc.selection.bbox() if not doc.selection.is_empty() else None
-        layer = doc.add_layer(name="Pasted", pixels=rgba)
-        if at is not None and (at.x or at.y):
-            doc.set_layer_props(doc.layers.index(layer), x=at.x, y=at.y)
+        from ganpaint.core.layers import Layer
+
+        # one history step: the layer is placed before it is inserted
+        layer = Layer(rgba, name="Pasted", x=at.x if at else 0, y=at.y if at else 0)
+        doc.insert_layer(layer, title="Paste as new layer")
         self.controller.status_message.emit(f"Pasted {rgba.shape[1]}x{rgba.shape[0]} as a new layer")
         return True
 

@@ -46,6 +46,7 @@ class MainWindow(QMainWindow):
         queue: JobQueue | None = None,
         recovery: Any = None,
         model_store: Any = None,
+        settings: Any = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -59,27 +60,36 @@ class MainWindow(QMainWindow):
         self.queue = queue if queue is not None else JobQueue()
         self.bridge = JobBridge(self.queue, self)
         self.runner = ToolRunner(self.controller, self.bridge, self)
-        self.runner.failed.connect(self._on_tool_failed)
+        self.runner.toolFailed.connect(self._on_tool_failed)
         self.files = FileActions(self, self.controller)
         self.recovery = recovery
         self.settings = window_settings()
         autosave_ms = AUTOSAVE_MS
         self._history_limit_mb: float | None = None
-        try:
-            from ganpaint.core.settings import Settings
+        #: the one Settings object of this run (shared with the plugin manager, so a
+        #: save from here never overwrites what the Plugins dialog remembered)
+        self._app_settings: Any = settings
+        if settings is None:
+            try:
+                from ganpaint.core.settings import Settings
 
-            prefs = Settings.load()
+                self._app_settings = Settings.load()
+            except Exception as exc:  # noqa: BLE001 - defaults then
+                log.info("settings not read: %s", exc)
+        prefs = self._app_settings
+        if prefs is not None:
             autosave_ms = int(prefs.autosave_interval_s) * 1000
             self._history_limit_mb = float(prefs.history_limit_mb)
-        except Exception as exc:  # noqa: BLE001 - defaults then
-            log.info("settings not read: %s", exc)
         self.action_map: dict[str, QAction] = {}
         self.docks: dict[str, QDockWidget] = {}
         self.tool_actions: dict[str, QAction] = {}
         self.tools_panel: Any = None
 
         self.canvas = Canvas(self.controller, self)
-        self.setCentralWidget(self.canvas)
+        from ganpaint.qt.canvas_view import CanvasView
+
+        self.canvas_view = CanvasView(self.canvas, self)
+        self.setCentralWidget(self.canvas_view)
         self._build_status_bar()
         self._build_docks()
         build_menus(self)
@@ -312,21 +322,45 @@ class MainWindow(QMainWindow):
             clear()
         self.controller.set_document(doc, None)
 
-    def recent_files(self) -> list[str]:
-        """Most recent first (kept in settings.json, shared with the command line)."""
-        from ganpaint.core.settings import Settings
+    @property
+    def app_settings(self) -> Any:
+        """The application's Settings (None only if the settings module failed)."""
+        return self._app_settings
 
-        return list(Settings.load().recent_files)
+    @app_settings.setter
+    def app_settings(self, new: Any) -> None:
+        # The Preferences dialog hands back an edited copy: copy its fields into the
+        # object the plugin manager also holds instead of replacing it.
+        cur = self._app_settings
+        if cur is None or new is None or new is cur:
+            self._app_settings = new if cur is None else cur
+            return
+        import dataclasses
 
-    def add_recent(self, path: str) -> None:
-        from ganpaint.core.settings import Settings
+        for f in dataclasses.fields(cur):
+            if f.name not in ("disabled_plugins", "notes"):  # the Plugins dialog owns that list
+                setattr(cur, f.name, getattr(new, f.name))
 
-        s = Settings.load()
-        s.add_recent(path)
+    def save_app_settings(self) -> None:
+        s = self._app_settings
+        if s is None:
+            return
         try:
             s.save()
-        except Exception as exc:  # noqa: BLE001 - a read-only config folder must not stop opening
-            log.warning("recent files not saved: %s", exc)
+        except Exception as exc:  # noqa: BLE001 - a read-only config folder must not stop the editor
+            log.warning("settings not saved: %s", exc)
+
+    def recent_files(self) -> list[str]:
+        """Most recent first (kept in settings.json, shared with the command line)."""
+        s = self._app_settings
+        return list(s.recent_files) if s is not None else []
+
+    def add_recent(self, path: str) -> None:
+        s = self._app_settings
+        if s is None:
+            return
+        s.add_recent(path)
+        self.save_app_settings()
         rebuild = getattr(self, "_rebuild_recent_menu", None)
         if rebuild:
             rebuild()
@@ -425,8 +459,28 @@ class MainWindow(QMainWindow):
         except (ToolError, ValueError) as exc:
             self.statusBar().showMessage(str(exc), 6000)
 
-    def _on_tool_failed(self, job_id: str, message: str, traceback: str) -> None:
-        box = QMessageBox(QMessageBox.Icon.Warning, "Tool failed", message, QMessageBox.StandardButton.Ok, self)
+    def _on_tool_failed(self, spec: ToolSpec, message: str, traceback: str) -> None:
+        """A tool raised or returned something unusable: say which plugin, keep the document.
+
+        A plugin fault (a traceback, or a message naming the plugin) is also noted on the
+        plugin's record so the Plugins dialog shows it; a ToolError is the user's to fix
+        (a missing selection, say) and is only shown."""
+        plugin = spec.plugin or "?"
+        plugin_fault = bool(traceback) or message.startswith(("plugin ", "tool "))
+        if plugin_fault:
+            pm = self.plugin_manager
+            if pm is not None and spec.plugin and hasattr(pm, "note_error"):
+                try:
+                    pm.note_error(spec.plugin, f"{spec.title}: {message}", key=spec.id)
+                except Exception as exc:  # noqa: BLE001 - reporting must not fail the report
+                    log.warning("could not note the plugin error: %s", exc)
+            text = (f"The plugin '{plugin}' failed while running {spec.title}.\n\n{message}\n\n"
+                    "Nothing was changed. Edit > Plugins... lists the plugin's errors.")
+        else:
+            text = f"{spec.title} (plugin '{plugin}'): {message}"
+        self.statusBar().showMessage(f"{spec.title} failed: {message}", 10000)
+        box = QMessageBox(QMessageBox.Icon.Warning, f"{spec.title} failed", text, QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("tool_failed_box")
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         if traceback:
             box.setDetailedText(traceback)

@@ -167,6 +167,7 @@ def build_menus(win: MainWindow) -> None:
                   "Ctrl+Shift+N"))
     m.addAction(a("layer_duplicate", "&Duplicate", _active_op(win, "duplicate_layer"), "Ctrl+J"))
     m.addAction(a("layer_delete", "De&lete", _active_op(win, "delete_layer")))
+    m.addAction(a("layer_open", "&Open as Layer...", win.files.ask_open_as_layer, "Ctrl+Alt+O"))
     m.addSeparator()
     m.addAction(a("layer_up", "Raise", lambda: _move_active(win, +1), "Ctrl+]"))
     m.addAction(a("layer_down", "Lower", lambda: _move_active(win, -1), "Ctrl+["))
@@ -233,14 +234,10 @@ def set_theme(win: MainWindow, name: str) -> None:
     from ganpaint.qt.theme import apply_theme
 
     apply_theme(QApplication.instance(), name)  # type: ignore[arg-type]
-    try:
-        from ganpaint.core.settings import Settings
-
-        s = Settings.load()
+    s = win.app_settings
+    if s is not None:
         s.theme = name
-        s.save()
-    except Exception as exc:  # noqa: BLE001 - the theme still applies for this run
-        log.info("theme not saved: %s", exc)
+        win.save_app_settings()  # a failure is logged; the theme still applies for this run
     win.canvas.update()
 
 

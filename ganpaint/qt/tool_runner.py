@@ -35,11 +35,14 @@ class ToolRunner(QObject):
     """Submits tool jobs and applies their results.
 
     Signals: ``applied(str job_id, object command)``, ``failed(str job_id, str message,
-    str traceback)``, ``cancelled(str job_id)``.
+    str traceback)``, ``toolFailed(ToolSpec, str message, str traceback)`` (the same
+    failure with the tool's spec, so the window can name the plugin), ``cancelled(str job_id)``.
+    Every job it submitted is forgotten by the queue once handled (results can be large).
     """
 
     applied = Signal(str, object)
     failed = Signal(str, str, str)
+    toolFailed = Signal(object, str, str)  # noqa: N815 - Qt naming
     cancelled = Signal(str)
 
     def __init__(self, controller: DocumentController, bridge: JobBridge, parent: QObject | None = None) -> None:
@@ -121,12 +124,23 @@ class ToolRunner(QObject):
         p = self._pending.pop(msg.job_id, None)
         if p is None:
             return  # not one of ours (training, previews ...)
+        try:
+            self._handle(p, msg)
+        finally:
+            # the queue keeps finished jobs (and their results) until told to forget them
+            self.bridge.forget(msg.job_id)
+
+    def _fail(self, p: _Pending, job_id: str, message: str, traceback: str) -> None:
+        self.failed.emit(job_id, message, traceback)
+        self.toolFailed.emit(p.spec, message, traceback)
+
+    def _handle(self, p: _Pending, msg: FinishedMessage) -> None:
         if msg.state is JobState.CANCELLED:
             self.controller.status_message.emit(f"{p.spec.title}: cancelled, nothing changed")
             self.cancelled.emit(msg.job_id)
             return
         if msg.state is not JobState.DONE:
-            self.failed.emit(msg.job_id, msg.error or f"{p.spec.title} failed", msg.traceback)
+            self._fail(p, msg.job_id, msg.error or f"{p.spec.title} failed", msg.traceback)
             return
         if p.doc is not self.controller.document:
             self.controller.status_message.emit(f"{p.spec.title}: the document was closed, result dropped")
@@ -141,7 +155,7 @@ class ToolRunner(QObject):
             else:
                 cmd = apply_result(p.doc, p.spec, p.request, msg.result, p.source_layer_id)
         except (ToolError, ValueError) as exc:
-            self.failed.emit(msg.job_id, f"{p.spec.title}: cannot apply the result: {exc}", "")
+            self._fail(p, msg.job_id, f"{p.spec.title}: cannot apply the result: {exc}", "")
             return
         self.controller.status_message.emit(f"{p.spec.title}: done")
         self.applied.emit(msg.job_id, cmd)

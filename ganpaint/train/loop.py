@@ -188,13 +188,13 @@ def train(
             step += 1
             done_here = step - start
             rate = done_here / max(time.perf_counter() - t0, 1e-9)
-            path = save("periodic") if checkpoint_every and step % checkpoint_every == 0 and step < steps else None
+            saved = save("periodic") if checkpoint_every and step % checkpoint_every == 0 and step < steps else None
             samples = None
             if sample_every and (step % sample_every == 0 or step == steps) and preview:
                 samples = _samples(trainer, preview, ema or trainer.ema_sources, autocast)
             yield TrainEvent(
                 "step", step, steps, dict(losses), eta_s=(steps - step) / rate, steps_per_s=rate,
-                elapsed_s=elapsed(), samples=samples, checkpoint=path,
+                elapsed_s=elapsed(), samples=samples, checkpoint=saved,
             )
         path = save("final")
         result = _result(recipe, trainer, data, ema, steps, elapsed(), losses, seed, bf16, card_info, device)

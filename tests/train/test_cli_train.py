@@ -144,3 +144,9 @@ def test_ctrl_c_writes_a_checkpoint_and_says_how_to_resume(
     assert json.loads((run / "run.json").read_text())["name"] == "stopme"
     rc = main(["train", "pix2pix", "--resume", str(run), "--steps", "3", "--no-progress"])
     assert rc == 0
+
+
+def test_unknown_recipe_lists_the_available_ones(data_dir: Path, paired_dirs, capsys) -> None:
+    rc = main(["train", "gaugan", "--safe-mode", "--data", str(paired_dirs[0]), "--steps", "1", "--as", "x"])
+    err = capsys.readouterr().err
+    assert rc == 1 and "unknown recipe 'gaugan'" in err and "cyclegan, pix2pix" in err

@@ -117,14 +117,19 @@ def show_about(win: QWidget) -> None:
     AboutDialog(models, win).exec()
 
 
+#: the guide's copy inside the package, so a wheel (non-editable install) ships it;
+#: tests/qt keep it identical to docs/user-guide.md
+PACKAGED_GUIDE = Path(__file__).resolve().parent.parent / "resources" / "user-guide.md"
+
+
 def user_guide_path() -> Path | None:
-    """docs/user-guide.md of a source checkout or an editable install (None when absent)."""
-    here = Path(__file__).resolve()
-    for root in here.parents:
-        candidate = root / "docs" / "user-guide.md"
-        if candidate.is_file():
-            return candidate
-    return None
+    """The user guide: docs/user-guide.md of a source checkout (the original, freshest
+    while editing), else the copy shipped in the package; None when neither exists."""
+    repo = Path(__file__).resolve().parents[3]
+    candidate = repo / "docs" / "user-guide.md"
+    if candidate.is_file() and (repo / "pyproject.toml").is_file() and (repo / "ganpaint").is_dir():
+        return candidate
+    return PACKAGED_GUIDE if PACKAGED_GUIDE.is_file() else None
 
 
 class UserGuideDialog(QDialog):

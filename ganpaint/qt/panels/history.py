@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker, Signal
+from PySide6.QtCore import QSignalBlocker, QSize, Signal
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 from shiboken6 import isValid
@@ -25,6 +25,7 @@ class HistoryPanel(QWidget):
         self.document: Any = None
         self.list = QListWidget()
         self.list.setUniformItemSizes(True)
+        self.list.setIconSize(QSize(12, 12))  # fits a text row: a larger icon is clipped
         self.list.itemClicked.connect(self._on_clicked)
         self.list.currentRowChanged.connect(self._on_row)
         self.memory = QLabel()

@@ -5,13 +5,16 @@ Rows appear on ``jobAdded`` and follow ``jobState`` / ``jobProgress`` / ``jobFin
 A training job paused for an interactive one says so in its row. "Clear finished"
 removes ended rows (and tells the queue to forget them).
 Signal ``cancelRequested(str)`` (job id) after a row's cancel button was pressed.
+A job's preview pictures (``ProgressMessage.preview``) show as the row's icon and, larger,
+under the list (the selected row's, else the latest one).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -29,6 +32,7 @@ from ganpaint.engine.jobs import FinishedMessage, Job, JobState, ProgressMessage
 from ganpaint.qt.icons import icon
 
 COL_TITLE, COL_STATE, COL_PROGRESS, COL_MESSAGE, COL_CANCEL = range(5)
+PREVIEW_SIZE = 160  # longest side of the preview under the list, in pixels
 PAUSED_TEXT = "Training paused for an interactive job"
 _STATE_TEXT = {
     JobState.QUEUED: "Queued",
@@ -47,6 +51,7 @@ class _Row:
         self.bar = bar
         self.cancel = cancel
         self.state = JobState.QUEUED
+        self.preview: QPixmap | None = None
 
 
 class JobsPanel(QWidget):
@@ -72,12 +77,19 @@ class JobsPanel(QWidget):
         self.summary.setProperty("role", "hint")
         self.clear_button = QPushButton("Clear finished")
         self.clear_button.clicked.connect(self.clear_finished)
+        self.preview = QLabel()
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setToolTip("Preview of the job's work so far")
+        self.preview.hide()
+        self._preview_job = ""
+        self.tree.currentItemChanged.connect(lambda *_: self._show_preview())
         bottom = QHBoxLayout()
         bottom.addWidget(self.summary, 1)
         bottom.addWidget(self.clear_button)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addWidget(self.tree, 1)
+        lay.addWidget(self.preview)
         lay.addLayout(bottom)
         bridge.jobAdded.connect(self.add_job)
         bridge.jobState.connect(self.on_state)
@@ -149,6 +161,8 @@ class JobsPanel(QWidget):
         row.bar.setValue(int(round(msg.fraction * 1000)))
         if msg.message and row.state is not JobState.PAUSED:
             row.item.setText(COL_MESSAGE, msg.message)
+        if msg.preview is not None:
+            self._set_preview(row, msg.preview)
         if row.state is JobState.QUEUED:
             self._set_state(row, JobState.RUNNING)
             self._update_summary()
@@ -168,6 +182,40 @@ class JobsPanel(QWidget):
                 row.item.setToolTip(COL_MESSAGE, msg.traceback)
         self._update_summary()
 
+    # ------------------------------------------------------------------ previews
+
+    def _set_preview(self, row: _Row, picture: Any) -> None:
+        from ganpaint.qt.qimage import rgba_to_qimage
+
+        try:
+            img = rgba_to_qimage(picture)
+        except (ValueError, TypeError):
+            return  # a malformed preview is the plugin's problem; the row still shows progress
+        pm = QPixmap.fromImage(img)
+        if max(pm.width(), pm.height()) > PREVIEW_SIZE:
+            pm = pm.scaled(PREVIEW_SIZE, PREVIEW_SIZE, Qt.AspectRatioMode.KeepAspectRatio,
+                           Qt.TransformationMode.SmoothTransformation)
+        row.preview = pm
+        row.item.setIcon(COL_TITLE, QIcon(pm))
+        self._preview_job = row.job_id
+        self._show_preview()
+
+    def preview_of(self, job_id: str) -> QPixmap | None:
+        row = self.rows.get(job_id)
+        return row.preview if row is not None else None
+
+    def _show_preview(self) -> None:
+        current = self.tree.currentItem()
+        row = next((r for r in self.rows.values() if r.item is current and r.preview is not None), None)
+        if row is None:
+            row = self.rows.get(self._preview_job)
+        if row is None or row.preview is None:
+            self.preview.clear()
+            self.preview.hide()
+            return
+        self.preview.setPixmap(row.preview)
+        self.preview.show()
+
     def cancel(self, job_id: str) -> None:
         row = self.rows.get(job_id)
         if row is not None:
@@ -181,9 +229,12 @@ class JobsPanel(QWidget):
             if row.state.finished:
                 self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(row.item))
                 del self.rows[job_id]
+                if job_id == self._preview_job:
+                    self._preview_job = ""
                 forget = getattr(self.bridge, "forget", None)
                 if forget is not None:
                     forget(job_id)
+        self._show_preview()
         self._update_summary()
 
     def state_of(self, job_id: str) -> JobState | None:

@@ -13,9 +13,10 @@ from typing import Any
 
 from ganpaint.train.recipes.base import Recipe, Trainer
 from ganpaint.train.recipes.cyclegan import CycleGANRecipe
+from ganpaint.train.recipes.inpaint import InpaintRecipe
 from ganpaint.train.recipes.pix2pix import Pix2PixRecipe
 
-RECIPES: dict[str, type[Any]] = {"pix2pix": Pix2PixRecipe, "cyclegan": CycleGANRecipe}
+RECIPES: dict[str, type[Any]] = {"pix2pix": Pix2PixRecipe, "cyclegan": CycleGANRecipe, "inpaint": InpaintRecipe}
 
 
 def make_recipe(recipe_id: str, options: Mapping[str, Any] | None = None, **more: Any) -> Any:

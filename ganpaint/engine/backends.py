@@ -1,0 +1,203 @@
+"""Execution backends: what actually runs a generator's forward pass.
+
+* ``eager``: the module itself, float32 (always available, the reference).
+* ``openvino``: the CPU path when the optional extra ``ganpaint[fast]`` is installed. Measured
+  here (docs/performance.md): 1.3-1.9x eager in float32 and 2-4x in bf16, same results within
+  a level. The module is converted once per loaded model (8-25 s, shown as progress) with a
+  dynamic picture size; the converted graph is kept on disk under the cache folder, keyed by
+  the model file's sha256, so later sessions skip the conversion.
+* ``"fast"`` precision: bf16 where the CPU has native bf16 (AVX512-BF16/AMX), fp16/bf16
+  autocast on CUDA (autocast keeps reductions and norms in float32), fp16 autocast on MPS.
+  Without bf16 on the CPU the run stays float32 and says so.
+
+torch.jit.trace + freeze (oneDNN, channels_last) was measured at 0.95-1.06x eager here after a
+20-240 s trace, and torch.compile costs 20-40 s per picture size: neither is used.
+
+Models with fewer than :data:`MIN_CONVERT_PARAMS` parameters always run eagerly: conversion
+would cost more than it saves (and keeps tests fast).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import threading
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from ganpaint.engine.tiling import run_full_resolution
+
+__all__ = [
+    "MIN_CONVERT_PARAMS",
+    "Runner",
+    "fast_dtype_for",
+    "openvino_available",
+    "run_model",
+    "select_runner",
+]
+
+log = logging.getLogger(__name__)
+
+MIN_CONVERT_PARAMS = 1_000_000
+Call = Callable[[torch.Tensor], torch.Tensor]
+
+_ov_lock = threading.Lock()
+_ov_models: weakref.WeakKeyDictionary[nn.Module, dict[str, Any]] = weakref.WeakKeyDictionary()
+_ov_failed: weakref.WeakSet[nn.Module] = weakref.WeakSet()
+
+
+@dataclass
+class Runner:
+    name: str  #: "eager", "eager-autocast", "openvino"
+    dtype: str  #: "float32", "bfloat16", "float16"
+    call: Call  #: the fast path
+    eager: Call  #: the module itself (with autocast when fast): used where hooks must apply
+    note: str = ""  #: why the choice was made, for the user when precision was downgraded
+
+
+def openvino_available() -> bool:
+    if os.environ.get("GANPAINT_BACKEND", "").strip().lower() == "eager":
+        return False
+    return importlib.util.find_spec("openvino") is not None
+
+
+def fast_dtype_for(device: torch.device) -> torch.dtype | None:
+    from ganpaint.engine.devices import fast_dtype
+
+    name = fast_dtype(str(device))
+    return None if name is None else getattr(torch, name)
+
+
+def _eager(model: nn.Module, device: torch.device, dtype: torch.dtype | None) -> Call:
+    if dtype is None:
+        return model
+
+    def call(x: torch.Tensor) -> torch.Tensor:
+        with torch.autocast(device.type, dtype=dtype):
+            y: torch.Tensor = model(x)
+        return y.float()
+
+    return call
+
+
+def _param_count(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def _cache_file(model: nn.Module) -> Path | None:
+    card = getattr(model, "card", None)
+    sha = getattr(card, "sha256", "") if card is not None else ""
+    if not sha:
+        return None
+    import openvino as ov
+
+    from ganpaint.core.paths import cache_dir
+
+    comp = getattr(model, "component", None) or "main"
+    return cache_dir() / "openvino" / f"{sha[:32]}-{comp}-ov{ov.__version__}-torch{torch.__version__}.xml"
+
+
+def _convert(model: nn.Module, ctx: Any) -> Any:
+    """The OpenVINO model for ``model`` (converted once; from the disk cache when there)."""
+    import openvino as ov
+
+    core = ov.Core()
+    target = _cache_file(model)
+    if target is not None and target.is_file():
+        try:
+            return core.read_model(str(target))
+        except Exception:  # a damaged cache entry: convert again
+            log.warning("ignoring the unreadable OpenVINO cache %s", target)
+    if ctx is not None:
+        ctx.progress(0.0, "Preparing the fast CPU backend (once per model)")
+    mult = int(getattr(model, "size_multiple", 1))
+    side = max(int(getattr(model, "min_size", 1)), mult, 64)
+    side = -(-side // mult) * mult
+    in_ch = int(getattr(getattr(model, "config", None), "in_channels", 3))
+    example = torch.zeros(1, in_ch, side, side)
+    with torch.inference_mode(False), torch.no_grad():
+        ov_model = ov.convert_model(model, example_input=example, input=[(1, in_ch, -1, -1)])
+    if target is not None:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_suffix(".part.xml")
+            ov.save_model(ov_model, str(tmp), compress_to_fp16=False)
+            os.replace(tmp.with_suffix(".bin"), target.with_suffix(".bin"))
+            os.replace(tmp, target)
+        except OSError as exc:  # a read-only cache only costs time
+            log.warning("could not keep the converted model: %s", exc)
+    return ov_model
+
+
+def _openvino(model: nn.Module, precision: str, ctx: Any) -> Call | None:
+    with _ov_lock:
+        if model in _ov_failed:
+            return None
+        compiled = _ov_models.setdefault(model, {})
+        key = precision
+        if key not in compiled:
+            try:
+                import openvino as ov
+
+                ov_model = compiled.get("model")
+                if ov_model is None:
+                    ov_model = compiled["model"] = _convert(model, ctx)
+                config = {
+                    "INFERENCE_PRECISION_HINT": "bf16" if precision == "bfloat16" else "f32",
+                    "PERFORMANCE_HINT": "LATENCY",
+                    "INFERENCE_NUM_THREADS": max(1, torch.get_num_threads()),
+                }
+                compiled[key] = ov.Core().compile_model(ov_model, "CPU", config)
+            except Exception as exc:  # an op OpenVINO cannot take: eager is always right
+                log.warning("OpenVINO could not take this model (%s); running it eagerly", exc)
+                _ov_failed.add(model)
+                return None
+        net = compiled[key]
+
+    def call(x: torch.Tensor) -> torch.Tensor:
+        request = net.create_infer_request()  # one per call: requests are not thread-safe
+        result = request.infer({0: x.detach().float().contiguous().numpy()})
+        return torch.from_numpy(result[0].copy())
+
+    return call
+
+
+def select_runner(model: nn.Module, device: torch.device | str, precision: str = "full", *, mode: str = "eval", ctx: Any = None) -> Runner:
+    """The fastest safe way to run ``model`` on ``device`` at ``precision`` ("full"/"fast")."""
+    device = torch.device(device)
+    note = ""
+    want: torch.dtype | None = None
+    if precision == "fast":
+        want = fast_dtype_for(device)
+        if want is None:
+            note = "fast precision needs bf16 on this CPU (AVX512-BF16 or AMX); running in full precision"
+    eager = _eager(model, device, want)
+    dtype_name = str(want).removeprefix("torch.") if want is not None else "float32"
+    if (
+        device.type == "cpu"
+        and mode == "eval"
+        and _param_count(model) >= MIN_CONVERT_PARAMS
+        and openvino_available()
+    ):
+        call = _openvino(model, dtype_name, ctx)
+        if call is not None:
+            return Runner("openvino", dtype_name, call, eager, note)
+    return Runner("eager" if want is None else "eager-autocast", dtype_name, eager, eager, note)
+
+
+def run_model(model: nn.Module, x: torch.Tensor, *, ctx: Any = None, mode: str = "eval", budget_bytes: int | None = None) -> torch.Tensor:
+    """Run ``model`` on ``x`` (B x C x H x W on the model's device) at full resolution with the
+    backend :func:`select_runner` picks for ``ctx.precision``; tiles above the memory budget."""
+    precision = str(getattr(ctx, "precision", "full") or "full")
+    runner = select_runner(model, x.device, precision, mode=mode, ctx=ctx)
+    if runner.note and ctx is not None:
+        ctx.progress(0.0, runner.note)
+    # after an out-of-memory fallback the result may be on the CPU; the caller moves it there anyway
+    return run_full_resolution(model, x, runner.call, ctx=ctx, budget_bytes=budget_bytes, eager_call=runner.eager)

@@ -1,0 +1,176 @@
+"""Inpainting networks: a gated-convolution generator on top of a push-pull coarse fill,
+and a spectral-norm PatchGAN discriminator (SN-PatchGAN, DeepFill v2).
+
+Why gated convolutions (DeepFill v2) rather than Fourier convolutions (LaMa's FFC):
+
+* the learned per-pixel, per-channel gate is exactly what a free-form or soft-edged hole
+  needs (the editor's selections are feathered, so masks are not binary);
+* everything is a plain convolution: bf16 autocast and any picture size work, while the
+  FFT inside an FFC has no bf16 CPU kernel and must run in fp32;
+* LaMa's reason for FFC is a global receptive field. Here a parameter-free *push-pull*
+  fill (a normalised-convolution pyramid: average the known pixels down to 1 px, then
+  blend back up) gives every hole pixel a smooth estimate from the whole picture before
+  the network runs; the network (dilated gated convolutions, receptive field ~150 px at
+  the working scale) only learns the correction. Its output convolution starts at zero,
+  so an untrained generator already returns the push-pull fill: short CPU training runs
+  start from a sensible inpainting and spend their steps on structure and texture.
+
+Shapes: pictures B x 3 x H x W in [-1, 1]; masks B x 1 x H x W in [0, 1], 1 = hole.
+H and W must be multiples of ``size_multiple`` (4); callers pad (engine-style reflect).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass(frozen=True)
+class InpaintConfig:
+    """Generator options. ``width`` = channels at full resolution (x2 at 1/2, x4 at 1/4)."""
+
+    width: int = 24
+    dilations: tuple[int, ...] = (2, 4, 8, 16)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "dilations", tuple(int(d) for d in self.dilations))
+        if not isinstance(self.width, int) or self.width < 2 or self.width % 2:
+            raise ValueError(f"width must be an even integer >= 2, got {self.width!r}")
+        if any(d < 1 for d in self.dilations):
+            raise ValueError(f"dilations must be >= 1, got {self.dilations!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["dilations"] = list(self.dilations)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> InpaintConfig:
+        known = {"width", "dilations"}
+        extra = sorted(set(d) - known)
+        if extra:
+            raise ValueError(f"unknown inpainting generator option(s): {', '.join(extra)}")
+        return cls(**{k: (tuple(v) if k == "dilations" else v) for k, v in d.items()})
+
+
+def push_pull_fill(image: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
+    """Fill ``hole`` (B x 1 x H x W, 1 = unknown) smoothly from the known pixels of ``image``.
+
+    Push: average the known pixels (weighted by 1 - hole) down a pyramid to one pixel.
+    Pull: from the coarsest level up, each level keeps its own average where it has known
+    pixels and takes the upsampled coarser estimate where it has none. Known pixels come out
+    unchanged; a fully masked picture comes out 0 (mid grey)."""
+    known = (1.0 - hole).clamp(0, 1)
+    levels = [(image * known, known)]
+    while min(levels[-1][1].shape[-2:]) > 1:
+        s, w = levels[-1]
+        levels.append((F.avg_pool2d(s, 2, ceil_mode=True), F.avg_pool2d(w, 2, ceil_mode=True)))
+    s, w = levels[-1]
+    est = s / w.clamp_min(1e-6)
+    for s, w in reversed(levels[:-1]):
+        up = F.interpolate(est, size=s.shape[-2:], mode="bilinear", align_corners=False)
+        mean = s / w.clamp_min(1e-6)
+        # w is the share of known pixels under this level's pixel: trust the local average
+        # as far as it is supported
+        est = w * mean + (1.0 - w) * up
+    return est
+
+
+class GatedConv(nn.Module):
+    """conv -> (features, gate) -> ELU(features) * sigmoid(gate)."""
+
+    def __init__(self, cin: int, cout: int, k: int = 3, stride: int = 1, dilation: int = 1) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(cin, 2 * cout, k, stride, padding=dilation * (k - 1) // 2, dilation=dilation)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        f, g = self.conv(x).chunk(2, dim=1)
+        return F.elu(f) * torch.sigmoid(g)
+
+
+class InpaintGenerator(nn.Module):
+    """(image with anything in the hole, hole mask) -> filled image, both in [-1, 1].
+
+    Encoder to 1/4 scale, dilated gated blocks there, decoder back with skips from the
+    encoder (added, to keep the cost low). Output = push-pull fill + learned residual."""
+
+    size_multiple = 4
+    min_size = 4
+
+    def __init__(self, config: InpaintConfig | None = None) -> None:
+        super().__init__()
+        self.config = cfg = config or InpaintConfig()
+        c = cfg.width
+        # input: coarse-filled picture (3), hole (1), ones (1: lets the net see the zero padding)
+        self.e1 = GatedConv(5, c, 5)
+        self.e2 = GatedConv(c, 2 * c, 3, stride=2)
+        self.e3 = GatedConv(2 * c, 2 * c, 3)
+        self.e4 = GatedConv(2 * c, 4 * c, 3, stride=2)
+        self.mid = nn.Sequential(*[GatedConv(4 * c, 4 * c, 3, dilation=d) for d in cfg.dilations])
+        self.m_out = GatedConv(4 * c, 4 * c, 3)
+        self.u1 = GatedConv(4 * c, 2 * c, 3)
+        self.u1b = GatedConv(2 * c, 2 * c, 3)
+        self.u2 = GatedConv(2 * c, c, 3)
+        self.out = nn.Conv2d(c, 3, 3, padding=1)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, image: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
+        # image: B x 3 x H x W, hole: B x 1 x H x W (H, W multiples of 4)
+        hole = hole.to(image.dtype)
+        coarse = push_pull_fill(image.float(), hole.float()).to(image.dtype)
+        x0 = image * (1 - hole) + coarse * hole
+        x = torch.cat([x0, hole, torch.ones_like(hole)], 1)
+        f1 = self.e1(x)                       # B x c x H x W
+        f2 = self.e3(self.e2(f1))             # B x 2c x H/2
+        f = self.e4(f2)                       # B x 4c x H/4
+        f = self.m_out(self.mid(f))
+        f = F.interpolate(f, scale_factor=2.0, mode="nearest")
+        f = self.u1b(self.u1(f) + f2)         # B x 2c x H/2
+        f = F.interpolate(f, scale_factor=2.0, mode="nearest")
+        f = self.u2(f) + f1                   # B x c x H
+        return x0 + self.out(f)
+
+
+class SNPatchDiscriminator(nn.Module):
+    """SN-PatchGAN: strided 5x5 convolutions with spectral norm on (picture, hole); every
+    output cell is a real/fake logit for one patch. ``return_features`` gives the hidden
+    activations for feature matching."""
+
+    def __init__(self, ndf: int = 32, n_layers: int = 4, in_channels: int = 4) -> None:
+        super().__init__()
+        sn = nn.utils.parametrizations.spectral_norm
+        chans = [in_channels] + [ndf * min(2**i, 4) for i in range(n_layers)]
+        self.blocks = nn.ModuleList(sn(nn.Conv2d(a, b, 5, 2, padding=2)) for a, b in zip(chans[:-1], chans[1:], strict=True))
+        self.head = sn(nn.Conv2d(chans[-1], 1, 3, padding=1))
+
+    def forward(
+        self, image: torch.Tensor, hole: torch.Tensor, return_features: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
+        x = torch.cat([image, hole.to(image.dtype)], 1)
+        feats = []
+        for block in self.blocks:
+            x = F.leaky_relu(block(x), 0.2)
+            feats.append(x)
+        logits = self.head(x)
+        return (logits, feats) if return_features else logits
+
+
+def inpaint_tensor(model: InpaintGenerator, image: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
+    """Run ``model`` on any size: reflect-pad to a multiple of 4 (replicate for tiny
+    pictures), run, crop, clamp, keep known pixels exactly. Inputs/outputs as forward()."""
+    h, w = image.shape[-2:]
+    m = model.size_multiple
+    ph, pw = (-h) % m, (-w) % m
+    if ph or pw:
+        mode = "reflect" if h > ph and w > pw else "replicate"
+        image_p = F.pad(image, (0, pw, 0, ph), mode=mode)
+        hole_p = F.pad(hole, (0, pw, 0, ph), mode="replicate")
+    else:
+        image_p, hole_p = image, hole
+    out = model(image_p, hole_p)[..., :h, :w].clamp(-1, 1)
+    return image * (1 - hole) + out * hole

@@ -1,0 +1,217 @@
+"""Inpainting (DeepFill v2-style losses on the gated generator of ganpaint.nn.inpaint).
+
+One folder of pictures ("single" data). Each step draws a hole per picture (free-form
+strokes or boxes covering 10-40 %, ganpaint.train.masks) from a numpy generator seeded by
+torch's global RNG, which the loop seeds and checkpoints, so resume stays exact.
+
+Losses of the generator: hole-weighted L1 on its raw output (hole pixels x ``l1_hole``,
+known pixels x ``l1_valid``), hinge adversarial loss from an SN-PatchGAN that sees the
+composited picture and the hole (x ``adv_weight``), and L1 feature matching on the
+discriminator's activations, real vs composited (x ``feature_matching``). The
+discriminator uses the hinge loss.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+import torch
+from torch import nn
+
+from ganpaint.nn import losses as L
+from ganpaint.nn.inpaint import InpaintConfig, InpaintGenerator, SNPatchDiscriminator
+from ganpaint.train.augment import Augment
+from ganpaint.train.masks import random_masks
+from ganpaint.train.recipes.base import (
+    Trainer,
+    adam,
+    check_positive,
+    eval_mode,
+    linear_decay,
+    set_requires_grad,
+)
+
+#: architecture name the model store knows (registered by the ganpaint-inpaint plugin)
+ARCHITECTURE = "inpaint_gated"
+TOOL = "inpaint"
+
+
+@dataclass(frozen=True)
+class InpaintRecipe:
+    """Options of an inpainting run (validated at construction)."""
+
+    id: ClassVar[str] = "inpaint"
+    data_kind: ClassVar[Literal["single"]] = "single"
+
+    width: int = 16
+    dilations: tuple[int, ...] = (2, 4, 8, 16)
+    ndf: int = 32
+    d_layers: int = 4
+    l1_hole: float = 6.0
+    l1_valid: float = 1.0
+    adv_weight: float = 0.1
+    feature_matching: float = 1.0
+    coverage_min: float = 0.1
+    coverage_max: float = 0.4
+    box_share: float = 0.3
+    lr: float = 4e-4
+    d_lr: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+    lr_decay_start: float = 0.6
+    batch: int = 8
+    crop: int = 128
+    scale_jitter: float = 1.25
+    flip: bool = True
+    ema: float = 0.998
+    #: working resolution the tool runs the model at (recorded in the card)
+    resolution: int = 256
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "betas", tuple(float(b) for b in self.betas))
+        object.__setattr__(self, "dilations", tuple(int(d) for d in self.dilations))
+        InpaintConfig(self.width, self.dilations)  # validates width and dilations
+        for name in ("batch", "crop", "ndf", "d_layers", "resolution"):
+            check_positive(name, getattr(self, name), integer=True)
+        for name in ("lr", "d_lr"):
+            check_positive(name, getattr(self, name))
+        for name in ("l1_hole", "l1_valid", "adv_weight", "feature_matching"):
+            check_positive(name, getattr(self, name), allow_zero=True)
+        if len(self.betas) != 2 or not all(0.0 <= b < 1.0 for b in self.betas):
+            raise ValueError(f"betas must be two numbers in [0, 1), got {self.betas!r}")
+        if not (0.0 < self.coverage_min <= self.coverage_max < 1.0):
+            raise ValueError("coverage_min and coverage_max must satisfy 0 < min <= max < 1")
+        if not (0.0 <= self.box_share <= 1.0):
+            raise ValueError(f"box_share must be in [0, 1], got {self.box_share!r}")
+        if not (0.0 <= self.lr_decay_start <= 1.0):
+            raise ValueError(f"lr_decay_start must be in [0, 1], got {self.lr_decay_start!r}")
+        if not (0.0 <= self.ema < 1.0):
+            raise ValueError(f"ema must be in [0, 1) (0 = off), got {self.ema!r}")
+        if not (1.0 <= self.scale_jitter <= 4.0):
+            raise ValueError(f"scale_jitter must be in [1, 4], got {self.scale_jitter!r}")
+        if self.crop % 4 or self.crop < 2 ** (self.d_layers + 1):
+            raise ValueError(f"crop {self.crop} must be a multiple of 4 and at least {2 ** (self.d_layers + 1)}")
+
+    def config(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def augment(self) -> Augment:
+        return Augment(self.crop, self.scale_jitter, self.flip)
+
+    def lr_factor(self, step: int, total: int) -> float:
+        return linear_decay(step, total, self.lr_decay_start)
+
+    def generator_config(self) -> InpaintConfig:
+        return InpaintConfig(self.width, self.dilations)
+
+    def build(self, device: str) -> InpaintTrainer:
+        return InpaintTrainer(self, device)
+
+
+def _psnr(a: torch.Tensor, b: torch.Tensor, hole: torch.Tensor) -> float:
+    """PSNR (dB) over the hole pixels, pictures in [-1, 1] measured on the [0, 1] scale."""
+    se = ((a.float() - b.float()) / 2).pow(2) * hole
+    mse = float(se.sum()) / max(float(hole.sum()) * a.shape[1], 1.0)
+    return 10.0 * float(np.log10(1.0 / max(mse, 1e-10)))
+
+
+class InpaintTrainer(Trainer):
+    def __init__(self, recipe: InpaintRecipe, device: str) -> None:
+        self.recipe = recipe
+        self.device = device
+        self.gen_config = recipe.generator_config()
+        self.G = InpaintGenerator(self.gen_config).to(device).train()
+        self.D = SNPatchDiscriminator(recipe.ndf, recipe.d_layers).to(device).train()
+        self.modules = {"G": self.G, "D": self.D}
+        self.optimizers = {
+            "G": adam(self.G.parameters(), recipe, device),
+            "D": torch.optim.Adam(self.D.parameters(), lr=recipe.d_lr, betas=recipe.betas,
+                                  fused=True if torch.device(device).type in ("cpu", "cuda") else None),
+        }
+        self.ema_sources = {"G": self.G}
+
+    def _holes(self, n: int, h: int, w: int, rng: np.random.Generator) -> torch.Tensor:
+        r = self.recipe
+        m = random_masks(rng, n, h, w, coverage=(r.coverage_min, r.coverage_max), box_share=r.box_share)
+        return torch.from_numpy(m).to(self.device)
+
+    def step(self, batch: Mapping[str, torch.Tensor]) -> dict[str, float]:
+        r = self.recipe
+        real = batch["A"]  # B x 3 x H x W in [-1, 1]
+        b, _, h, w = real.shape
+        # the mask draw comes from torch's RNG, which the loop seeds and checkpoints
+        rng = np.random.default_rng(int(torch.randint(0, 2**62, ())))
+        hole = self._holes(b, h, w, rng)
+        known = real * (1 - hole)  # the generator never sees the hole's content
+        out = self.G(known, hole)
+        comp = known + out * hole
+
+        # discriminator: hinge, real pictures vs composited fills
+        set_requires_grad([self.D], True)
+        opt_d = self.optimizers["D"]
+        opt_d.zero_grad(set_to_none=True)
+        real_logits, real_feats = self.D(real, hole, return_features=True)
+        fake_logits = self.D(comp.detach(), hole)
+        loss_d = L.d_hinge(real_logits.float(), fake_logits.float())
+        loss_d.backward()
+        opt_d.step()
+
+        # generator
+        set_requires_grad([self.D], False)
+        opt_g = self.optimizers["G"]
+        opt_g.zero_grad(set_to_none=True)
+        weight = r.l1_hole * hole + r.l1_valid * (1 - hole)
+        loss_l1 = ((out.float() - real.float()).abs() * weight).mean()
+        losses: dict[str, float] = {"G_L1": float(loss_l1.detach())}
+        loss_g = loss_l1
+        if r.adv_weight > 0 or r.feature_matching > 0:
+            fake_logits, fake_feats = self.D(comp, hole, return_features=True)
+            loss_adv = L.g_hinge(fake_logits.float()) * r.adv_weight
+            # real features from the D pass above (before its update): saves a forward pass
+            loss_fm = L.feature_matching([f.detach().float() for f in real_feats],
+                                         [f.float() for f in fake_feats]) * r.feature_matching
+            loss_g = loss_g + loss_adv + loss_fm
+            losses["G_adv"] = float(loss_adv.detach())
+            losses["G_fm"] = float(loss_fm.detach())
+        loss_g.backward()
+        opt_g.step()
+        set_requires_grad([self.D], True)
+        losses["D"] = float(loss_d.detach())
+        return losses
+
+    def _fixed_holes(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        b, _, h, w = batch["A"].shape
+        return self._holes(b, h, w, np.random.default_rng(12345))
+
+    def samples(self, batch: Mapping[str, torch.Tensor], gens: Mapping[str, nn.Module]) -> dict[str, torch.Tensor]:
+        real = batch["A"]
+        hole = self._fixed_holes(batch)
+        known = real * (1 - hole)
+        out = gens["G"](known, hole)
+        return {"input": known + hole * 1.0, "output": known + out.clamp(-1, 1) * hole, "target": real}
+
+    def metric(self, batch: Mapping[str, torch.Tensor], gens: Mapping[str, nn.Module]) -> tuple[str, float]:
+        real = batch["A"]
+        hole = self._fixed_holes(batch)
+        g = gens["G"]
+        with eval_mode(g):
+            out = g(real * (1 - hole), hole).clamp(-1, 1)
+        return "hole_psnr", _psnr(out, real, hole)
+
+    def export(self, gens: Mapping[str, nn.Module]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+        sd = {f"forward.{k}": v.detach().to("cpu", copy=True).contiguous() for k, v in gens["G"].state_dict().items()}
+        return sd, {
+            "architecture": ARCHITECTURE,
+            "config": self.gen_config.to_dict(),
+            "components": ["forward"],
+            "tool": TOOL,
+            "io": {"color": "RGB", "range": [-1.0, 1.0], "in_channels": 3, "out_channels": 3, "inputs": ["image", "hole"],
+                   "resolution": self.recipe.resolution, "size_multiple": InpaintGenerator.size_multiple},
+        }
+
+    def load_init(self, weights: Mapping[str, torch.Tensor]) -> None:
+        head = "forward."
+        own = {k[len(head):]: v for k, v in weights.items() if k.startswith(head)} or dict(weights)
+        self.G.load_state_dict(own, strict=True)
