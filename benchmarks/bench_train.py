@@ -15,6 +15,7 @@ same recipes with ``bf16=True`` against fp32, with the losses checked to stay fi
     python benchmarks/run.py --only train        (or: python benchmarks/bench_train.py)
 """
 
+# ruff: noqa: E402  (torch must load after prepare_torch_env)
 from __future__ import annotations
 
 import functools
@@ -26,6 +27,10 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+from ganpaint.engine.devices import prepare_torch_env
+
+prepare_torch_env()  # thread count and OMP_WAIT_POLICY before torch loads (as the app does)
 
 import numpy as np
 import torch
@@ -41,8 +46,8 @@ BLOCK = 2  # steps per block
 WARMUP = 1
 
 CASES = {
-    # recipe id: (options, data kind); "small size": 128 px U-Net-128 / 64 px ResNet-9, full width
-    "pix2pix": ({"generator": "unet", "num_downs": 7, "ngf": 64, "crop": 128, "batch": 1}, "names"),
+    # recipe id: (options, data kind); "small size": 64 px crops, full-width networks (ngf 64)
+    "pix2pix": ({"generator": "unet", "num_downs": 6, "ngf": 64, "crop": 64, "batch": 1}, "names"),
     "cyclegan": ({"n_blocks": 9, "ngf": 64, "crop": 64, "batch": 1}, None),
 }
 

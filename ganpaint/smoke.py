@@ -206,7 +206,14 @@ def _run_steps(steps: _Steps, state: dict[str, Any], out: Path, timeout: float) 
         win.show()
         for _ in range(3):
             app.processEvents()
-        return f"main window shown {_since_process_start():.2f} s after process start"
+        shown = _since_process_start()
+        from PySide6.QtGui import QFontDatabase
+
+        families = QFontDatabase.families()
+        if not families:  # a system without fonts (or fontconfig's config) draws every letter as a box
+            raise SmokeFailure("Qt found no font: every text would be drawn as boxes (install fontconfig-config "
+                               "and a font such as fonts-dejavu-core)")
+        return f"main window shown {shown:.2f} s after process start; {len(families)} font families"
 
     def picture() -> str:
         from ganpaint.core.paths import resources_dir
@@ -216,8 +223,13 @@ def _run_steps(steps: _Steps, state: dict[str, Any], out: Path, timeout: float) 
             raise SmokeFailure(f"sample picture missing: {sample} (resources_dir() = {resources_dir()})")
         if not state["win"].open_path(str(sample)):
             raise SmokeFailure(f"could not open {sample}")
+        from ganpaint.core.geometry import Rect
+
         doc = state["win"].controller.document
-        return f"opened {sample} ({doc.width}x{doc.height})"
+        # an elliptic selection in the middle: the area an inpainting tool fills (others are
+        # composited through it, as in the editor)
+        doc.select_ellipse(Rect(doc.width // 4, doc.height // 4, doc.width // 2, doc.height // 2))
+        return f"opened {sample} ({doc.width}x{doc.height}), selected an ellipse in the middle"
 
     def tool() -> str:
         win, app = state["win"], state["app"]

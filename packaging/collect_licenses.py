@@ -79,6 +79,10 @@ def _model_cards(root: Path) -> list[dict[str, object]]:
     except Exception as exc:  # noqa: BLE001 - the notice says it could not look
         cards.append({"error": f"plugins could not be asked for their models: {exc}"})
     for origin, path in paths:
+        if not path.is_file():
+            cards.append({"file": path.name, "origin": origin,
+                          "error": "registered, but the file is not there at build time: not bundled"})
+            continue
         try:
             from ganpaint.engine.cards import card_of_file
 

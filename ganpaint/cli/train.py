@@ -155,6 +155,10 @@ def _arch_options(recipe_id: str, card: Any) -> dict[str, Any]:
         raise CliError(f"model {card.name!r} does not map RGB to RGB; it cannot start a {recipe_id} run")
     if cfg.get("padding", "reflect") != "reflect":
         raise CliError(f"model {card.name!r} uses {cfg['padding']} padding; the recipes train reflect padding only")
+    if card.architecture == "stylegan2" and recipe_id == "stylegan2":
+        from ganpaint.train.recipes.stylegan2 import options_from_card
+
+        return options_from_card(cfg)
     common = {k: cfg[k] for k in ("ngf", "norm", "dropout") if k in cfg}
     if card.architecture == "unet_generator" and recipe_id == "pix2pix":
         return {"generator": "unet", "num_downs": cfg["num_downs"], **common}
@@ -269,6 +273,7 @@ def run(args: argparse.Namespace) -> int:
             options["betas"] = tuple(options["betas"])
         data_args = info.get("data", {})
         seed = int(info.get("seed", args.seed))
+        args.bf16 = bool(args.bf16 or info.get("bf16"))  # a resumed run keeps its precision
     else:
         options = _parse_options(base, args.options)
         if args.batch is not None:

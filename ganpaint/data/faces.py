@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import colorsys
 import math
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -328,9 +328,11 @@ def _draw_age(d: ImageDraw.ImageDraw, h: _Head, p: FaceParams, skin: RGB) -> Non
         return
     line = _c8(_shade(skin, 0.5), 0.35 + 0.65 * p.age)
     w = max(1, int(round(h.unit * (0.03 + 0.035 * p.age))))
-    for k in range(1 + int(p.age * 2.99)):  # forehead lines, more with age
+    faint = _c8(_shade(skin, 0.62), 0.25 + 0.5 * p.age)  # forehead lines: lighter, or they read as bars
+    for k in range(1 + int(p.age * 2.99)):  # more with age
         y = -0.68 - 0.12 * k
-        d.line(h.px(h.proj(_bezier((-0.4, y), (0, y - 0.05), (0.4, y), 12))), fill=line, width=w)
+        d.line(h.px(h.proj(_bezier((-0.36, y), (0, y - 0.05), (0.36, y), 12))), fill=faint,
+               width=max(1, int(w * 0.7)))
     for side in (-1, 1):
         ex = side * 0.62
         for k in (-1, 0, 1):  # crow's feet
@@ -402,12 +404,12 @@ def _draw_nose(d: ImageDraw.ImageDraw, h: _Head, p: FaceParams, skin: RGB) -> No
 def _draw_beard(d: ImageDraw.ImageDraw, h: _Head, p: FaceParams, hair: RGB, rng: np.random.Generator) -> None:
     col = _shade(hair, 0.9)
     grow = 0.02 + 0.08 * p.beard_length
-    ts = h.t_at(0.22, grow)
+    ts = h.t_at(0.36, grow)
     lower = h.outline(grow, t=np.linspace(ts, math.pi - ts, 40))  # right side -> chin -> left
     lower[:, 1] += np.clip(lower[:, 1] - 0.5, 0, None) * 0.5 * p.beard_length  # a longer beard hangs
     # inner edge: up the left cheek, over the upper lip (moustache), down the right cheek
-    inner = np.array([[-0.85, 0.22], [-0.62, 0.5], [-0.36, 0.56], [-0.12, 0.53], [0.0, 0.54],
-                      [0.12, 0.53], [0.36, 0.56], [0.62, 0.5], [0.85, 0.22]])
+    inner = np.array([[-0.9, 0.36], [-0.66, 0.56], [-0.38, 0.57], [-0.12, 0.53], [0.0, 0.54],
+                      [0.12, 0.53], [0.38, 0.57], [0.66, 0.56], [0.9, 0.36]])
     inner[:, 0] *= h.a
     d.polygon(h.px(np.concatenate([lower, h.proj(inner)])), fill=_c8(col))
     # hair texture: short darker strokes between the outline and the mouth
@@ -454,13 +456,19 @@ def _draw_front_hair(d: ImageDraw.ImageDraw, h: _Head, p: FaceParams, hair: RGB)
     ts = h.t_at(side_y, grow)
     top = h.outline(grow, t=np.linspace(math.pi - ts, 2 * math.pi + ts, 60))  # left -> crown -> right
     part = 0.35 * p.parting
-    line = np.array([[0.98 * h.a, side_y], [0.82 * h.a, hairline + 0.05], [part + 0.2, hairline],
-                     [part, hairline - 0.12 * (1 - p.fringe)], [part - 0.2, hairline],
-                     [-0.82 * h.a, hairline + 0.05], [-0.98 * h.a, side_y]])
-    front = h.proj(line, lift=0.05)
-    front[:, 0] = np.clip(front[:, 0], top[:, 0].min(), top[:, 0].max())
-    pts = np.concatenate([top, front])
-    col = hair if L >= 0.15 else _mix(hair, (0.5, 0.5, 0.5), 0)  # short crop: same colour
+    fringe = np.array([[0.62 * h.a, hairline + 0.06], [part + 0.2, hairline],
+                       [part, hairline - 0.12 * (1 - p.fringe)], [part - 0.2, hairline],
+                       [-0.62 * h.a, hairline + 0.06]])
+    front = h.proj(fringe, lift=0.05)
+    # the hair's inner edge follows the face outline (a band inside it) from the fringe's
+    # ends down to the sideburns, so the face is framed by a curve, not a window
+    inset = -0.12
+    t_side = h.t_at(side_y, inset)
+    t_temple = h.t_at(min(hairline + 0.12, side_y), inset)
+    right = h.outline(inset, t=np.linspace(2 * math.pi + t_side, 2 * math.pi + t_temple, 10))
+    left = h.outline(inset, t=np.linspace(math.pi - t_temple, math.pi - t_side, 10))
+    pts = np.concatenate([top, right, front, left])
+    col = hair
     alpha = min(1.0, (L - 0.05) / 0.1)  # a bald head fades into a buzz cut
     d.polygon(h.px(pts), fill=_c8(col, alpha))
     # strands: a few darker curves from the parting
@@ -552,10 +560,6 @@ def render_batch(seeds: range | list[int], size: int = 64, supersample: int = 4
         images[i] = render_params(p, size, supersample)
         labels[i] = [getattr(p, a) for a in ATTRIBUTE_NAMES]
     return images, labels
-
-
-def params_dict(p: FaceParams) -> dict[str, Any]:
-    return asdict(p)
 
 
 def with_labels(p: FaceParams, **labels: float) -> FaceParams:

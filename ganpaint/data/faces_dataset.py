@@ -211,3 +211,63 @@ def load_faces(folder: Path | str, size: int = DEFAULT_SIZE) -> dict[str, np.nda
         raise FileNotFoundError(f"{p}: no faces dataset at {size} px here (run 'ganpaint data build faces')")
     with np.load(p) as z:
         return {k: z[k] for k in z.files}
+
+
+# --------------------------------------------------------------------------- contact sheet
+
+
+def _label_lines(row: np.ndarray) -> list[str]:
+    v = dict(zip(faces.ATTRIBUTE_NAMES, row.tolist(), strict=True))
+    flags = " ".join(k for k in ("glasses", "beard") if v[k] >= 0.5) or "-"
+    return [f"smile{v['smile']:+.1f} eyes {v['eyes_open']:.1f}",
+            f"hair L{v['hair_light']:.1f} R{v['hair_red']:.1f} len{v['hair_length']:.1f}",
+            f"skin {v['skin_tone']:.1f} age {v['age']:.1f}",
+            f"turn{v['head_turn']:+.1f} bg {v['background']:.1f}",
+            flags]
+
+
+def contact_sheet(folder: Path | str, out: Path | str, *, size: int = DEFAULT_SIZE, renders: int = 24,
+                  heads: int = 16, cols: int = 8, scale: int = 2) -> Path:
+    """A PNG of test renders with their labels, then emoji heads with theirs (pixels as built,
+    enlarged ``scale`` times without smoothing)."""
+    from PIL import ImageDraw, ImageFont
+
+    data = load_faces(folder, size)
+    table = json.loads((Path(folder) / "labels.json").read_text(encoding="utf-8"))
+    by_file = {e["file"]: e for e in table["emoji"]}
+    r_idx = np.flatnonzero((data["source"] == 0) & (data["split"] == 1))[:renders]
+    e_all = np.flatnonzero(data["source"] == 1)
+    e_idx = e_all[np.linspace(0, len(e_all) - 1, min(heads, len(e_all))).astype(int)] if len(e_all) else e_all
+    tile, text_h = size * scale, 62
+    font = ImageFont.load_default()
+    items = [(i, _label_lines(data["labels"][i])) for i in r_idx]
+    for i in e_idx:
+        e = by_file[str(data["files"][i])]
+        items.append((i, ["emoji " + (f"skin {e['skin']}" if e["skin"] else "yellow"),
+                          f"{e['age_group']} {e['gender']}", f"hair {e['hair']}",
+                          "beard" if e["beard"] else "-"]))
+    rows = -(-len(items) // cols)
+    sheet = Image.new("RGB", (cols * tile, rows * (tile + text_h)), (250, 250, 250))
+    d = ImageDraw.Draw(sheet)
+    for k, (i, lines) in enumerate(items):
+        x, y = (k % cols) * tile, (k // cols) * (tile + text_h)
+        pic = Image.fromarray(data["images"][i]).resize((tile, tile), Image.NEAREST)
+        sheet.paste(pic, (x, y))
+        for j, line in enumerate(lines):
+            d.text((x + 3, y + tile + 2 + 12 * j), line, fill=(20, 20, 20), font=font)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(out, optimize=True)
+    return out
+
+
+if __name__ == "__main__":
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m ganpaint.data.faces_dataset",
+                                 description="Draw the contact sheet of a built faces dataset.")
+    ap.add_argument("folder")
+    ap.add_argument("out")
+    ap.add_argument("--size", type=int, default=DEFAULT_SIZE)
+    a = ap.parse_args()
+    print(contact_sheet(a.folder, a.out, size=a.size))

@@ -32,7 +32,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ganpaint.engine.tiling import run_full_resolution
+from ganpaint.engine.tiling import Stats, frozen_norm_stats, run_full_resolution, stat_norms
 
 __all__ = [
     "MIN_CONVERT_PARAMS",
@@ -60,6 +60,8 @@ class Runner:
     call: Call  #: the fast path
     eager: Call  #: the module itself (with autocast when fast): used where hooks must apply
     note: str = ""  #: why the choice was made, for the user when precision was downgraded
+    #: given whole-picture norm statistics, a fast call applying them (tiles); None = eager
+    stats_call: Callable[[Stats], Call | None] | None = None
 
 
 def openvino_available() -> bool:
@@ -91,7 +93,7 @@ def _param_count(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def _cache_file(model: nn.Module) -> Path | None:
+def _cache_file(model: nn.Module, suffix: str = "") -> Path | None:
     card = getattr(model, "card", None)
     sha = getattr(card, "sha256", "") if card is not None else ""
     if not sha:
@@ -101,15 +103,31 @@ def _cache_file(model: nn.Module) -> Path | None:
     from ganpaint.core.paths import cache_dir
 
     comp = getattr(model, "component", None) or "main"
-    return cache_dir() / "openvino" / f"{sha[:32]}-{comp}-ov{ov.__version__}-torch{torch.__version__}.xml"
+    return cache_dir() / "openvino" / f"{sha[:32]}-{comp}{suffix}-ov{ov.__version__}-torch{torch.__version__}.xml"
 
 
-def _convert(model: nn.Module, ctx: Any) -> Any:
+class _StatsInput(nn.Module):
+    """The model with its stat norms' (mean, var) as extra inputs: a converted graph that tiles
+    with whole-picture statistics (see ganpaint.engine.tiling)."""
+
+    def __init__(self, model: nn.Module, norms: list[nn.Module]) -> None:
+        super().__init__()
+        self.model = model
+        self._norms = norms
+
+    def forward(self, x: torch.Tensor, *stats: torch.Tensor) -> torch.Tensor:
+        pairs = {m: (stats[2 * i], stats[2 * i + 1]) for i, m in enumerate(self._norms)}
+        with frozen_norm_stats(self.model, pairs):
+            y: torch.Tensor = self.model(x)
+        return y
+
+
+def _convert(model: nn.Module, ctx: Any, *, with_stats: bool = False) -> Any:
     """The OpenVINO model for ``model`` (converted once; from the disk cache when there)."""
     import openvino as ov
 
     core = ov.Core()
-    target = _cache_file(model)
+    target = _cache_file(model, "-stats" if with_stats else "")
     if target is not None and target.is_file():
         try:
             return core.read_model(str(target))
@@ -121,9 +139,18 @@ def _convert(model: nn.Module, ctx: Any) -> Any:
     side = max(int(getattr(model, "min_size", 1)), mult, 64)
     side = -(-side // mult) * mult
     in_ch = int(getattr(getattr(model, "config", None), "in_channels", 3))
-    example = torch.zeros(1, in_ch, side, side)
+    example: tuple[torch.Tensor, ...] = (torch.zeros(1, in_ch, side, side),)
+    shapes: list[tuple[int, ...]] = [(1, in_ch, -1, -1)]
+    module: nn.Module = model
+    if with_stats:
+        norms = stat_norms(model)
+        module = _StatsInput(model, norms)
+        for m in norms:
+            c = int(m.num_features)
+            example += (torch.zeros(c), torch.ones(c))
+            shapes += [(c,), (c,)]
     with torch.inference_mode(False), torch.no_grad():
-        ov_model = ov.convert_model(model, example_input=example, input=[(1, in_ch, -1, -1)])
+        ov_model = ov.convert_model(module, example_input=example if with_stats else example[0], input=shapes)
     if target is not None:
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -136,19 +163,21 @@ def _convert(model: nn.Module, ctx: Any) -> Any:
     return ov_model
 
 
-def _openvino(model: nn.Module, precision: str, ctx: Any) -> Call | None:
+def _compiled(model: nn.Module, precision: str, ctx: Any, *, with_stats: bool = False) -> Any:
+    """The compiled OpenVINO network (cached per model object), or None if it cannot be made."""
     with _ov_lock:
         if model in _ov_failed:
             return None
         compiled = _ov_models.setdefault(model, {})
-        key = precision
+        kind = "stats" if with_stats else "plain"
+        key = f"{kind}-{precision}"
         if key not in compiled:
             try:
                 import openvino as ov
 
-                ov_model = compiled.get("model")
+                ov_model = compiled.get(kind)
                 if ov_model is None:
-                    ov_model = compiled["model"] = _convert(model, ctx)
+                    ov_model = compiled[kind] = _convert(model, ctx, with_stats=with_stats)
                 config = {
                     "INFERENCE_PRECISION_HINT": "bf16" if precision == "bfloat16" else "f32",
                     "PERFORMANCE_HINT": "LATENCY",
@@ -159,7 +188,13 @@ def _openvino(model: nn.Module, precision: str, ctx: Any) -> Call | None:
                 log.warning("OpenVINO could not take this model (%s); running it eagerly", exc)
                 _ov_failed.add(model)
                 return None
-        net = compiled[key]
+        return compiled[key]
+
+
+def _openvino(model: nn.Module, precision: str, ctx: Any) -> Call | None:
+    net = _compiled(model, precision, ctx)
+    if net is None:
+        return None
 
     def call(x: torch.Tensor) -> torch.Tensor:
         request = net.create_infer_request()  # one per call: requests are not thread-safe
@@ -167,6 +202,26 @@ def _openvino(model: nn.Module, precision: str, ctx: Any) -> Call | None:
         return torch.from_numpy(result[0].copy())
 
     return call
+
+
+def _openvino_stats(model: nn.Module, precision: str, ctx: Any) -> Callable[[Stats], Call | None]:
+    """Given whole-picture statistics, a converted call that tiles with them (or None)."""
+
+    def make(stats: Stats) -> Call | None:
+        net = _compiled(model, precision, ctx, with_stats=True)
+        if net is None:
+            return None
+        feeds = [t.detach().float().contiguous().numpy() for m in stat_norms(model) for t in stats[m]]
+
+        def call(x: torch.Tensor) -> torch.Tensor:
+            inputs = {0: x.detach().float().contiguous().numpy()}
+            inputs.update({i + 1: f for i, f in enumerate(feeds)})
+            result = net.create_infer_request().infer(inputs)
+            return torch.from_numpy(result[0].copy())
+
+        return call
+
+    return make
 
 
 def select_runner(model: nn.Module, device: torch.device | str, precision: str = "full", *, mode: str = "eval", ctx: Any = None) -> Runner:
@@ -188,7 +243,7 @@ def select_runner(model: nn.Module, device: torch.device | str, precision: str =
     ):
         call = _openvino(model, dtype_name, ctx)
         if call is not None:
-            return Runner("openvino", dtype_name, call, eager, note)
+            return Runner("openvino", dtype_name, call, eager, note, _openvino_stats(model, dtype_name, ctx))
     return Runner("eager" if want is None else "eager-autocast", dtype_name, eager, eager, note)
 
 
@@ -200,4 +255,6 @@ def run_model(model: nn.Module, x: torch.Tensor, *, ctx: Any = None, mode: str =
     if runner.note and ctx is not None:
         ctx.progress(0.0, runner.note)
     # after an out-of-memory fallback the result may be on the CPU; the caller moves it there anyway
-    return run_full_resolution(model, x, runner.call, ctx=ctx, budget_bytes=budget_bytes, eager_call=runner.eager)
+    return run_full_resolution(
+        model, x, runner.call, ctx=ctx, budget_bytes=budget_bytes, eager_call=runner.eager, stats_call=runner.stats_call
+    )

@@ -6,8 +6,9 @@ an explicit argument, ``$GANPAINT_INFERENCE_MEMORY_MB``, ``Settings.inference_me
 /proc/meminfo, ``os.sysconf`` elsewhere; psutil is not a dependency) capped at
 :data:`AUTO_CAP_BYTES`, or 70 % of free CUDA memory on a GPU.
 
-Why a cap: larger tiles only save the overlap work (about 10-25 % at 1-2k px tiles), while a
-desktop editor that takes all free memory makes everything else on the machine swap.
+Why a cap (1.5 GB): larger tiles only save the overlap work (about 10-25 % at 1-2k px tiles),
+while an editor that takes all free memory makes everything else swap; with the picture's own
+arrays on top, a 4096 px translation then peaks under the issue's 3 GB.
 
 The activation estimate runs the model once on the ``meta`` device (shapes only: no memory,
 no arithmetic, a few milliseconds) and simulates what eager PyTorch keeps alive: the input
@@ -37,7 +38,7 @@ __all__ = [
     "memory_budget_bytes",
 ]
 
-AUTO_CAP_BYTES = 2 * 1024**3
+AUTO_CAP_BYTES = 1536 * 1024**2
 MIN_BUDGET_BYTES = 128 * 1024**2
 #: measured peak / simulated peak was 1.1-1.4 on the CPU for the ResNet and U-Net generators
 SAFETY = 1.5
@@ -138,7 +139,10 @@ def _run_on_meta(model: nn.Module, probe: torch.Tensor) -> None:
     """Forward ``probe`` through ``model`` with every parameter and buffer swapped for meta."""
     from torch.func import functional_call
 
-    state = {k: torch.empty_like(v, device="meta") for k, v in [*model.named_parameters(), *model.named_buffers()]}
+    state = {
+        k: torch.empty_like(v, device="meta", dtype=probe.dtype if v.is_floating_point() else v.dtype)
+        for k, v in [*model.named_parameters(), *model.named_buffers()]
+    }
     functional_call(model, state, (probe,))
 
 

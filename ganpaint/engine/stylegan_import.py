@@ -207,7 +207,7 @@ def detect_stylegan2(
 ) -> StyleGAN2Detection:
     """Read the generator's architecture off a rosinality ``g_ema`` state dict."""
     where = f"{os.fspath(path)}: " if path is not None else ""
-    layers = sorted(int(m.group(1)) for k in sd if (m := _STYLE_KEY.match(k)))
+    layers = sorted(int(hit.group(1)) for k in sd if (hit := _STYLE_KEY.match(k)))
     if not layers or layers != list(range(1, len(layers) + 1)):
         raise ModelFileError(f"{where}mapping layers should be style.1 ... style.N, found style.{layers}")
     style_dim = _dim(sd, "style.1.weight", 1, 2, where)

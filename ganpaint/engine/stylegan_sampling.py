@@ -127,20 +127,23 @@ def synthesize(
     of ``G.num_layers`` tensors (for optimising noise during inversion).
     """
     ws = broadcast(G, ws.to(device=_device(G), dtype=_dtype(G)))
+    out: torch.Tensor
     if isinstance(noise, str):
         if noise == "random":
-            return G(ws, random_noise(G, ws.shape[0], seed))
-        if noise != "const":
+            out = G(ws, random_noise(G, ws.shape[0], seed))
+        elif noise == "const":
+            out = G(ws, "const")
+        else:
             raise ValueError(f"noise must be 'const' or 'random', got {noise!r}")
-        return G(ws, "const")
-    return G(ws, list(noise))
+    else:
+        out = G(ws, list(noise))
+    return out
 
 
 def mean_latent(G: Generator, n: int = MEAN_LATENT_SAMPLES, seed: int = MEAN_LATENT_SEED) -> torch.Tensor:
-    """The mean w over ``n`` z of ``seed``, (dim,) — what truncation pulls towards."""
-    with torch.no_grad():
-        z = sample_z(G, n, seed)
-        return torch.cat([G.mapping(c) for c in z.split(1024)]).mean(0)
+    """The mean w over ``n`` z of ``seed`` (the z of :func:`sample_z`), (dim,): what truncation
+    pulls towards."""
+    return G.mean_latent(n, seed)
 
 
 def w_avg(G: Generator) -> torch.Tensor:

@@ -208,16 +208,6 @@ def capture_norm_stats(model: nn.Module) -> Iterator[Stats]:
 
 def _frozen_forward(self: nn.Module, x: torch.Tensor) -> torch.Tensor:
     mean, var = self._ganpaint_frozen  # type: ignore[attr-defined]
-    rec = getattr(self, "_ganpaint_record", None)
-    if rec is not None:  # refinement pass: accumulate this layer's input over the tile's own region
-        acc, region = rec
-        (fy0, fy1), (fx0, fx1) = region["y"], region["x"]
-        h, w = x.shape[-2], x.shape[-1]
-        part = x[..., round(fy0 * h) : round(fy1 * h), round(fx0 * w) : round(fx1 * w)].double()
-        dims = (0, 2, 3)
-        acc[0] += part.sum(dims)
-        acc[1] += (part * part).sum(dims)
-        acc[2] += part.numel() // part.shape[1]
     shape = (1, -1) + (1,) * (x.dim() - 2)
     scale = torch.rsqrt(var + self.eps)
     shift = -mean * scale
@@ -228,64 +218,19 @@ def _frozen_forward(self: nn.Module, x: torch.Tensor) -> torch.Tensor:
 
 
 @contextlib.contextmanager
-def frozen_norm_stats(model: nn.Module, stats: Stats, record: dict[str, Any] | None = None) -> Iterator[Stats]:
-    """Within the block, each stat norm normalises with ``stats`` instead of its input's.
-
-    With ``record`` (a dict whose "y"/"x" hold the (start, end) fractions of the current tile
-    that it owns), the yielded dict fills with the full-picture statistics of each norm's
-    input, accumulated over the owned regions of the tiles run inside the block."""
+def frozen_norm_stats(model: nn.Module, stats: Stats) -> Iterator[None]:
+    """Within the block, each stat norm normalises with ``stats`` instead of its input's."""
     patched = []
-    accs: dict[nn.Module, list[Any]] = {}
-    out: Stats = {}
     try:
         for m, (mean, var) in stats.items():
             m._ganpaint_frozen = (mean, var)  # type: ignore[assignment]
-            if record is not None:
-                accs[m] = [torch.zeros_like(mean, dtype=torch.float64), torch.zeros_like(mean, dtype=torch.float64), 0]
-                m._ganpaint_record = (accs[m], record)  # type: ignore[assignment]
             m.forward = types.MethodType(_frozen_forward, m)  # type: ignore[method-assign]
             patched.append(m)
-        yield out
-        for m, (s1, s2, n) in accs.items():
-            if n > 0:
-                mean = s1 / n
-                out[m] = (mean.float(), (s2 / n - mean * mean).clamp_min(0).float())
+        yield
     finally:
         for m in patched:
             del m.forward
             del m._ganpaint_frozen
-            if record is not None:
-                del m._ganpaint_record
-
-
-def axis_owned(windows: list[tuple[int, int]]) -> list[tuple[float, float]]:
-    """Per window, the (start, end) fractions of it that it owns: the pixels nearer its centre
-    than a neighbour's (midpoints of the overlaps), so the owned parts tile the axis once."""
-    out = []
-    for i, (s, e) in enumerate(windows):
-        a = (s + windows[i - 1][1]) // 2 if i > 0 else s
-        b = (windows[i + 1][0] + e) // 2 if i + 1 < len(windows) else e
-        out.append(((a - s) / (e - s), (b - s) / (e - s)))
-    return out
-
-
-def refine_stats(
-    model: nn.Module, x: torch.Tensor, plan: TilePlan, call: Call, stats: Stats, *, ctx: Any = None, label: str = ""
-) -> Stats:
-    """One pass over the tiles with ``stats`` frozen, returning the full-resolution statistics
-    each norm's input had: exact for the first norm, closer for every later one."""
-    region: dict[str, Any] = {}
-    oy, ox = axis_owned(plan.rows), axis_owned(plan.cols)
-    done = 0
-    with frozen_norm_stats(model, stats, record=region) as new:
-        for (y0, y1), fy in zip(plan.rows, oy, strict=True):
-            for (x0, x1), fx in zip(plan.cols, ox, strict=True):
-                if ctx is not None:
-                    ctx.progress(0.0, f"{label}measuring statistics, tile {done + 1} of {plan.count}")
-                region["y"], region["x"] = fy, fx
-                call(x[:, :, y0:y1, x0:x1])
-                done += 1
-    return {m: new.get(m, v) for m, v in stats.items()}
 
 
 def whole_picture_stats(model: nn.Module, x: torch.Tensor, call: Call, budget_bytes: int) -> Stats:
@@ -367,10 +312,12 @@ def run_full_resolution(
     ctx: Any = None,
     budget_bytes: int | None = None,
     eager_call: Call | None = None,
+    stats_call: Callable[[Stats], Call | None] | None = None,
 ) -> torch.Tensor:
     """``call(x)`` when it fits the memory budget, else tiled; retries smaller, then on the CPU,
-    when memory runs out. ``eager_call`` runs tiles when norm statistics must be frozen (they
-    patch the module, which a compiled backend does not see); default ``call``."""
+    when memory runs out. Norm statistics are measured with ``eager_call`` (default ``call``)
+    and applied by patching the module, which a converted graph does not see: ``stats_call``
+    (if given and not returning None) makes a call that applies given statistics instead."""
     align = int(getattr(model, "size_multiple", 1))
     least = max(align, int(getattr(model, "min_size", 1)))
     h, w = int(x.shape[-2]), int(x.shape[-1])
@@ -390,7 +337,7 @@ def run_full_resolution(
             try:
                 if tile is None:
                     return call(x)
-                return _tiled_pass(model, x, tile, eager_call or call, budget, ctx)
+                return _tiled_pass(model, x, tile, eager_call or call, budget, ctx, stats_call)
             except Exception as exc:
                 if not is_oom(exc):
                     raise
@@ -406,6 +353,7 @@ def run_full_resolution(
                     model.to("cpu")
                     moved, x = True, x.to("cpu")
                     call = eager_call = model
+                    stats_call = None
                     tile = tile_for_budget(model, memory_budget_bytes("cpu"), x.dtype)
                     tile = None if tile >= max(h, w) else tile
                     continue
@@ -415,13 +363,24 @@ def run_full_resolution(
             model.to(home)  # the cached model belongs to its device
 
 
-def _tiled_pass(model: nn.Module, x: torch.Tensor, tile: int, call: Call, budget: int, ctx: Any) -> torch.Tensor:
+def _tiled_pass(
+    model: nn.Module,
+    x: torch.Tensor,
+    tile: int,
+    call: Call,
+    budget: int,
+    ctx: Any,
+    stats_call: Callable[[Stats], Call | None] | None,
+) -> torch.Tensor:
     align = int(getattr(model, "size_multiple", 1))
     plan = plan_tiles(x.shape[-2], x.shape[-1], tile, align=align, radius=receptive_radius(model))
-    stats = None
-    if stat_norms(model):
-        _say(ctx, "Measuring the picture's statistics", 0.0)
-        stats = whole_picture_stats(model, x, call, budget)
+    if not stat_norms(model):
+        return run_tiled(model, x, plan, call, ctx=ctx)
+    _say(ctx, "Measuring the picture's statistics", 0.0)
+    stats = whole_picture_stats(model, x, call, budget)
+    fast = stats_call(stats) if stats_call is not None else None
+    if fast is not None:
+        return run_tiled(model, x, plan, fast, ctx=ctx)
     return run_tiled(model, x, plan, call, stats=stats, ctx=ctx)
 
 

@@ -119,10 +119,13 @@ class InpaintGenerator(nn.Module):
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
 
-    def forward(self, image: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
-        # image: B x 3 x H x W, hole: B x 1 x H x W (H, W multiples of 4)
+    def forward(self, image: torch.Tensor, hole: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
+        # image: B x 3 x H x W, hole: B x 1 x H x W (H, W multiples of 4); noise (optional,
+        # like image) perturbs the coarse fill inside the hole: the tool's variations
         hole = hole.to(image.dtype)
         coarse = push_pull_fill(image.float(), hole.float()).to(image.dtype)
+        if noise is not None:
+            coarse = coarse + noise.to(image.dtype)
         x0 = image * (1 - hole) + coarse * hole
         x = torch.cat([x0, hole, torch.ones_like(hole)], 1)
         f1 = self.e1(x)                       # B x c x H x W
@@ -160,7 +163,9 @@ class SNPatchDiscriminator(nn.Module):
         return (logits, feats) if return_features else logits
 
 
-def inpaint_tensor(model: InpaintGenerator, image: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
+def inpaint_tensor(
+    model: InpaintGenerator, image: torch.Tensor, hole: torch.Tensor, noise: torch.Tensor | None = None
+) -> torch.Tensor:
     """Run ``model`` on any size: reflect-pad to a multiple of 4 (replicate for tiny
     pictures), run, crop, clamp, keep known pixels exactly. Inputs/outputs as forward()."""
     h, w = image.shape[-2:]
@@ -170,7 +175,8 @@ def inpaint_tensor(model: InpaintGenerator, image: torch.Tensor, hole: torch.Ten
         mode = "reflect" if h > ph and w > pw else "replicate"
         image_p = F.pad(image, (0, pw, 0, ph), mode=mode)
         hole_p = F.pad(hole, (0, pw, 0, ph), mode="replicate")
+        noise_p = None if noise is None else F.pad(noise, (0, pw, 0, ph), mode="replicate")
     else:
-        image_p, hole_p = image, hole
-    out = model(image_p, hole_p)[..., :h, :w].clamp(-1, 1)
+        image_p, hole_p, noise_p = image, hole, noise
+    out = model(image_p, hole_p, noise_p)[..., :h, :w].clamp(-1, 1)
     return image * (1 - hole) + out * hole

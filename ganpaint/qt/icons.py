@@ -51,21 +51,24 @@ class _SvgEngine(QIconEngine):
     def __init__(self, svg: str) -> None:
         super().__init__()
         self._svg = svg
-        self._ink = ""
-        self._renderer = QSvgRenderer()
+        self._renderers: dict[str, QSvgRenderer] = {}  # ink colour -> renderer
 
-    def _current_renderer(self) -> QSvgRenderer:
-        ink = _ink_colour()
-        if ink != self._ink:
-            self._ink = ink
-            self._renderer = QSvgRenderer(QByteArray(self._svg.replace(_INK, ink).encode("utf-8")))
-        return self._renderer
+    def _current_renderer(self, selected: bool = False) -> QSvgRenderer:
+        ink = _ink_colour(selected)
+        r = self._renderers.get(ink)
+        if r is None:
+            if len(self._renderers) > 4:  # a few theme switches: keep the cache small
+                self._renderers.clear()
+            r = self._renderers[ink] = QSvgRenderer(QByteArray(self._svg.replace(_INK, ink).encode("utf-8")))
+        return r
 
     def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
         painter.save()
         if mode == QIcon.Mode.Disabled:
             painter.setOpacity(0.35)
-        self._current_renderer().render(painter, rect.toRectF() if hasattr(rect, "toRectF") else rect)
+        # on a selected row the ink follows the highlighted text, not the window text
+        renderer = self._current_renderer(selected=mode == QIcon.Mode.Selected)
+        renderer.render(painter, rect.toRectF() if hasattr(rect, "toRectF") else rect)
         painter.restore()
 
     def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
@@ -80,10 +83,12 @@ class _SvgEngine(QIconEngine):
         return _SvgEngine(self._svg)
 
 
-def _ink_colour() -> str:
+def _ink_colour(selected: bool = False) -> str:
     if QGuiApplication.instance() is None:
         return _INK
     pal = QGuiApplication.palette()
+    if selected:
+        return pal.color(QPalette.ColorRole.HighlightedText).name()
     text = pal.color(QPalette.ColorRole.WindowText)
     base = pal.color(QPalette.ColorRole.Window)
     # a mid-tone of the text colour: readable, quieter than text

@@ -258,6 +258,8 @@ class MainWindow(QMainWindow):
         if limit:
             doc.history.limit_mb = float(limit)
         doc.events.history_changed.connect(self._mark_autosave)
+        doc.events.active_changed.connect(lambda *_: self._show_result_params(switch_tool=True))
+        doc.events.history_changed.connect(lambda *_: self._show_result_params(switch_tool=False))
         doc.events.size_changed.connect(lambda *_: self._update_size_label())
         self._update_title()
         self._update_size_label()
@@ -445,12 +447,31 @@ class MainWindow(QMainWindow):
             return
         self.run_tool(spec, dict(params), dict(role_layers))
 
+    def _show_result_params(self, *, switch_tool: bool) -> None:
+        """The active layer is a tool's result: the Tools panel shows that tool with the
+        layer's parameters (after an undo too), so moving a live slider re-runs it."""
+        panel = getattr(self, "tools_panel", None)
+        layer = self.controller.document.active_layer
+        info = getattr(layer, "result", None)
+        if panel is None or info is None:
+            return
+        if not switch_tool and panel.plugin_tool() != info.tool_id:
+            return
+        try:
+            pp = panel.set_plugin_tool(info.tool_id) if switch_tool else panel.param_panel(info.tool_id)
+            if pp is not None and pp.values() != dict(info.params):
+                pp.set_values(dict(info.params), silent=True)
+        except (KeyError, ValueError) as exc:  # the tool's plugin is not loaded, or old parameters
+            log.info("cannot show the parameters of %s: %s", info.tool_id, exc)
+
     def _on_live_changed(self, tool_id: str, params: dict[str, Any]) -> None:
         """A live parameter moved: when the active layer is this tool's result, re-run it."""
         layer = self.controller.document.active_layer
         info = getattr(layer, "result", None)
         if layer is None or info is None or info.tool_id != tool_id:
             return
+        if dict(info.params) == dict(params):
+            return  # already what the layer shows (the panel was just synced to it)
         spec = next((s for s in self.tool_specs() if s.id == tool_id), None)
         if spec is None:
             return

@@ -182,11 +182,17 @@ class ParamPanel(QWidget):
         """Every parameter, coerced by its ParamSpec (raises ValueError naming it)."""
         return {name: f.spec.coerce(f.get()) for name, f in self.fields.items()}
 
-    def set_values(self, values: dict[str, Any]) -> None:
-        """Set some parameters (e.g. from a result layer being re-run); unknown names are ignored."""
+    def set_values(self, values: dict[str, Any], *, silent: bool = False) -> None:
+        """Set some parameters (e.g. from a result layer being re-run); unknown names are ignored.
+
+        ``silent``: showing values that are already applied (a result layer became active):
+        no debounced ``valuesChanged``/``liveChanged`` follows, so nothing re-runs."""
         for name, value in values.items():
             if name in self.fields:
                 self.fields[name].set(self.fields[name].spec.coerce(value))
+        if silent:
+            self._timer.stop()
+            self._live_dirty = False
 
     def reset(self) -> None:
         self.set_values(self.spec.default_params())

@@ -305,6 +305,20 @@ def load_classifier(path: Path | str) -> tuple[AttributeClassifier, dict[str, An
     return model, json.loads(meta.get("info", "{}"))
 
 
+DEFAULT_FILE = "attribute-classifier.safetensors"
+
+
+def load_default() -> tuple[AttributeClassifier, dict[str, Any]]:
+    """The classifier shipped in resources/models (trained on the faces dataset)."""
+    from ganpaint.core.paths import resources_dir
+
+    path = resources_dir() / "models" / DEFAULT_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: the attribute classifier is not installed "
+                                "(train it with python -m ganpaint.train.attributes)")
+    return load_classifier(path)
+
+
 # ---------------------------------------------------------------- command line
 
 

@@ -53,6 +53,9 @@ chmod -R u+rwX,go+rX,go-w "$STAGE/opt" "$STAGE/usr"
 
 echo "build_deb: computing Depends from the bundle's shared-library needs"
 DEPENDS=$(python3 "$HERE/deb_depends.py" "$STAGE/opt/ganpaint")
+# fontconfig is bundled but reads its configuration and fonts from the system: without them
+# Qt draws every letter as a box (seen in the chroot test of a minimal Debian)
+DEPENDS="$DEPENDS, fontconfig-config, fonts-dejavu-core | fonts-liberation2"
 SIZE=$(du -sk --exclude=DEBIAN "$STAGE" | cut -f1)
 sed -e "s/@VERSION@/$VERSION/" -e "s/@ARCH@/$ARCH/" -e "s/@SIZE@/$SIZE/" -e "s/@DEPENDS@/$DEPENDS/" \
     "$HERE/control.in" > "$STAGE/DEBIAN/control"

@@ -33,6 +33,8 @@ KNOWN = {
     "libfontconfig.so.1": "libfontconfig1",
     "libdbus-1.so.3": "libdbus-1-3",
     "libX11-xcb.so.1": "libx11-xcb1",
+    "libwayland-client.so.0": "libwayland-client0",
+    "libwayland-cursor.so.0": "libwayland-cursor0",
 }
 #: Qt plugins we do not want to pull system packages in for (optional backends: the
 #: editor runs on xcb or wayland; these are for kiosk/embedded devices and printing

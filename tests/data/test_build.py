@@ -95,7 +95,7 @@ def test_refuses_a_folder_that_is_not_a_dataset(tmp_path: Path, fake_sources: So
         build("seasons", tmp_path / "mine", count=1, size=SIZE, sources=fake_sources)
     assert (tmp_path / "mine" / "precious.txt").read_text() == "keep me"
     with pytest.raises(BuildError, match="unknown dataset"):
-        build("faces", tmp_path / "x", sources=fake_sources)
+        build("nope", tmp_path / "x", sources=fake_sources)
 
 
 def test_rebuild_replaces_old_files_and_publish_copies_manifest(tmp_path: Path, fake_sources: Sources) -> None:

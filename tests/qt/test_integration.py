@@ -270,6 +270,7 @@ def test_plain_qt_sliders_keep_slider_and_box_in_step(qtbot):
     assert d.value() == pytest.approx(1.5) and got[-1] == pytest.approx(1.5)
 
 
+@pytest.mark.slow  # a fresh interpreter starting the window: a few seconds on a loaded machine
 def test_start_up_imports_neither_torch_nor_superqt_nor_plugin_tools(tmp_path):
     """The window comes up without torch, superqt, or any module a tool names lazily."""
     code = (
@@ -291,3 +292,90 @@ def test_start_up_imports_neither_torch_nor_superqt_nor_plugin_tools(tmp_path):
     _, n_tools, _, bad = line.split()
     assert int(n_tools) >= 4  # the classic plugin's tools are registered ...
     assert bad == "-", f"imported at start-up: {bad}"  # ... but nothing heavy is imported
+
+
+# ----------------------------------------------------------------------------- canvas operations
+
+
+def test_crop_flip_and_rotate_from_the_menus(window, tmp_path):
+    from ganpaint.core.geometry import Rect
+
+    px = _png(tmp_path / "p.png", 40, 30)
+    window.open_path(str(tmp_path / "p.png"))
+    doc = window.controller.document
+    doc.select_rect(Rect(4, 5, 20, 10))
+    window.action_map["crop"].trigger()
+    assert (doc.width, doc.height) == (20, 10)
+    assert np.array_equal(doc.composite(), px[5:15, 4:24])
+    window.action_map["flip_h"].trigger()
+    assert np.array_equal(doc.composite(), px[5:15, 4:24][:, ::-1])
+    window.action_map["rotate_180"].trigger()
+    assert np.array_equal(doc.composite(), px[5:15, 4:24][::-1, :])
+    for _ in range(3):
+        window.action_map["undo"].trigger()
+    assert (doc.width, doc.height) == (40, 30) and np.array_equal(doc.composite(), px)
+    assert np.array_equal(window.canvas.cache_rgba(), doc.composite())
+
+
+def test_brush_opacity_and_hardness_reach_the_pixels(window):
+    from .conftest import drag as drag_
+
+    window.new_document_silent(120, 60)
+    doc = window.controller.document
+    doc.add_layer(name="Paint")
+    cv, c = window.canvas, window.controller
+    c.set_tool("brush")
+    c.set_brush(size=20, hardness=1.0, opacity=0.5, color=(0.0, 0.0, 1.0))
+    a, b = cv.doc_to_widget(QPointF(10, 15)), cv.doc_to_widget(QPointF(50, 15))
+    drag_(cv, [a, (a + b) / 2, b])
+    px = doc.layers[1].pixels
+    assert tuple(px[15, 30, :3]) == (0, 0, 255) and abs(int(px[15, 30, 3]) - 128) <= 2  # half opacity
+    c.set_brush(size=20, hardness=0.0, opacity=1.0, color=(1.0, 0.0, 0.0))
+    a, b = cv.doc_to_widget(QPointF(10, 45)), cv.doc_to_widget(QPointF(50, 45))
+    drag_(cv, [a, (a + b) / 2, b])
+    centre, edge = int(px[45, 30, 3]), int(px[45 - 8, 30, 3])
+    assert centre > 200 and 0 < edge < centre  # a soft brush fades towards its edge
+    c.set_tool("eraser")
+    c.set_brush(size=10, hardness=1.0, opacity=1.0)
+    p = cv.doc_to_widget(QPointF(30, 15))
+    drag_(cv, [p, p + QPointF(1, 0)])
+    assert px[15, 30, 3] == 0
+
+
+def test_icons_on_a_selected_row_use_the_highlighted_text_colour(qtbot):
+    from PySide6.QtGui import QGuiApplication, QIcon, QPalette
+
+    from ganpaint.qt.icons import icon
+
+    pal = QGuiApplication.palette()
+    want = pal.color(QPalette.ColorRole.HighlightedText)
+    img = icon("lock").pixmap(48, 48, QIcon.Mode.Selected).toImage()
+    opaque = [img.pixelColor(x, y) for x in range(img.width()) for y in range(img.height())
+              if img.pixelColor(x, y).alpha() == 255]
+    assert opaque
+    assert all(abs(c.red() - want.red()) + abs(c.green() - want.green()) + abs(c.blue() - want.blue()) < 12
+               for c in opaque)
+
+
+def test_selecting_a_result_layer_shows_its_tool_and_parameters(window, qtbot):
+    window.new_document_silent(48, 32)
+    doc = window.controller.document
+    spec = next(s for s in window.tool_specs() if s.id == "blur")
+    n = len(doc.layers)
+    window.run_tool(spec, {"radius": 2.0})
+    qtbot.waitUntil(lambda: len(doc.layers) == n + 1, timeout=15000)
+    panel = window.tools_panel
+    window.tools_panel.set_plugin_tool("invert")
+    doc.active_index = 0
+    steps = doc.history.index
+    doc.active_index = n
+    assert panel.plugin_tool() == "blur"
+    assert panel.param_panel("blur").values()["radius"] == 2.0
+    qtbot.wait(400)  # longer than the live debounce: showing the values re-runs nothing
+    assert doc.history.index == steps and not window.runner.pending()
+    # a live change is one step; undo brings the panel back to the layer's old value
+    window._on_live_changed("blur", {**panel.param_panel("blur").values(), "radius": 5.0})
+    qtbot.waitUntil(lambda: doc.active_layer.result.params["radius"] == 5.0, timeout=15000)
+    qtbot.waitUntil(lambda: panel.param_panel("blur").values()["radius"] == 5.0, timeout=5000)
+    window.controller.undo()
+    assert panel.param_panel("blur").values()["radius"] == 2.0

@@ -39,6 +39,7 @@ def _config() -> ClassifierConfig:
                             size=32, widths=SMALL, feature_dim=16)
 
 
+@pytest.mark.slow  # ~10 s on a loaded 2-core machine (rendering + 60 steps + torch.optim's first import)
 def test_learns_a_separable_attribute(background_set) -> None:
     torch.set_num_threads(1)
     imgs, labs = background_set

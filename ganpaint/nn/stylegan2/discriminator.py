@@ -49,7 +49,8 @@ class ResBlock(nn.Module):
         self.skip = ConvLayer(in_channels, out_channels, 1, downsample=True, activate=False, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return (self.conv2(self.conv1(x)) + self.skip(x)) * (1.0 / math.sqrt(2.0))
+        out: torch.Tensor = (self.conv2(self.conv1(x)) + self.skip(x)) * (1.0 / math.sqrt(2.0))
+        return out
 
 
 def _stddev_group(batch: int, limit: int) -> int:
@@ -91,4 +92,5 @@ class Discriminator(nn.Module):
         sd = torch.sqrt(sd.var(0, unbiased=False) + 1e-8).mean([2, 3, 4], keepdim=True).squeeze(2)
         sd = sd.repeat(g, 1, h, w)
         out = self.final_conv(torch.cat([out, sd], 1))
-        return self.final_linear(out.reshape(n, -1))
+        logits: torch.Tensor = self.final_linear(out.reshape(n, -1))
+        return logits

@@ -109,6 +109,8 @@ class StyleGAN2Config:
 class Generator(nn.Module):
     """StyleGAN2 generator: mapping network + style-modulated synthesis with skip to-RGB outputs."""
 
+    latent_avg: torch.Tensor
+
     def __init__(self, config: StyleGAN2Config) -> None:
         super().__init__()
         self.config = config
@@ -140,7 +142,18 @@ class Generator(nn.Module):
     # ----------------------------------------------------------------------------- latents
     def mapping(self, z: torch.Tensor) -> torch.Tensor:
         """z (N, style_dim) -> w (N, style_dim)."""
-        return self.style(z)
+        w: torch.Tensor = self.style(z)
+        return w
+
+    def mean_latent(self, n: int = 4096, seed: int = 0) -> torch.Tensor:
+        """The mean w over ``n`` z ~ N(0, I) drawn from a CPU generator seeded with ``seed``, (style_dim,).
+
+        What truncation pulls towards when a file has no ``latent_avg`` (the same recipe for
+        imports and for training, so it is reproducible anywhere)."""
+        gen = torch.Generator().manual_seed(int(seed))
+        z = torch.randn(n, self.style_dim, generator=gen).to(self.input.input)
+        with torch.no_grad():
+            return torch.cat([self.mapping(c) for c in torch.split(z, 1024)]).mean(0)
 
     def stored_noise(self) -> list[torch.Tensor]:
         """The stored noise buffers, (1, 1, r, r) each, in layer order."""
@@ -181,7 +194,7 @@ class Generator(nn.Module):
                 raise ValueError(f"noise: expected {self.num_layers} tensors, got {len(noises)}")
         out = self.input(n)
         out = self.conv1(out, ws[:, 0], noises[0])
-        skip = self.to_rgb1(out, ws[:, 1])
+        skip: torch.Tensor = self.to_rgb1(out, ws[:, 1])
         i = 1
         for k, to_rgb in enumerate(self.to_rgbs):
             out = self.convs[2 * k](out, ws[:, i], noises[2 * k + 1])

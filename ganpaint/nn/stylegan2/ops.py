@@ -80,6 +80,8 @@ class FusedLeakyReLU(nn.Module):
 class Blur(nn.Module):
     """FIR filter with padding (the anti-aliasing after a transposed conv / before a strided one)."""
 
+    kernel: torch.Tensor
+
     def __init__(self, taps: Sequence[float], pad: tuple[int, int], upsample_factor: int = 1) -> None:
         super().__init__()
         k = make_kernel(taps)
@@ -94,6 +96,8 @@ class Blur(nn.Module):
 
 class Upsample(nn.Module):
     """2x upsampling with the blur filter (used on the to-RGB skip path)."""
+
+    kernel: torch.Tensor
 
     def __init__(self, taps: Sequence[float] = BLUR_KERNEL, factor: int = 2) -> None:
         super().__init__()

@@ -22,7 +22,6 @@ from ganpaint._version import __version__
 #: (name, distribution, licence, url) of what GANPaint is built on
 LIBRARIES: tuple[tuple[str, str, str, str], ...] = (
     ("Qt / PySide6", "PySide6-Essentials", "LGPL-3.0", "https://www.qt.io/qt-for-python"),
-    ("superqt", "superqt", "BSD-3-Clause", "https://github.com/pyapp-kit/superqt"),
     ("PyTorch", "torch", "BSD-3-Clause", "https://pytorch.org"),
     ("NumPy", "numpy", "BSD-3-Clause", "https://numpy.org"),
     ("Pillow", "pillow", "MIT-CMU (HPND)", "https://python-pillow.org"),

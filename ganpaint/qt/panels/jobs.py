@@ -63,16 +63,21 @@ class JobsPanel(QWidget):
         self.rows: dict[str, _Row] = {}
         self.tree = QTreeWidget()
         self.tree.setColumnCount(5)
-        self.tree.setHeaderLabels(["Job", "State", "Progress", "Message", ""])
+        self.tree.setHeaderLabels(["Job", "", "Progress", "Message", ""])
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
         header = self.tree.header()
-        header.setSectionResizeMode(COL_TITLE, QHeaderView.ResizeMode.ResizeToContents)
+        # the dock is narrow: title and message share the width (elided, full text in the
+        # tooltip); state, progress and cancel keep theirs, so cancel is always reachable
+        header.setSectionResizeMode(COL_TITLE, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(COL_STATE, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(COL_PROGRESS, QHeaderView.ResizeMode.Fixed)
         header.setSectionResizeMode(COL_MESSAGE, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(COL_CANCEL, QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(False)
-        self.tree.setColumnWidth(COL_PROGRESS, 110)
+        self.tree.setColumnWidth(COL_PROGRESS, 72)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.tree.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.summary = QLabel()
         self.summary.setProperty("role", "hint")
         self.clear_button = QPushButton("Clear finished")
@@ -112,7 +117,7 @@ class JobsPanel(QWidget):
         if job.id in self.rows:
             return
         item = QTreeWidgetItem([job.title or job.kind, "", "", ""])
-        item.setToolTip(COL_TITLE, f"{job.kind} on the {job.lane} lane")
+        item.setToolTip(COL_TITLE, f"{job.title or job.kind}: {job.kind} on the {job.lane} lane")
         self.tree.addTopLevelItem(item)
         bar = QProgressBar()
         bar.setRange(0, 1000)
@@ -133,7 +138,8 @@ class JobsPanel(QWidget):
 
     def _set_state(self, row: _Row, state: JobState, reason: str = "") -> None:
         row.state = state
-        row.item.setText(COL_STATE, _STATE_TEXT.get(state, str(state)))
+        # the state is an icon (its name in the tooltip): the dock is narrow, the title needs room
+        row.item.setToolTip(COL_STATE, _STATE_TEXT.get(state, str(state)))
         if state is JobState.PAUSED:
             row.item.setText(COL_MESSAGE, PAUSED_TEXT)
             row.item.setToolTip(COL_MESSAGE, reason or PAUSED_TEXT)
@@ -145,7 +151,7 @@ class JobsPanel(QWidget):
             COL_STATE,
             icon("error") if state is JobState.FAILED else icon("cancel") if state is JobState.CANCELLED
             else icon("run") if state is JobState.RUNNING else icon("info") if state is JobState.PAUSED
-            else icon("document-new"),
+            else icon("done") if state is JobState.DONE else icon("queued"),
         )
 
     def on_state(self, msg: StateMessage) -> None:
@@ -161,6 +167,7 @@ class JobsPanel(QWidget):
         row.bar.setValue(int(round(msg.fraction * 1000)))
         if msg.message and row.state is not JobState.PAUSED:
             row.item.setText(COL_MESSAGE, msg.message)
+            row.item.setToolTip(COL_MESSAGE, msg.message)
         if msg.preview is not None:
             self._set_preview(row, msg.preview)
         if row.state is JobState.QUEUED:
@@ -178,8 +185,7 @@ class JobsPanel(QWidget):
                 row.item.setText(COL_MESSAGE, "Finished")
         else:
             row.item.setText(COL_MESSAGE, msg.error or _STATE_TEXT[msg.state])
-            if msg.traceback:
-                row.item.setToolTip(COL_MESSAGE, msg.traceback)
+            row.item.setToolTip(COL_MESSAGE, msg.traceback or msg.error or _STATE_TEXT[msg.state])
         self._update_summary()
 
     # ------------------------------------------------------------------ previews

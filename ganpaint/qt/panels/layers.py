@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QSignalBlocker, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QRect, QSignalBlocker, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QDropEvent, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -66,14 +66,19 @@ def _small_icon(name: str, box: int = THUMB, size: int = 18) -> QIcon:
     from PySide6.QtGui import QGuiApplication
 
     dpr = QGuiApplication.primaryScreen().devicePixelRatio() if QGuiApplication.primaryScreen() else 1.0
-    pm = QPixmap(round(box * dpr), round(box * dpr))
-    pm.setDevicePixelRatio(dpr)
-    pm.fill(Qt.GlobalColor.transparent)
-    p = QPainter(pm)
-    off = (box - size) // 2
-    icon(name).paint(p, off, off, size, size)
-    p.end()
-    return QIcon(pm)
+    out = QIcon()
+    # a Selected pixmap of its own (drawn in the highlighted-text colour): without it Qt
+    # tints the normal one with the highlight, and it fades into the selected row
+    for mode in (QIcon.Mode.Normal, QIcon.Mode.Selected):
+        pm = QPixmap(round(box * dpr), round(box * dpr))
+        pm.setDevicePixelRatio(dpr)
+        pm.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pm)
+        off = (box - size) // 2
+        icon(name).paint(p, QRect(off, off, size, size), Qt.AlignmentFlag.AlignCenter, mode)
+        p.end()
+        out.addPixmap(pm, mode)
+    return out
 
 
 def _kind_value(layer: Any) -> str:

@@ -15,8 +15,10 @@ from ganpaint.train.recipes.base import Recipe, Trainer
 from ganpaint.train.recipes.cyclegan import CycleGANRecipe
 from ganpaint.train.recipes.inpaint import InpaintRecipe
 from ganpaint.train.recipes.pix2pix import Pix2PixRecipe
+from ganpaint.train.recipes.stylegan2 import StyleGAN2Recipe
 
-RECIPES: dict[str, type[Any]] = {"pix2pix": Pix2PixRecipe, "cyclegan": CycleGANRecipe, "inpaint": InpaintRecipe}
+RECIPES: dict[str, type[Any]] = {"pix2pix": Pix2PixRecipe, "cyclegan": CycleGANRecipe, "inpaint": InpaintRecipe,
+                                 "stylegan2": StyleGAN2Recipe}
 
 
 def make_recipe(recipe_id: str, options: Mapping[str, Any] | None = None, **more: Any) -> Any:

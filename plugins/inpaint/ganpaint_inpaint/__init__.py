@@ -1,0 +1,63 @@
+"""GANPaint's Inpaint tool: fills the selection (or a mask layer) with a GAN trained here.
+
+The entry point loads this module; it only builds descriptors. The torch code is in
+``ganpaint_inpaint.tool``, imported on the first run inside a worker. The default model
+ships inside this package (``models/inpaint-default.safetensors`` + its card), so
+installing the plugin brings a working tool.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ganpaint import InputSpec, ModelSpec, ParamSpec, Role, ToolSpec, hookimpl
+
+__version__ = "0.1.0"
+GANPAINT_API_VERSION = 1
+
+TOOL_ID = "inpaint"
+DEFAULT_MODEL = "inpaint-default"
+MODEL_FILE = Path(__file__).parent / "models" / f"{DEFAULT_MODEL}.safetensors"
+
+
+@hookimpl
+def ganpaint_register_tools() -> list[ToolSpec]:
+    return [
+        ToolSpec(
+            id=TOOL_ID,
+            title="Inpaint",
+            run="ganpaint_inpaint.tool:run",
+            inputs=(
+                InputSpec(Role.IMAGE),
+                InputSpec(Role.MASK, label="Area to fill (the selection or a mask layer)"),
+            ),
+            params=(
+                ParamSpec("model", "model", default=DEFAULT_MODEL,
+                          help="An inpainting model (the default was trained by GANPaint on photos and "
+                          "procedural landscapes)."),
+                ParamSpec("seed", "seed", label="Variation",
+                          help="0 gives the plain fill; every other number gives another variation."),
+                ParamSpec("context", "float", label="Context", default=1.0, minimum=0.25, maximum=4.0, step=0.25,
+                          help="How much picture around the area the model looks at, as a multiple of the "
+                          "area's size (at least 32 pixels)."),
+                ParamSpec("feather", "int", label="Feather", default=2, minimum=0, maximum=32, step=1,
+                          help="Width in pixels of the soft edge, inside the area only: pixels outside the "
+                          "area are never changed."),
+                ParamSpec("work_size", "int", label="Working size", default=512, minimum=64, maximum=2048,
+                          step=32,
+                          help="Largest side the model runs at; a larger area with its context is "
+                          "filled at this size and only the fill is scaled up."),
+            ),
+            description="Fill the selection or a painted mask with new content that fits its "
+            "surroundings (remove objects, repair damage). Pixels outside the area stay as they are.",
+            category="GAN",
+            uses_torch=True,
+        )
+    ]
+
+
+@hookimpl
+def ganpaint_register_models() -> list[ModelSpec]:
+    if not MODEL_FILE.is_file():  # a source checkout before the model was trained
+        return []
+    return [ModelSpec(name=DEFAULT_MODEL, tool=TOOL_ID, path=str(MODEL_FILE), title="Inpaint (default)", default=True)]

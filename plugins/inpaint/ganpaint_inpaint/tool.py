@@ -1,0 +1,163 @@
+"""The Inpaint tool's code (imported on first use, in a worker: it loads torch).
+
+    crop around the hole with context -> downscale to the working size when larger ->
+    run the generator there -> scale only the fill back up -> paste it through the
+    mask with an inner feather, so pixels outside the mask keep their exact values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ganpaint.core.specs import RunContext, ToolError, ToolRequest, ToolResult
+from ganpaint.engine.cards import ModelFileError
+from ganpaint.engine.loading import read_card, register_architecture
+from ganpaint.engine.model_cache import default_cache
+from ganpaint.nn.inpaint import InpaintConfig, InpaintGenerator, inpaint_tensor
+from ganpaint_inpaint import DEFAULT_MODEL, TOOL_ID
+from ganpaint_inpaint.geometry import EPS, Box, context_box, inner_distance, paste_weight, push_pull
+
+ARCHITECTURE = "inpaint_gated"
+#: amplitude (in the model's [-1, 1] range) of the low-frequency noise that makes variations
+VARIATION_NOISE = 0.25
+
+
+def _build(config: dict[str, Any]) -> InpaintGenerator:
+    return InpaintGenerator(InpaintConfig.from_dict(config))
+
+
+register_architecture(ARCHITECTURE, _build)
+
+
+def run(request: ToolRequest, ctx: RunContext) -> ToolResult:
+    p: dict[str, Any] = dict(request.params)
+    name = str(p.get("model") or DEFAULT_MODEL)
+    seed = int(p.get("seed") or 0)
+    context = float(p.get("context") or 1.0)
+    feather = int(p.get("feather") or 0)
+    work_size = max(16, int(p.get("work_size") or 512))
+
+    image = np.asarray(request.image, dtype=np.float32)
+    h, w = image.shape[:2]
+    mask = request.mask
+    if mask is None or not (np.asarray(mask) > EPS).any():
+        raise ToolError("Inpaint: the mask is empty. Select the area to fill (or paint it on a mask layer) first.")
+    mask = np.asarray(mask, dtype=np.float32)
+    hole = mask > EPS
+    alpha = None if request.alpha is None else np.asarray(request.alpha, dtype=np.float32)
+    # transparent pixels have no meaningful colour: the model does not fill from them
+    valid = ~hole if alpha is None else (~hole & (alpha >= 0.5))
+    if not valid.any():
+        what = "the whole picture" if alpha is None or bool(hole.all()) else "every opaque pixel"
+        raise ToolError(
+            f"Inpaint: the mask covers {what} ({w}x{h}), so nothing is left to fill from. "
+            "Select only what should be replaced."
+        )
+
+    model, card = _load(name, ctx)
+    ctx.progress(0.1, "Inpainting")
+    box = context_box(hole, valid, context)
+    fill = _fill_crop(model, image[box.slices], valid[box.slices], hole[box.slices], work_size, seed, ctx)
+    ctx.progress(0.9, "Pasting")
+
+    out = image.copy()
+    weight = paste_weight(mask[box.slices], feather)[..., None]
+    crop = image[box.slices]
+    out[box.slices] = np.where(weight > 0, crop * (1 - weight) + fill * weight, crop)
+    out_alpha = None
+    if alpha is not None:
+        out_alpha = _fill_alpha(alpha, hole, box, weight[..., 0])
+    ctx.progress(1.0, "Done")
+    return ToolResult(
+        image=out,
+        alpha=out_alpha,
+        composited=True,
+        name=f"{request.source_name} (inpainted)" if request.source_name else "Inpaint",
+        metadata={
+            "model": name,
+            "model_version": card.version,
+            "model_sha256": card.sha256,
+            "seed": seed,
+            "context": context,
+            "feather": feather,
+            "work_size": work_size,
+            "box": [box.x0, box.y0, box.width, box.height],
+        },
+    )
+
+
+def _load(name: str, ctx: RunContext) -> tuple[InpaintGenerator, Any]:
+    path = ctx.model_path(name, TOOL_ID)
+    try:
+        card = read_card(path)
+        if card.architecture != ARCHITECTURE or card.tool != TOOL_ID:
+            raise ToolError(
+                f"Inpaint: model {name!r} is a {card.tool!r} model ({card.architecture}), not an inpainting "
+                f"model. Choose an inpainting model such as {DEFAULT_MODEL!r}."
+            )
+        model = default_cache().get(path, component="forward", device=ctx.device, ctx=ctx)
+    except ModelFileError as exc:
+        raise ToolError(f"Inpaint: {exc}") from None
+    if not isinstance(model, InpaintGenerator):
+        raise ToolError(f"Inpaint: model {name!r} did not load as an inpainting generator")
+    return model, card
+
+
+def _fill_crop(
+    model: InpaintGenerator, crop: np.ndarray, valid: np.ndarray, hole: np.ndarray, work_size: int, seed: int,
+    ctx: RunContext,
+) -> np.ndarray:
+    """The model's picture for ``crop`` (H, W, 3 in [0, 1]) at full crop size; only its
+    hole pixels are used. Runs at ``work_size`` when the crop is larger."""
+    ch, cw = crop.shape[:2]
+    device = torch.device(ctx.device)
+    x = torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1)))[None].to(device) * 2 - 1
+    known = torch.from_numpy(valid.astype(np.float32))[None, None].to(device)
+    scale = min(1.0, work_size / max(ch, cw))
+    if scale < 1.0:
+        sh, sw = max(1, round(ch * scale)), max(1, round(cw * scale))
+        xs = F.interpolate(x * known, size=(sh, sw), mode="area")
+        ks = F.interpolate(known, size=(sh, sw), mode="area")
+        xs = xs / ks.clamp_min(1e-6)          # average of the known pixels only
+        hole_s = (ks < 0.999).float()         # any unknown pixel under it: let the model paint it
+    else:
+        sh, sw = ch, cw
+        xs, hole_s = x, 1 - known
+    noise = _variation_noise(seed, sh, sw, device) if seed else None
+    flip = seed % 2 == 1
+    with torch.inference_mode():
+        xi, hi, ni = xs, hole_s, noise
+        if flip:  # the network is not mirror-symmetric: a flipped run is another plausible fill
+            xi, hi = xi.flip(-1), hi.flip(-1)
+            ni = None if ni is None else ni.flip(-1)
+        ctx.progress(0.3, "Inpainting")
+        y = inpaint_tensor(model, xi.to(next(model.parameters()).dtype), hi, ni).float()
+        if flip:
+            y = y.flip(-1)
+        if scale < 1.0:
+            y = F.interpolate(y, size=(ch, cw), mode="bicubic", align_corners=False)
+    out = ((y[0].clamp(-1, 1) + 1) / 2).permute(1, 2, 0).cpu().numpy()
+    return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def _variation_noise(seed: int, h: int, w: int, device: torch.device) -> torch.Tensor:
+    """Seeded low-frequency noise (structure-sized blobs, not pixel grain)."""
+    gen = torch.Generator().manual_seed(int(seed))
+    small = torch.randn(1, 3, max(1, h // 8), max(1, w // 8), generator=gen)
+    return (F.interpolate(small, size=(h, w), mode="bilinear", align_corners=False) * VARIATION_NOISE).to(device)
+
+
+def _fill_alpha(alpha: np.ndarray, hole: np.ndarray, box: Box, weight: np.ndarray) -> np.ndarray:
+    """Alpha inside the hole continues the alpha just around it (a hole in an opaque object
+    becomes opaque); outside the mask it is unchanged."""
+    a = alpha[box.slices]
+    h = hole[box.slices]
+    d = inner_distance(~h, 3)  # distances capped at 3: 1 and 2 = the ring the hole continues
+    filled = push_pull(a, ((d > 0) & (d < 3)).astype(np.float32))
+    out = alpha.copy()
+    out[box.slices] = np.where(weight > 0, a * (1 - weight) + np.clip(filled, 0, 1) * weight, a)
+    return out
