@@ -12,7 +12,9 @@ busy-loop process vs 1 thread; the first result after start (subprocess: import,
 model file, run once).
 
 ``BENCH_QUICK=1`` takes fewer repeats and skips 1024 px eager reference repeats;
-``BENCH_SIZES=256,512`` limits the sizes; ``BENCH_TILED=0`` skips the 4096 px runs.
+``BENCH_SIZES=256,512`` limits the sizes (empty: none); ``BENCH_TILED=0`` skips the 4096 px runs,
+``BENCH_COLD=0`` the cold starts; ``BENCH_PARTS=fast,busy`` picks parts; ``BENCH_ARCHS=U-Net-256``
+picks architectures; ``BENCH_OUT=rows.jsonl`` appends rows as each part finishes.
 """
 
 from __future__ import annotations
@@ -33,10 +35,17 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as ganpaint.engine.device
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
 SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "256,512,1024").split(",") if s.strip()]
 TILED = os.environ.get("BENCH_TILED", "1") != "0"
+COLD = os.environ.get("BENCH_COLD", "1") != "0"
+#: which parts run (comma-separated: sizes,fast,busy,tiled,cold); all by default
+PARTS = set(os.environ.get("BENCH_PARTS", "sizes,fast,busy,tiled,cold").split(","))
 ARCHS = {
     "ResNet-9": ("resnet_generator", {"ngf": 64, "n_blocks": 9, "norm": "instance"}),
     "U-Net-256": ("unet_generator", {"ngf": 64, "num_downs": 8, "norm": "batch"}),
 }
+
+
+if os.environ.get("BENCH_ARCHS"):
+    ARCHS = {k: v for k, v in ARCHS.items() if k in os.environ["BENCH_ARCHS"].split(",")}
 
 
 def _reps(size: int) -> int:
@@ -232,7 +241,8 @@ def bench_tiled(rows: list[dict[str, Any]], models: dict[str, Any]) -> None:
 def bench_busy(rows: list[dict[str, Any]], models: dict[str, Any]) -> None:
     import torch
 
-    model, runner = models["ResNet-9"]
+    label = "ResNet-9" if "ResNet-9" in models else next(iter(models))
+    model, runner = models[label]
     x = torch.rand(1, 3, 512, 512) * 2 - 1
     threads = torch.get_num_threads()
 
@@ -257,11 +267,11 @@ def bench_busy(rows: list[dict[str, Any]], models: dict[str, Any]) -> None:
         stop.set()
         proc.join(5)
         torch.set_num_threads(threads)
-    rows.append(_row(f"ResNet-9 512 px ({runner.name}): 2 threads + 1 busy process", two_busy, "s",
+    rows.append(_row(f"{label} 512 px ({runner.name}): 2 threads + 1 busy process", two_busy, "s",
                      f"<= 1 thread ({one:.2f} s)", f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}; {_load()}"))
 
 
-COLD = textwrap.dedent("""
+COLD_SCRIPT = textwrap.dedent("""
     import time, sys
     t0 = time.perf_counter()
     from ganpaint.engine.devices import prepare_torch_env
@@ -291,7 +301,7 @@ def bench_cold(rows: list[dict[str, Any]], models: dict[str, Any]) -> None:
             times = []
             for _ in range(1 if backend == "eager" or QUICK else 2):  # auto: convert, then cached
                 t = time.perf_counter()
-                subprocess.run([sys.executable, "-c", COLD, str(entry.path)], check=True, env=env,
+                subprocess.run([sys.executable, "-c", COLD_SCRIPT, str(entry.path)], check=True, env=env,
                                capture_output=True, text=True)
                 times.append(time.perf_counter() - t)
             note = "process start to 512 px result, ResNet-9 file"
@@ -330,11 +340,14 @@ def run() -> list[dict[str, Any]]:
     rows.append(_row("fp32 matmul peak (2048^2, 2 threads)", peak, "GFLOP/s", "", _load()))
     models = _section(rows, "sizes", bench_sizes, peak)
     if models:
-        _section(rows, "fast", bench_fast, models)
-        _section(rows, "busy", bench_busy, models)
-        if TILED:
+        if "fast" in PARTS:
+            _section(rows, "fast", bench_fast, models)
+        if "busy" in PARTS:
+            _section(rows, "busy", bench_busy, models)
+        if TILED and "tiled" in PARTS:
             _section(rows, "tiled", bench_tiled, models)
-        _section(rows, "cold", bench_cold, models)
+        if COLD and "cold" in PARTS:
+            _section(rows, "cold", bench_cold, models)
     return rows
 
 

@@ -146,7 +146,7 @@ def _convert(model: nn.Module, ctx: Any, *, with_stats: bool = False) -> Any:
         norms = stat_norms(model)
         module = _StatsInput(model, norms)
         for m in norms:
-            c = int(m.num_features)
+            c = int(getattr(m, "num_features"))  # noqa: B009 - a norm module, typed as Module
             example += (torch.zeros(c), torch.ones(c))
             shapes += [(c,), (c,)]
     with torch.inference_mode(False), torch.no_grad():

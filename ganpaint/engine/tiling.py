@@ -66,7 +66,7 @@ def receptive_radius(model: nn.Module) -> int:
     scale = 1.0
     hooks = []
 
-    def hook(m: nn.Module, args: Any, out: Any) -> None:
+    def hook(m: Any, args: Any, out: Any) -> None:
         nonlocal radius, scale
         k = m.kernel_size if isinstance(m.kernel_size, int) else max(m.kernel_size)
         s = m.stride if isinstance(m.stride, int) else max(m.stride)
@@ -176,7 +176,7 @@ def plan_tiles(height: int, width: int, tile: int, *, align: int = 1, radius: in
 
 def stat_norms(model: nn.Module) -> list[nn.Module]:
     """Norm layers whose output depends on the statistics of their own input."""
-    found = []
+    found: list[nn.Module] = []
     for m in model.modules():
         if isinstance(m, nn.modules.instancenorm._InstanceNorm):
             if m.training or not m.track_running_stats:
@@ -206,15 +206,16 @@ def capture_norm_stats(model: nn.Module) -> Iterator[Stats]:
             h.remove()
 
 
-def _frozen_forward(self: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    mean, var = self._ganpaint_frozen  # type: ignore[attr-defined]
+def _frozen_forward(self: Any, x: torch.Tensor) -> torch.Tensor:
+    mean, var = self._ganpaint_frozen
     shape = (1, -1) + (1,) * (x.dim() - 2)
     scale = torch.rsqrt(var + self.eps)
     shift = -mean * scale
     if getattr(self, "weight", None) is not None:
         scale = scale * self.weight.float()
         shift = shift * self.weight.float() + self.bias.float()
-    return x * scale.to(x.dtype).reshape(shape) + shift.to(x.dtype).reshape(shape)
+    y: torch.Tensor = x * scale.to(x.dtype).reshape(shape) + shift.to(x.dtype).reshape(shape)
+    return y
 
 
 @contextlib.contextmanager
@@ -223,8 +224,8 @@ def frozen_norm_stats(model: nn.Module, stats: Stats) -> Iterator[None]:
     patched = []
     try:
         for m, (mean, var) in stats.items():
-            m._ganpaint_frozen = (mean, var)  # type: ignore[assignment]
-            m.forward = types.MethodType(_frozen_forward, m)  # type: ignore[method-assign]
+            setattr(m, "_ganpaint_frozen", (mean, var))  # noqa: B010 - not a Module attribute
+            m.forward = types.MethodType(_frozen_forward, m)
             patched.append(m)
         yield
     finally:

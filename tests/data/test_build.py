@@ -94,6 +94,11 @@ def test_refuses_a_folder_that_is_not_a_dataset(tmp_path: Path, fake_sources: So
     with pytest.raises(BuildError, match="not empty"):
         build("seasons", tmp_path / "mine", count=1, size=SIZE, sources=fake_sources)
     assert (tmp_path / "mine" / "precious.txt").read_text() == "keep me"
+    (tmp_path / "cut").mkdir()  # an interrupted build: our marker, no manifest yet
+    (tmp_path / "cut" / ".ganpaint-dataset").write_text("x")
+    (tmp_path / "cut" / "train").mkdir()
+    build("seasons", tmp_path / "cut", count=1, size=SIZE, sources=fake_sources)
+    assert (tmp_path / "cut" / "manifest.json").exists()
     with pytest.raises(BuildError, match="unknown dataset"):
         build("nope", tmp_path / "x", sources=fake_sources)
 

@@ -105,6 +105,7 @@ def test_recipe_is_registered_and_validated() -> None:
         make_recipe("inpaint", crop=30)
 
 
+@pytest.mark.slow
 def test_training_runs_exports_an_inpaint_card_and_resumes_exactly(folder: Path, tmp_path: Path) -> None:
     recipe = make_recipe("inpaint", TINY)
     data = load_data(folder)
