@@ -92,6 +92,11 @@ def entry_point_candidates(
     found: list[Candidate] = []
     for dist in dists:
         try:
+            # entry_points.txt first: it is small, and most distributions have none of
+            # ours, so their METADATA (the expensive read) is never parsed at start-up.
+            eps = [ep for ep in dist.entry_points if ep.group == ENTRY_POINT_GROUP]
+            if not eps:
+                continue
             raw_name = dist.metadata["Name"]
             if not raw_name:
                 continue  # a broken dist-info without a name cannot be a plugin we can name
@@ -99,7 +104,6 @@ def entry_point_candidates(
             if dist_name in seen:
                 continue
             seen.add(dist_name)
-            eps = [ep for ep in dist.entry_points if ep.group == ENTRY_POINT_GROUP]
             version = dist.version or ""
         except Exception:  # unreadable metadata of some unrelated package: not ours to report
             continue
