@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     rng = np.random.default_rng(0)
     train = args.out / "train"
     held = args.out / "heldout" / "photos"
-    for d in (train / "photo", train / "scene", train / "clip", held):
+    for d in (train / "photo", train / "scene", held):
         d.mkdir(parents=True, exist_ok=True)
     manifest: list[dict[str, str]] = []
 
@@ -111,16 +111,18 @@ def main(argv: list[str] | None = None) -> int:
             img = src.convert("RGB")
         for k, crop in enumerate(photo_crops(img, rng, args.per_scale)):
             name = f"photo/{path.stem}-{k:03d}.png"
-            crop.save(train / name)
+            if not (train / name).exists():  # re-runs only complete what is missing
+                crop.save(train / name)
             manifest.append({"file": f"train/{name}", **entry, "split": "train"})
         print("photo", path.name, flush=True)
 
     from ganpaint.data.landscape import Scene, render
 
     for s in range(SCENE_SEED0, SCENE_SEED0 + args.scenes):
-        pic = render(Scene.random(s), "summer" if s % 4 else "winter", CROP)
         name = f"scene/scene-{s:05d}.png"
-        Image.fromarray((np.clip(pic, 0, 1) * 255 + 0.5).astype(np.uint8)).save(train / name)
+        if not (train / name).exists():
+            pic = render(Scene.random(s), "summer" if s % 4 else "winter", CROP)
+            Image.fromarray((np.clip(pic, 0, 1) * 255 + 0.5).astype(np.uint8)).save(train / name)
         manifest.append({"file": f"train/{name}", "source": f"ganpaint.data.landscape seed {s}",
                          "author": "GANPaint developers", "licence": "CC0-1.0", "split": "train"})
     print("scenes done", flush=True)
@@ -139,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
             except (ClipartError, OSError):
                 continue
             name = f"clip/clip-{made:04d}.png"
+            (train / "clip").mkdir(exist_ok=True)
             Image.fromarray((np.clip(pair.colour, 0, 1) * 255 + 0.5).astype(np.uint8)).save(train / name)
             manifest.append({"file": f"train/{name}", "source": f"openclipart-svg {files[i].relative_to(args.clipart)}",
                              "author": "Openclipart contributors", "licence": "public domain", "split": "train"})

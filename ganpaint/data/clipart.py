@@ -3,7 +3,9 @@
 The colour picture is the SVG rendered by cairosvg onto white. The line art is the same
 SVG with every fill removed and every stroke made black, rendered at the same size, so
 lines sit exactly on the colour picture's outlines. Drawings without strokes (flat
-fills only) get their line art from the colour boundaries instead (``method="edges"``).
+fills only) get their line art from the colour boundaries instead (``method="edges"``);
+in drawings with strokes, shapes that have none are outlined by their colour boundaries
+too, away from the strokes (``"strokes+edges"``).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ class SvgInfo:
 class ClipartPair:
     colour: np.ndarray  # (size, size, 3) float32 on white
     lines: np.ndarray   # (size, size) float32, 1 = paper, 0 = ink
-    method: str         # "strokes" or "edges"
+    method: str         # "strokes", "strokes+edges" (unstroked shapes outlined) or "edges"
     coverage: float     # share of the square the drawing covers
 
 
@@ -152,6 +154,21 @@ def _place(rgba: np.ndarray, size: int) -> np.ndarray:
     return out
 
 
+def _dilate(mask: np.ndarray, r: int) -> np.ndarray:
+    """Binary dilation by a (2r+1) square, separable, no scipy."""
+    out = mask.copy()
+    for axis in (0, 1):
+        src = out.copy()
+        n = src.shape[axis]
+        for d in range(1, r + 1):
+            lo = [slice(None)] * 2
+            hi = [slice(None)] * 2
+            lo[axis], hi[axis] = slice(0, n - d), slice(d, n)
+            out[tuple(lo)] |= src[tuple(hi)]
+            out[tuple(hi)] |= src[tuple(lo)]
+    return out
+
+
 def render_colour(data: bytes, size: int = 256, margin: int = 8, *, min_coverage: float = 0.03) -> np.ndarray:
     """Only the colour picture (on white) of one SVG: (size, size, 3) float32."""
     if len(data) > MAX_SVG_BYTES:
@@ -191,10 +208,15 @@ def render_pair(data: bytes, size: int = 256, margin: int = 8, *, min_coverage: 
         raise ClipartError(f"nearly empty drawing (covers {coverage:.1%})")
     rgb = colour[..., :3] * alpha[..., None] + (1.0 - alpha[..., None])  # onto white
     ink = np.clip(strokes[..., 3] * 1.5, 0.0, 1.0)
-    method = "strokes"
+    edges = 1.0 - edge_lines(np.concatenate([rgb, alpha[..., None]], axis=2))
     if float((ink > 0.5).mean()) < min_ink:
-        method = "edges"
-        ink = 1.0 - edge_lines(np.concatenate([rgb, alpha[..., None]], axis=2))
+        method, ink = "edges", edges
+    else:
+        # Shapes drawn without a stroke (a filled face next to stroked eyes) still need an
+        # outline: add colour boundaries, except beside a stroke (no doubled lines).
+        extra = edges * ~_dilate(ink > 0.3, 3)
+        method = "strokes+edges" if float((extra > 0.5).mean()) > 0.002 else "strokes"
+        ink = np.maximum(ink, extra)
     share = float((ink > 0.5).mean())
     if share < min_ink:
         raise ClipartError("no lines (neither strokes nor colour edges)")

@@ -10,7 +10,8 @@ Why gated convolutions (DeepFill v2) rather than Fourier convolutions (LaMa's FF
 * LaMa's reason for FFC is a global receptive field. Here a parameter-free *push-pull*
   fill (a normalised-convolution pyramid: average the known pixels down to 1 px, then
   blend back up) gives every hole pixel a smooth estimate from the whole picture before
-  the network runs; the network (dilated gated convolutions, receptive field ~150 px at
+  the network runs (with a sharpened blend it alone matches OpenCV's Telea on our
+  held-out crops); the network (dilated gated convolutions, receptive field ~150 px at
   the working scale) only learns the correction. Its output convolution starts at zero,
   so an untrained generator already returns the push-pull fill: short CPU training runs
   start from a sensible inpainting and spend their steps on structure and texture.
@@ -35,6 +36,8 @@ class InpaintConfig:
 
     width: int = 24
     dilations: tuple[int, ...] = (2, 4, 8, 16)
+    #: the push-pull blend gain of the coarse stage (part of the model: weights learn on it)
+    coarse_gain: float = 16.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dilations", tuple(int(d) for d in self.dilations))
@@ -42,6 +45,9 @@ class InpaintConfig:
             raise ValueError(f"width must be an even integer >= 2, got {self.width!r}")
         if any(d < 1 for d in self.dilations):
             raise ValueError(f"dilations must be >= 1, got {self.dilations!r}")
+        object.__setattr__(self, "coarse_gain", float(self.coarse_gain))
+        if not self.coarse_gain >= 1.0:
+            raise ValueError(f"coarse_gain must be >= 1, got {self.coarse_gain!r}")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -50,20 +56,28 @@ class InpaintConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> InpaintConfig:
-        known = {"width", "dilations"}
+        known = {"width", "dilations", "coarse_gain"}
         extra = sorted(set(d) - known)
         if extra:
             raise ValueError(f"unknown inpainting generator option(s): {', '.join(extra)}")
         return cls(**{k: (tuple(v) if k == "dilations" else v) for k, v in d.items()})
 
 
-def push_pull_fill(image: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
+#: how strongly a pyramid level trusts its own average of partly known pixels (see below).
+#: Measured on held-out photo crops with 10-40 % holes (hole PSNR): 1 -> 17.6 dB,
+#: 4 -> 18.6, 16 -> 18.8, 64 -> 18.9 (OpenCV Telea: 18.8). Higher keeps the fill local.
+PUSH_PULL_GAIN = 16.0
+
+
+def push_pull_fill(image: torch.Tensor, hole: torch.Tensor, gain: float = PUSH_PULL_GAIN) -> torch.Tensor:
     """Fill ``hole`` (B x 1 x H x W, 1 = unknown) smoothly from the known pixels of ``image``.
 
     Push: average the known pixels (weighted by 1 - hole) down a pyramid to one pixel.
     Pull: from the coarsest level up, each level keeps its own average where it has known
-    pixels and takes the upsampled coarser estimate where it has none. Known pixels come out
-    unchanged; a fully masked picture comes out 0 (mid grey)."""
+    pixels and takes the upsampled coarser estimate where it has none; a pixel whose share
+    of known pixels is w uses its own average with weight min(1, gain * w), so even a few
+    known pixels nearby outweigh far-away context. Known pixels come out unchanged; a fully
+    masked picture comes out 0 (mid grey)."""
     known = (1.0 - hole).clamp(0, 1)
     levels = [(image * known, known)]
     while min(levels[-1][1].shape[-2:]) > 1:
@@ -75,8 +89,9 @@ def push_pull_fill(image: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
         up = F.interpolate(est, size=s.shape[-2:], mode="bilinear", align_corners=False)
         mean = s / w.clamp_min(1e-6)
         # w is the share of known pixels under this level's pixel: trust the local average
-        # as far as it is supported
-        est = w * mean + (1.0 - w) * up
+        # as soon as it has some support
+        a = (w * gain).clamp(max=1.0)
+        est = a * mean + (1.0 - a) * up
     return est
 
 
@@ -123,7 +138,7 @@ class InpaintGenerator(nn.Module):
         # image: B x 3 x H x W, hole: B x 1 x H x W (H, W multiples of 4); noise (optional,
         # like image) perturbs the coarse fill inside the hole: the tool's variations
         hole = hole.to(image.dtype)
-        coarse = push_pull_fill(image.float(), hole.float()).to(image.dtype)
+        coarse = push_pull_fill(image.float(), hole.float(), self.config.coarse_gain).to(image.dtype)
         if noise is not None:
             coarse = coarse + noise.to(image.dtype)
         x0 = image * (1 - hole) + coarse * hole

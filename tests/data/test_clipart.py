@@ -50,16 +50,18 @@ def test_render_pair_lines_on_the_outline() -> None:
     from ganpaint.data.clipart import render_pair
 
     pair = render_pair(SVG, size=64, margin=0)
-    assert pair.method == "strokes"
     assert pair.colour.shape == (64, 64, 3) and pair.lines.shape == (64, 64)
     r, g, b = pair.colour[32, 20]  # inside the circle, left of the little rect: red fill
     assert r > 0.8 and g < 0.3 and b < 0.3
     assert (pair.colour[1, 1] > 0.95).all()  # outside: white paper
     yy, xx = np.mgrid[:64, :64] + 0.5
-    dist = np.abs(np.hypot(yy - 32, xx - 32) - 35 * 0.64)
+    circle = np.abs(np.hypot(yy - 32, xx - 32) - 35 * 0.64) < 3
+    rect = (np.abs(yy - 32) < 6) & (np.abs(xx - 32) < 6)  # the unstroked rect, with a margin
     ink = pair.lines < 0.5
-    assert ink.sum() > 50 and (dist[ink] < 3).all()  # lines only on the circle's stroke
-    assert pair.lines[32, 32] > 0.9  # the rect had no stroke: its fill is gone
+    assert ink[circle].sum() > 50                  # the stroke, blackened
+    assert (circle | rect)[ink].all()              # no ink anywhere else (fills are gone)
+    assert pair.method == "strokes+edges" and ink[rect].sum() > 8  # the unstroked rect gets an outline
+    assert pair.lines[32, 12] > 0.9 and pair.lines[12, 32] > 0.9   # flat red fill: paper
 
 
 def test_render_pair_without_strokes_uses_colour_edges() -> None:
