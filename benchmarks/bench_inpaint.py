@@ -1,0 +1,85 @@
+"""Inpaint tool latency with the shipped default model: square pictures of 512, 1024 and
+4096 px with a 20 % hole (one box in the middle plus a stroke), through the tool's run()
+(crop with context, working size 512, fill, paste). The model is loaded once before timing;
+each row is the median of a few runs (1 at 4096 px). Torch uses the usual thread count
+(GANPAINT_THREADS / all cores), as in the editor.
+
+``python benchmarks/bench_inpaint.py`` prints the rows; benchmarks/run.py collects them.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any
+
+import numpy as np
+
+
+class _Ctx:
+    device = "cpu"
+    precision = "full"
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def progress(self, fraction: float, message: str = "", preview: Any = None) -> None:
+        pass
+
+    def cancelled(self) -> bool:
+        return False
+
+    def model_path(self, name: str, tool: str) -> str:
+        return self.path
+
+
+def _hole(n: int) -> np.ndarray:
+    """A centred box plus a diagonal band: 20 % of the picture."""
+    m = np.zeros((n, n), np.float32)
+    side = int(n * 0.38)
+    a = (n - side) // 2
+    m[a:a + side, a:a + side] = 1.0
+    yy, xx = np.mgrid[0:n, 0:n]
+    band = np.abs(yy - xx) < n * 0.02
+    m[band] = 1.0
+    return m
+
+
+def run() -> list[dict[str, Any]]:
+    import ganpaint_inpaint
+    from ganpaint_inpaint import tool
+
+    from ganpaint.engine.devices import prepare_torch_env
+    from ganpaint.testing import make_request
+
+    prepare_torch_env()
+    if not ganpaint_inpaint.MODEL_FILE.is_file():
+        return [{"name": "inpaint: default model", "value": float("nan"), "unit": "s", "target": "",
+                 "note": "not trained yet"}]
+    spec = ganpaint_inpaint.ganpaint_register_tools()[0]
+    ctx = _Ctx(str(ganpaint_inpaint.MODEL_FILE))
+    rng = np.random.default_rng(0)
+    rows = []
+    for n, runs, target in ((512, 5, "< 2 s"), (1024, 3, "< 3 s"), (4096, 1, "< 10 s")):
+        img = rng.random((n, n, 3), dtype=np.float32)
+        mask = _hole(n)
+        req = make_request(img, spec=spec, params={"model": "default"}, mask=mask)
+        if n == 512:
+            tool.run(req, ctx)  # load + warm up
+        times = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            res = tool.run(req, ctx)
+            times.append(time.perf_counter() - t0)
+        rows.append({
+            "name": f"inpaint: {n}x{n}, 20% hole, default model", "value": statistics.median(times), "unit": "s",
+            "target": target,
+            "note": f"hole {mask.mean():.0%}; model ran on {res.metadata['box'][2]}x{res.metadata['box'][3]} crop "
+                    f"at <= {res.metadata['work_size']} px",
+        })
+    return rows
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(f"{row['name']:<52} {row['value']:>9.2f} {row['unit']:<3} target {row['target']:<8} {row['note']}")
