@@ -9,7 +9,13 @@ import pytest
 import torch
 from PIL import Image
 
-from ganpaint.nn.inpaint import InpaintConfig, InpaintGenerator, SNPatchDiscriminator, inpaint_tensor, push_pull_fill
+from ganpaint.nn.inpaint import (
+    InpaintConfig,
+    InpaintGenerator,
+    SNPatchDiscriminator,
+    inpaint_tensor,
+    push_pull_fill,
+)
 from ganpaint.train import RECIPES, load_data, make_recipe, train
 from ganpaint.train.masks import random_mask, random_masks
 
