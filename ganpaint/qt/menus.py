@@ -112,6 +112,7 @@ def build_menus(win: MainWindow) -> None:
                   SK.Preferences))
     m.addAction(a("plugins", "P&lugins...", _dialog(win, "plugins", "show_plugins")))
     m.addAction(a("models", "&Models...", _dialog(win, "models", "show_models")))
+    m.addAction(a("train", "&Train...", _dialog(win, "train", "show_train")))  # engineer Q: fine-tuning
 
     def refresh_undo() -> None:
         h = c.document.history

@@ -1,0 +1,254 @@
+"""Latent directions for a StyleGAN2 generator: from labels, PCA and the weights; saved per model.
+
+* ``fit_boundary(w, labels)``: InterFaceGAN's linear boundary. Logistic regression (torch,
+  full-batch L-BFGS) separating the most and least attribute-like samples; the unit normal is
+  the direction. ``conditional(primary, others)`` projects chosen attributes out of it.
+* ``ganspace(G)``: principal axes of W (PCA of mapped samples), GANSpace style.
+* ``sefa(G)``: SeFa, the eigenvectors of A^T A for the modulation weights A (closed form).
+* ``DirectionSet``: named unit vectors (dim,) in W with their ``scale`` (the standard deviation
+  of w along them, so a slider moves in units of it), saved as
+  ``models_dir()/directions/<model>.safetensors`` (+ ``.json`` beside it) recording the
+  generator's weights sha256 (the model card's ``sha256``) and the latent space ("w").
+  Loading for a generator with another sha256 is refused (``DirectionsMismatch``).
+* ``read_npy_boundary(path, style_dim)``: an InterFaceGAN ``.npy`` boundary, shape-checked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ganpaint.core.atomic import atomic_write_text
+from ganpaint.engine import stylegan_sampling as S
+from ganpaint.engine.cards import ModelFileError
+from ganpaint.nn.stylegan2 import Generator
+
+__all__ = [
+    "DirectionSet",
+    "DirectionsMismatch",
+    "DIRECTIONS_KEY",
+    "conditional",
+    "directions_path",
+    "fit_boundary",
+    "ganspace",
+    "load_directions",
+    "read_npy_boundary",
+    "save_directions",
+    "sefa",
+    "w_samples",
+]
+
+DIRECTIONS_KEY = "ganpaint.directions"
+FORMAT = 1
+
+
+class DirectionsMismatch(ModelFileError):
+    """A direction file made for another generator (or latent space / size)."""
+
+
+@dataclass
+class DirectionSet:
+    """Named unit directions in W for one generator."""
+
+    model: str
+    generator_sha256: str
+    style_dim: int
+    space: str = "w"
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    info: dict[str, dict[str, Any]] = field(default_factory=dict)  # kind, scale, source, ...
+
+    def add(self, name: str, vector: np.ndarray | torch.Tensor, *, kind: str, scale: float, **extra: Any) -> None:
+        v = np.asarray(vector.detach().cpu() if isinstance(vector, torch.Tensor) else vector, np.float32).reshape(-1)
+        if v.shape != (self.style_dim,):
+            raise ValueError(f"direction {name!r} has shape {v.shape}, expected ({self.style_dim},)")
+        n = float(np.linalg.norm(v))
+        if not np.isfinite(n) or n == 0:
+            raise ValueError(f"direction {name!r} is zero or not finite")
+        self.vectors[name] = v / n
+        self.info[name] = {"kind": kind, "scale": float(scale), **extra}
+
+    def scale(self, name: str) -> float:
+        return float(self.info.get(name, {}).get("scale", 1.0))
+
+
+# --------------------------------------------------------------------------------- sampling
+def w_samples(G: Generator, n: int, seed: int = 0, batch: int = 1024) -> tuple[torch.Tensor, torch.Tensor]:
+    """(z, w), (n, dim) each, from :func:`stylegan_sampling.sample_z` of ``seed``."""
+    z = S.sample_z(G, n, seed)
+    with torch.inference_mode():
+        w = torch.cat([S.z_to_w(G, c) for c in torch.split(z, batch)])
+    return z, w
+
+
+def std_along(w: torch.Tensor, direction: torch.Tensor | np.ndarray) -> float:
+    """Standard deviation of the samples' projection on a unit direction."""
+    d = torch.as_tensor(np.asarray(direction, np.float32) if not isinstance(direction, torch.Tensor) else direction)
+    return float((w.float() @ d.float().to(w.device)).std())
+
+
+# --------------------------------------------------------------------------------- label boundaries
+def fit_boundary(w: torch.Tensor, labels: np.ndarray | torch.Tensor, *, fraction: float = 0.3,
+                 l2: float = 1e-3) -> torch.Tensor:
+    """InterFaceGAN: the unit normal (dim,) of a linear boundary separating the ``fraction`` of
+    samples with the highest labels from the ``fraction`` with the lowest (binary labels: the
+    two classes). Logistic regression on standardised w, fitted with L-BFGS (deterministic)."""
+    x = w.detach().float().cpu()
+    y_all = torch.as_tensor(np.asarray(labels), dtype=torch.float32).reshape(-1)
+    if y_all.shape[0] != x.shape[0]:
+        raise ValueError(f"{x.shape[0]} latents but {y_all.shape[0]} labels")
+    ok = torch.isfinite(y_all)
+    x, y_all = x[ok], y_all[ok]
+    order = torch.argsort(y_all)
+    k = max(2, int(len(order) * fraction))
+    lo, hi = order[:k], order[-k:]
+    if float(y_all[hi].min()) <= float(y_all[lo].max()):
+        raise ValueError("the labels do not separate: the attribute hardly varies over the samples")
+    xs = torch.cat([x[lo], x[hi]])
+    ys = torch.cat([torch.zeros(k), torch.ones(k)])
+    mu, sd = xs.mean(0), xs.std(0).clamp_min(1e-6)
+    xn = (xs - mu) / sd
+    coef = torch.zeros(x.shape[1], requires_grad=True)
+    bias = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.LBFGS([coef, bias], max_iter=200, line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad()
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(xn @ coef + bias, ys) + l2 * coef.pow(2).sum()
+        loss.backward()
+        return loss
+
+    with torch.enable_grad():
+        opt.step(closure)
+    normal = coef.detach() / sd  # back to unstandardised w: the boundary's normal there
+    return normal / normal.norm()
+
+
+def conditional(primary: torch.Tensor, others: list[torch.Tensor]) -> torch.Tensor:
+    """InterFaceGAN's conditional manipulation: ``primary`` with the span of ``others``
+    projected out (so moving along it leaves those attributes unchanged), unit length."""
+    if not others:
+        return primary / primary.norm()
+    C = torch.stack([o.float() for o in others], 1)  # (dim, k)
+    coeffs = torch.linalg.lstsq(C, primary.float()[:, None]).solution
+    out = primary.float() - (C @ coeffs)[:, 0]
+    n = out.norm()
+    if float(n) < 1e-6:
+        raise ValueError("the direction lies in the span of the conditions: nothing is left")
+    return out / n
+
+
+# --------------------------------------------------------------------------------- unsupervised
+def ganspace(G: Generator, k: int = 10, n: int = 20000, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """GANSpace: the first ``k`` principal axes of W, (k, dim) unit rows, and the standard
+    deviation of w along each (k,)."""
+    _, w = w_samples(G, n, seed)
+    x = w.float() - w.float().mean(0)
+    _, s, vh = torch.linalg.svd(x, full_matrices=False)
+    k = min(k, vh.shape[0])
+    comps = vh[:k]
+    # a fixed sign (largest component positive) so recomputing gives the same vectors
+    signs = torch.sign(comps.gather(1, comps.abs().argmax(1, keepdim=True)))
+    return comps * signs, s[:k] / (x.shape[0] - 1) ** 0.5
+
+
+def _modulation_weights(G: Generator, layers: str) -> torch.Tensor:
+    mods = [G.conv1.conv.modulation]
+    if layers == "all":
+        mods += [G.to_rgb1.conv.modulation] + [c.conv.modulation for c in G.convs]
+        mods += [t.conv.modulation for t in G.to_rgbs]
+    elif layers != "first":
+        raise ValueError(f"layers must be 'first' or 'all', got {layers!r}")
+    return torch.cat([m.weight.detach().float() * m.scale for m in mods])  # (sum out, dim)
+
+
+def sefa(G: Generator, k: int = 10, layers: str = "first") -> torch.Tensor:
+    """SeFa: the top-``k`` eigenvectors of A^T A for the modulation weights A of the first
+    styled conv (``layers="all"``: every style input's), (k, dim) unit rows."""
+    A = _modulation_weights(G, layers)
+    A = A / A.norm(dim=1, keepdim=True).clamp_min(1e-8)
+    _, vecs = torch.linalg.eigh(A.T @ A)
+    comps = vecs.flip(1).T[:k]  # eigh sorts ascending
+    signs = torch.sign(comps.gather(1, comps.abs().argmax(1, keepdim=True)))
+    return comps * signs
+
+
+# --------------------------------------------------------------------------------- files
+def directions_path(model: str, root: str | os.PathLike[str] | None = None) -> Path:
+    """Where ``model``'s directions live: ``<models dir>/directions/<model>.safetensors``."""
+    if root is None:
+        from ganpaint.core.paths import models_dir
+
+        root = models_dir()
+    return Path(root) / "directions" / f"{model}.safetensors"
+
+
+def save_directions(ds: DirectionSet, root: str | os.PathLike[str] | None = None) -> Path:
+    """Write ``ds`` (atomically) and its JSON description beside it; returns the path."""
+    from safetensors.numpy import save_file
+
+    path = directions_path(ds.model, root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = {"format": FORMAT, "model": ds.model, "generator_sha256": ds.generator_sha256,
+            "space": ds.space, "style_dim": ds.style_dim, "directions": ds.info}
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        save_file({k: np.ascontiguousarray(v) for k, v in ds.vectors.items()}, str(tmp),
+                  metadata={DIRECTIONS_KEY: json.dumps(meta)})
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    atomic_write_text(path.with_suffix(".json"), json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def load_directions(model: str, *, sha256: str | None = None, style_dim: int | None = None,
+                    root: str | os.PathLike[str] | None = None) -> DirectionSet | None:
+    """``model``'s saved directions, None when there are none. Raises DirectionsMismatch when
+    they were made for another generator (``sha256``) or latent size, ModelFileError if damaged."""
+    from safetensors import SafetensorError, safe_open
+
+    path = directions_path(model, root)
+    if not path.is_file():
+        return None
+    try:
+        with safe_open(str(path), framework="numpy") as f:
+            meta = json.loads((f.metadata() or {})[DIRECTIONS_KEY])
+            vectors = {k: f.get_tensor(k).astype(np.float32) for k in f.keys()}
+    except (SafetensorError, OSError, KeyError, ValueError) as exc:
+        raise ModelFileError(f"{path}: not a readable directions file ({exc})", path=path) from None
+    ds = DirectionSet(model, str(meta.get("generator_sha256", "")), int(meta.get("style_dim", 0)),
+                      str(meta.get("space", "w")), vectors, dict(meta.get("directions", {})))
+    if sha256 is not None and ds.generator_sha256 != sha256:
+        raise DirectionsMismatch(
+            f"{path}: these directions were computed for another generator "
+            f"(sha256 {ds.generator_sha256[:12]}, model {model!r} is {sha256[:12]}); recompute them with "
+            f"`ganpaint directions compute --model {model}`", path=path)
+    if ds.space != "w" or (style_dim is not None and ds.style_dim != style_dim):
+        raise DirectionsMismatch(f"{path}: directions in space {ds.space!r} of size {ds.style_dim}, "
+                                 f"the generator needs 'w' of size {style_dim}", path=path)
+    return ds
+
+
+def read_npy_boundary(path: str | os.PathLike[str], style_dim: int) -> np.ndarray:
+    """An InterFaceGAN boundary file: shape (1, dim) or (dim,) -> (dim,) float32, unit length.
+    Read with ``allow_pickle=False``; a W+ boundary (n_styles, dim) or another size is refused."""
+    p = Path(path)
+    try:
+        arr = np.load(p, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise ModelFileError(f"{p}: not a readable .npy boundary ({exc})", path=p) from None
+    if arr.ndim == 2 and arr.shape[0] == 1:
+        arr = arr[0]
+    if arr.shape != (style_dim,):
+        raise DirectionsMismatch(f"{p}: boundary of shape {arr.shape}; this generator needs ({style_dim},) "
+                                 f"or (1, {style_dim}) in W", path=p)
+    if not np.issubdtype(arr.dtype, np.floating) or not np.isfinite(arr).all() or not np.any(arr):
+        raise ModelFileError(f"{p}: the boundary is not a finite, non-zero float vector", path=p)
+    v = arr.astype(np.float32)
+    return v / np.linalg.norm(v)

@@ -1,0 +1,677 @@
+"""Fine-tuning from the editor: the Qt-free glue between the Train dialog, the training
+loop (ganpaint.train) and the model store.
+
+    report = check_data(["~/photos"], "inpaint", preset="standard")   # before Start
+    req = FinetuneRequest("inpaint", base_model="inpaint-default", folders=("~/photos",))
+    job, control = make_finetune_job(req, store=store)                # lane "training"
+    queue.submit(job)          # control.pause() / queue.cancel(job.id) / control.snapshot()
+    list_runs()                # stopped runs (run.json + checkpoint) -> resume_job(run, store=)
+
+Pause = the loop's ``cancel=`` flag: it writes a checkpoint and the job returns a
+``paused`` outcome; Resume = a new job with ``resume=True`` on the same run folder.
+Cancel = ``queue.cancel``: the loop is closed at the step boundary (a checkpoint of the
+last whole step is written) and nothing is stored. ``done`` adds a NEW version to the
+store. The picture checks here use Pillow only; torch is imported inside the job.
+
+Layering note: this module imports ganpaint.train inside functions (engine -> train).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ganpaint.engine.jobs import Job
+
+LANE = "training"
+KIND = "finetune"
+FINETUNE_INFO = "finetune.json"
+LOSSES_FILE = "losses.json"
+PAIRS_DIR = "pairs"  # sketch family: A = line art of the photo, B = the photo
+PICTURE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
+
+
+class FinetuneError(Exception):
+    """A problem the user can fix; the message is one line naming the folder/model/run."""
+
+
+# ------------------------------------------------------------------------------ families
+
+
+@dataclass(frozen=True)
+class Family:
+    id: str
+    title: str
+    tools: tuple[str, ...]  # the first is the tool a from-scratch model is made for
+    recipe: str  # default recipe (the starting model may switch pix2pix/cyclegan)
+    folders: tuple[str, ...]  # labels of the folder fields
+    scratch: bool  # whether "from scratch" makes sense
+    help: str = ""
+
+
+def families(recipes: Iterable[str] | None = None) -> dict[str, Family]:
+    """The model families the Train dialog offers. StyleGAN2 only when its recipe exists."""
+    fams = [
+        Family("sketch", "Sketch to image", ("sketch",), "sketch", ("Photos",), True,
+               "pairs are made from your photos: line art (XDoG) -> photo"),
+        Family("unpaired", "Season / translation (unpaired)", ("season", "translate"), "cyclegan",
+               ("Pictures A (e.g. summer)", "Pictures B (e.g. winter)"), True,
+               "CycleGAN: two folders, no pairs needed"),
+        Family("paired", "Translation (paired)", ("translate",), "pix2pix",
+               ("Inputs A", "Targets B (same file names)"), True, "pix2pix: pictures paired by file name"),
+        Family("inpaint", "Inpainting", ("inpaint",), "inpaint", ("Pictures",), True,
+               "holes are drawn at random on your pictures"),
+        Family("stylegan2", "StyleGAN2", ("stylemix", "faces"), "stylegan2", ("Pictures",), True,
+               "an unconditional generator of pictures like yours"),
+    ]
+    if recipes is None:
+        from ganpaint.train import RECIPES
+
+        recipes = RECIPES
+    known = set(recipes)
+    return {f.id: f for f in fams if f.id != "stylegan2" or "stylegan2" in known}
+
+
+#: per family: preset -> (steps, batch, lr, crop, minimum pictures)
+PRESETS: dict[str, dict[str, tuple[int, int, float, int, int]]] = {
+    "sketch": {"quick": (500, 4, 1e-4, 128, 10), "standard": (3000, 4, 1e-4, 128, 50),
+               "long": (12000, 4, 2e-4, 256, 200)},
+    "unpaired": {"quick": (500, 1, 1e-4, 128, 10), "standard": (4000, 1, 1e-4, 256, 50),
+                 "long": (20000, 1, 2e-4, 256, 200)},
+    "paired": {"quick": (500, 1, 1e-4, 128, 10), "standard": (3000, 1, 1e-4, 256, 50),
+               "long": (12000, 4, 2e-4, 256, 200)},
+    "inpaint": {"quick": (500, 4, 2e-4, 128, 10), "standard": (4000, 8, 2e-4, 128, 50),
+                "long": (20000, 8, 4e-4, 256, 200)},
+    "stylegan2": {"quick": (1000, 8, 1e-3, 64, 50), "standard": (5000, 8, 2e-3, 64, 200),
+                  "long": (20000, 8, 2e-3, 128, 1000)},
+}
+PRESET_NAMES = ("quick", "standard", "long")
+
+
+def preset_values(family: str, preset: str) -> dict[str, Any]:
+    try:
+        steps, batch, lr, crop, minimum = PRESETS[family][preset]
+    except KeyError:
+        raise FinetuneError(f"unknown family/preset {family!r}/{preset!r}") from None
+    return {"steps": steps, "batch": batch, "lr": lr, "size": crop, "min_pictures": minimum}
+
+
+@dataclass(frozen=True)
+class FinetuneRequest:
+    """Everything a fine-tune needs; ``None`` advanced fields take the preset's values."""
+
+    family: str
+    folders: tuple[str, ...]
+    base_model: str = ""  # "name" or "name@v" in the store; "" = from scratch
+    preset: str = "quick"
+    steps: int | None = None
+    batch: int | None = None
+    lr: float | None = None
+    size: int | None = None
+    bf16: bool = False
+    name: str = ""  # store name of the result ("" = the base model's name, or "<family>-mine")
+    options: Mapping[str, Any] = field(default_factory=dict)  # more recipe options (e.g. ngf)
+    seed: int = 0
+    sample_every: int = 10
+    checkpoint_every: int = 100
+
+    def resolved(self) -> dict[str, Any]:
+        p = preset_values(self.family, self.preset)
+        return {k: (getattr(self, k) if getattr(self, k) is not None else p[k]) for k in ("steps", "batch", "lr", "size")}
+
+
+# ------------------------------------------------------------------------------ data check
+
+
+@dataclass
+class DataReport:
+    usable: int = 0
+    per_folder: list[tuple[str, int]] = field(default_factory=list)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (path, reason), skipped
+    min_size: tuple[int, int] = (0, 0)
+    max_size: tuple[int, int] = (0, 0)
+    greyscale: int = 0
+    transparent: int = 0
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.usable > 0 and not self.errors
+
+    def summary(self) -> str:
+        lines = [f"{self.usable} usable picture(s)"
+                 + (" (" + ", ".join(f"{Path(f).name or f}: {n}" for f, n in self.per_folder) + ")"
+                    if len(self.per_folder) > 1 else "")]
+        if self.usable:
+            lines.append(f"sizes {self.min_size[0]}x{self.min_size[1]} to {self.max_size[0]}x{self.max_size[1]} px")
+        if self.greyscale:
+            lines.append(f"{self.greyscale} greyscale (used as colour pictures)")
+        if self.transparent:
+            lines.append(f"{self.transparent} with transparency (transparent areas become white)")
+        if self.unreadable:
+            lines.append(f"{len(self.unreadable)} unreadable file(s), skipped:")
+            lines += [f"  {p}: {r}" for p, r in self.unreadable[:20]]
+            if len(self.unreadable) > 20:
+                lines.append(f"  ... and {len(self.unreadable) - 20} more")
+        lines += [f"warning: {w}" for w in self.warnings]
+        lines += [f"error: {e}" for e in self.errors]
+        return "\n".join(lines)
+
+
+def _walk(root: Path) -> list[Path]:
+    out: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != PAIRS_DIR)
+        out += [Path(dirpath) / n for n in sorted(filenames) if not n.startswith(".")]
+    return out
+
+
+def check_data(folders: Iterable[str | os.PathLike[str]], family: str, *, preset: str = "quick",
+               size: int | None = None, cancelled: Callable[[], bool] | None = None) -> DataReport:
+    """What the pictures in ``folders`` give for ``family``: usable count, unreadable files
+    (listed; training skips them), sizes, greyscale/transparent counts, warnings, errors."""
+    from PIL import Image
+
+    fam = families().get(family)
+    if fam is None:
+        raise FinetuneError(f"unknown model family {family!r}")
+    folders = [str(f) for f in folders]
+    rep = DataReport()
+    if len(folders) != len(fam.folders) or any(not f for f in folders):
+        rep.errors.append(f"{fam.title} needs {len(fam.folders)} folder(s): {', '.join(fam.folders)}")
+        return rep
+    mins, maxs = [10**9, 10**9], [0, 0]
+    names: list[set[str]] = []
+    for folder in folders:
+        root = Path(folder).expanduser()
+        if not root.is_dir():
+            rep.errors.append(f"{root} does not exist or is not a folder")
+            names.append(set())
+            continue
+        good: set[str] = set()
+        for path in _walk(root):
+            if cancelled is not None and cancelled():
+                rep.errors.append("check cancelled")
+                return rep
+            try:
+                with Image.open(path) as im:
+                    w, h = im.size
+                    mode = im.mode
+                    has_alpha = "A" in im.getbands() or "transparency" in im.info
+                    im.load()  # decode: a truncated file is unreadable here, not mid-training
+            except Exception as exc:  # Pillow raises many types for bad files
+                reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+                rep.unreadable.append((str(path), reason))
+                continue
+            good.add(path.relative_to(root).with_suffix("").as_posix())
+            mins = [min(mins[0], w), min(mins[1], h)]
+            maxs = [max(maxs[0], w), max(maxs[1], h)]
+            rep.greyscale += mode in ("L", "LA", "1", "I", "I;16", "F")
+            rep.transparent += bool(has_alpha)
+        names.append(good)
+        rep.per_folder.append((str(root), len(good)))
+        if not good:
+            rep.errors.append(f"no readable pictures in {root}")
+    if family == "paired" and len(names) == 2:
+        common = names[0] & names[1]
+        rep.usable = len(common)
+        if (names[0] or names[1]) and not common:
+            rep.errors.append("no file names appear in both folders: pairs are matched by name")
+        elif len(common) < max(len(names[0]), len(names[1])):
+            rep.warnings.append(f"{len(names[0] ^ names[1])} picture(s) have no partner of the same name; they are left out")
+    elif family == "unpaired" and len(names) == 2:
+        rep.usable = min(len(names[0]), len(names[1]))
+    else:
+        rep.usable = sum(len(n) for n in names)
+    if rep.per_folder and maxs[0]:
+        rep.min_size, rep.max_size = (mins[0], mins[1]), (maxs[0], maxs[1])
+    if rep.usable and not rep.errors:
+        pv = preset_values(family, preset)
+        crop = size or pv["size"]
+        if rep.usable < pv["min_pictures"]:
+            rep.warnings.append(f"only {rep.usable} pictures; the '{preset}' preset wants at least {pv['min_pictures']}")
+        if rep.min_size != rep.max_size:
+            rep.warnings.append(f"mixed sizes: every picture is scaled and cropped to {crop} px squares")
+        if min(rep.min_size) < crop:
+            rep.warnings.append(f"some pictures are smaller than the {crop} px training size; they are scaled up")
+    return rep
+
+
+# ------------------------------------------------------------------------------ control
+
+
+class TrainControl:
+    """Shared between the dialog (GUI thread) and the job (training worker). Not a dataclass:
+    job inputs are frozen, and this must stay one live object."""
+
+    def __init__(self, history: list[tuple[int, dict[str, float]]] | None = None) -> None:
+        self._pause = threading.Event()
+        self._lock = threading.Lock()
+        self.history: list[tuple[int, dict[str, float]]] = list(history or [])
+        self.latest: dict[str, Any] = {}
+        self.grid: np.ndarray | None = None
+        self.grid_step = 0
+
+    def pause(self) -> None:
+        self._pause.set()
+
+    @property
+    def pause_requested(self) -> bool:
+        return self._pause.is_set()
+
+    def record(self, ev: Any) -> None:
+        with self._lock:
+            if ev.kind == "step":
+                self.history.append((ev.step, {k: float(v) for k, v in ev.losses.items()}))
+            self.latest = {"kind": ev.kind, "step": ev.step, "total": ev.total, "steps_per_s": ev.steps_per_s,
+                           "eta_s": ev.eta_s, "elapsed_s": ev.elapsed_s, "losses": dict(ev.losses)}
+            if ev.samples:
+                self.grid = sample_grid(ev.samples)
+                self.grid_step = ev.step
+
+    def snapshot(self) -> tuple[list[tuple[int, dict[str, float]]], dict[str, Any], np.ndarray | None, int]:
+        with self._lock:
+            return list(self.history), dict(self.latest), self.grid, self.grid_step
+
+
+def sample_grid(samples: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The samples side by side (same height), HxWx3 float32 in [0, 1]."""
+    pics = [np.asarray(p, np.float32) for p in samples.values()]
+    h = max(p.shape[0] for p in pics)
+    padded = [np.pad(p, ((0, h - p.shape[0]), (0, 2), (0, 0)), constant_values=1.0) for p in pics]
+    return np.ascontiguousarray(np.clip(np.concatenate(padded, axis=1), 0, 1), dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class FinetuneOutcome:
+    kind: str  # "done" | "paused"
+    run_dir: str
+    step: int
+    total: int
+    model_ref: str = ""  # "name@v" of the stored result (done)
+    metric_name: str = ""
+    metric: float | None = None
+    base_model: str = ""
+    tool: str = ""
+
+
+# ------------------------------------------------------------------------------ runs
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    run_dir: str
+    name: str
+    recipe: str
+    family: str
+    step: int
+    steps: int
+    base_model: str = ""
+    finished: bool = False
+
+    @property
+    def label(self) -> str:
+        base = f" from {self.base_model}" if self.base_model else ""
+        return f"{self.name} ({self.family or self.recipe}{base}): step {self.step} of {self.steps}"
+
+
+def _runs_root(root: str | os.PathLike[str] | None) -> Path:
+    if root is not None:
+        return Path(root)
+    from ganpaint.core.paths import runs_dir
+
+    return runs_dir()
+
+
+def checkpoint_step(run_dir: Path) -> int | None:
+    """The step of a run's checkpoint from its metadata (no tensors read); None if absent/bad."""
+    import safetensors
+
+    path = run_dir / "checkpoint.safetensors"
+    if not path.is_file():
+        return None
+    try:
+        with safetensors.safe_open(str(path), "np") as f:
+            meta = json.loads((f.metadata() or {}).get("ganpaint.checkpoint", "{}"))
+        return int(meta["step"])
+    except Exception:
+        return None
+
+
+def list_runs(root: str | os.PathLike[str] | None = None, *, include_finished: bool = False) -> list[RunInfo]:
+    """Runs in the runs folder that can be resumed: a run.json and a checkpoint short of the
+    run's steps (or a fine-tune whose result was never stored). Newest first."""
+    out: list[tuple[float, RunInfo]] = []
+    base = _runs_root(root)
+    if not base.is_dir():
+        return []
+    for d in base.iterdir():
+        info_path = d / "run.json"
+        if not info_path.is_file():
+            continue
+        try:
+            info = json.loads(info_path.read_text())
+            ft = json.loads((d / FINETUNE_INFO).read_text()) if (d / FINETUNE_INFO).is_file() else {}
+        except (OSError, ValueError):
+            continue
+        step = checkpoint_step(d)
+        if step is None:
+            continue
+        steps = int(info.get("steps", 0))
+        finished = bool(ft.get("stored")) or (not ft and step >= steps)
+        if finished and not include_finished:
+            continue
+        run = RunInfo(str(d), str(info.get("name", d.name)), str(info.get("recipe", "")), str(ft.get("family", "")),
+                      step, steps, str(ft.get("base_model", "")), finished)
+        out.append(((d / "checkpoint.safetensors").stat().st_mtime, run))
+    return [r for _, r in sorted(out, key=lambda t: -t[0])]
+
+
+def load_history(run_dir: str | os.PathLike[str]) -> list[tuple[int, dict[str, float]]]:
+    try:
+        raw = json.loads((Path(run_dir) / LOSSES_FILE).read_text())
+        return [(int(s), {k: float(v) for k, v in d.items()}) for s, d in raw]
+    except (OSError, ValueError, TypeError):
+        return []
+
+
+def _save_history(run: Path, control: TrainControl, up_to: int) -> None:
+    from ganpaint.core.atomic import atomic_write_text
+
+    hist = [(s, d) for s, d in control.snapshot()[0] if s <= up_to]
+    try:
+        atomic_write_text(run / LOSSES_FILE, json.dumps(hist))
+    except OSError:
+        pass  # the plot history is a convenience; the checkpoint is what matters
+
+
+# ------------------------------------------------------------------------------ recipes
+
+
+RecipeResolver = Callable[[str], Any]  # recipe id -> a recipe instance with default options
+
+
+def default_recipe(recipe_id: str, resolver: RecipeResolver | None = None) -> Any:
+    from ganpaint.train import RECIPES
+
+    if recipe_id in RECIPES:
+        return RECIPES[recipe_id]()
+    if resolver is not None:
+        try:
+            return resolver(recipe_id)
+        except KeyError:
+            pass
+    raise FinetuneError(f"the {recipe_id!r} training recipe is not available (is its plugin enabled?)")
+
+
+def _arch_options(recipe_id: str, card: Any) -> dict[str, Any]:
+    """Recipe options that rebuild the starting model's generator (same rules as `ganpaint train --from`)."""
+    cfg = dict(card.config)
+    if card.architecture == "stylegan2":
+        if recipe_id != "stylegan2":
+            raise FinetuneError(f"model {card.name!r} is a StyleGAN2 generator; choose the StyleGAN2 family")
+        from ganpaint.train.recipes.stylegan2 import options_from_card
+
+        return dict(options_from_card(cfg))
+    if recipe_id == "inpaint":
+        keys = {f for f in ("width", "dilations") if f in cfg}
+        return {k: (tuple(cfg[k]) if isinstance(cfg[k], list) else cfg[k]) for k in keys}
+    common = {k: cfg[k] for k in ("ngf", "norm", "dropout") if k in cfg}
+    if card.architecture == "unet_generator" and recipe_id in ("pix2pix", "sketch"):
+        return {"generator": "unet", "num_downs": cfg["num_downs"], **common}
+    if card.architecture == "resnet_generator" and recipe_id in ("pix2pix", "cyclegan"):
+        return {**({"generator": "resnet"} if recipe_id == "pix2pix" else {}), "n_blocks": cfg["n_blocks"], **common}
+    raise FinetuneError(f"model {card.name!r} ({card.architecture}) cannot start a {recipe_id} run")
+
+
+def recipe_for(family: str, card: Any | None, available: Iterable[str]) -> str:
+    """The recipe of a fine-tune: the family's, switched by the starting model's shape."""
+    fam = families()[family]
+    avail = set(available)
+    if family == "sketch":
+        ch = int((card.config if card is not None else {}).get("in_channels", 5))
+        if card is not None and ch == 3:
+            return "pix2pix"
+        return "sketch" if "sketch" in avail else "pix2pix"
+    if family in ("unpaired", "paired") and card is not None:
+        return "cyclegan" if "reverse" in card.components else "pix2pix"
+    return fam.recipe
+
+
+# ------------------------------------------------------------------------------ the job
+
+
+def _lr_options(recipe: Any, lr: float) -> dict[str, Any]:
+    out: dict[str, Any] = {"lr": lr}
+    if hasattr(recipe, "d_lr"):  # keep D's lr in the recipe's proportion
+        out["d_lr"] = lr * recipe.d_lr / recipe.lr
+    return out
+
+
+def _make_pairs(photos: Path, out: Path, progress: Callable[[float, str], None], cancelled: Callable[[], bool]) -> Path:
+    """Sketch family: A/<name>.png = XDoG line art of the photo, B/<name>.png = the photo."""
+    from PIL import Image
+
+    from ganpaint.data.lineart import sketch_rgb, xdog
+
+    a_dir, b_dir = out / "A", out / "B"
+    a_dir.mkdir(parents=True, exist_ok=True)
+    b_dir.mkdir(parents=True, exist_ok=True)
+    files = _walk(photos)
+    for i, path in enumerate(files):
+        if cancelled():
+            break
+        target = f"{i:05d}-{path.stem}.png"
+        if (a_dir / target).is_file() and (b_dir / target).is_file():
+            continue
+        try:
+            with Image.open(path) as im:
+                im.load()
+                rgba = im.convert("RGBA")
+        except Exception:
+            continue  # unreadable: the data check listed it
+        rgba.thumbnail((768, 768))
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        rgb = np.asarray(Image.alpha_composite(white, rgba).convert("RGB"), np.float32) / 255.0
+        lines = sketch_rgb(xdog(rgb))
+        Image.fromarray((rgb * 255 + 0.5).astype(np.uint8)).save(b_dir / target)
+        Image.fromarray((lines * 255 + 0.5).astype(np.uint8)).save(a_dir / target)
+        progress(i / max(1, len(files)), f"making line-art pairs {i + 1}/{len(files)}")
+    return out
+
+
+def _check_not_running(queue: Any) -> None:
+    if queue is None:
+        return
+    for job in queue.jobs():
+        if job.kind == KIND and not job.state.finished:
+            raise FinetuneError(f"a training run is already going ({job.title}); pause or cancel it first")
+
+
+def make_finetune_job(req: FinetuneRequest, *, store: Any, queue: Any = None, resolver: RecipeResolver | None = None,
+                      available_recipes: Iterable[str] = (), device: str | None = None,
+                      runs_root: str | os.PathLike[str] | None = None) -> tuple[Job, TrainControl]:
+    """A training-lane job for a new fine-tune (refused while another one runs)."""
+    _check_not_running(queue)
+    fam = families().get(req.family)
+    if fam is None:
+        raise FinetuneError(f"unknown model family {req.family!r}")
+    if len(req.folders) != len(fam.folders):
+        raise FinetuneError(f"{fam.title} needs {len(fam.folders)} folder(s)")
+    base = store.get(req.base_model) if req.base_model else None
+    name = req.name or (base.name if base is not None and not base.readonly else
+                        f"{base.name}-mine" if base is not None else f"{req.family}-mine")
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    run = _runs_root(runs_root) / f"{name}-{stamp}"
+    n = 1
+    while run.exists():
+        n += 1
+        run = _runs_root(runs_root) / f"{name}-{stamp}-{n}"
+    control = TrainControl()
+    inputs = {"request": replace(req, name=name), "run_dir": str(run), "resume": False}
+    fn = _job_fn(store, control, resolver, tuple(available_recipes), device)
+    job = Job(KIND, LANE, fn, inputs, key=f"{KIND}:{run.name}", title=f"Training {name}")
+    return job, control
+
+
+def resume_job(run_dir: str | os.PathLike[str], *, store: Any, queue: Any = None, resolver: RecipeResolver | None = None,
+               available_recipes: Iterable[str] = (), device: str | None = None) -> tuple[Job, TrainControl]:
+    """A training-lane job that continues ``run_dir`` from its checkpoint."""
+    _check_not_running(queue)
+    run = Path(run_dir)
+    if checkpoint_step(run) is None:
+        raise FinetuneError(f"no usable checkpoint in {run}")
+    try:
+        info = json.loads((run / "run.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise FinetuneError(f"{run / 'run.json'}: cannot read the run's description ({exc})") from None
+    control = TrainControl(load_history(run))
+    fn = _job_fn(store, control, resolver, tuple(available_recipes), device)
+    name = str(info.get("name", run.name))
+    job = Job(KIND, LANE, fn, {"run_dir": str(run), "resume": True}, key=f"{KIND}:{run.name}",
+              title=f"Training {name} (resumed)")
+    return job, control
+
+
+def _job_fn(store: Any, control: TrainControl, resolver: RecipeResolver | None, available: tuple[str, ...],
+            device: str | None) -> Callable[[Any, Any], FinetuneOutcome]:
+    def fn(inputs: Any, ctx: Any) -> FinetuneOutcome:
+        return _run(inputs, ctx, store=store, control=control, resolver=resolver, available=available,
+                    device=device or ctx.device)
+
+    return fn
+
+
+def _run(inputs: Any, ctx: Any, *, store: Any, control: TrainControl, resolver: RecipeResolver | None,
+         available: tuple[str, ...], device: str) -> FinetuneOutcome:
+    from ganpaint.engine.cards import ModelCard
+    from ganpaint.train import RECIPES, TrainError, drive, load_data, train
+
+    run = Path(inputs["run_dir"])
+    resume = bool(inputs["resume"])
+    avail = {*RECIPES, *available}
+    try:
+        if resume:
+            info = json.loads((run / "run.json").read_text())
+            ft = json.loads((run / FINETUNE_INFO).read_text()) if (run / FINETUNE_INFO).is_file() else {}
+            base_recipe = default_recipe(info["recipe"], resolver)
+            opts = dict(info.get("config", {}))
+            for k, v in opts.items():
+                if isinstance(v, list):
+                    opts[k] = tuple(v)
+            recipe = replace(base_recipe, **opts)
+            d = info.get("data", {})
+            data = load_data(d["data"], d.get("data_b"), paired=d.get("paired"), reverse=bool(d.get("reverse")))
+            steps, seed, bf16 = int(info["steps"]), int(info.get("seed", 0)), bool(info.get("bf16"))
+            init, card_info = None, {k: info[k] for k in ("name", "title", "description", "licence", "tool") if k in info}
+            card_info["extra"] = {"finetune": ft} if ft else {}
+            sample_every, checkpoint_every = int(ft.get("sample_every", 10)), int(ft.get("checkpoint_every", 100))
+            tool = str(info.get("tool", ""))
+            base_ref = str(ft.get("base_model", ""))
+        else:
+            req: FinetuneRequest = inputs["request"]
+            fam = families()[req.family]
+            values = req.resolved()
+            base = store.get(req.base_model) if req.base_model else None
+            recipe_id = recipe_for(req.family, base.card if base is not None else None, avail)
+            recipe = default_recipe(recipe_id, resolver)
+            opts = {"batch": values["batch"], "crop": values["size"], **_lr_options(recipe, values["lr"])}
+            if base is not None:
+                opts.update(_arch_options(recipe_id, base.card))
+            opts.update(dict(req.options))
+            try:
+                recipe = replace(recipe, **opts)
+            except (TypeError, ValueError) as exc:
+                raise FinetuneError(f"recipe {recipe_id}: {exc}") from None
+            folders = [str(Path(f).expanduser()) for f in req.folders]
+            run.mkdir(parents=True, exist_ok=True)
+            if req.family == "sketch":
+                pairs = _make_pairs(Path(folders[0]), run / PAIRS_DIR, lambda f, m: ctx.progress(0.0, m), ctx.cancelled)
+                data = load_data(str(pairs / "A"), str(pairs / "B"), paired="names")
+            elif recipe.data_kind == "paired":
+                data = load_data(folders[0], folders[1], paired="names")
+            elif recipe.data_kind == "unpaired":
+                data = load_data(folders[0], folders[1])
+            else:
+                data = load_data(folders[0])
+            init = None
+            if base is not None:
+                import safetensors.torch
+
+                init = safetensors.torch.load_file(str(base.path))
+            steps, seed, bf16 = int(values["steps"]), req.seed, req.bf16
+            tool = (base.tool if base is not None and base.tool in fam.tools else fam.tools[0])
+            base_ref = base.ref if base is not None else ""
+            pictures = data.describe()
+            ft = {"family": req.family, "base_model": base_ref, "data_folders": folders, "preset": req.preset,
+                  "pictures": pictures, "sample_every": req.sample_every, "checkpoint_every": req.checkpoint_every,
+                  "request": {f.name: getattr(req, f.name) for f in fields(req) if f.name != "options"}
+                  | {"options": dict(req.options)},
+                  "stored": False}
+            from ganpaint.core.atomic import atomic_write_text
+
+            atomic_write_text(run / FINETUNE_INFO, json.dumps(ft, indent=1, default=str))
+            desc = (f"fine-tuned from {base_ref} on your pictures in {', '.join(folders)}" if base_ref
+                    else f"trained from scratch on your pictures in {', '.join(folders)}")
+            card_info = {"name": req.name, "title": req.name, "description": desc, "tool": tool,
+                         "extra": {"finetune": ft}}
+            if base is not None and base.card.licence:
+                card_info["licence"] = base.card.licence
+            sample_every, checkpoint_every = req.sample_every, req.checkpoint_every
+        events = train(recipe, data, steps=steps, run_dir=run, resume=resume, seed=seed,
+                       cancel=lambda: control.pause_requested,
+                       sample_every=sample_every, checkpoint_every=checkpoint_every, device=device, bf16=bf16,
+                       init_weights=init, card_info=card_info)
+
+        def on_event(ev: Any) -> None:
+            control.record(ev)
+            if ev.checkpoint is not None:
+                _save_history(run, control, ev.step)
+            rate = f"{ev.steps_per_s:.2f} steps/s" if ev.steps_per_s else ""
+            msg = f"step {ev.step}/{ev.total} {ev.describe()} {rate}".strip()
+            if ev.kind == "cancelled":
+                msg = f"paused at step {ev.step}: resume it from Edit > Train"
+            ctx.progress(ev.fraction, msg, control.grid if ev.samples else None)
+
+        try:
+            last = drive(events, on_event)
+        except BaseException:
+            _save_history(run, control, 10**12)
+            raise
+    except TrainError as exc:
+        raise FinetuneError(str(exc)) from None
+    except OSError as exc:
+        raise FinetuneError(f"training run {run}: {exc.strerror or exc} (the last checkpoint is kept)") from None
+    if last is None:
+        raise FinetuneError(f"training run {run} produced nothing")
+    _save_history(run, control, last.step)
+    if last.kind != "done":
+        return FinetuneOutcome("paused", str(run), last.step, last.total, base_model=base_ref, tool=tool)
+    result = last.result
+    assert result is not None
+    card_dict = dict(result.card)
+    try:
+        card = ModelCard.from_dict(card_dict)
+    except ValueError as exc:
+        raise FinetuneError(f"the trained model's card is invalid: {exc}") from None
+    entry = store.add(result.state_dict, card, str(card_info.get("name") or run.name))
+    try:
+        ft = json.loads((run / FINETUNE_INFO).read_text()) if (run / FINETUNE_INFO).is_file() else {}
+        if ft:
+            from ganpaint.core.atomic import atomic_write_text
+
+            ft.update(stored=True, model=entry.ref)
+            atomic_write_text(run / FINETUNE_INFO, json.dumps(ft, indent=1, default=str))
+    except (OSError, ValueError):
+        pass
+    return FinetuneOutcome("done", str(run), last.step, last.total, entry.ref, result.metric_name, result.metric,
+                           base_ref, entry.tool)

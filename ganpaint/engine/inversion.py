@@ -1,0 +1,186 @@
+"""Inverting a picture into a StyleGAN2 generator's W+ space by optimisation.
+
+``invert(G, rgb)`` resizes the picture to the generator's resolution, starts from the mean
+latent (every style input = ``w_avg``, or ``init_ws`` from an encoder/earlier run) and
+optimises the W+ latent with Adam on an L2 loss plus a cheap multi-scale term (L1 on a
+Laplacian pyramid: no downloaded perceptual weights). Each step calls ``progress`` (the
+job's ``ctx.progress``), so cancel is honoured between steps.
+
+``InversionState`` holds the latent and the steps done: a run that is cancelled (a slider
+dragged while an inversion runs, with the latest-wins queue) leaves its progress there, and
+the next run with the same state resumes instead of starting over (see ``InversionCache``).
+
+Shapes: ws (1, n_styles, dim); pictures (H, W, 3) float32 in [0, 1].
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ganpaint.engine import stylegan_sampling as S
+from ganpaint.nn.stylegan2 import Generator
+
+__all__ = [
+    "MIN_SIDE",
+    "InversionCache",
+    "InversionError",
+    "InversionState",
+    "invert",
+    "picture_key",
+    "psnr",
+    "reconstruction_loss",
+    "resize_picture",
+    "to_target",
+]
+
+#: a picture smaller than this on either side carries too little to invert
+MIN_SIDE = 16
+
+Progress = Callable[[float, str], None]
+
+
+class InversionError(ValueError):
+    """The picture cannot be inverted (too small, empty ...); the message says why."""
+
+
+@dataclass
+class InversionState:
+    """The latent being optimised and how far the optimisation got (resumable)."""
+
+    ws: torch.Tensor | None = None
+    steps_done: int = 0
+    loss: float = math.inf
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+
+def resize_picture(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
+    """(H, W, 3) float32 -> (height, width, 3), antialiased bilinear (area-like when shrinking)."""
+    if rgb.shape[1] == width and rgb.shape[0] == height:
+        return np.ascontiguousarray(rgb, dtype=np.float32)
+    t = torch.from_numpy(np.ascontiguousarray(rgb, dtype=np.float32)).permute(2, 0, 1)[None]
+    out = F.interpolate(t, size=(height, width), mode="bilinear", align_corners=False, antialias=True)
+    return np.ascontiguousarray(out[0].permute(1, 2, 0).clamp(0, 1).numpy())
+
+
+def to_target(G: Generator, rgb: np.ndarray) -> torch.Tensor:
+    """A picture -> (1, 3, size, size) in [-1, 1] at the generator's resolution (aspect not kept:
+    the result is resized back to the picture's own size). Too small -> InversionError."""
+    h, w = rgb.shape[:2]
+    if h < MIN_SIDE or w < MIN_SIDE:
+        raise InversionError(
+            f"the picture is {w}x{h} px: inversion needs at least {MIN_SIDE} px on each side "
+            f"(the generator works at {G.size}x{G.size})"
+        )
+    small = resize_picture(np.asarray(rgb, np.float32)[..., :3], G.size, G.size)
+    t = torch.from_numpy(small).permute(2, 0, 1)[None].mul(2).sub(1)
+    return t.to(device=G.input.input.device, dtype=G.input.input.dtype)
+
+
+def _pyramid(x: torch.Tensor, levels: int) -> list[torch.Tensor]:
+    out = []
+    for _ in range(levels):
+        if min(x.shape[-2:]) < 4:
+            break
+        down = F.avg_pool2d(x, 2)
+        out.append(x - F.interpolate(down, scale_factor=2, mode="bilinear", align_corners=False))
+        x = down
+    out.append(x)
+    return out
+
+
+def reconstruction_loss(img: torch.Tensor, target: torch.Tensor, levels: int = 3) -> torch.Tensor:
+    """L2 + L1 on the Laplacian pyramid (edges at each scale, and the low-pass colours)."""
+    mse = F.mse_loss(img, target)
+    ms = sum(F.l1_loss(a, b) for a, b in zip(_pyramid(img, levels), _pyramid(target, levels), strict=True))
+    return mse + 0.5 * ms
+
+
+def psnr(a: torch.Tensor | np.ndarray, b: torch.Tensor | np.ndarray) -> float:
+    """PSNR in dB of two pictures in [0, 1] (arrays or tensors of the same shape)."""
+    x = torch.as_tensor(np.asarray(a) if not isinstance(a, torch.Tensor) else a).float()
+    y = torch.as_tensor(np.asarray(b) if not isinstance(b, torch.Tensor) else b).float()
+    mse = float(((x - y) ** 2).mean())
+    return 99.0 if mse <= 1e-10 else 10.0 * math.log10(1.0 / mse)
+
+
+def invert(
+    G: Generator,
+    rgb: np.ndarray,
+    *,
+    steps: int = 200,
+    lr: float = 0.05,
+    state: InversionState | None = None,
+    init_ws: torch.Tensor | None = None,
+    progress: Progress | None = None,
+    noise: str = "const",
+) -> InversionState:
+    """Optimise a W+ latent so ``synthesize(G, ws, noise)`` reproduces ``rgb``.
+
+    ``state``: resume from it (its ``steps_done`` count towards ``steps``); it is updated
+    every step, so a cancelled run (``progress`` raising) leaves its progress behind.
+    Returns the state; ``state.ws`` is (1, n_styles, dim), detached.
+    """
+    target = to_target(G, rgb)
+    state = state or InversionState()
+    with state.lock:  # two runs on one state (a replaced job still finishing) take turns
+        if state.ws is None:
+            start = init_ws if init_ws is not None else S.w_avg(G).detach()[None]
+            state.ws = S.broadcast(G, start.to(target)).detach().clone()
+            state.steps_done = 0
+        ws = state.ws.clone().requires_grad_(True)
+        opt = torch.optim.Adam([ws], lr=lr, betas=(0.9, 0.999))
+        for step in range(state.steps_done, steps):
+            # cosine ramp-down of the learning rate over the whole run (resumes at the same point)
+            for g in opt.param_groups:
+                g["lr"] = lr * 0.5 * (1 + math.cos(math.pi * step / max(steps, 1)))
+            with torch.enable_grad():
+                img = S.synthesize(G, ws, noise=noise)  # type: ignore[arg-type]
+                loss = reconstruction_loss(img, target)
+                # only the latent's gradient: the generator (maybe shared, cached) is untouched
+                (grad,) = torch.autograd.grad(loss, [ws])
+            ws.grad = grad
+            opt.step()
+            state.ws = ws.detach().clone()
+            state.steps_done = step + 1
+            state.loss = float(loss)
+            if progress is not None:
+                progress(state.steps_done / steps, f"inverting: step {state.steps_done}/{steps}")
+    return state
+
+
+def picture_key(G_sha: str, rgb: np.ndarray, extra: str = "") -> str:
+    """A cache key for (generator, picture, options)."""
+    h = hashlib.sha256(np.ascontiguousarray(rgb, np.float32).tobytes())
+    h.update(f"{rgb.shape}|{G_sha}|{extra}".encode())
+    return h.hexdigest()
+
+
+class InversionCache:
+    """The latest few inversion states by key (thread-safe), so a re-run on the same picture
+    (a slider moved on an inverted picture) skips or resumes the optimisation."""
+
+    def __init__(self, capacity: int = 8) -> None:
+        self.capacity = capacity
+        self._items: OrderedDict[str, InversionState] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def state(self, key: str) -> InversionState:
+        with self._lock:
+            st = self._items.pop(key, None) or InversionState()
+            self._items[key] = st
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+            return st
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()

@@ -1,0 +1,157 @@
+"""What the style-mixing and face-slider tools share: the generator, the source latent
+(seed, z file, stored W+ latent, or an inverted picture) and placing the picture on the canvas.
+
+A tool gets a canvas-size IMAGE whenever the document has a layer (the command line gives a
+white canvas when there is no INPUT), so ``source="auto"`` inverts the IMAGE only when it
+holds a picture: a blank layer (one flat colour, or fully transparent) means "generate".
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from ganpaint.core.specs import Role, RunContext, ToolError, ToolRequest
+from ganpaint.engine import stylegan_sampling as S
+from ganpaint.engine.inversion import InversionCache, InversionError, invert, picture_key, resize_picture
+from ganpaint.nn.stylegan2 import Generator
+
+__all__ = ["NO_MODEL", "Loaded", "Source", "load_generator", "npy_bytes", "place", "source_latent"]
+
+NO_MODEL = ("no StyleGAN2 model is available for {tool}: import one with `ganpaint models import FILE` "
+            "or train one with `ganpaint train stylegan2`")
+
+#: inversions kept between runs (a slider moved on an inverted picture re-uses or resumes them)
+CACHE = InversionCache()
+
+
+@dataclass(frozen=True)
+class Loaded:
+    G: Generator
+    name: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Source:
+    ws: torch.Tensor  # (1, n_styles, dim)
+    kind: str  # "seed" | "z" | "latent" | "inverted"
+    info: dict[str, Any]
+
+
+def load_generator(ctx: RunContext, name: str, tool: str) -> Loaded:
+    """The StyleGAN2 generator ``name`` for ``tool`` (cached); a clear ToolError otherwise."""
+    from ganpaint.engine.cards import ModelFileError, card_of_file
+    from ganpaint.engine.model_cache import default_cache
+
+    if not name:
+        raise ToolError(NO_MODEL.format(tool=tool))
+    path = ctx.model_path(name, tool)
+    try:
+        card = card_of_file(path)
+    except ModelFileError as exc:
+        raise ToolError(str(exc)) from None
+    if card.architecture != "stylegan2":
+        raise ToolError(f"model {name!r} is a {card.architecture} model, not a StyleGAN2 generator")
+    G = default_cache().get(path, component="g_ema", device=str(getattr(ctx, "device", "cpu") or "cpu"), ctx=ctx)
+    if not isinstance(G, Generator):
+        raise ToolError(f"model {name!r} did not load as a StyleGAN2 generator")
+    return Loaded(G, name, card.sha256)
+
+
+def read_latent_file(path: str, G: Generator) -> tuple[str, torch.Tensor]:
+    """A ``.npy``: z of shape (dim,) / (1, dim) -> ("z", (1, dim)); a W+ latent (n_styles, dim) /
+    (1, n_styles, dim) (what the tools store as ``latent.npy``) -> ("latent", (1, n_styles, dim))."""
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise ToolError(f"cannot read latent file {path!r}: {exc}") from None
+    if not np.issubdtype(arr.dtype, np.floating) or not np.isfinite(arr).all():
+        raise ToolError(f"{path}: a latent must hold finite floats")
+    d, n = G.style_dim, G.n_styles
+    if arr.shape in ((d,), (1, d)):
+        return "z", torch.from_numpy(arr.astype(np.float32).reshape(1, d))
+    if arr.shape in ((n, d), (1, n, d)):
+        return "latent", torch.from_numpy(arr.astype(np.float32).reshape(1, n, d))
+    raise ToolError(f"{path}: latent of shape {arr.shape}; this generator takes z ({d},) or (1, {d}), "
+                    f"or a W+ latent ({n}, {d})")
+
+
+def is_blank(rgb: np.ndarray, alpha: np.ndarray | None) -> bool:
+    """One flat colour, or nothing visible: nothing to invert."""
+    if alpha is not None and float(alpha.max(initial=0.0)) < 1e-3:
+        return True
+    return bool(np.ptp(rgb.reshape(-1, 3), axis=0).max() < 1e-3)
+
+
+def source_latent(ld: Loaded, request: ToolRequest, ctx: RunContext, *, seed: int, z_file: str, psi: float,
+                  mode: str = "auto", steps: int = 200, noise: str = "const",
+                  span: tuple[float, float] = (0.0, 1.0)) -> Source:
+    """The W+ latent a tool starts from: an inverted picture (mode invert, or auto with a
+    picture), else the z file / stored latent, else the seed; truncated by ``psi`` (not
+    inverted ones). ``span`` maps inversion progress into the job's progress range."""
+    G = ld.G
+    image = request.images.get(Role.IMAGE)
+    use_picture = mode == "invert" or (mode == "auto" and image is not None and not is_blank(image, request.alpha))
+    if use_picture:
+        if image is None:
+            raise ToolError("inversion needs an input picture (a layer, or INPUT on the command line)")
+        key = picture_key(ld.sha256, image, f"{steps}|{noise}")
+        state = CACHE.state(key)
+        a, b = span
+
+        def progress(f: float, msg: str) -> None:
+            ctx.progress(a + (b - a) * f, msg)
+
+        try:
+            invert(G, image, steps=steps, state=state, progress=progress, noise=noise)
+        except InversionError as exc:
+            raise ToolError(str(exc)) from None
+        assert state.ws is not None
+        return Source(state.ws.clone(), "inverted", {"steps": state.steps_done, "loss": state.loss})
+    with torch.inference_mode():
+        if z_file:
+            kind, lat = read_latent_file(z_file, G)
+            if kind == "latent":
+                return Source(lat.to(G.input.input), "latent", {"file": z_file})
+            w = S.z_to_w(G, lat)
+            info: dict[str, Any] = {"file": z_file}
+        else:
+            kind = "seed"
+            w = S.z_to_w(G, S.sample_z(G, 1, seed))
+            info = {"seed": seed}
+        if psi != 1.0:
+            w = S.truncate(w, S.w_avg(G), psi)
+        return Source(S.broadcast(G, w).clone(), kind, info)
+
+
+def place(picture: np.ndarray, request: ToolRequest, size: int, inverted: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """The generator's square picture -> (canvas-size RGB, alpha or None).
+
+    An inverted picture is resized back to the canvas (the input's size). A generated one
+    becomes a ``size`` square (0 = the canvas's shorter side) centred on the canvas, with
+    transparency around it when the canvas is not that square."""
+    w, h = request.size
+    if inverted:
+        return resize_picture(picture, w, h), None
+    side = size or min(w, h)
+    sq = resize_picture(picture, side, side)
+    out = np.zeros((h, w, 3), np.float32)
+    alpha = np.zeros((h, w), np.float32)
+    x0, y0 = (w - side) // 2, (h - side) // 2
+    cx0, cy0 = max(0, x0), max(0, y0)
+    cx1, cy1 = min(w, x0 + side), min(h, y0 + side)
+    out[cy0:cy1, cx0:cx1] = sq[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0]
+    alpha[cy0:cy1, cx0:cx1] = 1.0
+    return out, (None if (side == w == h) else alpha)
+
+
+def npy_bytes(arr: np.ndarray | torch.Tensor) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, np.asarray(arr.detach().cpu() if isinstance(arr, torch.Tensor) else arr, np.float32),
+            allow_pickle=False)
+    return buf.getvalue()

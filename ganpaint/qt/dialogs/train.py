@@ -1,0 +1,436 @@
+"""Edit > Train…: fine-tune a GAN tool's model on the user's own pictures.
+
+``TrainDialog(store, bridge, ...)``: the form (train_form.TrainForm), "Check data" (runs
+``engine.finetune.check_data`` in a thread; Start stays disabled until the check of the
+current settings passed), then a job on the engine's TRAINING lane with a live loss plot,
+the sample grid, steps/s and ETA, Pause / Resume / Cancel. Stopped runs in the runs
+folder are listed and can be resumed (also after a restart). When a run is done its model
+is stored as a new version (``modelStored(ref)``) and "Compare A/B" runs the tool with the
+base and the new model on the current picture (two result layers, via ``compare``).
+One training at a time: a second Start while one runs is refused with a message.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent, QPixmap
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ganpaint.engine import finetune as ft
+from ganpaint.engine.jobs import FinishedMessage, JobState, ProgressMessage, StateMessage
+from ganpaint.qt.dialogs.train_form import TrainForm
+from ganpaint.qt.loss_plot import LossPlot
+
+SAMPLE_HEIGHT = 160
+Compare = Callable[[str, str, str], None]  # (tool id, base model ref, new model ref)
+
+
+def _clean(error: str) -> str:
+    for prefix in ("FinetuneError: ", "TrainError: "):
+        if error.startswith(prefix):
+            return error[len(prefix):]
+    return error
+
+
+def _fmt_time(s: float) -> str:
+    s = int(max(0, s))
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+class TrainDialog(QDialog):
+    modelStored = Signal(str)  # "name@v"
+    stateChanged = Signal(str)  # idle | checking | running | paused | done | cancelled | failed
+    _checked = Signal(object, object)  # (key, DataReport | str error), from the check thread
+
+    def __init__(self, store: Any, bridge: Any, *, recipe_resolver: ft.RecipeResolver | None = None,
+                 available_recipes: Iterable[str] = (), compare: Compare | None = None,
+                 runs_root: str | None = None, device: str | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Train a model on your pictures")
+        self.store, self.bridge = store, bridge
+        self.resolver, self.available = recipe_resolver, tuple(available_recipes)
+        self.compare, self.runs_root, self.device = compare, runs_root, device
+        fams = ft.families([*self.available, *_builtin_recipes()])
+        self.form = TrainForm(store, fams, self)
+        self.report_view = QPlainTextEdit()
+        self.report_view.setReadOnly(True)
+        self.report_view.setPlaceholderText("Check the data to see what training will use.")
+        self.report: ft.DataReport | None = None
+        self._report_key: Any = None
+        self.check_button = QPushButton("Check data")
+        self.start_button = QPushButton("Start")
+        self.pause_button = QPushButton("Pause")
+        self.resume_button = QPushButton("Resume")
+        self.cancel_button = QPushButton("Cancel training")
+        self.compare_button = QPushButton("Compare A/B")
+        self.close_button = QPushButton("Close")
+        self.runs = QComboBox()
+        self.resume_run_button = QPushButton("Resume run")
+        self.plot = LossPlot()
+        self.samples = QLabel("Samples appear every few steps")
+        self.samples.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.samples.setMinimumHeight(SAMPLE_HEIGHT)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.addWidget(self.form)
+        row = QHBoxLayout()
+        row.addWidget(self.check_button)
+        row.addWidget(self.start_button)
+        lv.addLayout(row)
+        lv.addWidget(self.report_view, 1)
+        runs_row = QHBoxLayout()
+        runs_row.addWidget(QLabel("Stopped runs"))
+        runs_row.addWidget(self.runs, 1)
+        runs_row.addWidget(self.resume_run_button)
+        lv.addLayout(runs_row)
+        right = QWidget()
+        rv = QVBoxLayout(right)
+        rv.addWidget(self.plot, 1)
+        rv.addWidget(self.samples)
+        rv.addWidget(self.progress)
+        rv.addWidget(self.status)
+        ctl = QHBoxLayout()
+        for b in (self.pause_button, self.resume_button, self.cancel_button, self.compare_button):
+            ctl.addWidget(b)
+        rv.addLayout(ctl)
+        split = QSplitter()
+        split.addWidget(left)
+        split.addWidget(right)
+        lay = QVBoxLayout(self)
+        lay.addWidget(split, 1)
+        bottom = QHBoxLayout()
+        bottom.addStretch(1)
+        bottom.addWidget(self.close_button)
+        lay.addLayout(bottom)
+
+        self.job: Any = None
+        self.control: ft.TrainControl | None = None
+        self.run_dir: str = ""
+        self.outcome: ft.FinetuneOutcome | None = None
+        self.state = "idle"
+        self._checking = False
+        self.form.changed.connect(self._invalidate_check)
+        self.check_button.clicked.connect(self.check_data)
+        self.start_button.clicked.connect(self.start)
+        self.pause_button.clicked.connect(self.pause)
+        self.resume_button.clicked.connect(self.resume)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.compare_button.clicked.connect(self.compare_ab)
+        self.resume_run_button.clicked.connect(self.resume_selected_run)
+        self.close_button.clicked.connect(self.close)
+        self._checked.connect(self._on_checked)
+        bridge.jobProgress.connect(self._on_progress)
+        bridge.jobState.connect(self._on_state)
+        bridge.jobFinished.connect(self._on_finished)
+        self.refresh_runs()
+        self._set_state("idle")
+        self.resize(980, 640)
+
+    # ------------------------------------------------------------------ data check
+    def _key(self) -> Any:
+        r = self.form.request()
+        return (r.family, r.folders, r.preset, r.size)
+
+    def _invalidate_check(self) -> None:
+        if self._report_key is not None and self._report_key != self._key():
+            self._report_key = None
+            self.report_view.setPlainText("The settings changed: check the data again.")
+        self._update_buttons()
+
+    def check_data(self) -> None:
+        if self._checking:
+            return
+        req = self.form.request()
+        key = self._key()
+        self._checking = True
+        self.report_view.setPlainText("Checking the pictures…")
+        self._update_buttons()
+
+        def work() -> None:
+            try:
+                rep: Any = ft.check_data(req.folders, req.family, preset=req.preset, size=req.size)
+            except Exception as exc:  # noqa: BLE001 - shown in the dialog
+                rep = f"{type(exc).__name__}: {exc}"
+            self._checked.emit(key, rep)  # queued to the GUI thread
+
+        threading.Thread(target=work, name="ganpaint-check-data", daemon=True).start()
+
+    def _on_checked(self, key: Any, rep: Any) -> None:
+        self._checking = False
+        if isinstance(rep, str):
+            self.report, self._report_key = None, None
+            self.report_view.setPlainText(f"The check failed: {_clean(rep)}")
+        else:
+            self.report = rep
+            self._report_key = key if rep.ok else None
+            self.report_view.setPlainText(rep.summary())
+        self._update_buttons()
+
+    # ------------------------------------------------------------------ training
+    def _busy(self) -> bool:
+        return self.state == "running"
+
+    def start(self) -> None:
+        if self._busy():
+            QMessageBox.warning(self, "Training", "A training run is already going in this dialog.")
+            return
+        if self._report_key is None or self._report_key != self._key():
+            QMessageBox.information(self, "Training", "Check the data first.")
+            return
+        try:
+            job, control = ft.make_finetune_job(
+                self.form.request(), store=self.store, queue=self.bridge.queue, resolver=self.resolver,
+                available_recipes=self.available, device=self.device, runs_root=self.runs_root)
+        except (ft.FinetuneError, Exception) as exc:  # noqa: BLE001 - bad model/options: say so
+            QMessageBox.warning(self, "Training", _clean(str(exc)))
+            return
+        self.plot.set_history([])
+        self._launch(job, control, str(job.inputs["run_dir"]))
+
+    def _launch(self, job: Any, control: ft.TrainControl, run_dir: str) -> None:
+        self.job, self.control, self.run_dir, self.outcome = job, control, run_dir, None
+        self.plot.set_history(control.history)
+        self.status.setText("Starting…")
+        self._set_state("running")
+        self.bridge.submit(job)
+
+    def pause(self) -> None:
+        if self.control is not None and self._busy():
+            self.control.pause()
+            self.status.setText("Pausing after the current step (writing a checkpoint)…")
+            self.pause_button.setEnabled(False)
+
+    def resume(self) -> None:
+        if self.run_dir:
+            self._resume_run(self.run_dir)
+
+    def resume_selected_run(self) -> None:
+        run = self.runs.currentData()
+        if run:
+            self._resume_run(str(run))
+
+    def _resume_run(self, run_dir: str) -> None:
+        if self._busy():
+            QMessageBox.warning(self, "Training", "A training run is already going; pause or cancel it first.")
+            return
+        try:
+            job, control = ft.resume_job(run_dir, store=self.store, queue=self.bridge.queue, resolver=self.resolver,
+                                         available_recipes=self.available, device=self.device)
+        except ft.FinetuneError as exc:
+            QMessageBox.warning(self, "Training", str(exc))
+            return
+        self._launch(job, control, run_dir)
+
+    def cancel(self) -> None:
+        if self.job is not None and self._busy():
+            self.status.setText("Cancelling after the current step (the checkpoint is kept)…")
+            self.bridge.cancel(self.job.id)
+        elif self.state == "paused":
+            self.status.setText(f"Cancelled. The run stays in {self.run_dir} and can be resumed from 'Stopped runs'.")
+            self._set_state("cancelled")
+
+    def compare_ab(self) -> None:
+        o = self.outcome
+        if o is None or not o.model_ref:
+            return
+        if self.compare is None:
+            QMessageBox.information(self, "Compare", "Open a picture in the editor to compare the models.")
+            return
+        self.compare(o.tool, o.base_model, o.model_ref)
+
+    # ------------------------------------------------------------------ job events
+    def _mine(self, job_id: str) -> bool:
+        return self.job is not None and job_id == self.job.id
+
+    def _on_progress(self, msg: ProgressMessage) -> None:
+        if not self._mine(msg.job_id) or self.control is None:
+            return
+        history, latest, grid, grid_step = self.control.snapshot()
+        self.plot.set_history(history)
+        self.progress.setValue(int(msg.fraction * 1000))
+        if latest.get("kind") == "step":
+            rate = latest.get("steps_per_s", 0.0)
+            self.status.setText(
+                f"Step {latest['step']} of {latest['total']} · {rate:.2f} steps/s · "
+                f"ETA {_fmt_time(latest.get('eta_s', 0.0))} · "
+                + " ".join(f"{k} {v:.3g}" for k, v in latest.get("losses", {}).items()))
+        elif msg.message:
+            self.status.setText(msg.message)
+        if grid is not None and grid_step != getattr(self, "_shown_grid", -1):
+            self._shown_grid = grid_step
+            self._show_grid(grid)
+
+    def _show_grid(self, grid: np.ndarray) -> None:
+        from ganpaint.qt.qimage import rgba_to_qimage
+
+        h, w = grid.shape[:2]
+        rgba = np.concatenate([(np.clip(grid, 0, 1) * 255 + 0.5).astype(np.uint8),
+                               np.full((h, w, 1), 255, np.uint8)], axis=2)
+        pix = QPixmap.fromImage(rgba_to_qimage(rgba))
+        self.samples.setPixmap(pix.scaledToHeight(min(SAMPLE_HEIGHT, max(h, 64)),
+                                                  Qt.TransformationMode.SmoothTransformation))
+
+    def _on_state(self, msg: StateMessage) -> None:
+        if not self._mine(msg.job_id):
+            return
+        if msg.state is JobState.PAUSED:
+            self.status.setText("Waiting: an interactive tool job runs first; training continues after it.")
+        elif msg.state is JobState.RUNNING and msg.reason:
+            self.status.setText("Training continues.")
+
+    def _on_finished(self, msg: FinishedMessage) -> None:
+        if not self._mine(msg.job_id):
+            return
+        step = 0
+        if self.control is not None:
+            history, latest, _, _ = self.control.snapshot()
+            self.plot.set_history(history)
+            step = latest.get("step", 0)
+        if hasattr(self.bridge, "forget"):
+            self.bridge.forget(msg.job_id)
+        if msg.state is JobState.DONE and isinstance(msg.result, ft.FinetuneOutcome):
+            o = self.outcome = msg.result
+            if o.kind == "paused":
+                self.status.setText(f"Paused at step {o.step} of {o.total}. Resume continues from the checkpoint.")
+                self._set_state("paused")
+            else:
+                metric = f"; {o.metric_name} {o.metric:.4g} on held-out pictures" if o.metric is not None else ""
+                self.status.setText(f"Done: stored as {o.model_ref} for the {o.tool} tool "
+                                    f"({o.step} steps{metric}).")
+                self.progress.setValue(1000)
+                self._set_state("done")
+                self.modelStored.emit(o.model_ref)
+        elif msg.state is JobState.CANCELLED:
+            self.status.setText(f"Cancelled at step {step}; nothing was stored. The checkpoint stays in "
+                                f"{self.run_dir} and can be resumed from 'Stopped runs'.")
+            self._set_state("cancelled")
+        else:
+            error = _clean(msg.error or "training failed")
+            self.status.setText(f"Training stopped: {error}")
+            self._set_state("failed")
+            QMessageBox.warning(self, "Training stopped", f"{error}\n\nThe last checkpoint, if any, is kept in "
+                                f"{self.run_dir}.")
+        self.job = None if self.state != "running" else self.job
+        self.refresh_runs()
+
+    # ------------------------------------------------------------------ helpers
+    def refresh_runs(self) -> None:
+        current = self.runs.currentData()
+        self.runs.clear()
+        for run in ft.list_runs(self.runs_root):
+            self.runs.addItem(run.label, run.run_dir)
+        if current:
+            i = self.runs.findData(current)
+            if i >= 0:
+                self.runs.setCurrentIndex(i)
+        self._update_buttons()
+
+    def run_labels(self) -> list[str]:
+        return [self.runs.itemText(i) for i in range(self.runs.count())]
+
+    def _set_state(self, state: str) -> None:
+        self.state = state
+        self._update_buttons()
+        self.stateChanged.emit(state)
+
+    def _update_buttons(self) -> None:
+        running = self.state == "running"
+        checked_ok = self._report_key is not None and self._report_key == self._key()
+        self.form.setEnabled(not running)
+        self.check_button.setEnabled(not running and not self._checking)
+        self.start_button.setEnabled(not running and checked_ok)
+        self.pause_button.setEnabled(running)
+        self.resume_button.setEnabled(self.state == "paused" and bool(self.run_dir))
+        self.cancel_button.setEnabled(running or self.state == "paused")
+        self.compare_button.setEnabled(self.state == "done" and self.outcome is not None
+                                       and bool(self.outcome.base_model))
+        self.resume_run_button.setEnabled(not running and self.runs.count() > 0)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        # training keeps going on the training lane (the Jobs panel shows it); reopening the
+        # dialog from the same window shows this one again
+        super().closeEvent(event)
+
+
+def _builtin_recipes() -> tuple[str, ...]:
+    from ganpaint.train import RECIPES
+
+    return tuple(RECIPES)
+
+
+def _plugin_recipes(win: Any) -> tuple[tuple[str, ...], ft.RecipeResolver | None]:
+    pm = getattr(win, "plugin_manager", None)
+    if pm is None:
+        return (), None
+    try:
+        specs = pm.recipes()
+    except Exception:  # noqa: BLE001 - no plugin recipes then
+        return (), None
+
+    def resolve(recipe_id: str) -> Any:
+        spec = specs[recipe_id]
+        return pm.resolve(spec.factory)()
+
+    return tuple(specs), resolve
+
+
+def _compare_in_window(win: Any) -> Compare:
+    """A/B: run the tool twice on the current picture, once per model: two result layers."""
+
+    def compare(tool_id: str, base: str, new: str) -> None:
+        try:
+            spec = next(s for s in win.tool_specs() if s.id == tool_id)
+        except StopIteration:
+            QMessageBox.information(win, "Compare", f"The {tool_id} tool is not loaded.")
+            return
+        panel = getattr(win, "tools_panel", None)
+        pp = panel.param_panel(tool_id) if panel is not None else None
+        params = dict(pp.values()) if pp is not None else {}
+        for ref in (base, new):
+            win.run_tool(spec, params={**params, "model": ref})
+
+    return compare
+
+
+def show_train(win: Any) -> TrainDialog:
+    """Edit > Train… for a main window (model_store, bridge, plugin_manager, tools_panel)."""
+    dlg = getattr(win, "_train_dialog", None)
+    if dlg is None:
+        names, resolver = _plugin_recipes(win)
+        dlg = TrainDialog(win.model_store, win.bridge, recipe_resolver=resolver, available_recipes=names,
+                          compare=_compare_in_window(win), parent=win)
+        panel = getattr(win, "tools_panel", None)
+        if panel is not None:
+            dlg.modelStored.connect(lambda _ref: panel.refresh_models())
+        win._train_dialog = dlg
+    dlg.refresh_runs()
+    dlg.form.refresh_models()
+    dlg.show()
+    dlg.raise_()
+    return dlg
+
+
+__all__ = ["TrainDialog", "show_train"]

@@ -1,0 +1,61 @@
+"""The Face attribute sliders tool (runs in a worker; torch is imported here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from ganpaint.core.specs import RunContext, ToolError, ToolRequest, ToolResult
+from ganpaint.engine import stylegan_sampling as S
+from ganpaint.engine.cards import ModelFileError
+from ganpaint.engine.directions import DirectionSet, load_directions
+from ganpaint.engine.stylegan_tools import load_generator, npy_bytes, place, source_latent
+from ganpaint_faces import SLIDERS, TOOL_ID
+
+
+def apply_sliders(ws: torch.Tensor, ds: DirectionSet | None, amounts: dict[str, float], model: str) -> torch.Tensor:
+    """ws + sum(amount * scale * direction) over the non-zero sliders (on the style inputs the
+    direction names, default all). A non-zero slider without a direction is a ToolError."""
+    moved = [n for n, a in amounts.items() if a != 0.0]
+    missing = [n for n in moved if ds is None or n not in ds.vectors]
+    if missing:
+        have = ", ".join(sorted(ds.vectors)) if ds is not None and ds.vectors else "none"
+        raise ToolError(
+            f"model {model!r} has no direction for {', '.join(missing)} (its directions: {have}); compute "
+            f"them with `ganpaint directions compute --model {model}` or import one with "
+            f"`ganpaint directions import FILE --for {model} --as {missing[0]}`")
+    out = ws.clone()
+    for name in moved:
+        assert ds is not None
+        d = torch.from_numpy(ds.vectors[name]).to(out)
+        lo, hi = ds.info[name].get("layers", [0, out.shape[1]])
+        out[:, lo:hi] += amounts[name] * ds.scale(name) * d
+    return out
+
+
+def run(request: ToolRequest, ctx: RunContext) -> ToolResult:
+    p = request.params
+    ld = load_generator(ctx, p["model"], TOOL_ID)
+    G = ld.G
+    amounts = {n: float(p[n]) for n in SLIDERS}
+    try:
+        ds = load_directions(ld.name, sha256=ld.sha256, style_dim=G.style_dim)
+    except ModelFileError as exc:  # another generator's directions, or a damaged file
+        if any(amounts.values()):
+            raise ToolError(str(exc)) from None
+        ds = None
+    ctx.progress(0.05, "latent")
+    src = source_latent(ld, request, ctx, seed=p["seed"], z_file=p["z"], psi=p["psi"], mode=p["source"],
+                        steps=p["steps"], noise=p["noise"], span=(0.05, 0.9))
+    ws = apply_sliders(src.ws, ds, amounts, ld.name)
+    with torch.inference_mode():
+        ctx.progress(0.92, "synthesising")
+        picture = S.to_pictures(S.synthesize(G, ws, noise=p["noise"], seed=p["seed"]))[0]
+    image, alpha = place(picture, request, p["size"], src.kind == "inverted")
+    meta: dict[str, Any] = {"model": ld.name, "generator_sha256": ld.sha256, "source": src.kind,
+                            **{f"source_{n}": v for n, v in src.info.items()},
+                            "sliders": {n: a for n, a in amounts.items() if a}, "latent": "latent.npy"}
+    return ToolResult(image=np.ascontiguousarray(image), alpha=alpha, name=f"Face ({ld.name})", metadata=meta,
+                      attachments={"latent.npy": npy_bytes(ws), "latent_source.npy": npy_bytes(src.ws)})
