@@ -72,13 +72,18 @@ def build_eval_set(out: Path, count: int) -> list[str]:
     return stems
 
 
-def load_pair(root: Path, stem: str) -> tuple[np.ndarray, np.ndarray]:
-    a = np.asarray(Image.open(root / "A" / f"{stem}.png").convert("L"), np.float32) / 255.0
-    b = np.asarray(Image.open(root / "B" / f"{stem}.png").convert("RGB"), np.float32) / 255.0
-    return a, b
+def load_pair(root: Path, stem: str, size: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(sketch grey HxW, colour HxWx3) in [0, 1]; ``size`` > 0 resizes both (bicubic, as
+    the training crops are made)."""
+    ia = Image.open(root / "A" / f"{stem}.png").convert("L")
+    ib = Image.open(root / "B" / f"{stem}.png").convert("RGB")
+    if size and ia.size != (size, size):
+        ia = ia.resize((size, size), Image.Resampling.BICUBIC)
+        ib = ib.resize((size, size), Image.Resampling.BICUBIC)
+    return np.asarray(ia, np.float32) / 255.0, np.asarray(ib, np.float32) / 255.0
 
 
-def training_means(limit: int = 300) -> tuple[np.ndarray, np.ndarray]:
+def training_means(size: int, limit: int = 300) -> tuple[np.ndarray, np.ndarray]:
     """The training set's mean colour inside closed regions and outside the drawing."""
     from ganpaint_sketch.metrics import region_classes
 
@@ -86,7 +91,7 @@ def training_means(limit: int = 300) -> tuple[np.ndarray, np.ndarray]:
     sums = {"closed": np.zeros(3), "outside": np.zeros(3)}
     counts = {"closed": 0, "outside": 0}
     for f in files:
-        a, b = load_pair(SKETCH_TRAIN, f.stem)
+        a, b = load_pair(SKETCH_TRAIN, f.stem, size)
         _, outside, closed = region_classes(a)
         for key, m in (("closed", closed), ("outside", outside)):
             sums[key] += b[m].sum(axis=0)
@@ -142,21 +147,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--l1", required=True, help="the L1-only ablation model file")
     ap.add_argument("--eval-dir", type=Path, default=paths.cache_dir() / "data" / "sketch-eval")
     ap.add_argument("--count", type=int, default=240)
+    ap.add_argument("--size", type=int, default=128,
+                    help="judge at this size (default 128: the recipe's crops see the 256 px pairs at "
+                    "128-143 px, so that is the scale the models learned)")
     ap.add_argument("--json", type=Path, help="write the numbers here")
     ap.add_argument("--sheet", type=Path, help="write a contact sheet here")
     ap.add_argument("--sheet-rows", type=int, default=8)
     args = ap.parse_args(argv)
 
     import torch
+    from ganpaint_sketch.metrics import flat_fill, gradient_magnitude, psnr, ssim
 
     from ganpaint.engine.loading import load_model
-    from ganpaint_sketch.metrics import flat_fill, gradient_magnitude, psnr, ssim
 
     torch.set_num_threads(1)
     t0 = time.time()
     stems = build_eval_set(args.eval_dir, args.count)
     print(f"{len(stems)} held-out clip-art pairs in {args.eval_dir} ({time.time() - t0:.0f} s)", file=sys.stderr)
-    closed_c, outside_c = training_means()
+    closed_c, outside_c = training_means(args.size)
     models = {"ours": load_model(args.ours, dtype=torch.float32), "l1_only": load_model(args.l1, dtype=torch.float32)}
     names = ("flat_fill", "l1_only", "ours", "ours_hints8")
     scores: dict[str, dict[str, list[float]]] = {n: {"psnr": [], "ssim": [], "sharpness": []} for n in names}
@@ -164,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     sheet_rows: list[list[np.ndarray]] = []
     pick = set(np.linspace(0, len(stems) - 1, args.sheet_rows).astype(int).tolist())
     for i, stem in enumerate(stems):
-        a, b = load_pair(args.eval_dir, stem)
+        a, b = load_pair(args.eval_dir, stem, args.size)
         hints = sample_dots(b, rng)
         outs = {
             "flat_fill": flat_fill(a, closed_c, outside_c),
@@ -186,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         if (i + 1) % 40 == 0:
             print(f"  {i + 1}/{len(stems)}", file=sys.stderr)
     summary = {n: {k: float(np.mean(v)) for k, v in s.items()} for n, s in scores.items()}
-    result = {"pairs": len(stems), "eval_dir": str(args.eval_dir), "hint_dots": 8,
+    result = {"pairs": len(stems), "eval_dir": str(args.eval_dir), "size": args.size, "hint_dots": 8,
               "training_mean_closed": closed_c.round(4).tolist(),
               "training_mean_outside": outside_c.round(4).tolist(), "metrics": summary,
               "seconds": round(time.time() - t0, 1)}

@@ -33,7 +33,7 @@ from ganpaint.cli.common import (
 )
 
 #: sub-command modules (ganpaint.cli.<name>), in the order ``--help`` lists them
-SUBCOMMANDS: list[str] = ["run", "convert", "tools", "plugins", "models", "train", "data"]
+SUBCOMMANDS: list[str] = ["run", "convert", "tools", "plugins", "models", "train", "data", "directions"]
 
 GuiRunner = Callable[[str | None, argparse.Namespace], int]
 

@@ -243,10 +243,11 @@ def read_npy_boundary(path: str | os.PathLike[str], style_dim: int) -> np.ndarra
         arr = np.load(p, allow_pickle=False)
     except (OSError, ValueError) as exc:
         raise ModelFileError(f"{p}: not a readable .npy boundary ({exc})", path=p) from None
+    shape = arr.shape
     if arr.ndim == 2 and arr.shape[0] == 1:
         arr = arr[0]
     if arr.shape != (style_dim,):
-        raise DirectionsMismatch(f"{p}: boundary of shape {arr.shape}; this generator needs ({style_dim},) "
+        raise DirectionsMismatch(f"{p}: boundary of shape {shape}; this generator needs ({style_dim},) "
                                  f"or (1, {style_dim}) in W", path=p)
     if not np.issubdtype(arr.dtype, np.floating) or not np.isfinite(arr).all() or not np.any(arr):
         raise ModelFileError(f"{p}: the boundary is not a finite, non-zero float vector", path=p)

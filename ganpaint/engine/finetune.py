@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -72,10 +73,9 @@ def families(recipes: Iterable[str] | None = None) -> dict[str, Family]:
         Family("stylegan2", "StyleGAN2", ("stylemix", "faces"), "stylegan2", ("Pictures",), True,
                "an unconditional generator of pictures like yours"),
     ]
-    if recipes is None:
-        from ganpaint.train import RECIPES
-
-        recipes = RECIPES
+    if recipes is None:  # without importing torch (ganpaint.train does): is the recipe's module there?
+        here = Path(__file__).resolve().parent.parent / "train" / "recipes" / "stylegan2.py"
+        recipes = ["stylegan2"] if here.is_file() or getattr(sys, "frozen", False) else []
     known = set(recipes)
     return {f.id: f for f in fams if f.id != "stylegan2" or "stylegan2" in known}
 

@@ -66,7 +66,7 @@ def resize_picture(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
     """(H, W, 3) float32 -> (height, width, 3), antialiased bilinear (area-like when shrinking)."""
     if rgb.shape[1] == width and rgb.shape[0] == height:
         return np.ascontiguousarray(rgb, dtype=np.float32)
-    t = torch.from_numpy(np.ascontiguousarray(rgb, dtype=np.float32)).permute(2, 0, 1)[None]
+    t = torch.from_numpy(np.array(rgb, dtype=np.float32, copy=True)).permute(2, 0, 1)[None]
     out = F.interpolate(t, size=(height, width), mode="bilinear", align_corners=False, antialias=True)
     return np.ascontiguousarray(out[0].permute(1, 2, 0).clamp(0, 1).numpy())
 
@@ -151,7 +151,7 @@ def invert(
             opt.step()
             state.ws = ws.detach().clone()
             state.steps_done = step + 1
-            state.loss = float(loss)
+            state.loss = float(loss.detach())
             if progress is not None:
                 progress(state.steps_done / steps, f"inverting: step {state.steps_done}/{steps}")
     return state

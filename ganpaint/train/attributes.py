@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -282,6 +283,9 @@ def save_classifier(model: AttributeClassifier, path: Path | str, info: dict[str
     meta = {"format": FORMAT, "config": model.config.to_json(), "info": json.dumps(info or {})}
     tmp = path.with_name(path.name + ".tmp")
     save_file(sd, str(tmp), metadata=meta)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # safetensors creates 0600 files; a model file is for everyone to read
     tmp.replace(path)
     return path
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -57,7 +57,6 @@ def _fmt_time(s: float) -> str:
 class TrainDialog(QDialog):
     modelStored = Signal(str)  # "name@v"
     stateChanged = Signal(str)  # idle | checking | running | paused | done | cancelled | failed
-    _checked = Signal(object, object)  # (key, DataReport | str error), from the check thread
 
     def __init__(self, store: Any, bridge: Any, *, recipe_resolver: ft.RecipeResolver | None = None,
                  available_recipes: Iterable[str] = (), compare: Compare | None = None,
@@ -67,13 +66,14 @@ class TrainDialog(QDialog):
         self.store, self.bridge = store, bridge
         self.resolver, self.available = recipe_resolver, tuple(available_recipes)
         self.compare, self.runs_root, self.device = compare, runs_root, device
-        fams = ft.families([*self.available, *_builtin_recipes()])
+        fams = ft.families()  # no torch import: the dialog opens fast
         self.form = TrainForm(store, fams, self)
         self.report_view = QPlainTextEdit()
         self.report_view.setReadOnly(True)
         self.report_view.setPlaceholderText("Check the data to see what training will use.")
         self.report: ft.DataReport | None = None
-        self._report_key: Any = None
+        self._report_key: Any = None  # settings of the last check that passed
+        self._shown_key: Any = None  # settings of the report on show
         self.check_button = QPushButton("Check data")
         self.start_button = QPushButton("Start")
         self.pause_button = QPushButton("Pause")
@@ -141,7 +141,9 @@ class TrainDialog(QDialog):
         self.compare_button.clicked.connect(self.compare_ab)
         self.resume_run_button.clicked.connect(self.resume_selected_run)
         self.close_button.clicked.connect(self.close)
-        self._checked.connect(self._on_checked)
+        self._poll_timer = QTimer(self)
+        self._poll_timer.setInterval(30)
+        self._poll_timer.timeout.connect(self._poll_check)
         bridge.jobProgress.connect(self._on_progress)
         bridge.jobState.connect(self._on_state)
         bridge.jobFinished.connect(self._on_finished)
@@ -155,8 +157,8 @@ class TrainDialog(QDialog):
         return (r.family, r.folders, r.preset, r.size)
 
     def _invalidate_check(self) -> None:
-        if self._report_key is not None and self._report_key != self._key():
-            self._report_key = None
+        if self._shown_key is not None and self._shown_key != self._key():
+            self._report_key = self._shown_key = None
             self.report_view.setPlainText("The settings changed: check the data again.")
         self._update_buttons()
 
@@ -169,14 +171,28 @@ class TrainDialog(QDialog):
         self.report_view.setPlainText("Checking the pictures…")
         self._update_buttons()
 
+        box: list[Any] = []
+
         def work() -> None:
             try:
                 rep: Any = ft.check_data(req.folders, req.family, preset=req.preset, size=req.size)
             except Exception as exc:  # noqa: BLE001 - shown in the dialog
                 rep = f"{type(exc).__name__}: {exc}"
-            self._checked.emit(key, rep)  # queued to the GUI thread
+            box.append(rep)
 
-        threading.Thread(target=work, name="ganpaint-check-data", daemon=True).start()
+        # the thread touches no Qt object: a timer on the GUI thread collects its answer
+        # (emitting Qt signals from a plain Python thread crashed at teardown in tests)
+        thread = threading.Thread(target=work, name="ganpaint-check-data", daemon=True)
+        self._check_poll = (thread, box, key)
+        thread.start()
+        self._poll_timer.start()
+
+    def _poll_check(self) -> None:
+        thread, box, key = self._check_poll
+        if thread.is_alive() and not box:
+            return
+        self._poll_timer.stop()
+        self._on_checked(key, box[0] if box else "the check stopped unexpectedly")
 
     def _on_checked(self, key: Any, rep: Any) -> None:
         self._checking = False
@@ -186,6 +202,7 @@ class TrainDialog(QDialog):
         else:
             self.report = rep
             self._report_key = key if rep.ok else None
+            self._shown_key = key
             self.report_view.setPlainText(rep.summary())
         self._update_buttons()
 
@@ -375,12 +392,6 @@ class TrainDialog(QDialog):
         super().closeEvent(event)
 
 
-def _builtin_recipes() -> tuple[str, ...]:
-    from ganpaint.train import RECIPES
-
-    return tuple(RECIPES)
-
-
 def _plugin_recipes(win: Any) -> tuple[tuple[str, ...], ft.RecipeResolver | None]:
     pm = getattr(win, "plugin_manager", None)
     if pm is None:
@@ -420,7 +431,12 @@ def show_train(win: Any) -> TrainDialog:
     dlg = getattr(win, "_train_dialog", None)
     if dlg is None:
         names, resolver = _plugin_recipes(win)
-        dlg = TrainDialog(win.model_store, win.bridge, recipe_resolver=resolver, available_recipes=names,
+        store = win.model_store
+        if store is None:  # a window built without a store still trains into the user's store
+            from ganpaint.engine.store import ModelStore
+
+            store = ModelStore()
+        dlg = TrainDialog(store, win.bridge, recipe_resolver=resolver, available_recipes=names,
                           compare=_compare_in_window(win), parent=win)
         panel = getattr(win, "tools_panel", None)
         if panel is not None:

@@ -73,6 +73,8 @@ class TrainForm(QWidget):
         adv.addRow("", self.bf16)
         #: extra recipe options (tests use tiny networks; not shown in the form)
         self.extra_options: dict[str, Any] = {}
+        self.sample_every = 10  # steps between sample grids
+        self.checkpoint_every = 100  # steps between checkpoints (also on pause, cancel and at the end)
 
         form = QFormLayout()
         form.addRow("Family", self.family)
@@ -143,7 +145,7 @@ class TrainForm(QWidget):
         if self.store is not None:
             for tool in fam.tools:
                 try:
-                    entries += self.store.list(tool)
+                    entries += self.store.list(tool, all_versions=True)
                 except Exception:  # noqa: BLE001 - a broken store offers only "from scratch"
                     pass
         for e in entries:
@@ -173,7 +175,7 @@ class TrainForm(QWidget):
             steps=self.steps.value() if adv else None, batch=self.batch.value() if adv else None,
             lr=self.lr.value() if adv else None, size=self.size.value() if adv else None,
             bf16=self.bf16.isChecked() if adv else False, name=self.name.text().strip(),
-            options=dict(self.extra_options),
+            options=dict(self.extra_options), sample_every=self.sample_every, checkpoint_every=self.checkpoint_every,
         )
 
     # ------------------------------------------------------------------ slots

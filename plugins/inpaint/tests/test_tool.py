@@ -225,3 +225,25 @@ def test_shipped_default_fills_a_real_result(make_picture) -> None:  # type: ign
     assert np.abs(fill - damaged[inside]).mean() > 0.1   # not the (zeroed) input
     assert fill.std(axis=0).max() > 0.01                 # not a constant
     assert np.abs(fill - img[inside]).mean() < 0.12      # near the smooth truth
+
+
+@needs_default
+@pytest.mark.slow
+def test_command_line_fills_through_the_mask(tmp_path, isolated_data_dir, make_picture) -> None:  # type: ignore[no-untyped-def]
+    """`ganpaint run inpaint IN --mask M -o OUT` with the default model (found in the plugin
+    package, nothing in the user's store): only the white area of the mask changes."""
+    from PIL import Image
+
+    img = (make_picture(64, 80, seed=4) * 255).astype(np.uint8)
+    mask = np.zeros((64, 80), np.uint8)
+    mask[20:40, 25:55] = 255
+    Image.fromarray(img).save(tmp_path / "in.png")
+    Image.fromarray(mask).save(tmp_path / "m.png")
+    proc = subprocess.run(
+        [sys.executable, "-m", "ganpaint", "run", "inpaint", str(tmp_path / "in.png"), "--mask", str(tmp_path / "m.png"),
+         "-o", str(tmp_path / "out.png")], capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = np.asarray(Image.open(tmp_path / "out.png").convert("RGB"))
+    assert np.array_equal(out[mask == 0], img[mask == 0])
+    assert not np.array_equal(out[mask == 255], img[mask == 255])

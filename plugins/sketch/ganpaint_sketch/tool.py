@@ -159,12 +159,19 @@ def run_generator(model: nn.Module, x: np.ndarray, *, ctx: Any = None, seed: int
         t[:, 1:4] *= (t[:, 4:5] + 1) / 2
     else:
         t = t * 2 - 1
-    from ganpaint.engine.backends import run_model
+    from ganpaint.engine.backends import select_runner
+    from ganpaint.engine.tiling import run_full_resolution
 
     model.eval()
+    precision = str(getattr(ctx, "precision", "full") or "full")
+    # a converted graph (OpenVINO) would skip the dropout hooks: variations run eagerly
+    runner = select_runner(model, t.device, precision, mode="published" if seed else "eval", ctx=ctx)
+    if runner.note and ctx is not None:
+        ctx.progress(0.0, runner.note)
     with torch.inference_mode(), _dropout(model, seed):
         try:
-            y = run_model(model, t, ctx=ctx, mode="eval")
+            y = run_full_resolution(model, t, runner.call, ctx=ctx, eager_call=runner.eager,
+                                    stats_call=runner.stats_call)
         except torch.OutOfMemoryError:
             raise
         except RuntimeError as exc:

@@ -24,7 +24,7 @@ from torch import nn
 
 from ganpaint.nn import NLayerDiscriminator, UnetConfig, UnetGenerator
 from ganpaint.nn import losses as L
-from ganpaint.train.recipes.base import eval_mode, init_weights, set_requires_grad
+from ganpaint.train.recipes.base import adam, eval_mode, gan_losses, init_weights, set_requires_grad
 from ganpaint.train.recipes.pix2pix import Pix2PixRecipe, Pix2PixTrainer
 from ganpaint_sketch.hints import IN_CHANNELS, make_input, sample_hints, sketch_channel
 
@@ -70,24 +70,23 @@ def default_recipe() -> SketchRecipe:
 
 
 class SketchTrainer(Pix2PixTrainer):
-    def __init__(self, recipe: SketchRecipe, device: str) -> None:  # noqa: D107 - replaces the parent's models
+    def __init__(self, recipe: SketchRecipe, device: str) -> None:
+        # not the parent's __init__: a 5-channel G, and no D at all for the L1-only ablation
         self.recipe = recipe
         self.gen_config = recipe.generator_config()
         self.G = UnetGenerator(self.gen_config)
         init_weights(self.G)
         self.G.to(device).train()
         self.modules = {"G": self.G}
-        self.optimizers = {"G": _adam(self.G.parameters(), recipe, device)}
+        self.optimizers = {"G": adam(self.G.parameters(), recipe, device)}
         if recipe.adversarial:
             # the PatchGAN judges (generator input, picture): 5 + 3 channels
             self.D = NLayerDiscriminator(IN_CHANNELS + 3, recipe.ndf, recipe.d_layers, norm=recipe.norm)
             init_weights(self.D)
             self.D.to(device).train()
             self.modules["D"] = self.D
-            self.optimizers["D"] = _adam(self.D.parameters(), recipe, device)
+            self.optimizers["D"] = adam(self.D.parameters(), recipe, device)
         self.ema_sources = {"G": self.G}
-        from ganpaint.train.recipes.base import gan_losses
-
         self._d_loss, self._g_loss = gan_losses(recipe.gan_loss)
         # hint draws: a private generator advanced once per step, its position in the checkpoint
         self._step_no = torch.zeros((), dtype=torch.int64)
@@ -173,9 +172,3 @@ class SketchTrainer(Pix2PixTrainer):
     def load_extra_state(self, tensors: Mapping[str, torch.Tensor]) -> None:
         if "sketch_step_no" in tensors:
             self._step_no = tensors["sketch_step_no"].detach().to("cpu", torch.int64).clone()
-
-
-def _adam(params: Any, recipe: SketchRecipe, device: str) -> torch.optim.Optimizer:
-    from ganpaint.train.recipes.base import adam
-
-    return adam(params, recipe, device)

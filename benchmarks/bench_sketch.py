@@ -1,0 +1,99 @@
+"""Sketch to image latency with the shipped default model: square sketches of 512, 1024 and
+4096 px (random closed shapes in dark lines on white) plus a few hint dots, through the
+tool's run() at the canvas resolution (padded to the U-Net's multiple; G's tiling above
+the memory budget). The model is loaded once before timing; each row is the median of a
+few runs (1 at 4096 px). Torch uses the usual thread count (GANPAINT_THREADS / all cores),
+as in the editor.
+
+``python benchmarks/bench_sketch.py`` prints the rows; benchmarks/run.py collects them.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any
+
+import numpy as np
+
+
+class _Ctx:
+    device = "cpu"
+    precision = "full"
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def progress(self, fraction: float, message: str = "", preview: Any = None) -> None:
+        pass
+
+    def cancelled(self) -> bool:
+        return False
+
+    def model_path(self, name: str, tool: str) -> str:
+        return self.path
+
+
+def _sketch(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Outlines of random ellipses and boxes, line width ~n/256 px, on white."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("L", (n, n), 255)
+    d = ImageDraw.Draw(img)
+    width = max(1, n // 256)
+    for _ in range(12):
+        x0, y0 = rng.integers(0, n * 3 // 4, size=2)
+        w, h = rng.integers(n // 10, n // 3, size=2)
+        box = (int(x0), int(y0), int(x0 + w), int(y0 + h))
+        (d.ellipse if rng.random() < 0.5 else d.rectangle)(box, outline=0, width=width)
+    a = np.asarray(img, np.float32) / 255.0
+    return np.repeat(a[..., None], 3, axis=2)
+
+
+def _hints(n: int, rng: np.random.Generator) -> np.ndarray:
+    h = np.zeros((n, n, 4), np.float32)
+    r = max(2, n // 64)
+    for _ in range(6):
+        y, x = rng.integers(r, n - r, size=2)
+        h[y - r:y + r, x - r:x + r] = (*rng.random(3), 1.0)
+    return h
+
+
+def run() -> list[dict[str, Any]]:
+    import ganpaint_sketch
+    from ganpaint_sketch import tool
+
+    from ganpaint.core.specs import Role
+    from ganpaint.engine.devices import prepare_torch_env
+    from ganpaint.testing import make_request
+
+    prepare_torch_env()
+    if not ganpaint_sketch.MODEL_FILE.is_file():
+        return [{"name": "sketch: default model", "value": float("nan"), "unit": "s", "target": "",
+                 "note": "not trained yet"}]
+    spec = ganpaint_sketch.ganpaint_register_tools()[0]
+    ctx = _Ctx(str(ganpaint_sketch.MODEL_FILE))
+    rng = np.random.default_rng(0)
+    rows = []
+    for n, runs, target in ((512, 5, "< 1 s"), (1024, 3, "< 3 s"), (4096, 1, "< 30 s")):
+        sk = _sketch(n, rng)
+        req = make_request(sk, spec=spec, params={"model": "sketch-default"},
+                           extra={Role.SKETCH: sk, Role.HINTS: _hints(n, rng)})
+        if n == 512:
+            tool.run(req, ctx)  # load + warm up
+        times = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            tool.run(req, ctx)
+            times.append(time.perf_counter() - t0)
+        rows.append({
+            "name": f"sketch: {n}x{n} with hints, default model", "value": statistics.median(times), "unit": "s",
+            "target": target,
+            "note": f"median of {runs}; whole canvas through the U-Net (tiled above the memory budget)",
+        })
+    return rows
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(f"{row['name']:<45} {row['value']:8.3f} {row['unit']:<3} target {row['target']:<8} {row['note']}")
