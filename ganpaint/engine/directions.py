@@ -97,7 +97,7 @@ def fit_boundary(w: torch.Tensor, labels: np.ndarray | torch.Tensor, *, fraction
                  l2: float = 1e-3) -> torch.Tensor:
     """InterFaceGAN: the unit normal (dim,) of a linear boundary separating the ``fraction`` of
     samples with the highest labels from the ``fraction`` with the lowest (binary labels: the
-    two classes). Logistic regression on standardised w, fitted with L-BFGS (deterministic)."""
+    two classes). L2-regularised logistic regression on standardised w (Newton's method)."""
     x = w.detach().float().cpu()
     y_all = torch.as_tensor(np.asarray(labels), dtype=torch.float32).reshape(-1)
     if y_all.shape[0] != x.shape[0]:
@@ -112,19 +112,20 @@ def fit_boundary(w: torch.Tensor, labels: np.ndarray | torch.Tensor, *, fraction
     xs = torch.cat([x[lo], x[hi]])
     ys = torch.cat([torch.zeros(k), torch.ones(k)])
     mu, sd = xs.mean(0), xs.std(0).clamp_min(1e-6)
-    xn = (xs - mu) / sd
-    coef = torch.zeros(x.shape[1], requires_grad=True)
-    bias = torch.zeros(1, requires_grad=True)
-    opt = torch.optim.LBFGS([coef, bias], max_iter=200, line_search_fn="strong_wolfe")
-
-    def closure() -> torch.Tensor:
-        opt.zero_grad()
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(xn @ coef + bias, ys) + l2 * coef.pow(2).sum()
-        loss.backward()
-        return loss
-
-    with torch.enable_grad():
-        opt.step(closure)
+    xn = torch.cat([(xs - mu) / sd, torch.ones(len(xs), 1)], 1).double()  # last column: the bias
+    ys64 = ys.double()
+    theta = torch.zeros(xn.shape[1], dtype=torch.float64)
+    reg = torch.full((xn.shape[1],), l2 * len(xs), dtype=torch.float64)
+    reg[-1] = 0.0
+    for _ in range(50):  # Newton / IRLS: deterministic, a few iterations, no optimiser state
+        p = torch.sigmoid(xn @ theta)
+        grad = xn.T @ (p - ys64) + reg * theta
+        hess = (xn.T * (p * (1 - p))) @ xn + torch.diag(reg + 1e-9)
+        step = torch.linalg.solve(hess, grad)
+        theta -= step
+        if float(step.abs().max()) < 1e-8:
+            break
+    coef = theta[:-1].float()
     normal = coef.detach() / sd  # back to unstandardised w: the boundary's normal there
     return normal / normal.norm()
 

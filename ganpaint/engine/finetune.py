@@ -610,6 +610,8 @@ def _run(inputs: Any, ctx: Any, *, store: Any, control: TrainControl, resolver: 
                 init = safetensors.torch.load_file(str(base.path))
             steps, seed, bf16 = int(values["steps"]), req.seed, req.bf16
             tool = (base.tool if base is not None and base.tool in fam.tools else fam.tools[0])
+            if req.family == "sketch" and recipe_id == "pix2pix" and (base is None or base.tool != "sketch"):
+                tool = "translate"  # a 3-channel line-art -> photo generator: the sketch tool wants hints too
             base_ref = base.ref if base is not None else ""
             pictures = data.describe()
             ft = {"family": req.family, "base_model": base_ref, "data_folders": folders, "preset": req.preset,
@@ -659,6 +661,13 @@ def _run(inputs: Any, ctx: Any, *, store: Any, control: TrainControl, resolver: 
     result = last.result
     assert result is not None
     card_dict = dict(result.card)
+    metric_name, metric = result.metric_name, result.metric
+    if recipe.id == "stylegan2":
+        try:
+            metric_name, metric = "d_feature_fd", stylegan2_d_frechet(run, recipe, data, device)
+            card_dict["metrics"] = {**dict(card_dict.get("metrics") or {}), metric_name: metric}
+        except Exception as exc:  # noqa: BLE001 - the model is still worth storing
+            card_dict["metrics"] = {**dict(card_dict.get("metrics") or {}), "d_feature_fd_error": str(exc)[:200]}
     try:
         card = ModelCard.from_dict(card_dict)
     except ValueError as exc:
@@ -673,5 +682,34 @@ def _run(inputs: Any, ctx: Any, *, store: Any, control: TrainControl, resolver: 
             atomic_write_text(run / FINETUNE_INFO, json.dumps(ft, indent=1, default=str))
     except (OSError, ValueError):
         pass
-    return FinetuneOutcome("done", str(run), last.step, last.total, entry.ref, result.metric_name, result.metric,
-                           base_ref, entry.tool)
+    return FinetuneOutcome("done", str(run), last.step, last.total, entry.ref, metric_name, metric, base_ref,
+                           entry.tool)
+
+
+def stylegan2_d_frechet(run: Path, recipe: Any, data: Any, device: str) -> float:
+    """Frechet distance between the final discriminator's pooled conv features of held-out
+    pictures and of as many generated ones (fixed latents, EMA generator, constant noise)."""
+    import torch
+
+    from ganpaint.train import load_checkpoint
+    from ganpaint.train.attributes import frechet_distance
+
+    ckpt = load_checkpoint(run)
+    trainer = recipe.build(device)
+    D, G = trainer.modules["D"], trainer.modules["G"]
+    for module, prefix in ((D, "model/D/"), (G, "ema/G/" if any(k.startswith("ema/G/") for k in ckpt.tensors)
+                                              else "model/G/")):
+        module.load_state_dict({k[len(prefix):]: v for k, v in ckpt.tensors.items() if k.startswith(prefix)})
+    real = data.holdout_batch(recipe.crop)["A"].to(device)
+    n = real.shape[0]
+    with torch.no_grad():
+        D.eval()
+        G.eval()
+        z = torch.randn(n, G.style_dim, generator=torch.Generator().manual_seed(1234)).to(device)
+        w = G.mapping(z)
+        fake = G(w[:, None].expand(-1, G.n_styles, -1), "const")
+
+        def feats(x: torch.Tensor) -> np.ndarray:
+            return np.asarray(D.convs(x).float().mean(dim=(2, 3)).cpu().numpy(), np.float64)
+
+        return float(frechet_distance(feats(real), feats(fake.clamp(-1, 1))))

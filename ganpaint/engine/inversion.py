@@ -137,18 +137,22 @@ def invert(
             state.ws = S.broadcast(G, start.to(target)).detach().clone()
             state.steps_done = 0
         ws = state.ws.clone().requires_grad_(True)
-        opt = torch.optim.Adam([ws], lr=lr, betas=(0.9, 0.999))
+        # Adam written out: torch.optim's first construction costs ~3 s of CPU (one-time imports)
+        m, v = torch.zeros_like(ws), torch.zeros_like(ws)
+        b1, b2 = 0.9, 0.999
         for step in range(state.steps_done, steps):
             # cosine ramp-down of the learning rate over the whole run (resumes at the same point)
-            for g in opt.param_groups:
-                g["lr"] = lr * 0.5 * (1 + math.cos(math.pi * step / max(steps, 1)))
+            rate = lr * 0.5 * (1 + math.cos(math.pi * step / max(steps, 1)))
             with torch.enable_grad():
                 img = S.synthesize(G, ws, noise=noise)  # type: ignore[arg-type]
                 loss = reconstruction_loss(img, target)
                 # only the latent's gradient: the generator (maybe shared, cached) is untouched
                 (grad,) = torch.autograd.grad(loss, [ws])
-            ws.grad = grad
-            opt.step()
+            t = step - state.steps_done + 1  # moments restart on resume; bias-corrected from there
+            with torch.no_grad():
+                m.mul_(b1).add_(grad, alpha=1 - b1)
+                v.mul_(b2).addcmul_(grad, grad, value=1 - b2)
+                ws -= rate * (m / (1 - b1**t)) / ((v / (1 - b2**t)).sqrt() + 1e-8)
             state.ws = ws.detach().clone()
             state.steps_done = step + 1
             state.loss = float(loss.detach())

@@ -8,7 +8,14 @@ import torch
 
 from ganpaint.core.specs import JobCancelled
 from ganpaint.engine import stylegan_sampling as S
-from ganpaint.engine.inversion import InversionCache, InversionError, invert, psnr, reconstruction_loss, resize_picture
+from ganpaint.engine.inversion import (
+    InversionCache,
+    InversionError,
+    invert,
+    psnr,
+    reconstruction_loss,
+    resize_picture,
+)
 from ganpaint.nn.stylegan2 import Generator, StyleGAN2Config
 
 

@@ -146,7 +146,7 @@ def test_tiny_finetune_end_to_end(qtbot, engine, tiny_model, answers):
 
     # "restart": a new dialog lists the stopped run and finishes it
     dlg2 = _dialog(qtbot, bridge, ModelStore(), compare=lambda *args: compared.append(args))
-    assert any(l.startswith("tiny (paired from tiny@1): step") for l in dlg2.run_labels()), dlg2.run_labels()
+    assert any(t.startswith("tiny (paired from tiny@1): step") for t in dlg2.run_labels()), dlg2.run_labels()
     stored: list[str] = []
     dlg2.modelStored.connect(stored.append)
     dlg2.runs.setCurrentIndex(dlg2.runs.findData(run_dir))

@@ -1,0 +1,87 @@
+"""The Style mixing tool: sources, crossover, presets, inversion, latents, messages."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from ganpaint_stylemix import ganpaint_register_tools
+from ganpaint_stylemix.tool import preset_range, run
+
+from ganpaint.core.specs import Role, ToolError, ToolRequest
+from ganpaint.testing import RecordingContext
+
+SPEC = ganpaint_register_tools()[0]
+TINY = "tiny-gan"  # stored by conftest.tiny_store
+
+
+def _request(params: dict, image: np.ndarray | None = None, canvas: tuple[int, int] = (16, 16)) -> ToolRequest:
+    p = SPEC.resolve_params({"model": TINY, **params})
+    images = {} if image is None else {Role.IMAGE: image}
+    size = canvas if image is None else (image.shape[1], image.shape[0])
+    return ToolRequest(SPEC.id, images, p, canvas=size)
+
+
+def _gen(ctx: RecordingContext, **params) -> np.ndarray:  # type: ignore[no-untyped-def]
+    return run(_request(params), ctx).image
+
+
+def test_spec_is_declared_as_the_brief_says() -> None:
+    assert SPEC.id == "stylemix" and SPEC.inputs[0].role is Role.IMAGE and not SPEC.inputs[0].required
+    assert {"model", "seed", "seed_b", "crossover", "preset", "psi", "noise", "size", "z", "z_b"} <= {
+        p.name for p in SPEC.params}
+
+
+def test_crossover_all_gives_a_and_zero_gives_b(ctx: RecordingContext) -> None:
+    a = _gen(ctx, seed=3, seed_b=8, crossover=32)
+    b = _gen(ctx, seed=8, seed_b=3, crossover=32)
+    assert np.array_equal(_gen(ctx, seed=3, seed_b=8, crossover=8), a)  # n_styles = 8
+    assert np.array_equal(_gen(ctx, seed=3, seed_b=8, crossover=0), b)
+    mixed = _gen(ctx, seed=3, seed_b=8, crossover=4)
+    assert not np.array_equal(mixed, a) and not np.array_equal(mixed, b)
+    coarse = run(_request({"seed": 3, "seed_b": 8, "preset": "coarse"}), ctx)
+    assert coarse.metadata["styles_from_b"] == [0, 1]
+    assert preset_range(18, "coarse") == (0, 4) and preset_range(18, "middle") == (4, 8)
+    assert preset_range(18, "fine") == (8, 18)
+
+
+def test_latent_is_attached_and_reproduces_through_z_files(ctx: RecordingContext, tmp_path: Path) -> None:
+    res = run(_request({"seed": 5, "seed_b": 6, "crossover": 3, "psi": 0.7}), ctx)
+    ws = np.load(io.BytesIO(res.attachments["latent.npy"]))
+    assert ws.shape == (1, 8, 16) and res.metadata["latent"] == "latent.npy"
+    path = tmp_path / "latent.npy"
+    path.write_bytes(res.attachments["latent.npy"])
+    again = run(_request({"z": str(path), "crossover": 32}), ctx)  # the stored W+ latent, re-edited
+    assert np.abs(again.image - res.image).max() < 1e-5
+    z = np.random.default_rng(0).normal(size=(16,)).astype(np.float32)
+    np.save(tmp_path / "z.npy", z)
+    np.save(tmp_path / "bad.npy", np.zeros((3, 5), np.float32))
+    assert run(_request({"z": str(tmp_path / "z.npy")}), ctx).metadata["source_a"] == "z"
+    with pytest.raises(ToolError, match=r"latent of shape \(3, 5\)"):
+        run(_request({"z": str(tmp_path / "bad.npy")}), ctx)
+
+
+def test_generated_square_is_placed_on_the_canvas(ctx: RecordingContext) -> None:
+    res = run(_request({"seed": 1, "size": 24}, canvas=(40, 30)), ctx)
+    assert res.image.shape == (30, 40, 3) and res.alpha is not None
+    assert res.alpha.sum() == 24 * 24 and res.alpha[15, 20] == 1 and res.alpha[0, 0] == 0
+    assert run(_request({"seed": 1}, canvas=(16, 16)), ctx).alpha is None  # fills the canvas
+
+
+def test_a_picture_is_inverted_and_keeps_its_size(ctx: RecordingContext) -> None:
+    rng = np.random.default_rng(1)
+    pic = np.clip(np.linspace(0, 1, 30 * 20 * 3).reshape(20, 30, 3) + rng.normal(0, 0.05, (20, 30, 3)), 0, 1)
+    res = run(_request({"steps": 3}, image=pic.astype(np.float32)), ctx)
+    assert res.image.shape == (20, 30, 3) and res.alpha is None and res.metadata["source_a"] == "inverted"
+    blank = np.ones((20, 30, 3), np.float32)  # the command line's white canvas: generate
+    assert run(_request({"steps": 3}, image=blank), ctx).metadata["source_a"] == "seed"
+    with pytest.raises(ToolError, match="at least 16 px"):
+        run(_request({"source": "invert"}, image=pic[:10, :10].astype(np.float32)), ctx)
+
+
+def test_no_model_gives_the_import_or_train_message() -> None:
+    req = ToolRequest(SPEC.id, {}, SPEC.resolve_params({}), canvas=(16, 16))
+    with pytest.raises(ToolError, match="ganpaint models import .*ganpaint train stylegan2"):
+        run(req, RecordingContext())
