@@ -61,11 +61,11 @@ def _picture(size: int) -> Any:
 def run() -> list[dict[str, Any]]:
     import numpy as np
     import torch
+    from ganpaint_season import DEFAULT_MODEL, MODEL_FILE, TOOL_ID, ganpaint_register_tools
+    from ganpaint_season.tool import run as run_tool
 
     from ganpaint.engine.devices import prepare_torch_env
     from ganpaint.testing import RecordingContext, make_request
-    from ganpaint_season import DEFAULT_MODEL, MODEL_FILE, TOOL_ID, ganpaint_register_tools
-    from ganpaint_season.tool import run as run_tool
 
     prepare_torch_env()
     if not MODEL_FILE.is_file():

@@ -38,19 +38,34 @@ DESCRIPTION = (
 )
 
 
+CLI_COMMAND = (
+    "ganpaint train cyclegan --data ~/.cache/ganpaint/data/seasons/train/summer "
+    "--data-b ~/.cache/ganpaint/data/seasons/train/winter --steps {steps} --size 128 "
+    "--set ngf=32 --set n_blocks=6 --bf16 --seed 0 --as season-default"
+)
+
+
 def _from_checkpoint(run_dir: Path) -> tuple[dict, ModelCard]:
-    meta_run = json.loads((run_dir / "run.json").read_text())
     sd = {}
     with safe_open(str(run_dir / "checkpoint.safetensors"), "pt") as f:
+        meta = json.loads(f.metadata()["ganpaint.checkpoint"])
         for key in f.keys():
             for comp, net in (("forward", "model/G_A/"), ("reverse", "model/G_B/")):
                 if key.startswith(net):
                     sd[f"{comp}.{key[len(net):]}"] = f.get_tensor(key)
-    cfg = meta_run["config"]
+    cfg, steps, step = meta["config"], int(meta["steps"]), int(meta["sampler_position"])
     config = {"in_channels": 3, "out_channels": 3, "ngf": cfg["ngf"], "n_blocks": cfg["n_blocks"],
               "norm": cfg["norm"], "dropout": cfg["dropout"], "padding": "reflect"}
+    command = CLI_COMMAND.format(steps=steps)
+    if step < steps:
+        command = (f"{command}   # stopped after step {step} of {steps} (Ctrl+C); exactly: "
+                   f"python tools/train_season.py train --steps {steps} --stop-at {step} --run-dir RUN "
+                   "&& python tools/train_season.py ship --from-checkpoint RUN")
+    training = {"recipe": "cyclegan", "options": cfg, "steps": step, "schedule_steps": steps, "seed": meta["seed"],
+                "time_s": round(float(meta.get("elapsed_s", 0.0)), 1), "final_losses": meta.get("losses", {}),
+                "bf16": True, "device": "cpu, 1 thread, 2 shared cores"}
     card = ModelCard("resnet_generator", config, "season", components=("forward", "reverse"),
-                     extra={"note": "exported from a training checkpoint (development)"})
+                     training_command=command, extra={"training": training})
     return sd, card
 
 
@@ -111,6 +126,31 @@ def ship(args: argparse.Namespace) -> int:
     return 0
 
 
+def train_run(args: argparse.Namespace) -> int:
+    """The CLI run above through the Python API (ganpaint.train), with ``--stop-at``: the
+    schedule (linear lr decay from step steps/2) is that of ``--steps``, the run stops after
+    step ``--stop-at`` and its checkpoint is written, exactly as Ctrl+C would."""
+    import torch
+
+    from ganpaint.train import load_data, make_recipe, train
+
+    torch.set_num_threads(args.threads)
+    data = load_data(DATA / "train" / "summer", DATA / "train" / "winter")
+    recipe = make_recipe("cyclegan", {"ngf": 32, "n_blocks": 6, "crop": 128})
+    events = train(recipe, data, steps=args.steps, run_dir=args.run_dir, resume=args.resume, seed=0,
+                   checkpoint_every=40, device="cpu", bf16=True)
+    try:
+        for ev in events:
+            if ev.kind == "step" and ev.step % 10 == 0:
+                print(f"step {ev.step}/{ev.total} {ev.steps_per_s:.3f} steps/s", flush=True)
+            if ev.kind == "step" and args.stop_at and ev.step >= args.stop_at:
+                break
+    finally:
+        events.close()  # writes the checkpoint of the last whole step
+    print(f"checkpoint in {args.run_dir}; ship it with: tools/train_season.py ship --from-checkpoint {args.run_dir}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -120,8 +160,14 @@ def main(argv: list[str] | None = None) -> int:
     src.add_argument("--from-checkpoint", metavar="RUN_DIR")
     s.add_argument("--eval", metavar="JSON", help="tools/eval_season.py judge --json output")
     s.add_argument("--out", help=f"default {TARGET.relative_to(REPO)}")
+    r = sub.add_parser("train", help="the training run through the Python API, optionally stopped early")
+    r.add_argument("--steps", type=int, default=320, help="length of the lr schedule")
+    r.add_argument("--stop-at", type=int, default=0, help="stop after this step (0 = run to --steps)")
+    r.add_argument("--run-dir", required=True)
+    r.add_argument("--resume", action="store_true")
+    r.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
-    return ship(args)
+    return ship(args) if args.cmd == "ship" else train_run(args)
 
 
 if __name__ == "__main__":

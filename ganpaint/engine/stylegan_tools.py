@@ -48,8 +48,7 @@ def load_generator(ctx: RunContext, name: str, tool: str) -> Loaded:
     from ganpaint.engine.cards import ModelFileError, card_of_file
     from ganpaint.engine.model_cache import default_cache
 
-    if not name:
-        raise ToolError(NO_MODEL.format(tool=tool))
+    name = name or _first_model(tool)
     path = ctx.model_path(name, tool)
     try:
         card = card_of_file(path)
@@ -61,6 +60,20 @@ def load_generator(ctx: RunContext, name: str, tool: str) -> Loaded:
     if not isinstance(G, Generator):
         raise ToolError(f"model {name!r} did not load as a StyleGAN2 generator")
     return Loaded(G, name, card.sha256)
+
+
+def _first_model(tool: str) -> str:
+    """No model chosen (no default ships yet): the first StyleGAN2 model the user's store lists
+    for ``tool``, else the message saying how to get one."""
+    from ganpaint.engine.store import ModelStore
+
+    try:
+        found = [e for e in ModelStore(include_resources=False).list(tool=tool) if e.card.architecture == "stylegan2"]
+    except OSError:
+        found = []
+    if not found:
+        raise ToolError(NO_MODEL.format(tool=tool))
+    return found[0].name
 
 
 def read_latent_file(path: str, G: Generator) -> tuple[str, torch.Tensor]:

@@ -133,3 +133,72 @@ def test_second_training_is_refused(data_dir, tmp_path):
     finally:
         gate.set()
         queue.shutdown()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "family, options, size, tool, metric",
+    [
+        ("sketch", {"ngf": 4, "ndf": 4, "num_downs": 5}, 32, "translate", "l1"),  # no sketch plugin: 3-ch pix2pix
+        ("inpaint", {"width": 4, "ndf": 4, "dilations": (2,)}, 32, "inpaint", "hole_psnr"),
+        ("stylegan2", {"style_dim": 16, "n_mlp": 1, "widths": "16,16,16"}, 16, "stylemix", "d_feature_fd"),
+    ],
+)
+def test_one_folder_families_from_scratch(data_dir, tmp_path, family, options, size, tool, metric):
+    from ganpaint.engine.jobs import JobQueue, JobState
+    from ganpaint.engine.store import ModelStore
+
+    a = _pictures(tmp_path / "photos", 5, size=(36, 44))
+    store, queue = ModelStore(), JobQueue()
+    try:
+        req = ft.FinetuneRequest(family, (str(a),), steps=2, size=size, batch=2, options=options, sample_every=1)
+        job, _ = ft.make_finetune_job(req, store=store, queue=queue)
+        queue.submit(job)
+        assert job.wait(120) and job.state is JobState.DONE, job.error
+        out = job.result
+        assert out.model_ref == f"{family}-mine@1" and out.tool == tool and out.metric_name == metric
+        assert out.metric is not None and np.isfinite(out.metric)
+        card = store.get(out.model_ref).card
+        assert card.metrics[metric] == out.metric and card.extra["finetune"]["family"] == family
+        if family == "sketch":  # pairs made from the photos: XDoG line art (grey) and the photo
+            pairs = Path(out.run_dir) / ft.PAIRS_DIR
+            assert sorted(p.name for p in (pairs / "A").iterdir()) == sorted(p.name for p in (pairs / "B").iterdir())
+            line = np.asarray(Image.open(next((pairs / "A").iterdir())))
+            assert line.shape == (44, 36, 3) and np.array_equal(line[..., 0], line[..., 1])
+    finally:
+        queue.shutdown()
+
+
+@pytest.mark.slow
+def test_disk_full_during_checkpoint_fails_clearly_and_keeps_the_last_one(data_dir, tmp_path, monkeypatch):
+    import errno
+
+    from ganpaint.engine.jobs import JobQueue, JobState
+    from ganpaint.engine.store import ModelStore
+    from ganpaint.train import checkpoints as ck
+
+    a = _pictures(tmp_path / "photos", 4)
+    real_write = ck._write_all
+    calls = {"n": 0}
+
+    def write(f, data):
+        if f.name.endswith("checkpoint.safetensors.tmp"):
+            calls["n"] += 1
+            if calls["n"] >= 2:  # the first checkpoint lands, the second finds the disk full
+                raise OSError(errno.ENOSPC, "No space left on device")
+        real_write(f, data)
+
+    monkeypatch.setattr(ck, "_write_all", write)
+    store, queue = ModelStore(), JobQueue()
+    try:
+        req = ft.FinetuneRequest("inpaint", (str(a),), steps=4, size=32, batch=2, checkpoint_every=1,
+                                 options={"width": 4, "ndf": 4, "dilations": (2,)})
+        job, control = ft.make_finetune_job(req, store=store, queue=queue)
+        queue.submit(job)
+        assert job.wait(120) and job.state is JobState.FAILED
+        assert "No space left on device" in job.error and "last checkpoint is kept" in job.error
+        run = Path(job.inputs["run_dir"])
+        assert ft.checkpoint_step(run) == 1 and [e for e in store.list() if not e.readonly] == []
+        assert [r.run_dir for r in ft.list_runs()] == [str(run)]  # resumable once there is room
+    finally:
+        queue.shutdown()

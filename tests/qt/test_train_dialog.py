@@ -113,6 +113,10 @@ def test_tiny_finetune_end_to_end(qtbot, engine, tiny_model, answers):
     store = ModelStore()
     compared: list[tuple[str, str, str]] = []
     dlg = _dialog(qtbot, bridge, store, compare=lambda *args: compared.append(args))
+    from ganpaint.qt.panels.jobs import COL_MESSAGE, PAUSED_TEXT, JobsPanel
+
+    jobs_panel = JobsPanel(bridge)
+    qtbot.addWidget(jobs_panel)
     _setup_paired(dlg, a, b, steps=10)
     assert not dlg.start_button.isEnabled()
     _check(qtbot, dlg)
@@ -135,6 +139,8 @@ def test_tiny_finetune_end_to_end(qtbot, engine, tiny_model, answers):
     # an interactive tool job pauses training at its next step; the dialog says so
     queue.submit(Job("tool", "interactive", lambda inputs, ctx: gate.wait(30), title="a tool"))
     qtbot.waitUntil(lambda: "interactive tool job" in dlg.status.text(), timeout=WAIT_MS)
+    row = jobs_panel.rows[dlg.job.id]  # the Jobs panel shows the training row, paused for the tool
+    assert row.item.text(COL_MESSAGE) == PAUSED_TEXT
     dlg.cancel_button.click()
     gate.set()
     qtbot.waitUntil(lambda: dlg.state == "cancelled", timeout=WAIT_MS)
@@ -196,3 +202,42 @@ def test_menu_opens_the_train_dialog(qtbot, window):
     assert fams[:2] == ["sketch", "unpaired"] and "inpaint" in fams
     assert dlg.form.model.itemText(dlg.form.model.count() - 1) == "From scratch"
     dlg.close()
+
+
+@pytest.mark.slow
+def test_compare_ab_makes_two_result_layers(qtbot, tmp_path, answers):
+    """A/B in a real window: the translate tool runs with the base and the new version."""
+    import ganpaint_translate
+
+    from ganpaint.cli.main import main
+    from ganpaint.core.layers import LayerKind
+    from ganpaint.engine.jobs import JobQueue
+    from ganpaint.engine.store import ModelStore
+    from ganpaint.plugins.manager import PluginManager
+    from ganpaint.qt.dialogs.train import _compare_in_window
+    from ganpaint.qt.mainwindow import MainWindow
+
+    a, b = _pictures(tmp_path / "a", 4), _pictures(tmp_path / "b", 4, seed=5)
+    common = ["--data", str(a), "--data-b", str(b), "--steps", "1", "--as", "tiny", *TINY]
+    assert main(["train", "pix2pix", *common]) == 0
+    assert main(["train", "pix2pix", *common, "--from", "tiny", "--run-dir", str(tmp_path / "run2")]) == 0
+    pm = PluginManager(discover=False, user_dirs=False)
+    pm.register(ganpaint_translate, "translate")
+    store = ModelStore()
+    queue = JobQueue(model_resolver=store.path_for)
+    win = MainWindow(plugin_manager=pm, queue=queue, recovery=None, model_store=store)
+    qtbot.addWidget(win)
+    try:
+        win.new_document_silent(48, 40)
+        _compare_in_window(win)("translate", "tiny@1", "tiny@2")
+        doc = win.controller.document
+
+        def results():
+            return [layer.result.params.get("model") for layer in doc.layers if layer.kind is LayerKind.RESULT]
+
+        qtbot.waitUntil(lambda: len(results()) == 2, timeout=WAIT_MS)
+        assert sorted(results()) == ["tiny@1", "tiny@2"]
+    finally:
+        doc.history.mark_clean()
+        win.close()
+        queue.shutdown(wait=True, timeout=30)

@@ -16,9 +16,8 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QPixmap
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -26,7 +25,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPlainTextEdit,
-    QProgressBar,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -36,9 +34,8 @@ from PySide6.QtWidgets import (
 from ganpaint.engine import finetune as ft
 from ganpaint.engine.jobs import FinishedMessage, JobState, ProgressMessage, StateMessage
 from ganpaint.qt.dialogs.train_form import TrainForm
-from ganpaint.qt.loss_plot import LossPlot
+from ganpaint.qt.dialogs.train_monitor import TrainMonitor
 
-SAMPLE_HEIGHT = 160
 Compare = Callable[[str, str, str], None]  # (tool id, base model ref, new model ref)
 
 
@@ -47,11 +44,6 @@ def _clean(error: str) -> str:
         if error.startswith(prefix):
             return error[len(prefix):]
     return error
-
-
-def _fmt_time(s: float) -> str:
-    s = int(max(0, s))
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
 class TrainDialog(QDialog):
@@ -83,15 +75,9 @@ class TrainDialog(QDialog):
         self.close_button = QPushButton("Close")
         self.runs = QComboBox()
         self.resume_run_button = QPushButton("Resume run")
-        self.plot = LossPlot()
-        self.samples = QLabel("Samples appear every few steps")
-        self.samples.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.samples.setMinimumHeight(SAMPLE_HEIGHT)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.monitor = TrainMonitor()
+        m = self.monitor
+        self.plot, self.samples, self.progress, self.status = m.plot, m.samples, m.progress, m.status
 
         left = QWidget()
         lv = QVBoxLayout(left)
@@ -108,10 +94,7 @@ class TrainDialog(QDialog):
         lv.addLayout(runs_row)
         right = QWidget()
         rv = QVBoxLayout(right)
-        rv.addWidget(self.plot, 1)
-        rv.addWidget(self.samples)
-        rv.addWidget(self.progress)
-        rv.addWidget(self.status)
+        rv.addWidget(self.monitor, 1)
         ctl = QHBoxLayout()
         for b in (self.pause_button, self.resume_button, self.cancel_button, self.compare_button):
             ctl.addWidget(b)
@@ -285,30 +268,7 @@ class TrainDialog(QDialog):
     def _on_progress(self, msg: ProgressMessage) -> None:
         if not self._mine(msg.job_id) or self.control is None:
             return
-        history, latest, grid, grid_step = self.control.snapshot()
-        self.plot.set_history(history)
-        self.progress.setValue(int(msg.fraction * 1000))
-        if latest.get("kind") == "step":
-            rate = latest.get("steps_per_s", 0.0)
-            self.status.setText(
-                f"Step {latest['step']} of {latest['total']} · {rate:.2f} steps/s · "
-                f"ETA {_fmt_time(latest.get('eta_s', 0.0))} · "
-                + " ".join(f"{k} {v:.3g}" for k, v in latest.get("losses", {}).items()))
-        elif msg.message:
-            self.status.setText(msg.message)
-        if grid is not None and grid_step != getattr(self, "_shown_grid", -1):
-            self._shown_grid = grid_step
-            self._show_grid(grid)
-
-    def _show_grid(self, grid: np.ndarray) -> None:
-        from ganpaint.qt.qimage import rgba_to_qimage
-
-        h, w = grid.shape[:2]
-        rgba = np.concatenate([(np.clip(grid, 0, 1) * 255 + 0.5).astype(np.uint8),
-                               np.full((h, w, 1), 255, np.uint8)], axis=2)
-        pix = QPixmap.fromImage(rgba_to_qimage(rgba))
-        self.samples.setPixmap(pix.scaledToHeight(min(SAMPLE_HEIGHT, max(h, 64)),
-                                                  Qt.TransformationMode.SmoothTransformation))
+        self.monitor.show_progress(*self.control.snapshot(), msg.fraction, msg.message)
 
     def _on_state(self, msg: StateMessage) -> None:
         if not self._mine(msg.job_id):

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import ganpaint_season
 import numpy as np
 import pytest
 import torch
+from ganpaint_season import (
+    DEFAULT_MODEL,
+    MODEL_FILE,
+    TOOL_ID,
+    ganpaint_register_models,
+    ganpaint_register_tools,
+)
+from ganpaint_season.tool import run
 from PIL import Image
 
-import ganpaint_season
 from ganpaint.core.specs import ToolError
 from ganpaint.core.toolio import validate_result
 from ganpaint.engine.inference import translate_array
 from ganpaint.engine.loading import load_model
 from ganpaint.testing import RecordingContext, make_request
-from ganpaint_season import DEFAULT_MODEL, MODEL_FILE, TOOL_ID, ganpaint_register_models, ganpaint_register_tools
-from ganpaint_season.tool import run
 
 SPEC = ganpaint_register_tools()[0]
 TINY = "tiny-season"  # the pairs conftest.py stores

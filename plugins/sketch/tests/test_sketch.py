@@ -142,3 +142,28 @@ def test_official_pix2pix_layout_imported_for_the_tool(host, store: ModelStore, 
     res = run_tool(host, "sketch", sketch_img, {"model": "shoes"}, ctx=ctx, extra={Role.SKETCH: sketch_img})
     assert res.image.shape == sketch_img.shape and res.metadata["input_channels"] == 3
     assert float(res.image.std()) > 0.0
+
+
+@pytest.mark.skipif(not ganpaint_sketch.MODEL_FILE.is_file(), reason="the default model is not trained yet")
+def test_shipped_default_colours_a_small_sketch(host) -> None:
+    """Smoke test of the shipped model: a real result, not the input and not a constant."""
+    from ganpaint.engine.cards import card_of_file
+    from ganpaint.testing import RecordingContext
+
+    path = ganpaint_sketch.MODEL_FILE
+    card = card_of_file(path)
+    assert card.tool == "sketch" and card.config["in_channels"] == 5 and card.config["ngf"] <= 32
+    assert card.training_command.startswith("ganpaint train sketch") and card.licence and card.metrics
+    assert path.stat().st_size <= 30 * 2**20
+    sk = np.ones((96, 96, 3), np.float32)
+    yy, xx = np.mgrid[0:96, 0:96]
+    ring = np.abs(np.hypot(yy - 48, xx - 48) - 30) < 2.0
+    sk[ring] = 0.0
+    ctx = RecordingContext(models={("sketch-default", "sketch"): str(path)})
+    out = run_tool(host, "sketch", sk, {"model": "sketch-default"}, ctx=ctx, extra={Role.SKETCH: sk}).image
+    assert out.shape == sk.shape
+    assert float(out.std()) > 0.05  # not a constant
+    assert float(np.abs(out - sk).mean()) > 0.01  # not the input
+    # the drawing's lines come out darker than the paper around it
+    paper = np.hypot(yy - 48, xx - 48) > 40
+    assert out[ring].mean() < out[paper].mean() - 0.2

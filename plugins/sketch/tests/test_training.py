@@ -33,6 +33,7 @@ def _pairs(root: Path, n: int = 4, size: int = 48) -> tuple[Path, Path]:
 TINY = {"ngf": 4, "ndf": 4, "num_downs": 5, "crop": 32, "batch": 2}
 
 
+@pytest.mark.slow  # the first training run in a process pays ~30 s of one-off set-up on a loaded machine
 @pytest.mark.parametrize("adversarial", [True, False])
 def test_recipe_trains_a_five_channel_sketch_model(tmp_path: Path, adversarial: bool) -> None:
     a, b = _pairs(tmp_path / "data")
@@ -49,6 +50,7 @@ def test_recipe_trains_a_five_channel_sketch_model(tmp_path: Path, adversarial: 
     assert card["extra"]["training"]["options"]["adversarial"] is adversarial
 
 
+@pytest.mark.slow
 def test_recipe_resumes_bit_for_bit(tmp_path: Path) -> None:
     a, b = _pairs(tmp_path / "data")
     data = load_data(a, b, paired="names")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import save_file
 
 from ganpaint.engine import stylegan_sampling as S
+from ganpaint.engine.cards import METADATA_KEY
+from ganpaint.engine.checkpoints import weights_sha256
 from ganpaint.engine.store import ModelStore
 from ganpaint.engine.stylegan_import import stylegan_card
 from ganpaint.nn.stylegan2 import Generator, StyleGAN2Config
@@ -26,9 +30,12 @@ def tiny_store(tmp_path_factory: pytest.TempPathFactory) -> ModelStore:
             if name.endswith("noise.weight"):
                 p.fill_(0.3)  # visible noise, so const and random noise differ
         g.latent_avg.copy_(S.mean_latent(g, 1024))
-    store = ModelStore(root=tmp_path_factory.mktemp("models"), include_resources=False)
-    store.add({f"g_ema.{k}": v for k, v in g.state_dict().items()}, stylegan_card(config), TINY)
-    return store
+    root = tmp_path_factory.mktemp("models")
+    # written as the store writes it; ModelStore.add would cost ~3 s of one-time CPU here
+    sd = {f"g_ema.{k}": v.contiguous() for k, v in g.state_dict().items()}
+    card = dataclasses.replace(stylegan_card(config), sha256=weights_sha256(sd), name=TINY)
+    save_file(sd, str(root / f"{TINY}.safetensors"), metadata={METADATA_KEY: card.to_json(indent=None)})
+    return ModelStore(root=root, include_resources=False)
 
 
 @pytest.fixture()

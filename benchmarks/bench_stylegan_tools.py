@@ -1,0 +1,141 @@
+"""Latency of the style-mixing and face-slider tools (CPU, eager PyTorch, fp32).
+
+For the 32 px compat generator (when /work/shared/compat is there) and random generators with
+the training recipe's default widths at 64 and 128 px (256 up to 16 px, then 4096 // res):
+
+* generation: the ``faces`` tool run end to end at the model's resolution (seed -> picture,
+  directions file read, placed on a canvas of that size);
+* slider preview: the same with a slider moved (what a drag re-runs through the latest-wins
+  queue), target < 150 ms;
+* inversion: ``engine.inversion.invert``, time per 100 steps (measured over 20).
+
+Rows are median wall times; the note gives CPU time (the machine is shared).
+
+    python benchmarks/run.py --only stylegan_tools
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from ganpaint.engine.devices import prepare_torch_env
+
+prepare_torch_env()
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from safetensors.torch import save_file  # noqa: E402
+
+from ganpaint.core.specs import ToolRequest  # noqa: E402
+from ganpaint.engine import stylegan_sampling as S  # noqa: E402
+from ganpaint.engine.cards import METADATA_KEY  # noqa: E402
+from ganpaint.engine.checkpoints import weights_sha256  # noqa: E402
+from ganpaint.engine.directions import DirectionSet, save_directions  # noqa: E402
+from ganpaint.engine.inversion import invert  # noqa: E402
+from ganpaint.engine.loading import load_model  # noqa: E402
+from ganpaint.engine.store import ModelStore  # noqa: E402
+from ganpaint.engine.stylegan_import import stylegan_card  # noqa: E402
+from ganpaint.nn.stylegan2 import Generator, StyleGAN2Config  # noqa: E402
+from ganpaint.testing import RecordingContext  # noqa: E402
+
+COMPAT = Path("/work/shared/compat/stylegan2/stylegan2_rosinality_32px.pt")
+REPEATS = 5
+
+
+def _recipe_widths(size: int) -> tuple[int, ...]:
+    res = [2**i for i in range(2, size.bit_length())]
+    return tuple(256 if r <= 16 else 4096 // r for r in res)
+
+
+def _models(root: Path) -> list[tuple[str, str]]:
+    """(label, store name) of each generator benchmarked, written into the store at ``root``."""
+    out = []
+    if COMPAT.is_file():
+        e = ModelStore(root, include_resources=False).import_files(COMPAT, name="compat32")
+        out.append(("compat 32 px", e.name))
+    for size in (64, 128):
+        torch.manual_seed(0)
+        cfg = StyleGAN2Config(size=size, style_dim=256, n_mlp=4, channels=_recipe_widths(size))
+        g = Generator(cfg).eval()
+        g.latent_avg.copy_(g.mean_latent(1024))
+        sd = {f"g_ema.{k}": v.contiguous() for k, v in g.state_dict().items()}
+        card = dataclasses.replace(stylegan_card(cfg), sha256=weights_sha256(sd), name=f"recipe{size}")
+        save_file(sd, str(root / f"recipe{size}.safetensors"), metadata={METADATA_KEY: card.to_json(indent=None)})
+        out.append((f"recipe {size} px", f"recipe{size}"))
+    return out
+
+
+def _timed(fn: Any, repeats: int = REPEATS) -> tuple[float, float]:
+    fn()  # warm-up (model load, first-call costs)
+    wall, cpu = [], []
+    for _ in range(repeats):
+        t0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return statistics.median(wall) * 1000, statistics.median(cpu) * 1000
+
+
+def _bench(store: ModelStore, label: str, name: str) -> list[dict[str, Any]]:
+    from ganpaint_faces import ganpaint_register_tools
+    from ganpaint_faces.tool import run as faces_run
+
+    spec = ganpaint_register_tools()[0]
+    entry = store.get(name)
+    ctx = RecordingContext(models={(name, "faces"): str(entry.path)})
+    G = load_model(entry.path)
+    assert isinstance(G, Generator)
+    ds = DirectionSet(name, entry.card.sha256, G.style_dim)
+    ds.add("smile", np.random.default_rng(0).normal(size=G.style_dim), kind="boundary", scale=1.0)
+    save_directions(ds, store.root)
+
+    def tool(params: dict[str, Any]) -> None:
+        p = spec.resolve_params({"model": name, **params})
+        faces_run(ToolRequest("faces", {}, p, canvas=(G.size, G.size)), ctx)
+
+    gen_wall, gen_cpu = _timed(lambda: tool({"seed": 3}))
+    sl_wall, sl_cpu = _timed(lambda: tool({"seed": 3, "smile": 1.2}))
+    with torch.inference_mode():
+        pic = S.to_pictures(S.generate(G, S.sample_z(G, 1, 11), psi=0.7))[0]
+    inv_wall, inv_cpu = _timed(lambda: invert(G, pic, steps=20), repeats=1)
+    return [
+        {"name": f"faces generate {label}", "value": gen_wall, "unit": "ms", "target": "",
+         "note": f"cpu {gen_cpu:.0f} ms"},
+        {"name": f"faces slider preview {label}", "value": sl_wall, "unit": "ms", "target": "< 150",
+         "note": f"cpu {sl_cpu:.0f} ms"},
+        {"name": f"inversion {label}", "value": inv_wall * 5 / 1000, "unit": "s/100 steps", "target": "",
+         "note": f"cpu {inv_cpu * 5 / 1000:.1f} s"},
+    ]
+
+
+def run() -> list[dict[str, Any]]:
+    import os
+
+    rows: list[dict[str, Any]] = []
+    old = os.environ.get("GANPAINT_DATA_DIR")
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["GANPAINT_DATA_DIR"] = tmp  # directions are written under the data folder
+        try:
+            root = Path(tmp) / "models"
+            root.mkdir()
+            store = ModelStore(root, include_resources=False)
+            for label, name in _models(root):
+                rows += _bench(store, label, name)
+                for r in rows[-3:]:
+                    print(f"{r['name']:<44} {r['value']:>8.1f} {r['unit']}  {r['note']}", file=sys.stderr, flush=True)
+        finally:
+            if old is None:
+                os.environ.pop("GANPAINT_DATA_DIR", None)
+            else:
+                os.environ["GANPAINT_DATA_DIR"] = old
+    return rows
+
+
+if __name__ == "__main__":
+    run()

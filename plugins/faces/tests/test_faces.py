@@ -1,0 +1,126 @@
+"""The Face attribute sliders: directions by name, refused mismatches, sliders during inversion."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from ganpaint_faces import SLIDERS, ganpaint_register_tools
+from ganpaint_faces.tool import run
+
+from ganpaint.core.specs import JobCancelled, Role, ToolError, ToolRequest
+from ganpaint.engine import stylegan_tools
+from ganpaint.engine.directions import DirectionSet, directions_path, save_directions
+from ganpaint.engine.store import ModelStore
+from ganpaint.testing import RecordingContext
+
+SPEC = ganpaint_register_tools()[0]
+TINY = "tiny-gan"  # stored by conftest.tiny_store
+
+
+@pytest.fixture()
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("GANPAINT_DATA_DIR", str(tmp_path))
+    return tmp_path
+
+
+def _request(params: dict, image: np.ndarray | None = None) -> ToolRequest:
+    images = {} if image is None else {Role.IMAGE: image}
+    return ToolRequest(SPEC.id, images, SPEC.resolve_params({"model": TINY, **params}), canvas=(16, 16))
+
+
+def _save(tiny_store: ModelStore, sha: str | None = None) -> DirectionSet:
+    entry = tiny_store.get(TINY)
+    ds = DirectionSet(TINY, sha or entry.card.sha256, 16)
+    v = np.zeros(16, np.float32)
+    v[2] = 1.0
+    ds.add("smile", v, kind="boundary", scale=2.0)
+    save_directions(ds, directions_path(TINY).parent.parent)
+    return ds
+
+
+def test_sliders_are_live_and_named_after_the_default_attributes() -> None:
+    live = [p.name for p in SPEC.params if p.live]
+    assert live == list(SLIDERS) == ["smile", "eyes", "glasses", "hair_length", "age", "beard", "turn"]
+    assert SPEC.param("psi").default == 0.7 and not SPEC.inputs[0].required
+
+
+def test_missing_direction_gets_a_clear_message(ctx: RecordingContext, data_dir: Path) -> None:
+    plain = run(_request({"seed": 7}), ctx)  # no directions needed while every slider is 0
+    assert plain.image.shape == (16, 16, 3) and plain.metadata["sliders"] == {}
+    with pytest.raises(ToolError, match=r"no direction for smile .*ganpaint directions compute --model tiny-gan"):
+        run(_request({"seed": 7, "smile": 1.5}), ctx)
+
+
+def test_slider_moves_the_latent_along_its_direction(ctx: RecordingContext, data_dir: Path,
+                                                     tiny_store: ModelStore) -> None:
+    _save(tiny_store)
+    base = np.load(__import__("io").BytesIO(run(_request({"seed": 7}), ctx).attachments["latent.npy"]))
+    res = run(_request({"seed": 7, "smile": 1.5}), ctx)
+    moved = np.load(__import__("io").BytesIO(res.attachments["latent.npy"]))
+    delta = moved - base
+    assert np.allclose(delta[..., 2], 3.0, atol=1e-5) and np.abs(np.delete(delta, 2, -1)).max() < 1e-5
+    assert res.metadata["sliders"] == {"smile": 1.5}
+    with pytest.raises(ToolError, match="no direction for age"):
+        run(_request({"seed": 7, "age": 1.0}), ctx)
+
+
+def test_directions_of_another_generator_are_refused(ctx: RecordingContext, data_dir: Path,
+                                                    tiny_store: ModelStore) -> None:
+    _save(tiny_store, sha="0" * 64)
+    with pytest.raises(ToolError, match="computed for another generator"):
+        run(_request({"seed": 1, "smile": 1.0}), ctx)
+    assert run(_request({"seed": 1}), ctx).image.shape == (16, 16, 3)  # sliders at 0 still work
+
+
+def test_slider_dragged_during_an_inversion_resumes_it(data_dir: Path, tiny_store: ModelStore) -> None:
+    """The latest-wins queue cancels the running job when a slider moves: the next run resumes
+    the same picture's inversion instead of starting over, and the slider applies to it."""
+    _save(tiny_store)
+    stylegan_tools.CACHE.clear()
+    path = str(tiny_store.get(TINY).path)
+    models = {(TINY, "faces"): path}
+    rng = np.random.default_rng(3)
+    pic = rng.uniform(0, 1, (16, 16, 3)).astype(np.float32)
+    first = RecordingContext(models=models, cancel_after=4)  # cancelled while reporting step 4 (done)
+    with pytest.raises(JobCancelled):
+        run(_request({"steps": 8, "smile": 0.5}, image=pic), first)
+    second = RecordingContext(models=models)
+    res = run(_request({"steps": 8, "smile": 1.0}, image=pic), second)
+    steps_run = [m for _, m in second.calls if m.startswith("inverting")]
+    assert steps_run[0] == "inverting: step 5/8" and len(steps_run) == 4
+    assert res.metadata["source"] == "inverted" and res.metadata["source_steps"] == 8
+    assert res.image.shape == (16, 16, 3)
+    third = RecordingContext(models=models)  # a finished inversion is reused at once
+    run(_request({"steps": 8, "smile": -1.0}, image=pic), third)
+    assert not [m for _, m in third.calls if m.startswith("inverting")]
+
+
+def test_command_line_directions_and_run(data_dir: Path, tiny_store: ModelStore, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """`ganpaint directions import/compute`, then `ganpaint run faces ... --set smile=1.5` with
+    the only model in the store (no default model ships yet)."""
+    import shutil
+
+    from PIL import Image
+
+    from ganpaint.cli.main import main
+
+    models = data_dir / "models"
+    models.mkdir()
+    shutil.copy(tiny_store.get(TINY).path, models / f"{TINY}.safetensors")
+    np.save(tmp_path / "wrong.npy", np.ones((1, 512), np.float32))
+    assert main(["directions", "import", str(tmp_path / "wrong.npy"), "--for", TINY, "--as", "smile"]) == 1
+    assert "boundary of shape (1, 512)" in capsys.readouterr().err
+    assert main(["directions", "compute", "--model", TINY, "--samples", "200", "--components", "3",
+                 "--labels", "none"]) == 0
+    np.save(tmp_path / "smile.npy", np.linspace(-1, 1, 16, dtype=np.float32)[None])
+    assert main(["directions", "import", str(tmp_path / "smile.npy"), "--for", TINY, "--as", "smile"]) == 0
+    out = tmp_path / "face.png"
+    assert main(["run", "faces", "-o", str(out), "--size", "32x32", "-q", "--set", "seed=7",
+                 "--set", "smile=1.5"]) == 0
+    assert Image.open(out).size == (32, 32)
+    assert main(["directions", "list", "--model", TINY]) == 0
+    listing = capsys.readouterr().out
+    assert "smile" in listing and "imported" in listing and "pc2" in listing and "sefa2" in listing
