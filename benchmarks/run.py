@@ -83,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", metavar="NAME", help="run only bench modules whose name contains NAME")
     args = parser.parse_args(argv)
+    # OMP_WAIT_POLICY etc. must be set before any bench module imports torch
+    from ganpaint.engine.devices import prepare_torch_env
+
+    prepare_torch_env()
     files = discover(args.only)
     if not files:
         print(f"no benchmark matches {args.only!r}", file=sys.stderr)
