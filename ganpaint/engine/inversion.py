@@ -15,11 +15,12 @@ Shapes: ws (1, n_styles, dim); pictures (H, W, 3) float32 in [0, 1].
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,7 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from ganpaint.engine import stylegan_sampling as S
-from ganpaint.nn.stylegan2 import Generator
+from ganpaint.nn.stylegan2 import Generator, ModulatedConv2d
 
 __all__ = [
     "MIN_SIDE",
@@ -131,7 +132,7 @@ def invert(
     """
     target = to_target(G, rgb)
     state = state or InversionState()
-    with state.lock:  # two runs on one state (a replaced job still finishing) take turns
+    with state.lock, _shared_weight_form(G):  # two runs on one state (a replaced job) take turns
         if state.ws is None:
             start = init_ws if init_ws is not None else S.w_avg(G).detach()[None]
             state.ws = S.broadcast(G, start.to(target)).detach().clone()
@@ -159,6 +160,22 @@ def invert(
             if progress is not None:
                 progress(state.steps_done / steps, f"inverting: step {state.steps_done}/{steps}")
     return state
+
+
+@contextlib.contextmanager
+def _shared_weight_form(G: Generator) -> Iterator[None]:
+    """Backpropagating through the shared-weight form of the modulated convolutions is ~30 %
+    cheaper at batch 1 than the grouped form (same maths, equal to ~3e-6); restored after, since
+    the generator may be the cached one other jobs of the lane use next."""
+    convs = [m for m in G.modules() if isinstance(m, ModulatedConv2d)]
+    before = [m.fused for m in convs]
+    for m in convs:
+        m.fused = False
+    try:
+        yield
+    finally:
+        for m, f in zip(convs, before, strict=True):
+            m.fused = f
 
 
 def picture_key(G_sha: str, rgb: np.ndarray, extra: str = "") -> str:

@@ -16,7 +16,7 @@ from ganpaint.engine.inversion import (
     reconstruction_loss,
     resize_picture,
 )
-from ganpaint.nn.stylegan2 import Generator, StyleGAN2Config
+from ganpaint.nn.stylegan2 import Generator, ModulatedConv2d, StyleGAN2Config
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +47,7 @@ def test_inversion_beats_the_mean_latent_and_reports_progress(G: Generator) -> N
     assert calls == pytest.approx([(i + 1) / 25 for i in range(25)])
     assert psnr(_render(G, st.ws), target) > baseline + 2.0
     assert all(p.grad is None for p in G.parameters())  # the (shared) generator is untouched
+    assert all(m.fused is None for m in G.modules() if isinstance(m, ModulatedConv2d))  # form restored
 
 
 def test_a_larger_picture_is_resized_and_the_multiscale_loss_is_zero_on_itself(G: Generator) -> None:
