@@ -36,7 +36,7 @@ class _Ctx:
 def _hole(n: int) -> np.ndarray:
     """A centred box plus a diagonal band: 20 % of the picture."""
     m = np.zeros((n, n), np.float32)
-    side = int(n * 0.38)
+    side = int(n * 0.42)
     a = (n - side) // 2
     m[a:a + side, a:a + side] = 1.0
     yy, xx = np.mgrid[0:n, 0:n]

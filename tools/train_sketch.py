@@ -41,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", required=True, help="model-store name of the trained (GAN) model")
     ap.add_argument("--eval", type=Path, required=True, help="tools/eval_sketch.py --json output")
     ap.add_argument("--l1-command", default="", help="the ablation's training command (for the card)")
+    ap.add_argument("--first-command", default="",
+                    help="for a model continued with --resume: the command that started the run (the card "
+                    "then holds both, joined by &&)")
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
 
@@ -67,6 +70,16 @@ def main(argv: list[str] | None = None) -> int:
         "flat_fill": {k: round(v, 4) for k, v in m["flat_fill"].items()},
         "verdict": ev["verdict"],
     }
+    v = ev["verdict"]
+    failed = [what for what, ok in (("PSNR", v["beats_flat_fill_psnr"]), ("SSIM", v["beats_flat_fill_ssim"]))
+              if not ok]
+    honest = ""
+    if failed:
+        honest += (f" Judged honestly: it does NOT beat the flat-fill baseline on {' and '.join(failed)} "
+                   f"(ours {m['ours']['psnr']:.2f} dB / {m['ours']['ssim']:.3f}, flat fill "
+                   f"{m['flat_fill']['psnr']:.2f} dB / {m['flat_fill']['ssim']:.3f}): too few steps on this machine.")
+    if not v["sharper_than_l1_only"]:
+        honest += " It is NOT sharper than the L1-only ablation."
     old = entry.card
     extra = dict(old.extra)
     extra["ablation_training_command"] = args.l1_command
@@ -76,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         **old.to_dict(),
         "name": "sketch-default",
         "title": "Sketch to image (default)",
-        "description": DESCRIPTION,
+        "description": DESCRIPTION + honest,
         "licence": "CC-BY-4.0",
         "training_data": [
             {"name": "sketch-pairs (ganpaint data build sketch-pairs --count 1000 --seed 0)",
@@ -85,12 +98,14 @@ def main(argv: list[str] | None = None) -> int:
              "manifest": "resources/data-manifests/sketch-pairs.json"},
         ],
         "metrics": metrics,
+        "training_command": (f"{args.first_command} && " if args.first_command else "") + old.training_command,
         "sha256": weights_sha256(half),
         "version": 1,
         "extra": extra,
     })
     args.out.parent.mkdir(parents=True, exist_ok=True)
     safetensors.torch.save_file(half, str(args.out), metadata={METADATA_KEY: card.to_json(indent=None)})
+    args.out.chmod(0o644)
     Path(str(args.out) + ".card.json").write_text(card.to_json() + "\n")
     del torch
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB) and its card")
