@@ -197,7 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     result = {"pairs": len(stems), "eval_dir": str(args.eval_dir), "size": args.size, "hint_dots": 8,
               "training_mean_closed": closed_c.round(4).tolist(),
               "training_mean_outside": outside_c.round(4).tolist(), "metrics": summary,
-              "seconds": round(time.time() - t0, 1)}
+              "seconds": round(time.time() - t0, 1),
+              "command": "python tools/eval_sketch.py " + " ".join(sys.argv[1:] if argv is None else argv)}
     ours, flat, l1 = summary["ours"], summary["flat_fill"], summary["l1_only"]
     result["verdict"] = {
         "beats_flat_fill_psnr": ours["psnr"] > flat["psnr"],

@@ -44,7 +44,7 @@ def ganpaint_register_tools() -> list[ToolSpec]:
                           "Official pix2pix models take no hints."),
             ),
             description="Turn a line drawing into a coloured picture. Paint a few dots of colour on a hints "
-            "layer to choose the colours of regions. The result goes into a new layer.",
+            "layer to steer the colours of regions. The result goes into a new layer.",
             category="GAN",
             uses_torch=True,
         )

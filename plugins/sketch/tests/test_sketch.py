@@ -144,6 +144,7 @@ def test_official_pix2pix_layout_imported_for_the_tool(host, store: ModelStore, 
     assert float(res.image.std()) > 0.0
 
 
+@pytest.mark.slow  # ~7 s: loads the shipped 21 MB model
 @pytest.mark.skipif(not ganpaint_sketch.MODEL_FILE.is_file(), reason="the default model is not trained yet")
 def test_shipped_default_colours_a_small_sketch(host) -> None:
     """Smoke test of the shipped model: a real result, not the input and not a constant."""
