@@ -38,7 +38,7 @@ class SpecError(ValueError):
     """A descriptor returned by a plugin is malformed."""
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     """What a tool input is for; the panel offers the layers that fit the role."""
 
     IMAGE = "image"  #: the picture to work on (the active layer by default)
@@ -48,7 +48,7 @@ class Role(str, enum.Enum):
     IMAGE_B = "image_b"  #: a second picture (style source, reference, ...)
 
 
-class OutputMode(str, enum.Enum):
+class OutputMode(enum.StrEnum):
     """Where a tool's result goes."""
 
     NEW_LAYER = "new_layer"  #: a new result layer above the source (default)
