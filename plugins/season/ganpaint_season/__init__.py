@@ -27,8 +27,8 @@ HELP = (
     "Turn a summer landscape into winter, or winter into summer, with a CycleGAN pair. "
     "The default model learned from a SYNTHETIC winter: GANPaint's own procedural landscape "
     "renders (snow on surfaces that face up, bare trees, frozen water, colder light) plus a few "
-    "real summer photos. It has never seen a real winter photo, so on photographs expect a "
-    "snowy colour grade rather than realistic snow. Official CycleGAN season models "
+    "real summer photos. It has never seen a real winter photo: do not expect realistic snow "
+    "on photographs. Official CycleGAN season models "
     "(summer2winter / winter2summer, imported with --tool season) can be chosen instead."
 )
 
