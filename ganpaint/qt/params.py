@@ -148,17 +148,25 @@ class ParamPanel(QWidget):
             desc.setProperty("role", "hint")
             outer.addWidget(desc)
         form = QFormLayout()
+        # A narrow dock must never push the fields out of sight: long labels go above their
+        # field, and labels wrap instead of widening the panel.
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         outer.addLayout(form)
         for inp in spec.inputs:
             picker = RolePicker(inp)
+            picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            picker.setMinimumContentsLength(8)
             picker.currentIndexChanged.connect(self._schedule_values)
             self.pickers[inp.role] = picker
-            form.addRow((inp.label or inp.role.value.replace("_", " ").capitalize()) + ":", picker)
+            role_label = QLabel((inp.label or inp.role.value.replace("_", " ").capitalize()) + ":")
+            role_label.setWordWrap(True)
+            form.addRow(role_label, picker)
         for p in spec.params:
             field = make_field(p, spec.id, list_models)
             field.changed.connect(lambda p=p: self._on_changed(p))
             self.fields[p.name] = field
             label = QLabel(p.title + ":")
+            label.setWordWrap(True)
             if p.help:
                 label.setToolTip(p.help)
             form.addRow(label, field)
@@ -173,6 +181,11 @@ class ParamPanel(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.run_button)
         outer.addLayout(buttons)
+        # Combos sized to their longest entry (model titles, layer names) would widen the
+        # dock past the screen; let them shrink and elide instead.
+        for combo in self.findChildren(QComboBox):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(min(combo.minimumContentsLength() or 8, 8))
         outer.addStretch(1)
         self.set_document(document)
 

@@ -132,6 +132,8 @@ class ToolsPanel(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        # scroll vertically only: the parameter panel wraps to the dock's width
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.stack)
         plugin_lay.addWidget(self.plugin_combo)
         plugin_lay.addWidget(scroll, 1)
