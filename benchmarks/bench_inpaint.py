@@ -16,23 +16,6 @@ from typing import Any
 import numpy as np
 
 
-class _Ctx:
-    device = "cpu"
-    precision = "full"
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def progress(self, fraction: float, message: str = "", preview: Any = None) -> None:
-        pass
-
-    def cancelled(self) -> bool:
-        return False
-
-    def model_path(self, name: str, tool: str) -> str:
-        return self.path
-
-
 def _hole(n: int) -> np.ndarray:
     """A centred box plus a diagonal band: 20 % of the picture."""
     m = np.zeros((n, n), np.float32)
@@ -50,14 +33,14 @@ def run() -> list[dict[str, Any]]:
     from ganpaint_inpaint import tool
 
     from ganpaint.engine.devices import prepare_torch_env
-    from ganpaint.testing import make_request
+    from ganpaint.testing import RecordingContext, make_request
 
     prepare_torch_env()
     if not ganpaint_inpaint.MODEL_FILE.is_file():
         return [{"name": "inpaint: default model", "value": float("nan"), "unit": "s", "target": "",
                  "note": "not trained yet"}]
     spec = ganpaint_inpaint.ganpaint_register_tools()[0]
-    ctx = _Ctx(str(ganpaint_inpaint.MODEL_FILE))
+    ctx = RecordingContext(models={("default", spec.id): str(ganpaint_inpaint.MODEL_FILE)})
     rng = np.random.default_rng(0)
     rows = []
     for n, runs, target in ((512, 5, "< 2 s"), (1024, 3, "< 3 s"), (4096, 1, "< 10 s")):

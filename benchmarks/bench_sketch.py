@@ -17,23 +17,6 @@ from typing import Any
 import numpy as np
 
 
-class _Ctx:
-    device = "cpu"
-    precision = "full"
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def progress(self, fraction: float, message: str = "", preview: Any = None) -> None:
-        pass
-
-    def cancelled(self) -> bool:
-        return False
-
-    def model_path(self, name: str, tool: str) -> str:
-        return self.path
-
-
 def _sketch(n: int, rng: np.random.Generator) -> np.ndarray:
     """Outlines of random ellipses and boxes, line width ~n/256 px, on white."""
     from PIL import Image, ImageDraw
@@ -65,14 +48,14 @@ def run() -> list[dict[str, Any]]:
 
     from ganpaint.core.specs import Role
     from ganpaint.engine.devices import prepare_torch_env
-    from ganpaint.testing import make_request
+    from ganpaint.testing import RecordingContext, make_request
 
     prepare_torch_env()
     if not ganpaint_sketch.MODEL_FILE.is_file():
         return [{"name": "sketch: default model", "value": float("nan"), "unit": "s", "target": "",
                  "note": "not trained yet"}]
     spec = ganpaint_sketch.ganpaint_register_tools()[0]
-    ctx = _Ctx(str(ganpaint_sketch.MODEL_FILE))
+    ctx = RecordingContext(models={("sketch-default", spec.id): str(ganpaint_sketch.MODEL_FILE)})
     rng = np.random.default_rng(0)
     rows = []
     for n, runs, target in ((512, 5, "< 1 s"), (1024, 3, "< 3 s"), (4096, 1, "< 30 s")):

@@ -11,8 +11,8 @@ or run gets an error row; the runner still exits 0 (benchmarks never gate the bu
 from __future__ import annotations
 
 import argparse
-import os
 import importlib.util
+import os
 import sys
 import time
 import traceback

@@ -116,22 +116,6 @@ def holes(n: int, size: int) -> list[np.ndarray]:
 # ----------------------------------------------------------------------------- methods
 
 
-class _Ctx:
-    device = "cpu"
-    precision = "full"
-
-    def __init__(self, model: str) -> None:
-        self.model = model
-
-    def progress(self, fraction: float, message: str = "", preview: Any = None) -> None:
-        pass
-
-    def cancelled(self) -> bool:
-        return False
-
-    def model_path(self, name: str, tool: str) -> str:
-        return self.model
-
 
 def make_methods(model_file: str) -> dict[str, Any]:
     import cv2
@@ -140,10 +124,10 @@ def make_methods(model_file: str) -> dict[str, Any]:
     from ganpaint_inpaint import tool
 
     from ganpaint.nn.inpaint import push_pull_fill
-    from ganpaint.testing import make_request
+    from ganpaint.testing import RecordingContext, make_request
 
     spec = ganpaint_inpaint.ganpaint_register_tools()[0]
-    ctx = _Ctx(model_file)
+    ctx = RecordingContext(models={("eval", spec.id): model_file})
 
     def ours(img8: np.ndarray, hole: np.ndarray) -> np.ndarray:
         req = make_request(img8, spec=spec, params={"model": "eval", "feather": 0}, mask=hole)
