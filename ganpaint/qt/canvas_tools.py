@@ -280,9 +280,20 @@ class _DragTool(CanvasTool):
     def _commit(self, rect: Rect) -> None:
         raise NotImplementedError
 
-    def _pen(self) -> QPen:
-        pen = QPen(QColor(255, 255, 255), 1, Qt.PenStyle.DashLine)
-        return pen
+    def _draw_shape(self, p: QPainter, r: QRectF) -> None:
+        raise NotImplementedError
+
+    def paint_overlay(self, p: QPainter) -> None:
+        """The dragged outline: black under white dashes, visible on any picture."""
+        if self._start is None or self._end is None:
+            return
+        a, b = self.canvas.doc_to_widget(self._start), self.canvas.doc_to_widget(self._end)
+        r = QRectF(a, b).normalized()
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.setPen(QPen(QColor(0, 0, 0), 1))
+        self._draw_shape(p, r)
+        p.setPen(QPen(QColor(255, 255, 255), 1, Qt.PenStyle.DashLine))
+        self._draw_shape(p, r)
 
 
 class RectSelectTool(_DragTool):
@@ -291,15 +302,7 @@ class RectSelectTool(_DragTool):
     def _commit(self, rect: Rect) -> None:
         self.doc.select_rect(rect, mode=self._mode)
 
-    def paint_overlay(self, p: QPainter) -> None:
-        if self._start is None or self._end is None:
-            return
-        a, b = self.canvas.doc_to_widget(self._start), self.canvas.doc_to_widget(self._end)
-        r = QRectF(a, b).normalized()
-        p.setBrush(Qt.BrushStyle.NoBrush)
-        p.setPen(QPen(QColor(0, 0, 0), 1))
-        p.drawRect(r)
-        p.setPen(self._pen())
+    def _draw_shape(self, p: QPainter, r: QRectF) -> None:
         p.drawRect(r)
 
 
@@ -309,15 +312,7 @@ class EllipseSelectTool(_DragTool):
     def _commit(self, rect: Rect) -> None:
         self.doc.select_ellipse(rect, mode=self._mode)
 
-    def paint_overlay(self, p: QPainter) -> None:
-        if self._start is None or self._end is None:
-            return
-        a, b = self.canvas.doc_to_widget(self._start), self.canvas.doc_to_widget(self._end)
-        r = QRectF(a, b).normalized()
-        p.setBrush(Qt.BrushStyle.NoBrush)
-        p.setPen(QPen(QColor(0, 0, 0), 1))
-        p.drawEllipse(r)
-        p.setPen(self._pen())
+    def _draw_shape(self, p: QPainter, r: QRectF) -> None:
         p.drawEllipse(r)
 
 
