@@ -119,16 +119,23 @@ class Pix2PixTrainer(Trainer):
         self._d_loss, self._g_loss = gan_losses(recipe.gan_loss)
 
     def step(self, batch: Mapping[str, torch.Tensor]) -> dict[str, float]:
-        r = self.recipe
         real_a, real_b = batch["A"], batch["B"]  # B x 3 x H x W in [-1, 1]
         fake_b = self.G(real_a)
+        loss_l1 = L.l1(fake_b.float(), real_b.float()) * self.recipe.l1_weight
+        return self.adversarial_step(real_a, real_b, fake_b, loss_l1)
 
+    def adversarial_step(
+        self, cond: torch.Tensor, real_b: torch.Tensor, fake_b: torch.Tensor, loss_l1: torch.Tensor
+    ) -> dict[str, float]:
+        """One D update on (cond, B) pairs, then one G update on GAN + ``loss_l1`` (+ feature
+        matching). ``cond`` is what G saw; subclasses with other inputs (sketch + hints) reuse it."""
+        r = self.recipe
         # discriminator: real pairs up, generated pairs down
         set_requires_grad([self.D], True)
         opt_d = self.optimizers["D"]
         opt_d.zero_grad(set_to_none=True)
-        fake_logits = self.D(torch.cat([real_a, fake_b.detach()], 1))
-        real_logits = self.D(torch.cat([real_a, real_b], 1))
+        fake_logits = self.D(torch.cat([cond, fake_b.detach()], 1))
+        real_logits = self.D(torch.cat([cond, real_b], 1))
         loss_d = self._d_loss(real_logits.float(), fake_logits.float())
         if r.gan_loss == "vanilla":
             loss_d = 0.5 * loss_d  # the reference halves D's objective
@@ -140,24 +147,22 @@ class Pix2PixTrainer(Trainer):
         opt_g = self.optimizers["G"]
         opt_g.zero_grad(set_to_none=True)
         out: dict[str, float] = {}
-        pair_fake = torch.cat([real_a, fake_b], 1)
+        pair_fake = torch.cat([cond, fake_b], 1)
         if r.feature_matching > 0:
             fake_logits, fake_feats = self.D(pair_fake, return_features=True)
             with torch.no_grad():
-                _, real_feats = self.D(torch.cat([real_a, real_b], 1), return_features=True)
+                _, real_feats = self.D(torch.cat([cond, real_b], 1), return_features=True)
             loss_fm = L.feature_matching(real_feats, fake_feats) * r.feature_matching
             out["G_fm"] = float(loss_fm.detach())
         else:
             fake_logits = self.D(pair_fake)
             loss_fm = fake_logits.new_zeros(())
         loss_gan = self._g_loss(fake_logits.float())
-        loss_l1 = L.l1(fake_b.float(), real_b.float()) * r.l1_weight
         loss_g = loss_gan + loss_l1 + loss_fm
         loss_g.backward()
         opt_g.step()
         set_requires_grad([self.D], True)
-        out = {"G_gan": float(loss_gan.detach()), "G_L1": float(loss_l1.detach()), **out, "D": float(loss_d.detach())}
-        return out
+        return {"G_gan": float(loss_gan.detach()), "G_L1": float(loss_l1.detach()), **out, "D": float(loss_d.detach())}
 
     def samples(self, batch: Mapping[str, torch.Tensor], gens: Mapping[str, nn.Module]) -> dict[str, torch.Tensor]:
         # train-mode forward, as the reference's test script runs pix2pix; the caller

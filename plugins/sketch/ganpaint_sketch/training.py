@@ -24,7 +24,7 @@ from torch import nn
 
 from ganpaint.nn import NLayerDiscriminator, UnetConfig, UnetGenerator
 from ganpaint.nn import losses as L
-from ganpaint.train.recipes.base import adam, eval_mode, gan_losses, init_weights, set_requires_grad
+from ganpaint.train.recipes.base import adam, eval_mode, gan_losses, init_weights
 from ganpaint.train.recipes.pix2pix import Pix2PixRecipe, Pix2PixTrainer
 from ganpaint_sketch.hints import IN_CHANNELS, make_input, sample_hints, sketch_channel
 
@@ -104,7 +104,6 @@ class SketchTrainer(Pix2PixTrainer):
         self._step_no += 1
         cond, real_b = self._condition(batch, step_no), batch["B"]
         fake_b = self.G(cond)
-        out: dict[str, float] = {}
         loss_l1 = L.l1(fake_b.float(), real_b.float()) * r.l1_weight
         if not r.adversarial:
             opt_g = self.optimizers["G"]
@@ -113,35 +112,7 @@ class SketchTrainer(Pix2PixTrainer):
             opt_g.step()
             return {"G_L1": float(loss_l1.detach())}
 
-        set_requires_grad([self.D], True)
-        opt_d = self.optimizers["D"]
-        opt_d.zero_grad(set_to_none=True)
-        fake_logits = self.D(torch.cat([cond, fake_b.detach()], 1))
-        real_logits = self.D(torch.cat([cond, real_b], 1))
-        loss_d = self._d_loss(real_logits.float(), fake_logits.float())
-        if r.gan_loss == "vanilla":
-            loss_d = 0.5 * loss_d
-        loss_d.backward()
-        opt_d.step()
-
-        set_requires_grad([self.D], False)
-        opt_g = self.optimizers["G"]
-        opt_g.zero_grad(set_to_none=True)
-        pair_fake = torch.cat([cond, fake_b], 1)
-        if r.feature_matching > 0:
-            fake_logits, fake_feats = self.D(pair_fake, return_features=True)
-            with torch.no_grad():
-                _, real_feats = self.D(torch.cat([cond, real_b], 1), return_features=True)
-            loss_fm = L.feature_matching(real_feats, fake_feats) * r.feature_matching
-            out["G_fm"] = float(loss_fm.detach())
-        else:
-            fake_logits = self.D(pair_fake)
-            loss_fm = fake_logits.new_zeros(())
-        loss_gan = self._g_loss(fake_logits.float())
-        (loss_gan + loss_l1 + loss_fm).backward()
-        opt_g.step()
-        set_requires_grad([self.D], True)
-        return {"G_gan": float(loss_gan.detach()), "G_L1": float(loss_l1.detach()), **out, "D": float(loss_d.detach())}
+        return self.adversarial_step(cond, real_b, fake_b, loss_l1)
 
     def samples(self, batch: Mapping[str, torch.Tensor], gens: Mapping[str, nn.Module]) -> dict[str, torch.Tensor]:
         cond = self._condition(batch, 0)
