@@ -155,14 +155,18 @@ def _model_resolver(pm: Any) -> Any:
     """``ctx.model_path``: the user's model store plus the models plugins ship.
     The store is opened on first use (only tools that need a model pay for it)."""
 
+    stores: list[Any] = []  # opened once, on the first call (a batch resolves once per picture)
+
     def resolve(name: str, tool: str) -> str:
         from ganpaint.core.specs import ToolError
 
-        try:
-            from ganpaint.engine.store import ModelStore
-        except ImportError:
-            raise ToolError(f"no model store is available to find model {name!r}") from None
-        return ModelStore(defaults=pm.models()).path_for(name, tool)
+        if not stores:
+            try:
+                from ganpaint.engine.store import ModelStore
+            except ImportError:
+                raise ToolError(f"no model store is available to find model {name!r}") from None
+            stores.append(ModelStore(defaults=pm.models()))
+        return str(stores[0].path_for(name, tool))
 
     return resolve
 
