@@ -178,8 +178,9 @@ def check_positive(name: str, value: float, *, integer: bool = False, allow_zero
         raise ValueError(f"{name} must be {kind} {bound}, got {value!r}")
 
 
-def check_common(r: Any) -> None:
-    """Validation of the options every GAN recipe here has."""
+def check_schedule(r: Any) -> None:
+    """Validation of the batch, optimiser, schedule and augmentation options that every
+    recipe here has (pix2pix, CycleGAN, inpainting)."""
     check_positive("batch", r.batch, integer=True)
     check_positive("crop", r.crop, integer=True)
     check_positive("lr", r.lr)
@@ -189,6 +190,13 @@ def check_common(r: Any) -> None:
         raise ValueError(f"lr_decay_start must be a fraction in [0, 1], got {r.lr_decay_start!r}")
     if not (0.0 <= r.ema < 1.0):
         raise ValueError(f"ema must be in [0, 1) (0 = off), got {r.ema!r}")
+    if not (1.0 <= r.scale_jitter <= 4.0):
+        raise ValueError(f"scale_jitter must be in [1, 4], got {r.scale_jitter!r}")
+
+
+def check_common(r: Any) -> None:
+    """Validation of the options every image-to-image GAN recipe here has."""
+    check_schedule(r)
     if r.gan_loss not in GAN_LOSSES:
         raise ValueError(f"gan_loss must be one of {', '.join(GAN_LOSSES)}, got {r.gan_loss!r}")
     if r.norm not in ("batch", "instance", "none"):
@@ -196,5 +204,3 @@ def check_common(r: Any) -> None:
     check_positive("ngf", r.ngf, integer=True)
     check_positive("ndf", r.ndf, integer=True)
     check_positive("d_layers", r.d_layers, integer=True)
-    if not (1.0 <= r.scale_jitter <= 4.0):
-        raise ValueError(f"scale_jitter must be in [1, 4], got {r.scale_jitter!r}")

@@ -29,6 +29,7 @@ from ganpaint.train.recipes.base import (
     Trainer,
     adam,
     check_positive,
+    check_schedule,
     eval_mode,
     linear_decay,
     set_requires_grad,
@@ -73,24 +74,16 @@ class InpaintRecipe:
         object.__setattr__(self, "betas", tuple(float(b) for b in self.betas))
         object.__setattr__(self, "dilations", tuple(int(d) for d in self.dilations))
         InpaintConfig(self.width, self.dilations)  # validates width and dilations
-        for name in ("batch", "crop", "ndf", "d_layers", "resolution"):
+        check_schedule(self)  # batch, crop, lr, betas, lr_decay_start, ema, scale_jitter
+        for name in ("ndf", "d_layers", "resolution"):
             check_positive(name, getattr(self, name), integer=True)
-        for name in ("lr", "d_lr"):
-            check_positive(name, getattr(self, name))
+        check_positive("d_lr", self.d_lr)
         for name in ("l1_hole", "l1_valid", "adv_weight", "feature_matching"):
             check_positive(name, getattr(self, name), allow_zero=True)
-        if len(self.betas) != 2 or not all(0.0 <= b < 1.0 for b in self.betas):
-            raise ValueError(f"betas must be two numbers in [0, 1), got {self.betas!r}")
         if not (0.0 < self.coverage_min <= self.coverage_max < 1.0):
             raise ValueError("coverage_min and coverage_max must satisfy 0 < min <= max < 1")
         if not (0.0 <= self.box_share <= 1.0):
             raise ValueError(f"box_share must be in [0, 1], got {self.box_share!r}")
-        if not (0.0 <= self.lr_decay_start <= 1.0):
-            raise ValueError(f"lr_decay_start must be in [0, 1], got {self.lr_decay_start!r}")
-        if not (0.0 <= self.ema < 1.0):
-            raise ValueError(f"ema must be in [0, 1) (0 = off), got {self.ema!r}")
-        if not (1.0 <= self.scale_jitter <= 4.0):
-            raise ValueError(f"scale_jitter must be in [1, 4], got {self.scale_jitter!r}")
         if self.crop % 4 or self.crop < 2 ** (self.d_layers + 1):
             raise ValueError(f"crop {self.crop} must be a multiple of 4 and at least {2 ** (self.d_layers + 1)}")
 
