@@ -30,6 +30,7 @@ install: $(VENV)/.installed-app
 install-test: $(VENV)/.installed-test
 
 run: install
+	bash tools/ensure_qt_deps.sh
 	$(VENV)/bin/ganpaint $(SAMPLE)
 
 test: install-test

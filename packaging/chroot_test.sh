@@ -11,7 +11,7 @@
 # 3. `ganpaint --smoke-test` runs inside with QT_QPA_PLATFORM=offscreen (and again under
 #    xvfb-run on the xcb platform with CHROOT_XVFB=1, which installs xvfb in the chroot);
 # 4. the logs and pictures are copied to build/chroot-smoke/.
-# Needs root, debootstrap (apt-get install debootstrap) and the Debian mirror. MIRROR= sets
+# Needs root and the Debian mirror; installs debootstrap with apt-get when it is missing. MIRROR= sets
 # the mirror; by default the first Debian (non-security) one of this machine's apt sources.
 set -euo pipefail
 
@@ -26,7 +26,12 @@ say() { echo "chroot_test: $*"; }
 
 [ "$(id -u)" = 0 ] || { say "needs root (debootstrap, mount, chroot)"; exit 1; }
 [ -n "$DEB" ] && [ -f "$DEB" ] || { say "no .deb given or found in dist/ (run packaging/deb/build_deb.sh)"; exit 1; }
-command -v debootstrap >/dev/null || { say "debootstrap missing: apt-get install debootstrap"; exit 1; }
+if ! command -v debootstrap >/dev/null; then
+    say "installing debootstrap (apt-get)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap \
+        || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap; } \
+        || { say "could not install debootstrap"; exit 1; }
+fi
 
 if [ -z "${MIRROR:-}" ]; then
     MIRROR=$(grep -h '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' \
