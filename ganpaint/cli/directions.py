@@ -18,8 +18,10 @@ from typing import Any
 from ganpaint.cli.common import EXIT_OK, CliError, UsageError, add_common_options
 
 NAME = "directions"
-#: classifier attribute -> slider name of the faces tool
-SLIDER_NAMES = {"eyes_open": "eyes", "head_turn": "turn"}
+#: = engine.directions.DEFAULT_SAMPLES / DEFAULT_COMPONENTS (not imported: that module imports torch,
+#: and building the parser must not); the computation itself is engine.directions.compute_directions
+DEFAULT_SAMPLES = 4000
+DEFAULT_COMPONENTS = 10
 
 
 def add_parser(subparsers: Any) -> None:
@@ -32,8 +34,10 @@ def add_parser(subparsers: Any) -> None:
                           "predictions on generated samples, GANSpace principal axes of W (pc0..), SeFa "
                           "axes (sefa0..). Directions imported earlier for the same generator are kept.")
     comp.add_argument("--model", required=True, metavar="NAME")
-    comp.add_argument("--samples", type=int, default=4000, metavar="N", help="labelled samples (default 4000)")
-    comp.add_argument("--components", type=int, default=10, metavar="K", help="GANSpace/SeFa axes (default 10)")
+    comp.add_argument("--samples", type=int, default=DEFAULT_SAMPLES, metavar="N",
+                      help=f"labelled samples (default {DEFAULT_SAMPLES})")
+    comp.add_argument("--components", type=int, default=DEFAULT_COMPONENTS, metavar="K",
+                      help=f"GANSpace/SeFa axes (default {DEFAULT_COMPONENTS})")
     comp.add_argument("--labels", choices=("auto", "none"), default="auto",
                       help="auto: label boundaries when the attribute classifier is installed")
     comp.add_argument("--classifier", metavar="FILE", help="an attribute classifier file (default: the shipped one)")
@@ -51,66 +55,26 @@ def add_parser(subparsers: Any) -> None:
         add_common_options(action, top=False)
 
 
+def _warn(message: str) -> None:
+    print(f"ganpaint: {message}", file=sys.stderr)
+
+
 def _generator(name: str) -> tuple[Any, Any]:
     from ganpaint.engine.cards import ModelFileError
-    from ganpaint.engine.loading import load_model
+    from ganpaint.engine.directions import stylegan_generator
     from ganpaint.engine.store import ModelStore
-    from ganpaint.nn.stylegan2 import Generator
 
     try:
         entry = ModelStore().get(name)
-        G = load_model(entry.path, component="g_ema")
+        return entry, stylegan_generator(entry)
     except ModelFileError as exc:
         raise CliError(str(exc)) from None
-    if entry.card.architecture != "stylegan2" or not isinstance(G, Generator):
-        raise CliError(f"model {name!r} is a {entry.card.architecture} model, not a StyleGAN2 generator")
-    return entry, G
 
 
 def _existing(entry: Any, G: Any) -> Any:
-    from ganpaint.engine.cards import ModelFileError
-    from ganpaint.engine.directions import DirectionSet, load_directions
+    from ganpaint.engine.directions import existing_directions
 
-    try:
-        ds = load_directions(entry.name, sha256=entry.card.sha256, style_dim=G.style_dim)
-    except ModelFileError as exc:  # another generator's: replaced, said so
-        print(f"ganpaint: {exc}; replacing them", file=sys.stderr)
-        ds = None
-    return ds or DirectionSet(entry.name, entry.card.sha256, G.style_dim)
-
-
-def _label_directions(G: Any, args: argparse.Namespace, ds: Any) -> list[str]:
-    import numpy as np
-    import torch
-
-    from ganpaint.engine import stylegan_sampling as S
-    from ganpaint.engine.directions import fit_boundary, std_along, w_samples
-    from ganpaint.train import attributes as A
-
-    try:
-        clf, _ = A.load_classifier(args.classifier) if args.classifier else A.load_default()
-    except (FileNotFoundError, ValueError) as exc:
-        if args.classifier:
-            raise CliError(str(exc)) from None
-        print(f"ganpaint: no label directions: {exc}", file=sys.stderr)
-        return []
-    _, w = w_samples(G, args.samples, args.seed)
-    pics = []
-    with torch.inference_mode():
-        for chunk in torch.split(w, 64):
-            pics.append((S.to_pictures(S.synthesize(G, chunk)) * 255 + 0.5).astype(np.uint8))
-    labels = A.predict(clf, np.concatenate(pics))
-    done = []
-    for i, attr in enumerate(clf.config.names):
-        name = SLIDER_NAMES.get(attr, attr)
-        try:
-            d = fit_boundary(w, labels[:, i])
-        except ValueError as exc:
-            print(f"ganpaint: {attr}: {exc}", file=sys.stderr)
-            continue
-        ds.add(name, d, kind="boundary", scale=std_along(w, d), attribute=attr, samples=int(args.samples))
-        done.append(name)
-    return done
+    return existing_directions(entry.name, entry.card.sha256, G.style_dim, warn=_warn)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -122,37 +86,20 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _compute(args: argparse.Namespace) -> int:
-    import torch
-
-    from ganpaint.engine.directions import conditional, ganspace, save_directions, sefa, std_along, w_samples
+    from ganpaint.engine.directions import ConditionError, DirectionsError, compute_directions
 
     if args.samples < 16 or args.components < 1:
         raise UsageError("--samples must be >= 16 and --components >= 1")
     entry, G = _generator(args.model)
-    ds = _existing(entry, G)
-    for n in [n for n, i in ds.info.items() if i.get("kind") != "imported"]:
-        ds.vectors.pop(n)
-        ds.info.pop(n)
-    made = _label_directions(G, args, ds) if args.labels == "auto" else []
-    comps, stds = ganspace(G, k=args.components, n=max(args.samples, 2000), seed=args.seed)
-    for i in range(comps.shape[0]):
-        ds.add(f"pc{i}", comps[i], kind="ganspace", scale=float(stds[i]))
-    _, w = w_samples(G, 2000, args.seed + 1)
-    axes = sefa(G, k=args.components)
-    for i in range(axes.shape[0]):
-        ds.add(f"sefa{i}", axes[i], kind="sefa", scale=std_along(w, axes[i]))
-    for item in args.condition:
-        name, sep, rest = item.partition("=")
-        others = [o for o in rest.split(",") if o]
-        unknown = [n for n in [name, *others] if n not in ds.vectors]
-        if not sep or not others or unknown:
-            raise UsageError(f"--condition {item!r}: expected NAME=A,B with known directions (unknown: {unknown})")
-        d = conditional(torch.from_numpy(ds.vectors[name]), [torch.from_numpy(ds.vectors[o]) for o in others])
-        extra = {k: v for k, v in ds.info[name].items() if k not in ("kind", "scale")}
-        ds.add(name, d, kind="boundary", scale=std_along(w, d), **{**extra, "conditioned_on": others})
-    path = save_directions(ds)
-    print(f"{entry.name}: {len(ds.vectors)} directions ({', '.join(made) or 'no label directions'}; "
-          f"pc0-pc{comps.shape[0] - 1}, sefa0-sefa{axes.shape[0] - 1}) -> {path}")
+    try:
+        report = compute_directions(G, entry.name, entry.card.sha256, samples=args.samples,
+                                    components=args.components, labels=args.labels, classifier=args.classifier,
+                                    conditions=args.condition, seed=args.seed, warn=_warn)
+    except ConditionError as exc:
+        raise UsageError(str(exc)) from None
+    except DirectionsError as exc:
+        raise CliError(str(exc)) from None
+    print(report.summary())
     return EXIT_OK
 
 

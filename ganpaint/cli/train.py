@@ -4,9 +4,13 @@
     ganpaint train pix2pix --data facades/train --paired ab --direction BtoA --steps 20000 --as facades
     ganpaint train cyclegan --data horses/ --data-b zebras/ --steps 100000 --as h2z --bf16
     ganpaint train cyclegan --resume h2z --steps 100000          (continue a stopped run)
+    ganpaint train stylegan2 --data faces/ --steps 5000 --as myfaces [--no-directions]
 
 Runs live in ``<data dir>/runs/<NAME>`` unless ``--run-dir`` says otherwise. Ctrl+C
 stops at the end of the current step, writes a checkpoint and prints how to resume.
+A stored StyleGAN2 model then gets its faces-slider directions computed, as
+``ganpaint directions compute --model NAME`` does (unless ``--no-directions``); if that
+fails the model stays stored and the exit status is 1.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from dataclasses import fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ganpaint.cli.common import EXIT_INTERRUPTED, EXIT_OK, CliError
+from ganpaint.cli.common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, CliError
 
 NAME = "train"
 
@@ -61,6 +65,9 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--sample-every", type=int, default=0, metavar="N",
                    help="save preview pictures to RUN/samples every N steps (default: never)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-directions", action="store_true",
+                   help="stylegan2: do not compute the faces sliders' directions for the stored model "
+                   "(later: ganpaint directions compute --model NAME)")
 
 
 # --------------------------------------------------------------------------------------
@@ -328,10 +335,46 @@ def run(args: argparse.Namespace) -> int:
         card = ModelCard.from_dict(dict(result.card))
     except ValueError as exc:
         raise CliError(f"the trained model's card is invalid: {exc}") from None
-    entry = _store().add(result.state_dict, card, name)
+    store = _store()
+    entry = store.add(result.state_dict, card, name)
     metric = f"; {result.metric_name} {result.metric:.4f}" if result.metric is not None else ""
     print(f"stored as {entry.ref} for the {entry.tool!r} tool: {entry.path} "
           f"({last.step} steps in {last.elapsed_s:.1f} s{metric})")
+    if recipe.id == "stylegan2" and not args.no_directions:
+        return _recompute_directions(entry, store.root, args)
+    return EXIT_OK
+
+
+def _recompute_directions(entry: Any, root: Path, args: argparse.Namespace) -> int:
+    """The stored generator's slider directions, as `ganpaint directions compute` makes them.
+    A failure (or Ctrl+C) leaves the stored model alone and says how to compute them later."""
+    from tqdm import tqdm
+
+    from ganpaint.engine.directions import compute_for_model
+
+    later = f"compute them with: ganpaint directions compute --model {entry.name}"
+    bar = tqdm(total=1000, desc="recomputing slider directions", file=sys.stderr, disable=args.no_progress,
+               dynamic_ncols=True, bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}")
+
+    def progress(fraction: float, message: str) -> None:
+        bar.update(int(fraction * 1000) - bar.n)
+        bar.set_postfix_str(message, refresh=False)
+
+    try:
+        report = compute_for_model(entry, root=root, progress=progress,
+                                   warn=lambda m: print(f"ganpaint: {m}", file=sys.stderr))
+    except KeyboardInterrupt:
+        bar.close()
+        print(f"ganpaint: slider directions not computed (interrupted); {entry.ref} stays stored; {later}",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - the model is stored: say what failed, keep it
+        bar.close()
+        print(f"ganpaint: {entry.ref} is stored, but its slider directions could not be computed ({exc}); {later}",
+              file=sys.stderr)
+        return EXIT_FAILURE
+    bar.close()
+    print(f"slider directions: {report.summary()}")
     return EXIT_OK
 
 

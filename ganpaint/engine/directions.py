@@ -11,12 +11,17 @@
   generator's weights sha256 (the model card's ``sha256``) and the latent space ("w").
   Loading for a generator with another sha256 is refused (``DirectionsMismatch``).
 * ``read_npy_boundary(path, style_dim)``: an InterFaceGAN ``.npy`` boundary, shape-checked.
+* ``compute_directions(G, model, sha256)`` / ``compute_for_model(entry)``: what
+  ``ganpaint directions compute`` computes and saves (label boundaries when the attribute
+  classifier is installed, GANSpace, SeFa, conditioned ones; imported directions of the same
+  generator kept). The command line and the StyleGAN2 fine-tune (engine.finetune) both call it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,10 +35,18 @@ from ganpaint.engine.cards import ModelFileError
 from ganpaint.nn.stylegan2 import Generator
 
 __all__ = [
+    "ComputeReport",
+    "ConditionError",
     "DirectionSet",
+    "DirectionsError",
     "DirectionsMismatch",
     "DIRECTIONS_KEY",
+    "SLIDER_NAMES",
+    "compute_directions",
+    "compute_for_model",
     "conditional",
+    "existing_directions",
+    "stylegan_generator",
     "directions_path",
     "fit_boundary",
     "ganspace",
@@ -46,10 +59,26 @@ __all__ = [
 
 DIRECTIONS_KEY = "ganpaint.directions"
 FORMAT = 1
+#: classifier attribute -> slider name of the faces tool
+SLIDER_NAMES = {"eyes_open": "eyes", "head_turn": "turn"}
+#: defaults of ``ganpaint directions compute`` (and of the fine-tune's recomputation)
+DEFAULT_SAMPLES = 4000
+DEFAULT_COMPONENTS = 10
+
+Progress = Callable[[float, str], None]  # (fraction of the computation, message); may raise JobCancelled
+Warn = Callable[[str], None]
 
 
 class DirectionsMismatch(ModelFileError):
     """A direction file made for another generator (or latent space / size)."""
+
+
+class DirectionsError(Exception):
+    """Directions that cannot be computed as asked (e.g. an unreadable attribute classifier)."""
+
+
+class ConditionError(DirectionsError):
+    """A ``NAME=A,B`` condition that is malformed or names unknown directions."""
 
 
 @dataclass
@@ -254,3 +283,153 @@ def read_npy_boundary(path: str | os.PathLike[str], style_dim: int) -> np.ndarra
         raise ModelFileError(f"{p}: the boundary is not a finite, non-zero float vector", path=p)
     v = arr.astype(np.float32)
     return v / np.linalg.norm(v)
+
+
+# --------------------------------------------------------------------------------- computing
+@dataclass(frozen=True)
+class ComputeReport:
+    """What :func:`compute_directions` saved."""
+
+    model: str
+    generator_sha256: str
+    path: Path
+    names: tuple[str, ...]  # every direction in the saved file
+    labelled: tuple[str, ...]  # label boundaries made this time
+    components: int  # GANSpace axes pc0..
+    sefa: int  # SeFa axes sefa0..
+    warnings: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        return (f"{self.model}: {len(self.names)} directions ({', '.join(self.labelled) or 'no label directions'}; "
+                f"pc0-pc{self.components - 1}, sefa0-sefa{self.sefa - 1}) -> {self.path}")
+
+
+def stylegan_generator(entry: Any) -> Generator:
+    """The ``g_ema`` generator of a model-store entry (on the CPU); ModelFileError if it is none."""
+    from ganpaint.engine.loading import load_model
+
+    G = load_model(entry.path, component="g_ema") if entry.card.architecture == "stylegan2" else None
+    if not isinstance(G, Generator):
+        raise ModelFileError(f"model {entry.name!r} is a {entry.card.architecture} model, not a StyleGAN2 generator",
+                             path=entry.path)
+    return G
+
+
+def existing_directions(model: str, sha256: str, style_dim: int, *, root: str | os.PathLike[str] | None = None,
+                        warn: Warn | None = None) -> DirectionSet:
+    """``model``'s saved directions for this generator, or a new empty set (those of another
+    generator, or a damaged file, are replaced: ``warn`` is told)."""
+    try:
+        ds = load_directions(model, sha256=sha256, style_dim=style_dim, root=root)
+    except ModelFileError as exc:
+        if warn is not None:
+            warn(f"{exc}; replacing them")
+        ds = None
+    return ds or DirectionSet(model, sha256, style_dim)
+
+
+def _parse_conditions(conditions: Iterable[str]) -> list[tuple[str, str, list[str]]]:
+    out = []
+    for item in conditions:
+        name, sep, rest = item.partition("=")
+        others = [o for o in rest.split(",") if o]
+        if not sep or not name or not others:
+            raise ConditionError(f"--condition {item!r}: expected NAME=A,B with known directions")
+        out.append((item, name, others))
+    return out
+
+
+def _label_directions(G: Generator, ds: DirectionSet, *, samples: int, seed: int, classifier: str | None,
+                      warn: Warn, progress: Progress) -> list[str]:
+    from ganpaint.train import attributes as A
+
+    try:
+        clf, _ = A.load_classifier(classifier) if classifier else A.load_default()
+    except (FileNotFoundError, ValueError) as exc:
+        if classifier:
+            raise DirectionsError(str(exc)) from None
+        warn(f"no label directions: {exc}")
+        return []
+    _, w = w_samples(G, samples, seed)
+    pics = []
+    done_n = 0
+    with torch.inference_mode():
+        for chunk in torch.split(w, 64):
+            progress(0.6 * done_n / samples, f"labelling samples {done_n}/{samples}")
+            pics.append((S.to_pictures(S.synthesize(G, chunk)) * 255 + 0.5).astype(np.uint8))
+            done_n += chunk.shape[0]
+    progress(0.6, "fitting label boundaries")
+    labels = A.predict(clf, np.concatenate(pics))
+    done = []
+    for i, attr in enumerate(clf.config.names):
+        name = SLIDER_NAMES.get(attr, attr)
+        try:
+            d = fit_boundary(w, labels[:, i])
+        except ValueError as exc:
+            warn(f"{attr}: {exc}")
+            continue
+        ds.add(name, d, kind="boundary", scale=std_along(w, d), attribute=attr, samples=int(samples))
+        done.append(name)
+    return done
+
+
+def compute_directions(G: Generator, model: str, sha256: str, *, samples: int | None = None,
+                       components: int | None = None, labels: str = "auto", classifier: str | None = None,
+                       conditions: Iterable[str] = (), seed: int = 0, root: str | os.PathLike[str] | None = None,
+                       warn: Warn | None = None, progress: Progress | None = None) -> ComputeReport:
+    """Compute and save ``model``'s directions for generator ``G`` (weights sha256 ``sha256``):
+    label boundaries (``labels="auto"``: when the attribute classifier is installed), GANSpace
+    axes pc0.., SeFa axes sefa0.., then ``conditions`` ("NAME=A,B": A and B projected out of
+    NAME). Directions imported earlier for the same generator are kept; computed ones are
+    replaced. ``progress(fraction, message)`` is called between stages and may raise (cancel):
+    nothing is saved then. Raises DirectionsError (ConditionError for a bad condition).
+    ``samples``/``components`` None = DEFAULT_SAMPLES/DEFAULT_COMPONENTS."""
+    samples = DEFAULT_SAMPLES if samples is None else int(samples)
+    components = DEFAULT_COMPONENTS if components is None else int(components)
+    if samples < 16 or components < 1:
+        raise DirectionsError("samples must be >= 16 and components >= 1")
+    if labels not in ("auto", "none"):
+        raise DirectionsError(f"labels must be 'auto' or 'none', got {labels!r}")
+    notes: list[str] = []
+
+    def _warn(msg: str) -> None:
+        notes.append(msg)
+        if warn is not None:
+            warn(msg)
+
+    report_progress = progress or (lambda fraction, message: None)
+    parsed = _parse_conditions(conditions)
+    report_progress(0.0, "starting")
+    ds = existing_directions(model, sha256, G.style_dim, root=root, warn=_warn)
+    for n in [n for n, i in ds.info.items() if i.get("kind") != "imported"]:
+        ds.vectors.pop(n)
+        ds.info.pop(n)
+    made = (_label_directions(G, ds, samples=samples, seed=seed, classifier=classifier, warn=_warn,
+                              progress=report_progress) if labels == "auto" else [])
+    report_progress(0.7, "GANSpace axes")
+    comps, stds = ganspace(G, k=components, n=max(samples, 2000), seed=seed)
+    for i in range(comps.shape[0]):
+        ds.add(f"pc{i}", comps[i], kind="ganspace", scale=float(stds[i]))
+    report_progress(0.85, "SeFa axes")
+    _, w = w_samples(G, 2000, seed + 1)
+    axes = sefa(G, k=components)
+    for i in range(axes.shape[0]):
+        ds.add(f"sefa{i}", axes[i], kind="sefa", scale=std_along(w, axes[i]))
+    for item, name, others in parsed:
+        unknown = [n for n in [name, *others] if n not in ds.vectors]
+        if unknown:
+            raise ConditionError(f"--condition {item!r}: expected NAME=A,B with known directions (unknown: {unknown})")
+        d = conditional(torch.from_numpy(ds.vectors[name]), [torch.from_numpy(ds.vectors[o]) for o in others])
+        extra = {k: v for k, v in ds.info[name].items() if k not in ("kind", "scale")}
+        ds.add(name, d, kind="boundary", scale=std_along(w, d), **{**extra, "conditioned_on": others})
+    report_progress(0.95, "saving")
+    path = save_directions(ds, root)
+    report_progress(1.0, "saved")
+    return ComputeReport(model, sha256, path, tuple(ds.vectors), tuple(made), int(comps.shape[0]),
+                         int(axes.shape[0]), tuple(notes))
+
+
+def compute_for_model(entry: Any, *, root: str | os.PathLike[str] | None = None, **options: Any) -> ComputeReport:
+    """:func:`compute_directions` for a model-store entry (its ``g_ema``, saved under its name)."""
+    G = stylegan_generator(entry)
+    return compute_directions(G, entry.name, entry.card.sha256, root=root, **options)

@@ -11,7 +11,11 @@ Pause = the loop's ``cancel=`` flag: it writes a checkpoint and the job returns 
 ``paused`` outcome; Resume = a new job with ``resume=True`` on the same run folder.
 Cancel = ``queue.cancel``: the loop is closed at the step boundary (a checkpoint of the
 last whole step is written) and nothing is stored. ``done`` adds a NEW version to the
-store. The picture checks here use Pillow only; torch is imported inside the job.
+store. A StyleGAN2 result then gets its faces-slider directions recomputed (the same
+``engine.directions.compute_for_model`` as ``ganpaint directions compute``; progress
+"recomputing slider directions…"); a failure or a cancel there keeps the stored model
+(``FinetuneOutcome.directions_error``, ``TrainControl.stored``). The picture checks here
+use Pillow only; torch is imported inside the job.
 
 Layering note: this module imports ganpaint.train inside functions (engine -> train).
 """
@@ -47,6 +51,7 @@ from ganpaint.engine.jobs import Job
 
 LANE = "training"
 KIND = "finetune"
+DIRECTIONS_MESSAGE = "recomputing slider directions…"
 
 
 class FinetuneError(Exception):
@@ -131,6 +136,10 @@ class FinetuneRequest:
     seed: int = 0
     sample_every: int = 10
     checkpoint_every: int = 100
+    # StyleGAN2: options of the slider directions recomputed after storing (engine.directions
+    # .compute_directions: samples, components, labels ...); {} = `ganpaint directions compute`'s
+    # defaults, None = do not recompute them
+    directions: Mapping[str, Any] | None = field(default_factory=dict)
 
     def resolved(self) -> dict[str, Any]:
         p = preset_values(self.family, self.preset)
@@ -151,9 +160,14 @@ class TrainControl:
         self.latest: dict[str, Any] = {}
         self.grid: np.ndarray | None = None
         self.grid_step = 0
+        self.phase = "training"  # "directions" while a StyleGAN2 result's slider directions are recomputed
+        #: the outcome as soon as the model is in the store (before its directions): a cancel or
+        #: failure after that point still left a stored model
+        self.stored: FinetuneOutcome | None = None
 
     def pause(self) -> None:
-        self._pause.set()
+        if self.phase == "training":  # nothing to pause once the model is stored
+            self._pause.set()
 
     @property
     def pause_requested(self) -> bool:
@@ -193,6 +207,36 @@ class FinetuneOutcome:
     metric: float | None = None
     base_model: str = ""
     tool: str = ""
+    directions: tuple[str, ...] = ()  # slider directions recomputed for the new generator (StyleGAN2)
+    directions_error: str = ""  # why they were not (the model is stored all the same)
+
+    @property
+    def directions_note(self) -> str:
+        """One line for the dialog/CLI about the slider directions ("" when none were due)."""
+        name = self.model_ref.partition("@")[0]
+        if self.directions_error:
+            return (f"The slider directions were not recomputed ({self.directions_error}); the model is stored: "
+                    f"compute them with `ganpaint directions compute --model {name}`.")
+        if not self.directions:
+            return ""
+        axes = [n for n in self.directions if n.rstrip("0123456789") in ("pc", "sefa")]
+        named = [n for n in self.directions if n not in axes]
+        pcs = sum(n.startswith("pc") for n in axes)
+        return (f"Slider directions recomputed for the new generator: {', '.join(named) or 'no attribute sliders'}"
+                f" + {pcs} GANSpace and {len(axes) - pcs} SeFa axes.")
+
+
+def _update_info(run: Path, **changes: Any) -> None:
+    """Merge ``changes`` into the run's finetune.json (if there is one); best effort."""
+    from ganpaint.core.atomic import atomic_write_text
+
+    try:
+        ft = json.loads((run / FINETUNE_INFO).read_text()) if (run / FINETUNE_INFO).is_file() else {}
+        if ft:
+            ft.update(changes)
+            atomic_write_text(run / FINETUNE_INFO, json.dumps(ft, indent=1, default=str))
+    except (OSError, ValueError):
+        pass
 
 
 def _save_history(run: Path, control: TrainControl, up_to: int) -> None:
@@ -388,6 +432,7 @@ def _run(inputs: Any, ctx: Any, *, store: Any, control: TrainControl, resolver: 
             sample_every, checkpoint_every = int(ft.get("sample_every", 10)), int(ft.get("checkpoint_every", 100))
             tool = str(info.get("tool", ""))
             base_ref = str(ft.get("base_model", ""))
+            dir_opts = (ft.get("request") or {}).get("directions", {})
         else:
             req: FinetuneRequest = inputs["request"]
             fam = families()[req.family]
@@ -427,8 +472,10 @@ def _run(inputs: Any, ctx: Any, *, store: Any, control: TrainControl, resolver: 
             pictures = data.describe()
             ft = {"family": req.family, "base_model": base_ref, "data_folders": folders, "preset": req.preset,
                   "pictures": pictures, "sample_every": req.sample_every, "checkpoint_every": req.checkpoint_every,
-                  "request": {f.name: getattr(req, f.name) for f in fields(req) if f.name != "options"}
-                  | {"options": dict(req.options)},
+                  "request": {f.name: getattr(req, f.name) for f in fields(req)
+                              if f.name not in ("options", "directions")}
+                  | {"options": dict(req.options),
+                     "directions": dict(req.directions) if req.directions is not None else None},
                   "stored": False}
             from ganpaint.core.atomic import atomic_write_text
 
@@ -440,6 +487,7 @@ def _run(inputs: Any, ctx: Any, *, store: Any, control: TrainControl, resolver: 
             if base is not None and base.card.licence:
                 card_info["licence"] = base.card.licence
             sample_every, checkpoint_every = req.sample_every, req.checkpoint_every
+            dir_opts = dict(req.directions) if req.directions is not None else None
         events = train(recipe, data, steps=steps, run_dir=run, resume=resume, seed=seed,
                        cancel=lambda: control.pause_requested,
                        sample_every=sample_every, checkpoint_every=checkpoint_every, device=device, bf16=bf16,
@@ -484,17 +532,50 @@ def _run(inputs: Any, ctx: Any, *, store: Any, control: TrainControl, resolver: 
     except ValueError as exc:
         raise FinetuneError(f"the trained model's card is invalid: {exc}") from None
     entry = store.add(result.state_dict, card, str(card_info.get("name") or run.name))
-    try:
-        ft = json.loads((run / FINETUNE_INFO).read_text()) if (run / FINETUNE_INFO).is_file() else {}
-        if ft:
-            from ganpaint.core.atomic import atomic_write_text
+    _update_info(run, stored=True, model=entry.ref)
+    outcome = FinetuneOutcome("done", str(run), last.step, last.total, entry.ref, metric_name, metric, base_ref,
+                              entry.tool)
+    control.stored = outcome
+    if recipe.id == "stylegan2" and dir_opts is not None:
+        control.phase = "directions"
+        names, error = recompute_directions(entry, ctx, run=run, root=getattr(store, "root", None),
+                                            options=dir_opts)
+        outcome = replace(outcome, directions=names, directions_error=error)
+        control.stored = outcome
+    control.phase = "done"
+    return outcome
 
-            ft.update(stored=True, model=entry.ref)
-            atomic_write_text(run / FINETUNE_INFO, json.dumps(ft, indent=1, default=str))
-    except (OSError, ValueError):
-        pass
-    return FinetuneOutcome("done", str(run), last.step, last.total, entry.ref, metric_name, metric, base_ref,
-                           entry.tool)
+
+def recompute_directions(entry: Any, ctx: Any, *, run: Path | None = None,
+                         root: str | os.PathLike[str] | None = None,
+                         options: Mapping[str, Any] | None = None) -> tuple[tuple[str, ...], str]:
+    """A stored StyleGAN2 model's slider directions, computed as `ganpaint directions compute`
+    does and saved for its name (``root``: the store's folder). Progress goes to
+    ``ctx.progress`` ("recomputing slider directions…"); a cancel (JobCancelled) propagates
+    with nothing saved. Returns (direction names, "") or ((), the error): a failure never
+    undoes the stored model."""
+    from ganpaint.core.specs import JobCancelled
+    from ganpaint.engine.cards import ModelFileError
+    from ganpaint.engine.directions import DirectionsError, compute_for_model
+
+    try:
+        ctx.progress(0.0, DIRECTIONS_MESSAGE)
+        report = compute_for_model(entry, root=root, progress=lambda f, m: ctx.progress(f, f"{DIRECTIONS_MESSAGE} {m}"),
+                                   **dict(options or {}))
+    except JobCancelled:
+        if run is not None:
+            _update_info(run, directions={"error": "cancelled"})
+        raise
+    except Exception as exc:  # noqa: BLE001 - the model is stored; the message says what went wrong
+        error = str(exc) if isinstance(exc, ModelFileError | DirectionsError) and str(exc) else (
+            f"{type(exc).__name__}: {exc}".rstrip(": "))
+        if run is not None:
+            _update_info(run, directions={"error": error})
+        return (), error
+    if run is not None:
+        _update_info(run, directions={"computed": list(report.names), "path": str(report.path),
+                                      "generator_sha256": report.generator_sha256, "warnings": list(report.warnings)})
+    return report.names, ""
 
 
 def stylegan2_d_frechet(run: Path, recipe: Any, data: Any, device: str) -> float:

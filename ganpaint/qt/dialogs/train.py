@@ -7,6 +7,9 @@ the sample grid, steps/s and ETA, Pause / Resume / Cancel. Stopped runs in the r
 folder are listed and can be resumed (also after a restart). When a run is done its model
 is stored as a new version (``modelStored(ref)``) and "Compare A/B" runs the tool with the
 base and the new model on the current picture (two result layers, via ``compare``).
+A StyleGAN2 run then recomputes the faces sliders' directions in the same job ("recomputing
+slider directions…"; Pause is off, Cancel stops only that); the status says whether they
+were, and a failure there is a warning: the model stays stored.
 One training at a time: a second Start while one runs is refused with a message.
 """
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
@@ -217,8 +221,11 @@ class TrainDialog(QDialog):
         self._set_state("running")
         self.bridge.submit(job)
 
+    def _directions_phase(self) -> bool:
+        return self._busy() and self.control is not None and self.control.phase == "directions"
+
     def pause(self) -> None:
-        if self.control is not None and self._busy():
+        if self.control is not None and self._busy() and not self._directions_phase():
             self.control.pause()
             self.status.setText("Pausing after the current step (writing a checkpoint)…")
             self.pause_button.setEnabled(False)
@@ -245,7 +252,10 @@ class TrainDialog(QDialog):
         self._launch(job, control, run_dir)
 
     def cancel(self) -> None:
-        if self.job is not None and self._busy():
+        if self.job is not None and self._directions_phase():
+            self.status.setText("Stopping the slider directions; the trained model stays stored…")
+            self.bridge.cancel(self.job.id)
+        elif self.job is not None and self._busy():
             self.status.setText("Cancelling after the current step (the checkpoint is kept)…")
             self.bridge.cancel(self.job.id)
         elif self.state == "paused":
@@ -269,6 +279,8 @@ class TrainDialog(QDialog):
         if not self._mine(msg.job_id) or self.control is None:
             return
         self.monitor.show_progress(*self.control.snapshot(), msg.fraction, msg.message)
+        if self.control.phase == "directions":
+            self._update_buttons()  # the model is stored: nothing left to pause
 
     def _on_state(self, msg: StateMessage) -> None:
         if not self._mine(msg.job_id):
@@ -294,12 +306,13 @@ class TrainDialog(QDialog):
                 self.status.setText(f"Paused at step {o.step} of {o.total}. Resume continues from the checkpoint.")
                 self._set_state("paused")
             else:
-                metric = f"; {o.metric_name} {o.metric:.4g} on held-out pictures" if o.metric is not None else ""
-                self.status.setText(f"Done: stored as {o.model_ref} for the {o.tool} tool "
-                                    f"({o.step} steps{metric}).")
-                self.progress.setValue(1000)
-                self._set_state("done")
-                self.modelStored.emit(o.model_ref)
+                self._stored(o)
+        elif self.control is not None and self.control.stored is not None:
+            # stopped after the model was stored, while its slider directions were recomputed
+            why = "cancelled" if msg.state is JobState.CANCELLED else _clean(msg.error or "failed")
+            stored = self.control.stored
+            self.outcome = replace(stored, directions_error=stored.directions_error or why)
+            self._stored(self.outcome, warn=msg.state is not JobState.CANCELLED)
         elif msg.state is JobState.CANCELLED:
             self.status.setText(f"Cancelled at step {step}; nothing was stored. The checkpoint stays in "
                                 f"{self.run_dir} and can be resumed from 'Stopped runs'.")
@@ -312,6 +325,18 @@ class TrainDialog(QDialog):
                                 f"{self.run_dir}.")
         self.job = None if self.state != "running" else self.job
         self.refresh_runs()
+
+    def _stored(self, o: ft.FinetuneOutcome, *, warn: bool = True) -> None:
+        metric = f"; {o.metric_name} {o.metric:.4g} on held-out pictures" if o.metric is not None else ""
+        note = o.directions_note
+        self.status.setText(f"Done: stored as {o.model_ref} for the {o.tool} tool ({o.step} steps{metric})."
+                            + (f" {note}" if note else ""))
+        self.progress.setValue(1000)
+        self._set_state("done")
+        self.modelStored.emit(o.model_ref)
+        if o.directions_error and warn:
+            QMessageBox.warning(self, "Slider directions", f"The model was trained and stored as {o.model_ref}.\n\n"
+                                f"{note}")
 
     # ------------------------------------------------------------------ helpers
     def refresh_runs(self) -> None:
@@ -339,7 +364,7 @@ class TrainDialog(QDialog):
         self.form.setEnabled(not running)
         self.check_button.setEnabled(not running and not self._checking)
         self.start_button.setEnabled(not running and checked_ok)
-        self.pause_button.setEnabled(running)
+        self.pause_button.setEnabled(running and not (self.control is not None and self.control.phase == "directions"))
         self.resume_button.setEnabled(self.state == "paused" and bool(self.run_dir))
         self.cancel_button.setEnabled(running or self.state == "paused")
         self.compare_button.setEnabled(self.state == "done" and self.outcome is not None

@@ -75,6 +75,8 @@ class TrainForm(QWidget):
         self.extra_options: dict[str, Any] = {}
         self.sample_every = 10  # steps between sample grids
         self.checkpoint_every = 100  # steps between checkpoints (also on pause, cancel and at the end)
+        #: StyleGAN2: options of the slider directions recomputed after storing ({} = the CLI's defaults)
+        self.directions_options: dict[str, Any] = {}
 
         form = QFormLayout()
         form.addRow("Family", self.family)
@@ -176,6 +178,7 @@ class TrainForm(QWidget):
             lr=self.lr.value() if adv else None, size=self.size.value() if adv else None,
             bf16=self.bf16.isChecked() if adv else False, name=self.name.text().strip(),
             options=dict(self.extra_options), sample_every=self.sample_every, checkpoint_every=self.checkpoint_every,
+            directions=dict(self.directions_options),
         )
 
     # ------------------------------------------------------------------ slots
