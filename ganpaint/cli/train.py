@@ -156,9 +156,19 @@ def _store() -> Any:
     return ModelStore()
 
 
-def _arch_options(recipe_id: str, card: Any) -> dict[str, Any]:
-    """Recipe options that make the generator match a stored model's architecture."""
+def _arch_options(recipe_id: str, card: Any, recipe: Any = None) -> dict[str, Any]:
+    """Recipe options that make the generator match a stored model's architecture.
+
+    A recipe that knows its own generator (a plugin's, say a 5-channel sketch U-Net)
+    says so with ``options_from_card(architecture, config) -> dict`` (ValueError when the
+    model does not fit); the rest are the RGB -> RGB generators of the built-in recipes."""
     cfg = dict(card.config)
+    own = getattr(recipe, "options_from_card", None)
+    if callable(own):
+        try:
+            return dict(own(card.architecture, cfg))
+        except ValueError as exc:
+            raise CliError(f"model {card.name!r} cannot start a {recipe_id} run: {exc}") from None
     if cfg.get("in_channels", 3) != 3 or cfg.get("out_channels", 3) != 3:
         raise CliError(f"model {card.name!r} does not map RGB to RGB; it cannot start a {recipe_id} run")
     if cfg.get("padding", "reflect") != "reflect":
@@ -291,7 +301,7 @@ def run(args: argparse.Namespace) -> int:
         if args.from_model:
             entry, init_weights = _load_start_model(args.from_model)
             start_card = entry.card
-            options = {**_arch_options(args.recipe, entry.card), **options}
+            options = {**_arch_options(args.recipe, entry.card, base), **options}
         paired = args.paired
         if paired is None and args.recipe == "pix2pix" and args.data_b:
             paired = "names"

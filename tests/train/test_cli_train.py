@@ -150,3 +150,15 @@ def test_unknown_recipe_lists_the_available_ones(data_dir: Path, paired_dirs, ca
     rc = main(["train", "gaugan", "--safe-mode", "--data", str(paired_dirs[0]), "--steps", "1", "--as", "x"])
     err = capsys.readouterr().err
     assert rc == 1 and "unknown recipe 'gaugan'" in err and "cyclegan" in err and "pix2pix" in err
+
+
+def test_inpaint_recipe_rebuilds_a_stored_generator_from_its_card() -> None:
+    from ganpaint.train.recipes.inpaint import ARCHITECTURE, InpaintRecipe
+
+    opts = InpaintRecipe.options_from_card(ARCHITECTURE, {"width": 8, "dilations": [2, 4], "coarse_gain": 16.0})
+    assert opts == {"width": 8, "dilations": (2, 4)}
+    assert InpaintRecipe(**opts).generator_config().to_dict()["width"] == 8
+    with pytest.raises(ValueError, match="starts from an inpaint_gated model"):
+        InpaintRecipe.options_from_card("resnet_generator", {"ngf": 4})
+    with pytest.raises(ValueError, match="coarse_gain"):
+        InpaintRecipe.options_from_card(ARCHITECTURE, {"width": 8, "dilations": [2], "coarse_gain": 4.0})

@@ -102,6 +102,16 @@ class InpaintRecipe:
     def build(self, device: str) -> InpaintTrainer:
         return InpaintTrainer(self, device)
 
+    @staticmethod
+    def options_from_card(architecture: str, config: Mapping[str, Any]) -> dict[str, Any]:
+        """Options that rebuild a stored inpainting generator (``ganpaint train inpaint --from``)."""
+        if architecture != ARCHITECTURE:
+            raise ValueError(f"an inpaint run starts from an {ARCHITECTURE} model, not {architecture}")
+        gen = InpaintConfig.from_dict(dict(config))
+        if gen.coarse_gain != InpaintConfig().coarse_gain:
+            raise ValueError(f"its coarse_gain is {gen.coarse_gain}; the recipe trains {InpaintConfig().coarse_gain}")
+        return {"width": gen.width, "dilations": gen.dilations}
+
 
 def _psnr(a: torch.Tensor, b: torch.Tensor, hole: torch.Tensor) -> float:
     """PSNR (dB) over the hole pixels, pictures in [-1, 1] measured on the [0, 1] scale."""

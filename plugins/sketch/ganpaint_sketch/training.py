@@ -63,6 +63,14 @@ class SketchRecipe(Pix2PixRecipe):
     def build(self, device: str) -> SketchTrainer:
         return SketchTrainer(self, device)
 
+    @staticmethod
+    def options_from_card(architecture: str, config: Mapping[str, Any]) -> dict[str, Any]:
+        """Options that rebuild a stored sketch generator (``ganpaint train sketch --from``)."""
+        if architecture != "unet_generator" or config.get("in_channels") != IN_CHANNELS:
+            raise ValueError(f"a sketch run starts from a {IN_CHANNELS}-channel U-Net sketch model, "
+                             f"not a {architecture} with {config.get('in_channels', 3)} input channels")
+        return {k: config[k] for k in ("ngf", "num_downs", "norm", "dropout") if k in config}
+
 
 def default_recipe() -> SketchRecipe:
     """The RecipeSpec factory: the recipe with its defaults (the CLI applies --set)."""

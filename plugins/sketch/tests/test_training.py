@@ -111,3 +111,29 @@ def test_metrics() -> None:
     assert 0 < ssim(a, noisy) < 0.99 and 15 < psnr(a, noisy) < 25
     flat = np.full_like(a, 0.5)
     assert gradient_magnitude(flat) == 0.0 and gradient_magnitude(a) > 0.1
+
+
+@pytest.mark.slow
+def test_cli_fine_tunes_a_stored_sketch_model_and_refuses_an_rgb_one(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """`ganpaint train sketch --from MODEL` rebuilds the 5-channel generator from the card
+    (SketchRecipe.options_from_card); a 3-channel translate model is refused by name."""
+    from ganpaint.cli.main import main
+    from ganpaint.engine.store import ModelStore
+
+    monkeypatch.setenv("GANPAINT_DATA_DIR", str(tmp_path / "gp"))
+    monkeypatch.setenv("GANPAINT_DEVICE", "cpu")
+    a, b = _pairs(tmp_path / "data")
+    common = ["--data", str(a), "--data-b", str(b), "--paired", "names", "--size", "32", "--batch", "2",
+              "--no-progress"]
+    tiny = ["--set", "ngf=4", "--set", "ndf=4", "--set", "num_downs=5"]
+    assert main(["train", "sketch", *common, *tiny, "--steps", "1", "--as", "base"]) == 0
+    # no ngf/num_downs given: they come from the base model's card
+    assert main(["train", "sketch", *common, "--set", "ndf=4", "--from", "base", "--steps", "1", "--as", "tuned"]) == 0
+    tuned = ModelStore().get("tuned").card
+    assert tuned.config["in_channels"] == 5 and (tuned.config["ngf"], tuned.config["num_downs"]) == (4, 5)
+    assert main(["train", "pix2pix", *common, *tiny, "--steps", "1", "--as", "rgb"]) == 0
+    capsys.readouterr()
+    assert main(["train", "sketch", *common, "--from", "rgb", "--steps", "1", "--as", "x"]) == 1
+    assert "cannot start a sketch run" in capsys.readouterr().err
