@@ -23,7 +23,7 @@ $(VENV)/.installed-app: $(PY) pyproject.toml $(wildcard plugins/*/pyproject.toml
 
 $(VENV)/.installed-test: $(PY) pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	$(PIP) install $(TORCH_SPEC)
-	$(PIP) install $(EDITABLES) -e '.[test]'
+	$(PIP) install $(EDITABLES) -e '.[test,fast]'
 	touch $@ $(VENV)/.installed-app
 
 install: $(VENV)/.installed-app

@@ -34,6 +34,40 @@ def usable_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _running_now() -> int | None:
+    """Runnable tasks on the machine right now (the 4th field of /proc/loadavg), or None."""
+    try:
+        field = Path("/proc/loadavg").read_text().split()[3]
+        return int(field.split("/")[0])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def free_cores(samples: int = 5, interval_s: float = 0.001) -> int:
+    """Cores not kept busy by other programs at this moment (at least 1).
+
+    Why: a thread pool that partitions work statically (oneDNN inside OpenVINO; OpenVINO's
+    own threads ignore ``OMP_WAIT_POLICY``) runs at the pace of its slowest thread, so with
+    one busy program on a 2-core machine 2 threads took 5.1 s where 1 thread took 3.4 s
+    (docs/performance.md). The median of a few instantaneous run-queue readings, minus this
+    process's own task, says how many cores others are using; costs ~5 ms. Where
+    /proc/loadavg does not exist every usable core counts as free."""
+    import statistics
+    import time
+
+    cores = usable_cores()
+    readings = []
+    for i in range(samples):
+        n = _running_now()
+        if n is None:
+            return cores
+        readings.append(n)
+        if i + 1 < samples:
+            time.sleep(interval_s)
+    others = int(statistics.median(readings)) - 1  # the reading thread itself is running
+    return max(1, min(cores, cores - max(0, others)))
+
+
 def default_threads() -> int:
     """Intra-op threads for torch: ``$GANPAINT_THREADS`` or the usable core count.
 

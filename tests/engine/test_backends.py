@@ -87,3 +87,62 @@ def test_openvino_tiles_with_whole_picture_statistics(monkeypatch: pytest.Monkey
         converted = run_tiled(m, x, plan, fast)
         assert torch.allclose(converted, eager, atol=1e-4)
         assert torch.allclose(eager, m(x), atol=1e-4)  # exact statistics: tiling changes nothing
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("openvino") is None, reason="ganpaint[fast] not installed")
+def test_fast_openvino_runs_transposed_convolutions_as_subpixel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """bf16 converts a sub-pixel copy (OpenVINO has no bf16 transposed convolution); fp32 keeps
+    the model's own graph; both stay within a few levels of eager, the model untouched."""
+    from ganpaint.nn import UnetConfig, UnetGenerator
+
+    monkeypatch.setattr(backends, "MIN_CONVERT_PARAMS", 0)
+    monkeypatch.setattr(devices, "cpu_supports_bf16", lambda: True)
+    torch.manual_seed(0)
+    m = UnetGenerator(UnetConfig(ngf=8, num_downs=5)).eval()
+    keys = list(m.state_dict())
+    converted: list[tuple[bool, bool]] = []
+    real_convert = backends._convert
+
+    def spy(model, ctx, *, with_stats=False, subpixel=False):  # type: ignore[no-untyped-def]
+        converted.append((with_stats, subpixel))
+        return real_convert(model, ctx, with_stats=with_stats, subpixel=subpixel)
+
+    monkeypatch.setattr(backends, "_convert", spy)
+    fast = backends.select_runner(m, "cpu", "fast")
+    full = backends.select_runner(m, "cpu", "full")
+    assert (fast.name, fast.dtype, full.name) == ("openvino", "bfloat16", "openvino")
+    assert converted == [(False, True), (False, False)]
+    x = torch.rand(1, 3, 64, 96) * 2 - 1
+    with torch.inference_mode():
+        ref = m(x)
+        assert ((fast.call(x) - ref).abs() * 127.5).mean() < 2.0
+        assert torch.allclose(full.call(x), ref, atol=1e-4)
+    assert list(m.state_dict()) == keys
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("openvino") is None, reason="ganpaint[fast] not installed")
+def test_openvino_drops_to_one_thread_while_another_program_is_busy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(backends, "MIN_CONVERT_PARAMS", 0)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 2)
+    m = _model()
+    r = backends.select_runner(m, "cpu", "full")
+    x = torch.rand(1, 3, 32, 32) * 2 - 1
+    for free, threads in ((2, 2), (1, 1)):
+        monkeypatch.setattr(devices, "free_cores", lambda free=free: free)
+        with torch.inference_mode():
+            assert torch.allclose(r.call(x), m(x), atol=1e-4)
+        assert f"plain-float32-{threads}" in backends._ov_models[m]
+
+
+def test_free_cores_counts_what_others_keep_running(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(devices, "usable_cores", lambda: 2)
+    for running, free in ((1, 2), (2, 1), (5, 1)):
+        monkeypatch.setattr(devices, "_running_now", lambda running=running: running)
+        assert devices.free_cores(samples=3, interval_s=0) == free
+    readings = iter([1, 3, 1])  # one passing spike does not count: the median of the readings
+    monkeypatch.setattr(devices, "_running_now", lambda: next(readings))
+    assert devices.free_cores(samples=3, interval_s=0) == 2
+    monkeypatch.setattr(devices, "_running_now", lambda: None)  # no /proc: every core is free
+    assert devices.free_cores() == 2
