@@ -255,6 +255,8 @@ def bench_busy(rows: list[dict[str, Any]], models: dict[str, Any]) -> None:
                 out.append(time.perf_counter() - t)
         return statistics.median(out)
 
+    from ganpaint.engine.devices import free_cores
+
     torch.set_num_threads(1)
     one = timed(1)
     torch.set_num_threads(2)
@@ -262,13 +264,20 @@ def bench_busy(rows: list[dict[str, Any]], models: dict[str, Any]) -> None:
     proc = mp.get_context("fork").Process(target=_busy_loop, args=(stop,), daemon=True)
     proc.start()
     try:
+        time.sleep(0.2)
+        seen = free_cores()  # what the engine sees while the busy process runs
         two_busy = timed(2)
+        torch.set_num_threads(1)
+        one_busy = timed(1)  # the same busy machine with one thread asked for: shared caches, clock
     finally:
         stop.set()
         proc.join(5)
         torch.set_num_threads(threads)
     rows.append(_row(f"{label} 512 px ({runner.name}): 2 threads + 1 busy process", two_busy, "s",
-                     f"<= 1 thread ({one:.2f} s)", f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}; {_load()}"))
+                     f"<= 1 thread ({one:.2f} s)",
+                     f"free cores seen: {seen}; OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}; {_load()}"))
+    rows.append(_row(f"{label} 512 px ({runner.name}): 1 thread + 1 busy process", one_busy, "s", "",
+                     "reference: what one thread gets beside the busy process"))
 
 
 COLD_SCRIPT = textwrap.dedent("""
