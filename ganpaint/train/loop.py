@@ -30,7 +30,7 @@ from torch import nn
 from ganpaint.train import checkpoints as ck
 from ganpaint.train.datasets import FolderData
 from ganpaint.train.events import TrainError, TrainEvent, TrainResult
-from ganpaint.train.recipes.base import Recipe, Trainer, side_effect_free
+from ganpaint.train.recipes.base import Recipe, Trainer, recalibrate_batch_norm, side_effect_free
 
 RUN_INFO = "run.json"
 CancelLike = Callable[[], bool] | Any
@@ -215,12 +215,36 @@ def _samples(
     return {k: to_picture(v) for k, v in out.items()}
 
 
+def _recalibrate(recipe: Recipe, trainer: Trainer, data: FolderData, gens: Mapping[str, nn.Module], seed: int,
+                 device: str) -> dict[str, int]:
+    """Batch-norm statistics of the generator re-estimated on ``recipe.bn_recalibration``
+    training batches (the first ones of the run's own deterministic order), when the recipe
+    asks for it; see :func:`ganpaint.train.recipes.base.recalibrate_batch_norm`."""
+    n = int(getattr(recipe, "bn_recalibration", 0) or 0)
+    g = gens.get("G")
+    if n <= 0 or g is None:
+        return {}
+    aug = recipe.augment()
+
+    def inputs() -> Iterator[torch.Tensor]:
+        for i in range(n):
+            batch = {k: v.to(device) for k, v in data.batch(i, recipe.batch, aug, seed).items()}
+            x = trainer.generator_input(batch, i)
+            if x is None:
+                return
+            yield x
+
+    layers = recalibrate_batch_norm(g, inputs())
+    return {"batches": n, "batch": recipe.batch, "layers": layers} if layers else {}
+
+
 def _result(
     recipe: Recipe, trainer: Trainer, data: FolderData, ema: Mapping[str, nn.Module], steps: int,
     elapsed_s: float, losses: Mapping[str, float], seed: int, bf16: bool, card_info: Mapping[str, Any] | None,
     device: str,
 ) -> TrainResult:
     gens = ema or trainer.ema_sources
+    recalibrated = _recalibrate(recipe, trainer, data, gens, seed, device)
     held = {k: v.to(device) for k, v in data.holdout_batch(recipe.crop).items()}
     metric_name, metric = "", None
     if held:
@@ -241,6 +265,8 @@ def _result(
         "data": data.describe(),
         "ema": recipe.ema,
     }
+    if recalibrated:
+        extra["training"]["bn_recalibration"] = recalibrated
     card: dict[str, Any] = {
         "tool": "translate",  # a recipe's export() may name another tool
         **arch,

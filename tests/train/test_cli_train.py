@@ -153,12 +153,14 @@ def test_unknown_recipe_lists_the_available_ones(data_dir: Path, paired_dirs, ca
 
 
 def test_inpaint_recipe_rebuilds_a_stored_generator_from_its_card() -> None:
+    from ganpaint.nn.inpaint import PUSH_PULL_GAIN
     from ganpaint.train.recipes.inpaint import ARCHITECTURE, InpaintRecipe
 
-    opts = InpaintRecipe.options_from_card(ARCHITECTURE, {"width": 8, "dilations": [2, 4], "coarse_gain": 16.0})
+    opts = InpaintRecipe.options_from_card(ARCHITECTURE, {"width": 8, "dilations": [2, 4],
+                                                          "coarse_gain": PUSH_PULL_GAIN})
     assert opts == {"width": 8, "dilations": (2, 4)}
     assert InpaintRecipe(**opts).generator_config().to_dict()["width"] == 8
     with pytest.raises(ValueError, match="starts from an inpaint_gated model"):
         InpaintRecipe.options_from_card("resnet_generator", {"ngf": 4})
     with pytest.raises(ValueError, match="coarse_gain"):
-        InpaintRecipe.options_from_card(ARCHITECTURE, {"width": 8, "dilations": [2], "coarse_gain": 4.0})
+        InpaintRecipe.options_from_card(ARCHITECTURE, {"width": 8, "dilations": [2], "coarse_gain": 3.0})

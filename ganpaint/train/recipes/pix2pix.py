@@ -57,6 +57,9 @@ class Pix2PixRecipe:
     scale_jitter: float = 1.12
     flip: bool = True
     ema: float = 0.0
+    #: re-estimate the generator's batch-norm statistics on this many training batches at the
+    #: end (dropout off, as at inference); 0 keeps the running averages of training
+    bn_recalibration: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "betas", tuple(self.betas))
@@ -64,6 +67,7 @@ class Pix2PixRecipe:
         if self.generator not in ("unet", "resnet"):
             raise ValueError(f"generator must be unet or resnet, got {self.generator!r}")
         check_positive("l1_weight", self.l1_weight, allow_zero=True)
+        check_positive("bn_recalibration", self.bn_recalibration, integer=True, allow_zero=True)
         check_positive("feature_matching", self.feature_matching, allow_zero=True)
         if self.generator == "unet":
             if not isinstance(self.num_downs, int) or self.num_downs < 5:
@@ -123,6 +127,9 @@ class Pix2PixTrainer(Trainer):
         fake_b = self.G(real_a)
         loss_l1 = L.l1(fake_b.float(), real_b.float()) * self.recipe.l1_weight
         return self.adversarial_step(real_a, real_b, fake_b, loss_l1)
+
+    def generator_input(self, batch: Mapping[str, torch.Tensor], index: int) -> torch.Tensor:
+        return batch["A"]
 
     def adversarial_step(
         self, cond: torch.Tensor, real_b: torch.Tensor, fake_b: torch.Tensor, loss_l1: torch.Tensor

@@ -48,6 +48,8 @@ def test_recipe_trains_a_five_channel_sketch_model(tmp_path: Path, adversarial: 
     assert all(k.startswith("forward.") for k in done.result.state_dict)
     assert ("D" in done.losses) is adversarial and "G_L1" in done.losses
     assert card["extra"]["training"]["options"]["adversarial"] is adversarial
+    # the stored generator's batch norm was re-estimated on training batches, dropout off
+    assert card["extra"]["training"]["bn_recalibration"] == {"batches": 160, "batch": 2, "layers": 7}
 
 
 @pytest.mark.slow
