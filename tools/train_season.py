@@ -32,7 +32,7 @@ DESCRIPTION = (
     "Summer <-> winter CycleGAN pair (forward = summer to winter, reverse = winter to summer), "
     "trained by GANPaint from scratch. It learned from a SYNTHETIC winter: GANPaint's procedural "
     "landscape renders in summer and in winter (snow on upward-facing surfaces, bare deciduous "
-    "trees, snow on conifers, frozen water, lower and colder sun), plus 18 crops of real summer "
+    "trees, snow on conifers, frozen water, lower and colder sun), plus crops of real summer "
     "photos. It has never seen a real winter photo: do not expect realistic snow on photographs."
 )
 
@@ -121,6 +121,8 @@ def ship(args: argparse.Namespace) -> int:
         )
         description = f"{DESCRIPTION} {verdict}"
         extra["verdict"] = verdict
+    if args.command:
+        card = card.replace(training_command=args.command)
     card = card.replace(
         title="Season transfer (default, synthetic winter)", tool="season", description=description,
         licence="CC-BY-4.0", training_data=tuple(_training_data()), metrics=metrics, extra=extra,
@@ -175,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     src.add_argument("--from-checkpoint", metavar="RUN_DIR")
     s.add_argument("--eval", metavar="JSON", help="tools/eval_season.py judge --json output")
     s.add_argument("--out", help=f"default {TARGET.relative_to(REPO)}")
+    s.add_argument("--command", help="the card's training_command (the exact commands, when a run was "
+                                     "stopped and resumed with another schedule)")
     r = sub.add_parser("train", help="the training run through the Python API, optionally stopped early")
     r.add_argument("--steps", type=int, default=320, help="length of the lr schedule")
     r.add_argument("--stop-at", type=int, default=0, help="stop after this step (0 = run to --steps)")

@@ -30,9 +30,8 @@ DESCRIPTION = (
     "RGB, hint mask). Trained by GANPaint on this machine on public-domain openclipart drawings (line art "
     "from their strokes or colour edges) and XDoG line art of CC0/CC-BY photo crops, at 128 px crops of "
     "the 256 px pairs (so drawings about 128-143 px across), with hints sampled from the ground truth. "
-    "A short run (650 steps of 2 pictures) on 2 shared CPU cores: it keeps white paper and dark lines and "
-    "tints regions with muted colours; colour hints only start to show near the dots; no photographic "
-    "detail. Drawings much larger than ~150 px per object are at a scale it has not seen."
+    "Batch-norm statistics are re-estimated on training batches at the end of the run (dropout off). "
+    "Drawings much larger than ~150 px per object are at a scale it has not seen."
 )
 
 
@@ -92,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         "description": DESCRIPTION + honest,
         "licence": "CC-BY-4.0",
         "training_data": [
-            {"name": "sketch-pairs (ganpaint data build sketch-pairs --count 1000 --seed 0)",
+            {"name": "sketch-pairs (ganpaint data build sketch-pairs --seed 0: every openclipart drawing)",
              "licence": "public domain (openclipart-svg, Debian) + CC0-1.0 / CC-BY-4.0 (lomiri-wallpapers) + "
                         "CC0 (scikit-image data) + CC-BY-2.0 (scikit-learn sample photos)",
              "manifest": "resources/data-manifests/sketch-pairs.json"},
