@@ -46,7 +46,7 @@ def add_parser(subparsers: Any) -> None:
         add_common_options(action, top=False)
 
 
-def _store(args: argparse.Namespace, *, with_plugins: bool) -> Any:
+def model_store(args: argparse.Namespace, *, with_plugins: bool) -> Any:
     from ganpaint.engine.store import ModelStore
 
     defaults: list[Any] = []
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     from ganpaint.engine.store import UnknownModelError
 
     action = args.models_command
-    store = _store(args, with_plugins=action != "import")
+    store = model_store(args, with_plugins=action != "import")
     try:
         if action == "import":
             entry = store.import_files(args.path, args.path_b, name=args.name, tool=args.tool)

@@ -186,10 +186,12 @@ def _arch_options(recipe_id: str, card: Any, recipe: Any = None) -> dict[str, An
     raise CliError(f"model {card.name!r} ({card.architecture}) cannot start a {recipe_id} run")
 
 
-def _load_start_model(name: str) -> tuple[Any, dict[str, Any]]:
+def _load_start_model(name: str, args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     import safetensors.torch
 
-    entry = _store().get(name)
+    from ganpaint.cli.models import model_store
+
+    entry = model_store(args, with_plugins=True).get(name)  # the plugins' shipped defaults included
     try:
         tensors = safetensors.torch.load_file(str(entry.path))
     except Exception as exc:
@@ -299,7 +301,7 @@ def run(args: argparse.Namespace) -> int:
         if args.size is not None:
             options["crop"] = args.size
         if args.from_model:
-            entry, init_weights = _load_start_model(args.from_model)
+            entry, init_weights = _load_start_model(args.from_model, args)
             start_card = entry.card
             options = {**_arch_options(args.recipe, entry.card, base), **options}
         paired = args.paired

@@ -135,6 +135,10 @@ def test_cli_fine_tunes_a_stored_sketch_model_and_refuses_an_rgb_one(tmp_path: P
     assert main(["train", "sketch", *common, "--set", "ndf=4", "--from", "base", "--steps", "1", "--as", "tuned"]) == 0
     tuned = ModelStore().get("tuned").card
     assert tuned.config["in_channels"] == 5 and (tuned.config["ngf"], tuned.config["num_downs"]) == (4, 5)
+    # the plugin's shipped default is a starting point too (it is not in the user's folder)
+    assert main(["train", "sketch", *common, "--size", "128", "--set", "ndf=4", "--from", "sketch-default", "--steps", "1",
+                 "--as", "from-default"]) == 0
+    assert ModelStore().get("from-default").card.config["ngf"] == 32
     assert main(["train", "pix2pix", *common, *tiny, "--steps", "1", "--as", "rgb"]) == 0
     capsys.readouterr()
     assert main(["train", "sketch", *common, "--from", "rgb", "--steps", "1", "--as", "x"]) == 1
