@@ -8,7 +8,8 @@ Losses of the generator: hole-weighted L1 on its raw output (hole pixels x ``l1_
 known pixels x ``l1_valid``), hinge adversarial loss from an SN-PatchGAN that sees the
 composited picture and the hole (x ``adv_weight``), and L1 feature matching on the
 discriminator's activations, real vs composited (x ``feature_matching``). The
-discriminator uses the hinge loss.
+discriminator uses the hinge loss; with ``adv_weight`` and ``feature_matching`` both 0 it
+is not trained at all (a reconstruction-only run).
 """
 
 from __future__ import annotations
@@ -151,15 +152,19 @@ class InpaintTrainer(Trainer):
         out = self.G(known, hole)
         comp = known + out * hole
 
-        # discriminator: hinge, real pictures vs composited fills
-        set_requires_grad([self.D], True)
-        opt_d = self.optimizers["D"]
-        opt_d.zero_grad(set_to_none=True)
-        real_logits, real_feats = self.D(real, hole, return_features=True)
-        fake_logits = self.D(comp.detach(), hole)
-        loss_d = L.d_hinge(real_logits.float(), fake_logits.float())
-        loss_d.backward()
-        opt_d.step()
+        # discriminator: hinge, real pictures vs composited fills (skipped when the
+        # generator uses neither its verdict nor its features: a reconstruction-only run)
+        uses_d = r.adv_weight > 0 or r.feature_matching > 0
+        loss_d = None
+        if uses_d:
+            set_requires_grad([self.D], True)
+            opt_d = self.optimizers["D"]
+            opt_d.zero_grad(set_to_none=True)
+            real_logits, real_feats = self.D(real, hole, return_features=True)
+            fake_logits = self.D(comp.detach(), hole)
+            loss_d = L.d_hinge(real_logits.float(), fake_logits.float())
+            loss_d.backward()
+            opt_d.step()
 
         # generator
         set_requires_grad([self.D], False)
@@ -169,7 +174,7 @@ class InpaintTrainer(Trainer):
         loss_l1 = ((out.float() - real.float()).abs() * weight).mean()
         losses: dict[str, float] = {"G_L1": float(loss_l1.detach())}
         loss_g = loss_l1
-        if r.adv_weight > 0 or r.feature_matching > 0:
+        if uses_d:
             fake_logits, fake_feats = self.D(comp, hole, return_features=True)
             loss_adv = L.g_hinge(fake_logits.float()) * r.adv_weight
             # real features from the D pass above (before its update): saves a forward pass
@@ -181,7 +186,8 @@ class InpaintTrainer(Trainer):
         loss_g.backward()
         opt_g.step()
         set_requires_grad([self.D], True)
-        losses["D"] = float(loss_d.detach())
+        if loss_d is not None:
+            losses["D"] = float(loss_d.detach())
         return losses
 
     def _fixed_holes(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:

@@ -133,3 +133,16 @@ def test_training_runs_exports_an_inpaint_card_and_resumes_exactly(folder: Path,
     assert resumed.result is not None
     for k, v in done.result.state_dict.items():
         assert torch.equal(v, resumed.result.state_dict[k]), k
+
+
+def test_reconstruction_only_run_leaves_the_discriminator_alone(folder: Path, tmp_path: Path) -> None:
+    """adv_weight = feature_matching = 0: L1 only, the discriminator is neither used nor trained."""
+    recipe = make_recipe("inpaint", {**TINY, "adv_weight": 0.0, "feature_matching": 0.0})
+    trainer = recipe.build("cpu")
+    before = {k: v.clone() for k, v in trainer.D.state_dict().items()}
+    g_before = {k: v.clone() for k, v in trainer.G.state_dict().items()}
+    batch = {"A": torch.rand(2, 3, 32, 32) * 2 - 1}
+    losses = trainer.step(batch)
+    assert set(losses) == {"G_L1"}
+    assert all(torch.equal(v, trainer.D.state_dict()[k]) for k, v in before.items())
+    assert any(not torch.equal(v, trainer.G.state_dict()[k]) for k, v in g_before.items())
