@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import math
 import random
 import time
@@ -113,7 +114,7 @@ def train(
     ckpt: ck.Checkpoint | None = None
     if resume:
         ckpt = ck.load_checkpoint(run)
-        if ckpt.meta.get("recipe") != recipe.id or ckpt.meta.get("config") != config:
+        if ckpt.meta.get("recipe") != recipe.id or not _same_options(ckpt.meta.get("config"), config, recipe):
             raise TrainError(f"the run in {run} was made with other recipe options; resume it with the same ones")
         seed = int(ckpt.meta["seed"])
         start = ckpt.step
@@ -213,6 +214,25 @@ def _samples(
     with side_effect_free(*gens.values()), autocast:
         out = trainer.samples(batch, gens)
     return {k: to_picture(v) for k, v in out.items()}
+
+
+def _same_options(saved: Any, config: Mapping[str, Any], recipe: Recipe) -> bool:
+    """Whether a checkpoint's recipe options are ``config``. An option a newer GANPaint added
+    (absent from the checkpoint) matches when the recipe has it at its default: runs started
+    before the option existed stay resumable."""
+    if not isinstance(saved, Mapping):
+        return False
+    try:
+        defaults = _jsonable(type(recipe)().config()) if dataclasses.is_dataclass(recipe) else {}
+    except TypeError:  # a recipe without defaults for every option
+        defaults = {}
+    for key, value in config.items():
+        if key in saved:
+            if saved[key] != value:
+                return False
+        elif key not in defaults or defaults[key] != value:
+            return False
+    return set(saved) <= set(config)
 
 
 def _recalibrate(recipe: Recipe, trainer: Trainer, data: FolderData, gens: Mapping[str, nn.Module], seed: int,

@@ -189,3 +189,31 @@ def test_drive_closes_and_checkpoints_when_the_consumer_raises(tmp_path: Path, p
     assert load_checkpoint(tmp_path / "r").step == 2
     last = drive(train(recipe, data, steps=3, run_dir=tmp_path / "r", resume=True))
     assert last is not None and last.kind == "done" and last.step == 3
+
+
+def test_a_run_from_before_a_new_recipe_option_still_resumes(tmp_path: Path, paired_dirs) -> None:
+    """A checkpoint written before an option existed (bn_recalibration here) resumes when the
+    option is at its default, and is refused when it is not."""
+    import json
+
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    from ganpaint.train import checkpoints as ck
+
+    data = load_data(*paired_dirs, paired="names")
+    run = tmp_path / "old"
+    _run_all(train(make_recipe("pix2pix", P2P), data, steps=1, run_dir=run))
+    path = ck.checkpoint_path(run)  # rewrite its options as an older GANPaint wrote them
+    tensors = load_file(str(path))
+    with safe_open(str(path), "pt") as f:
+        metadata = dict(f.metadata())
+    meta = json.loads(metadata["ganpaint.checkpoint"])
+    del meta["config"]["bn_recalibration"]
+    metadata["ganpaint.checkpoint"] = json.dumps(meta)
+    save_file(tensors, str(path), metadata=metadata)
+
+    events = _run_all(train(make_recipe("pix2pix", P2P), data, steps=2, run_dir=run, resume=True))
+    assert events[-1].kind == "done" and events[-1].step == 2
+    with pytest.raises(TrainError, match="other recipe options"):
+        next(train(make_recipe("pix2pix", P2P, bn_recalibration=3), data, steps=3, run_dir=run, resume=True))
