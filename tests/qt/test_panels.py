@@ -148,13 +148,13 @@ def test_jobs_panel_follows_a_job(qtbot, bridge):
 def test_jobs_panel_cancel_and_paused_training(qtbot, bridge):
     panel = JobsPanel(bridge)
     qtbot.addWidget(panel)
-    started, release = threading.Event(), threading.Event()
+    started, release, never = threading.Event(), threading.Event(), threading.Event()
 
     def training(inputs, ctx):
         started.set()
-        for _ in range(2000):
+        for _ in range(2000):  # ~10 s of steps, whatever ``release`` does: the cancel ends it
             ctx.progress(0.5, "epoch 1")
-            release.wait(0.005)
+            never.wait(0.005)
         return None
 
     def interactive(inputs, ctx):
