@@ -116,3 +116,16 @@ def drag(widget, points, button=None, modifiers=None) -> None:
     for p in points[1:]:
         send_mouse(widget, "move", p, button=button, modifiers=modifiers)
     send_mouse(widget, "release", points[-1], button=button, modifiers=modifiers)
+
+
+@pytest.fixture
+def engine():
+    """A job queue and its Qt bridge (the Train dialog's tests), shut down after the test."""
+    from ganpaint.engine.jobs import JobQueue
+    from ganpaint.qt.bridge import JobBridge
+
+    queue = JobQueue()
+    bridge = JobBridge(queue)
+    yield queue, bridge
+    queue.shutdown(wait=True, timeout=30)
+    bridge.close()

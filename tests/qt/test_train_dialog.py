@@ -24,18 +24,6 @@ def _pictures(folder: Path, n: int, size=(40, 40), mode="RGB", seed=0) -> Path:
     return folder
 
 
-@pytest.fixture
-def engine():
-    from ganpaint.engine.jobs import JobQueue
-    from ganpaint.qt.bridge import JobBridge
-
-    queue = JobQueue()
-    bridge = JobBridge(queue)
-    yield queue, bridge
-    queue.shutdown(wait=True, timeout=30)
-    bridge.close()
-
-
 def _dialog(qtbot, bridge, store=None, **kw):
     from ganpaint.engine.store import ModelStore
     from ganpaint.qt.dialogs.train import TrainDialog

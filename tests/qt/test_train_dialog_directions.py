@@ -26,18 +26,6 @@ def _pictures(folder: Path, n: int = 5, size=(36, 44)) -> Path:
 
 
 @pytest.fixture
-def engine():
-    from ganpaint.engine.jobs import JobQueue
-    from ganpaint.qt.bridge import JobBridge
-
-    queue = JobQueue()
-    bridge = JobBridge(queue)
-    yield queue, bridge
-    queue.shutdown(wait=True, timeout=30)
-    bridge.close()
-
-
-@pytest.fixture
 def user_store(monkeypatch):
     """The user's store (GANPAINT_DATA_DIR is a temporary folder, see conftest) with tiny-gan@1."""
     from ganpaint.core.paths import models_dir
