@@ -253,14 +253,16 @@ class _Runner:
 
         self.queue.events.job_progress.connect(on_progress)
         try:
-            self.queue.submit(job)
             try:
+                # submit inside: a Ctrl+C while submit() returns (the tool may already run) cancels too
+                self.queue.submit(job)
                 while not job.wait(0.1):
                     pass
             except KeyboardInterrupt:
                 self.queue.cancel(job.id)
-                note("cancelling (Ctrl+C again to quit at once) ...")
-                job.wait(30.0)  # a second Ctrl+C raises KeyboardInterrupt out of here
+                if self.queue.get(job.id) is not None:  # it was submitted: let it end first
+                    note("cancelling (Ctrl+C again to quit at once) ...")
+                    job.wait(30.0)  # a second Ctrl+C raises KeyboardInterrupt out of here
                 raise Interrupted("interrupted: nothing was written") from None
         finally:
             self.queue.events.job_progress.disconnect(on_progress)

@@ -305,6 +305,34 @@ def test_ctrl_c_cancels_cleanly(env, picture, tmp_path: Path) -> None:  # type: 
     assert not out.exists()
 
 
+def test_ctrl_c_while_submit_returns_still_cancels(cli, picture, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Ctrl+C can land while submit() is still returning (the tool already running): the job
+    is cancelled and the command ends at once, not after the tool's own 60 s."""
+    from ganpaint.engine.jobs import JobQueue, JobState
+
+    src, _ = picture
+    marker = tmp_path / "started"
+    submitted = []
+    real_submit = JobQueue.submit
+
+    def submit_then_interrupt(self, job):  # type: ignore[no-untyped-def]
+        real_submit(self, job)
+        submitted.append(job)
+        deadline = time.monotonic() + 30
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(JobQueue, "submit", submit_then_interrupt)
+    t0 = time.monotonic()
+    r = cli("run", "slow", src, "-o", tmp_path / "o.png", "--set", f"marker={marker}")
+    assert r.code == 130 and "nothing was written" in r.err
+    assert time.monotonic() - t0 < 20
+    assert submitted and submitted[0].state is JobState.CANCELLED
+    assert not (tmp_path / "o.png").exists()
+
+
 # ------------------------------------------------------------------------------ other commands
 
 
