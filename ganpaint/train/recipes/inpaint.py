@@ -54,6 +54,9 @@ class InpaintRecipe:
     d_layers: int = 4
     l1_hole: float = 6.0
     l1_valid: float = 1.0
+    #: the reconstruction error inside the hole: "l1" (|d|, a median-like fill) or "l2" (d^2 on
+    #: the [-1, 1] scale, the mean that PSNR rewards); known pixels always take L1
+    hole_loss: Literal["l1", "l2"] = "l1"
     adv_weight: float = 0.1
     feature_matching: float = 1.0
     coverage_min: float = 0.1
@@ -83,6 +86,8 @@ class InpaintRecipe:
             check_positive(name, getattr(self, name), allow_zero=True)
         if not (0.0 < self.coverage_min <= self.coverage_max < 1.0):
             raise ValueError("coverage_min and coverage_max must satisfy 0 < min <= max < 1")
+        if self.hole_loss not in ("l1", "l2"):
+            raise ValueError(f"hole_loss must be 'l1' or 'l2', got {self.hole_loss!r}")
         if not (0.0 <= self.box_share <= 1.0):
             raise ValueError(f"box_share must be in [0, 1], got {self.box_share!r}")
         if self.crop % 4 or self.crop < 2 ** (self.d_layers + 1):
@@ -170,8 +175,9 @@ class InpaintTrainer(Trainer):
         set_requires_grad([self.D], False)
         opt_g = self.optimizers["G"]
         opt_g.zero_grad(set_to_none=True)
-        weight = r.l1_hole * hole + r.l1_valid * (1 - hole)
-        loss_l1 = ((out.float() - real.float()).abs() * weight).mean()
+        diff = out.float() - real.float()
+        hole_err = diff.pow(2) if r.hole_loss == "l2" else diff.abs()
+        loss_l1 = (hole_err * (r.l1_hole * hole) + diff.abs() * (r.l1_valid * (1 - hole))).mean()
         losses: dict[str, float] = {"G_L1": float(loss_l1.detach())}
         loss_g = loss_l1
         if uses_d:
