@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ganpaint.cli.common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, CliError
+from ganpaint.cli.models import model_store
 
 NAME = "train"
 
@@ -150,12 +151,6 @@ def _resolve_run(ref: str) -> Path:
     raise CliError(f"no training run {ref!r} (neither a folder nor a run in {_runs_root()})")
 
 
-def _store() -> Any:
-    from ganpaint.engine.store import ModelStore
-
-    return ModelStore()
-
-
 def _arch_options(recipe_id: str, card: Any, recipe: Any = None) -> dict[str, Any]:
     """Recipe options that make the generator match a stored model's architecture.
 
@@ -188,8 +183,6 @@ def _arch_options(recipe_id: str, card: Any, recipe: Any = None) -> dict[str, An
 
 def _load_start_model(name: str, args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     import safetensors.torch
-
-    from ganpaint.cli.models import model_store
 
     entry = model_store(args, with_plugins=True).get(name)  # the plugins' shipped defaults included
     try:
@@ -347,7 +340,7 @@ def run(args: argparse.Namespace) -> int:
         card = ModelCard.from_dict(dict(result.card))
     except ValueError as exc:
         raise CliError(f"the trained model's card is invalid: {exc}") from None
-    store = _store()
+    store = model_store(args, with_plugins=False)  # results go to the user's own folder
     entry = store.add(result.state_dict, card, name)
     metric = f"; {result.metric_name} {result.metric:.4f}" if result.metric is not None else ""
     print(f"stored as {entry.ref} for the {entry.tool!r} tool: {entry.path} "
