@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,11 @@ if TYPE_CHECKING:
     from ganpaint.engine.runner import Resolver
 
 #: extra input options: option name -> (Role value, LayerKind value)
+#: the canvas of a run without INPUT or --size (unless the tool's ``canvas`` hook says otherwise)
+DEFAULT_CANVAS = (512, 512)
+#: the largest side a tool's ``canvas`` hook may ask for
+MAX_CANVAS = 16384
+
 _EXTRA_INPUTS = {
     "sketch": ("sketch", "sketch"),
     "hints": ("hints", "hints"),
@@ -134,14 +140,15 @@ def run(args: argparse.Namespace) -> int:
     if args.format:
         check_output_type(f"x.{args.format.lstrip('.')}")
 
+    model_path = _model_resolver(pm)
     queue = JobQueue(
         lanes=(INTERACTIVE,),
         device=lambda: pick_device(device_pref),
         precision=args.precision,
-        model_resolver=_model_resolver(pm),
+        model_resolver=model_path,
     )
     try:
-        runner = _Runner(spec, params, queue, pm.resolve, args)
+        runner = _Runner(spec, params, queue, pm.resolve, args, model_path)
         if batch:
             return runner.batch(Path(args.input), Path(args.output))
         runner.single(args.input, args.output)
@@ -173,9 +180,11 @@ def _model_resolver(pm: Any) -> Any:
 
 class _Runner:
     def __init__(
-        self, spec: ToolSpec, params: dict[str, Any], queue: JobQueue, resolver: Resolver, args: argparse.Namespace
+        self, spec: ToolSpec, params: dict[str, Any], queue: JobQueue, resolver: Resolver, args: argparse.Namespace,
+        model_path: Callable[[str, str], str] | None = None,
     ) -> None:
         self.spec, self.params, self.queue, self.resolver, self.args = spec, params, queue, resolver, args
+        self.model_path = model_path
         self.mask_cache: dict[tuple[int, int], np.ndarray] = {}
 
     # ------------------------------------------------------------------ one picture
@@ -198,7 +207,7 @@ class _Runner:
             rgba, icc = read_picture(in_path)
             name = Path(in_path).stem
         else:
-            w, h = _parse_size(self.args.size or "512x512")
+            w, h = _parse_size(self.args.size) if self.args.size else self._default_canvas()
             rgba, name = np.full((h, w, 4), 255, np.uint8), "Canvas"
         height, width = rgba.shape[:2]
         doc = Document(width, height)
@@ -230,6 +239,27 @@ class _Runner:
         out = layer_on_canvas(layer.pixels, layer.x, layer.y, width, height)
         for n in write_picture(out_path, out, icc):
             note(f"{out_path}: {n}")
+
+    def _default_canvas(self) -> tuple[int, int]:
+        """The canvas of a run without INPUT or --size: what the tool's ``canvas`` hook says
+        (a generator's own resolution), else 512 x 512."""
+        if not self.spec.canvas or self.model_path is None:
+            return DEFAULT_CANVAS
+        from ganpaint.core.specs import ToolError
+
+        try:
+            size = self.resolver(self.spec.canvas)(dict(self.params), self.model_path)
+        except ToolError as exc:  # an unknown model, say: the user can fix it
+            raise CliError(str(exc)) from None
+        except Exception as exc:  # noqa: BLE001 - a plugin's hook failing must not hide the tool
+            note(f"{self.spec.id}: cannot tell the tool's canvas size ({type(exc).__name__}: {exc}); using 512x512")
+            return DEFAULT_CANVAS
+        if not size:
+            return DEFAULT_CANVAS
+        w, h = int(size[0]), int(size[1])
+        if not (0 < w <= MAX_CANVAS and 0 < h <= MAX_CANVAS):
+            raise CliError(f"{self.spec.id}: the tool asked for a {w}x{h} canvas; give --size WxH")
+        return w, h
 
     def _mask(self, path: str, width: int, height: int) -> np.ndarray:
         if (width, height) not in self.mask_cache:

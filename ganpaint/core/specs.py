@@ -216,6 +216,11 @@ class ToolSpec:
     uses_torch: bool = False
     #: Set by the host when registering: the plugin that contributed the tool.
     plugin: str = ""
+    #: Optional ``"module:function"``: ``canvas(params, model_path) -> (width, height) | None``,
+    #: the canvas a tool that needs no input picture gets on the command line when neither
+    #: INPUT nor ``--size`` is given (a generator's own resolution, say). ``model_path(name,
+    #: tool)`` resolves a model name as ``RunContext.model_path`` does. Empty: 512 x 512.
+    canvas: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not _ID_RE.match(self.id):
@@ -224,6 +229,8 @@ class ToolSpec:
             raise SpecError(f"tool {self.id!r}: title must be a non-empty string")
         if not isinstance(self.run, str) or not _LAZY_RE.match(self.run):
             raise SpecError(f"tool {self.id!r}: run must be a 'module:attr' string, got {self.run!r}")
+        if not isinstance(self.canvas, str) or (self.canvas and not _LAZY_RE.match(self.canvas)):
+            raise SpecError(f"tool {self.id!r}: canvas must be a 'module:attr' string, got {self.canvas!r}")
         object.__setattr__(self, "inputs", tuple(self.inputs))
         object.__setattr__(self, "params", tuple(self.params))
         for i in self.inputs:

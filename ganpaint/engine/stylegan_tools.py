@@ -20,7 +20,8 @@ from ganpaint.engine import stylegan_sampling as S
 from ganpaint.engine.inversion import InversionCache, InversionError, invert, picture_key, resize_picture
 from ganpaint.nn.stylegan2 import Generator
 
-__all__ = ["NO_MODEL", "Loaded", "Source", "load_generator", "npy_bytes", "place", "source_latent"]
+__all__ = ["NO_MODEL", "Loaded", "Source", "canvas_size", "load_generator", "model_directions", "npy_bytes", "place",
+           "source_latent"]
 
 NO_MODEL = ("no StyleGAN2 model is available for {tool}: import one with `ganpaint models import FILE` "
             "or train one with `ganpaint train stylegan2`")
@@ -34,6 +35,8 @@ class Loaded:
     G: Generator
     name: str
     sha256: str
+    #: the weights file (a plugin-shipped default keeps its directions in a folder beside it)
+    path: str = ""
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,41 @@ def load_generator(ctx: RunContext, name: str, tool: str) -> Loaded:
     G = default_cache().get(path, component="g_ema", device=str(getattr(ctx, "device", "cpu") or "cpu"), ctx=ctx)
     if not isinstance(G, Generator):
         raise ToolError(f"model {name!r} did not load as a StyleGAN2 generator")
-    return Loaded(G, name, card.sha256)
+    return Loaded(G, name, card.sha256, str(path))
+
+
+def model_directions(ld: Loaded) -> Any:
+    """The saved slider directions of ``ld``: the user's (``ganpaint directions compute``)
+    first, else those a plugin ships beside its default model (``models/directions/``).
+    None when there are none; DirectionsMismatch / ModelFileError as ``load_directions``."""
+    from pathlib import Path
+
+    from ganpaint.engine.directions import load_directions
+
+    ds = load_directions(ld.name, sha256=ld.sha256, style_dim=ld.G.style_dim)
+    if ds is None and ld.path:
+        ds = load_directions(ld.name, sha256=ld.sha256, style_dim=ld.G.style_dim, root=Path(ld.path).parent)
+    return ds
+
+
+def canvas_size(params: Any, model_path: Any, tool: str) -> tuple[int, int]:
+    """A ToolSpec ``canvas`` hook: the square a generator tool makes on the command line
+    without INPUT or --size: ``size`` when set, else the generator's own resolution (read
+    off the model card, no weights loaded)."""
+    from ganpaint.engine.cards import ModelFileError, card_of_file
+
+    side = int(params.get("size") or 0)
+    if side > 0:
+        return side, side
+    name = params.get("model") or _first_model(tool)
+    try:
+        card = card_of_file(model_path(name, tool))
+    except ModelFileError as exc:
+        raise ToolError(str(exc)) from None
+    side = int(card.config.get("size") or 0)
+    if side <= 0:
+        raise ToolError(f"model {name!r} does not say its resolution; give --size WxH or --set size=N")
+    return side, side
 
 
 def _first_model(tool: str) -> str:

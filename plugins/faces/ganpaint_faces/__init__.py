@@ -8,12 +8,17 @@ attributes and matched to the model's saved directions by name. The torch code i
 
 from __future__ import annotations
 
-from ganpaint import InputSpec, ParamSpec, Role, ToolSpec, hookimpl
+from pathlib import Path
+from typing import Any
+
+from ganpaint import InputSpec, ModelSpec, ParamSpec, Role, ToolSpec, hookimpl
 
 __version__ = "0.1.0"
 GANPAINT_API_VERSION = 1
 
 TOOL_ID = "faces"
+DEFAULT_MODEL = "faces-default"
+MODEL_FILE = Path(__file__).parent / "models" / f"{DEFAULT_MODEL}.safetensors"
 #: slider name -> help; the model's direction of the same name drives it
 SLIDERS: dict[str, str] = {
     "smile": "Smile (negative: frown).",
@@ -33,7 +38,8 @@ def params() -> tuple[ParamSpec, ...]:
         for name, text in SLIDERS.items()
     )
     return (
-        ParamSpec("model", "model", help="A StyleGAN2 generator with directions "
+        ParamSpec("model", "model", default=DEFAULT_MODEL if MODEL_FILE.is_file() else "",
+                  help="A StyleGAN2 generator with directions "
                   "(`ganpaint directions compute --model NAME`)."),
         ParamSpec("seed", "seed", help="The face: the latent of this seed (unless a z file or a picture is given)."),
         ParamSpec("z", "file", label="Latent (.npy)", help="A z vector (dim,) or (1, dim), or a stored W+ latent.npy."),
@@ -65,5 +71,21 @@ def ganpaint_register_tools() -> list[ToolSpec]:
             "smile, eyes, glasses, hair length, age, beard, head turn.",
             category="GAN",
             uses_torch=True,
+            canvas=f"{__name__}:canvas",
         )
     ]
+
+
+def canvas(params: Any, model_path: Any) -> tuple[int, int]:
+    """On the command line without INPUT: the generator's own resolution (or ``size``)."""
+    from ganpaint.engine.stylegan_tools import canvas_size
+
+    return canvas_size(params, model_path, TOOL_ID)
+
+
+@hookimpl
+def ganpaint_register_models() -> list[ModelSpec]:
+    if not MODEL_FILE.is_file():  # a source checkout before the model was trained
+        return []
+    return [ModelSpec(name=DEFAULT_MODEL, tool=TOOL_ID, path=str(MODEL_FILE),
+                      title="Faces (default, cartoon faces and emoji heads, 64 px)", default=True)]

@@ -10,8 +10,8 @@ import torch
 from ganpaint.core.specs import RunContext, ToolError, ToolRequest, ToolResult
 from ganpaint.engine import stylegan_sampling as S
 from ganpaint.engine.cards import ModelFileError
-from ganpaint.engine.directions import DirectionSet, load_directions
-from ganpaint.engine.stylegan_tools import load_generator, npy_bytes, place, source_latent
+from ganpaint.engine.directions import DirectionSet
+from ganpaint.engine.stylegan_tools import load_generator, model_directions, npy_bytes, place, source_latent
 from ganpaint_faces import SLIDERS, TOOL_ID
 
 
@@ -41,7 +41,7 @@ def run(request: ToolRequest, ctx: RunContext) -> ToolResult:
     G = ld.G
     amounts = {n: float(p[n]) for n in SLIDERS}
     try:
-        ds = load_directions(ld.name, sha256=ld.sha256, style_dim=G.style_dim)
+        ds = model_directions(ld)
     except ModelFileError as exc:  # another generator's directions, or a damaged file
         if any(amounts.values()):
             raise ToolError(str(exc)) from None

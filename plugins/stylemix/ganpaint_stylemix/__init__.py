@@ -8,19 +8,26 @@ import FILE``, ``ganpaint train stylegan2``).
 
 from __future__ import annotations
 
-from ganpaint import InputSpec, ParamSpec, Role, ToolSpec, hookimpl
+from pathlib import Path
+from typing import Any
+
+from ganpaint import InputSpec, ModelSpec, ParamSpec, Role, ToolSpec, hookimpl
 
 __version__ = "0.1.0"
 GANPAINT_API_VERSION = 1
 
 TOOL_ID = "stylemix"
+DEFAULT_MODEL = "scenes-default"
+MODEL_FILE = Path(__file__).parent / "models" / f"{DEFAULT_MODEL}.safetensors"
 #: the largest crossover (a 4096 px generator has 22 style inputs); larger = all from A
 MAX_STYLES = 32
 
 
 def params() -> tuple[ParamSpec, ...]:
     return (
-        ParamSpec("model", "model", help="A StyleGAN2 generator (import one with `ganpaint models import`)."),
+        ParamSpec("model", "model", default=DEFAULT_MODEL if MODEL_FILE.is_file() else "",
+                  help="A StyleGAN2 generator: the default scenes model, the faces model, or one imported "
+                  "with `ganpaint models import`."),
         ParamSpec("seed", "seed", label="Seed A", help="Source A: the latent of this seed (unless a z file "
                   "or an input picture is given)."),
         ParamSpec("seed_b", "seed", label="Seed B", default=1, help="Source B: the latent of this seed."),
@@ -60,5 +67,21 @@ def ganpaint_register_tools() -> list[ToolSpec]:
             "fine ones the colours. Source A is a seed, a latent file or your picture (inverted).",
             category="GAN",
             uses_torch=True,
+            canvas=f"{__name__}:canvas",
         )
     ]
+
+
+def canvas(params: Any, model_path: Any) -> tuple[int, int]:
+    """On the command line without INPUT: the generator's own resolution (or ``size``)."""
+    from ganpaint.engine.stylegan_tools import canvas_size
+
+    return canvas_size(params, model_path, TOOL_ID)
+
+
+@hookimpl
+def ganpaint_register_models() -> list[ModelSpec]:
+    if not MODEL_FILE.is_file():  # a source checkout before the model was trained
+        return []
+    return [ModelSpec(name=DEFAULT_MODEL, tool=TOOL_ID, path=str(MODEL_FILE),
+                      title="Scenes (default, procedural landscapes, 64 px)", default=True)]

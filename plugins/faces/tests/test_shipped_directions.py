@@ -1,0 +1,69 @@
+"""Directions shipped beside a plugin's default model, and the default model's registration."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import ganpaint_faces
+import numpy as np
+import pytest
+from ganpaint_faces.tool import run
+
+from ganpaint.core.specs import ToolError, ToolRequest
+from ganpaint.engine.directions import DirectionSet, directions_path, save_directions
+from ganpaint.engine.store import ModelStore
+from ganpaint.testing import RecordingContext
+
+SPEC = ganpaint_faces.ganpaint_register_tools()[0]
+TINY = "tiny-gan"
+
+
+@pytest.fixture()
+def shipped(tiny_store: ModelStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> RecordingContext:
+    """The tiny generator copied into a 'plugin models' folder with a smile direction beside
+    it; the user's store (GANPAINT_DATA_DIR) is empty."""
+    monkeypatch.setenv("GANPAINT_DATA_DIR", str(tmp_path / "user"))
+    folder = tmp_path / "plugin" / "models"
+    folder.mkdir(parents=True)
+    src = tiny_store.get(TINY)
+    dst = folder / src.path.name
+    shutil.copy(src.path, dst)
+    ds = DirectionSet(TINY, src.card.sha256, 16)
+    v = np.zeros(16, np.float32)
+    v[3] = 1.0
+    ds.add("smile", v, kind="boundary", scale=1.5)
+    save_directions(ds, folder)
+    return RecordingContext(models={(TINY, "faces"): str(dst)})
+
+
+def _request(**params: object) -> ToolRequest:
+    return ToolRequest(SPEC.id, {}, SPEC.resolve_params({"model": TINY, **params}), canvas=(16, 16))
+
+
+def test_shipped_directions_drive_the_sliders(shipped: RecordingContext) -> None:
+    assert not directions_path(TINY).exists()  # nothing in the user's store
+    plain = run(_request(seed=4), shipped)
+    moved = run(_request(seed=4, smile=2.0), shipped)
+    assert moved.metadata["sliders"] == {"smile": 2.0}
+    assert np.abs(moved.image - plain.image).max() > 1e-3
+
+
+def test_users_directions_hide_shipped_ones(shipped: RecordingContext, tiny_store: ModelStore) -> None:
+    ds = DirectionSet(TINY, tiny_store.get(TINY).card.sha256, 16)
+    ds.add("beard", np.eye(16, dtype=np.float32)[5], kind="boundary", scale=1.0)
+    save_directions(ds)  # the user's store: recomputed directions, say
+    with pytest.raises(ToolError, match="no direction for smile"):
+        run(_request(seed=4, smile=1.0), shipped)
+    assert run(_request(seed=4, beard=1.0), shipped).metadata["sliders"] == {"beard": 1.0}
+
+
+def test_default_model_is_registered_only_when_its_file_is_there(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ganpaint_faces, "MODEL_FILE", tmp_path / "missing.safetensors")
+    assert ganpaint_faces.ganpaint_register_models() == []
+    real = tmp_path / "faces-default.safetensors"
+    real.write_bytes(b"x")
+    monkeypatch.setattr(ganpaint_faces, "MODEL_FILE", real)
+    (spec,) = ganpaint_faces.ganpaint_register_models()
+    assert (spec.name, spec.tool, spec.path, spec.default) == ("faces-default", "faces", str(real), True)
