@@ -11,6 +11,8 @@
 computes its slider directions into models/directions/ beside it (the code path of
 ``ganpaint directions compute``), so the sliders work right after installing the plugin.
 ``scenes`` writes plugins/stylemix/ganpaint_stylemix/models/scenes-default.safetensors.
+``--encoder-steps N`` also trains the inversion encoder (ganpaint.engine.encoders) and ships
+it in models/encoders/.
 The card gets the tool(s), the training data (from the data set's manifest), the licence,
 the training command and the judged numbers of ``tools/eval_stylegan.py`` (``--eval``).
 """
@@ -129,11 +131,21 @@ def ship(kind: str, args: argparse.Namespace) -> int:
     finally:
         shutil.rmtree(tmp_root, ignore_errors=True)
     print(f"wrote {out} ({out.stat().st_size / 2**20:.1f} MB)")
+    from ganpaint.engine.loading import load_model
+
+    G = load_model(str(out), component="g_ema").eval()
+    if args.encoder_steps:
+        from ganpaint.engine.encoders import save_encoder, train_encoder
+
+        def show(f: float, msg: str) -> None:
+            if msg.startswith("encoder step") and int(msg.split()[2].split("/")[0]) % 200 == 0:
+                print(msg, flush=True)
+
+        enc = train_encoder(G, steps=args.encoder_steps, progress=show)
+        print(f"encoder: {save_encoder(enc, k['name'], sha, out_dir)}")
     if kind == "faces" and not args.no_directions:
         from ganpaint.engine.directions import compute_directions
-        from ganpaint.engine.loading import load_model
 
-        G = load_model(str(out), component="g_ema").eval()
         report = compute_directions(G, k["name"], sha, samples=args.samples, root=out_dir,
                                     warn=lambda m: print(f"warning: {m}", file=sys.stderr))
         print(f"directions: {report.path} ({', '.join(report.names)})")
@@ -149,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", metavar="DIR", help="write here instead of the plugin's models folder")
     ap.add_argument("--samples", type=int, default=4000, help="faces: samples for the label directions")
     ap.add_argument("--no-directions", action="store_true", help="faces: do not compute the directions")
+    ap.add_argument("--encoder-steps", type=int, default=0, metavar="N",
+                    help="also train an inversion encoder for N steps (batch 32) and ship it in encoders/")
     args = ap.parse_args(argv)
     return ship(args.kind, args)
 
