@@ -28,10 +28,11 @@ if TYPE_CHECKING:  # numpy is only needed for annotations here; `import ganpaint
 
 #: Version of the plugin API this host implements (major, minor).
 #: A plugin declares the major version it was written for (see hookspecs).
-PLUGIN_API_VERSION: tuple[int, int] = (1, 0)
+PLUGIN_API_VERSION: tuple[int, int] = (1, 1)
 
 _ID_RE = re.compile(r"^[a-z][a-z0-9_\-]*$")
 _LAZY_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+_NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
 class SpecError(ValueError):
@@ -86,6 +87,13 @@ class ParamSpec:
       ``model`` (a model-store name; ``model_tool`` says which tool's models to list,
       default the tool's own id), ``string``.
     live: changes re-run the tool as a preview (latest-wins queue), debounced.
+    thumbnails: (``seed`` only) a lazy ``"module:function"`` drawing small pictures of what
+      seeds give, ``fn(params, seeds, size, ctx) -> list of (h, w, 3) float32 in [0, 1]``
+      (one per seed, about ``size`` pixels a side); it runs in a worker. The panel then
+      offers a grid of seeds to pick from (see docs/plugins.md).
+    thumbnail_params: (with ``thumbnails``) the names of the parameters the pictures depend
+      on: only these are passed in ``params`` and a change of one re-draws the grid. None
+      (the default) passes every parameter except the seeds that have thumbnails.
     """
 
     name: str
@@ -99,12 +107,15 @@ class ParamSpec:
     help: str = ""
     live: bool = False
     model_tool: str | None = None
+    thumbnails: str | None = None
+    thumbnail_params: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not re.match(r"^[a-z_][a-z0-9_]*$", self.name):
+        if not isinstance(self.name, str) or not _NAME_RE.match(self.name):
             raise SpecError(f"parameter name {self.name!r} must be a lower-case identifier")
         if self.kind not in _KINDS:
             raise SpecError(f"parameter {self.name!r}: unknown kind {self.kind!r}")
+        self._check_thumbnails()
         if self.kind == "choice":
             if not self.choices:
                 raise SpecError(f"parameter {self.name!r}: a choice needs choices")
@@ -115,6 +126,24 @@ class ParamSpec:
         if self.default is None:
             object.__setattr__(self, "default", _default_for(self))
         object.__setattr__(self, "default", self.coerce(self.default))
+
+    def _check_thumbnails(self) -> None:
+        if self.thumbnails is not None:
+            if self.kind != "seed":
+                raise SpecError(f"parameter {self.name!r}: thumbnails are only for seed parameters, "
+                                f"not {self.kind!r}")
+            if not isinstance(self.thumbnails, str) or not _LAZY_RE.match(self.thumbnails):
+                raise SpecError(f"parameter {self.name!r}: thumbnails must be a 'module:function' string, "
+                                f"got {self.thumbnails!r}")
+        if self.thumbnail_params is not None:
+            if self.thumbnails is None:
+                raise SpecError(f"parameter {self.name!r}: thumbnail_params without thumbnails")
+            if isinstance(self.thumbnail_params, str) or not all(
+                isinstance(n, str) and _NAME_RE.match(n) for n in self.thumbnail_params
+            ):
+                raise SpecError(f"parameter {self.name!r}: thumbnail_params must be a tuple of parameter names, "
+                                f"got {self.thumbnail_params!r}")
+            object.__setattr__(self, "thumbnail_params", tuple(self.thumbnail_params))
 
     @property
     def title(self) -> str:
@@ -242,6 +271,11 @@ class ToolSpec:
                 raise SpecError(f"tool {self.id!r}: params must be ParamSpec, got {type(p).__name__}")
         if len(set(names)) != len(names):
             raise SpecError(f"tool {self.id!r}: duplicate parameter names")
+        for p in self.params:
+            for dep in p.thumbnail_params or ():
+                if dep not in names:
+                    raise SpecError(f"tool {self.id!r}: parameter {p.name!r}: thumbnail_params names "
+                                    f"an unknown parameter {dep!r}")
         if not isinstance(self.output, OutputMode):
             try:
                 object.__setattr__(self, "output", OutputMode(self.output))

@@ -194,7 +194,8 @@ class MainWindow(QMainWindow):
         from ganpaint.qt.panels.tools import ToolsPanel
 
         c = self.controller
-        panel = ToolsPanel(c.document, self.list_models if self.model_store is not None else None)
+        panel = ToolsPanel(c.document, self.list_models if self.model_store is not None else None,
+                           jobs=self.bridge)
         self.tools_panel = panel
         panel.set_plugin_tools(self.tool_specs())
         b = c.brush

@@ -108,7 +108,8 @@ class ParamPanel(QWidget):
     ``ParamPanel(spec, document=None, list_models=None, parent=None)``
       spec         the ToolSpec; one editor per ParamSpec, one layer picker per InputSpec;
       document     a ganpaint.core Document (layer pickers follow its layers), or None;
-      list_models  ``list_models(tool_id) -> [(name, title), ...]`` for "model" parameters.
+      list_models  ``list_models(tool_id) -> [(name, title), ...]`` for "model" parameters;
+      jobs         the JobBridge that draws seed thumbnails (``ParamSpec.thumbnails``), or None.
     Signals:
       ``valuesChanged(dict)``   debounced (150 ms) after any change; the coerced values;
       ``liveChanged(dict)``     debounced, only when a ``live`` parameter changed (re-run the
@@ -126,6 +127,8 @@ class ParamPanel(QWidget):
         document: Any = None,
         list_models: ListModels | None = None,
         parent: QWidget | None = None,
+        *,
+        jobs: Any = None,
     ) -> None:
         super().__init__(parent)
         self.spec = spec
@@ -187,6 +190,10 @@ class ParamPanel(QWidget):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(min(combo.minimumContentsLength() or 8, 8))
         outer.addStretch(1)
+        from ganpaint.qt.seed_grid import SeedPickers
+
+        #: grid buttons of the seed parameters that have thumbnails (``jobs`` draws them)
+        self.seed_pickers = SeedPickers(self, jobs)
         self.set_document(document)
 
     # ------------------------------------------------------------ values

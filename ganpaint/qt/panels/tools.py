@@ -65,11 +65,13 @@ class ToolsPanel(QWidget):
     liveChanged = Signal(str, object)
 
     def __init__(
-        self, document: Any = None, list_models: ListModels | None = None, parent: QWidget | None = None
+        self, document: Any = None, list_models: ListModels | None = None, parent: QWidget | None = None,
+        *, jobs: Any = None,
     ) -> None:
         super().__init__(parent)
         self.document = document
         self.list_models = list_models
+        self.jobs = jobs  # the JobBridge the panels draw seed thumbnails with
         self._brush = BrushSettings()
         self._specs: dict[str, ToolSpec] = {}
         self._panels: dict[str, ParamPanel] = {}
@@ -267,7 +269,7 @@ class ToolsPanel(QWidget):
     def _show_panel(self, tool_id: str) -> None:
         panel = self._panels.get(tool_id)
         if panel is None:
-            panel = ParamPanel(self._specs[tool_id], self.document, self.list_models)
+            panel = ParamPanel(self._specs[tool_id], self.document, self.list_models, jobs=self.jobs)
             panel.runRequested.connect(self.runRequested)
             panel.liveChanged.connect(lambda values, t=tool_id: self.liveChanged.emit(t, values))
             self._panels[tool_id] = panel

@@ -41,7 +41,8 @@ def params() -> tuple[ParamSpec, ...]:
         ParamSpec("model", "model", default=DEFAULT_MODEL if MODEL_FILE.is_file() else "",
                   help="A StyleGAN2 generator with directions "
                   "(`ganpaint directions compute --model NAME`)."),
-        ParamSpec("seed", "seed", help="The face: the latent of this seed (unless a z file or a picture is given)."),
+        ParamSpec("seed", "seed", help="The face: the latent of this seed (unless a z file or a picture is given).",
+                  thumbnails="ganpaint.engine.stylegan_thumbnails:thumbnails", thumbnail_params=("model", "psi")),
         ParamSpec("z", "file", label="Latent (.npy)", help="A z vector (dim,) or (1, dim), or a stored W+ latent.npy."),
         ParamSpec("psi", "float", label="Truncation", default=0.7, minimum=0.0, maximum=1.5, step=0.05,
                   help="Pull generated latents towards the mean face (1 = none)."),

@@ -21,6 +21,8 @@ DEFAULT_MODEL = "scenes-default"
 MODEL_FILE = Path(__file__).parent / "models" / f"{DEFAULT_MODEL}.safetensors"
 #: the largest crossover (a 4096 px generator has 22 style inputs); larger = all from A
 MAX_STYLES = 32
+#: draws the grid of seed pictures (the panel's grid button beside Seed A / Seed B)
+THUMBNAILS = "ganpaint.engine.stylegan_thumbnails:thumbnails"
 
 
 def params() -> tuple[ParamSpec, ...]:
@@ -29,8 +31,9 @@ def params() -> tuple[ParamSpec, ...]:
                   help="A StyleGAN2 generator: the default scenes model, the faces model, or one imported "
                   "with `ganpaint models import`."),
         ParamSpec("seed", "seed", label="Seed A", help="Source A: the latent of this seed (unless a z file "
-                  "or an input picture is given)."),
-        ParamSpec("seed_b", "seed", label="Seed B", default=1, help="Source B: the latent of this seed."),
+                  "or an input picture is given).", thumbnails=THUMBNAILS, thumbnail_params=("model", "psi")),
+        ParamSpec("seed_b", "seed", label="Seed B", default=1, help="Source B: the latent of this seed.",
+                  thumbnails=THUMBNAILS, thumbnail_params=("model", "psi")),
         ParamSpec("preset", "choice", label="Styles from B", choices=("custom", "coarse", "middle", "fine"),
                   default="custom", help="coarse = layout and pose, middle = features, fine = colours come "
                   "from B; custom = the first 'crossover' style inputs from A, the rest from B."),
