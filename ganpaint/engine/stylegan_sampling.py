@@ -119,24 +119,27 @@ def synthesize(
     ws: torch.Tensor,
     noise: NoiseMode | Sequence[torch.Tensor | None] = "const",
     seed: int = 0,
+    max_size: int | None = None,
 ) -> torch.Tensor:
     """ws (N, n_styles, dim) (or w (N, dim), broadcast) -> images (N, 3, size, size), about [-1, 1].
 
     noise: "const" = the generator's stored noise buffers (what rosinality calls
     ``randomize_noise=False``: repeatable), "random" = fresh noise from ``seed``, or a list
     of ``G.num_layers`` tensors (for optimising noise during inversion).
+    max_size: a draft: stop at the largest resolution <= max_size (see ``Generator.forward``);
+    the images are then (N, 3, r, r) with r = min(size, that resolution).
     """
     ws = broadcast(G, ws.to(device=_device(G), dtype=_dtype(G)))
     out: torch.Tensor
     if isinstance(noise, str):
         if noise == "random":
-            out = G(ws, random_noise(G, ws.shape[0], seed))
+            out = G(ws, random_noise(G, ws.shape[0], seed), max_size=max_size)
         elif noise == "const":
-            out = G(ws, "const")
+            out = G(ws, "const", max_size=max_size)
         else:
             raise ValueError(f"noise must be 'const' or 'random', got {noise!r}")
     else:
-        out = G(ws, list(noise))
+        out = G(ws, list(noise), max_size=max_size)
     return out
 
 

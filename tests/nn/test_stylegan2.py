@@ -206,6 +206,43 @@ def test_noise_modes() -> None:
         g(torch.zeros(2, 5, 16))
 
 
+def test_max_size_stops_after_a_to_rgb_level() -> None:
+    g = _tiny(32)
+    torch.manual_seed(4)
+    ws = torch.randn(2, g.n_styles, 16)
+    kept: list[torch.Tensor] = []  # the running RGB sum after each to-RGB of a full run
+    hooks = [m.register_forward_hook(lambda _m, _i, out: kept.append(out.clone()))
+             for m in [g.to_rgb1, *g.to_rgbs]]
+    with torch.no_grad():
+        full = g(ws)
+        for h in hooks:
+            h.remove()
+        assert [t.shape[-1] for t in kept] == [4, 8, 16, 32]
+        assert torch.equal(g(ws, max_size=32), full) and torch.equal(g(ws, max_size=4096), full)
+        for max_size, side in ((31, 16), (16, 16), (9, 8), (8, 8), (4, 4)):
+            draft = g(ws, max_size=max_size)
+            assert draft.shape == (2, 3, side, side)
+            assert torch.equal(draft, kept[[4, 8, 16, 32].index(side)])  # the full run's own level
+        # random noise: the kept levels get the noise a full run with the same generator draws
+        r_full = g(ws, "random", torch.Generator().manual_seed(7))
+        r_draft = g(ws, "random", torch.Generator().manual_seed(7), max_size=16)
+        r_again = g(ws, "random", torch.Generator().manual_seed(7), max_size=16)
+    assert r_full.shape[-1] == 32 and torch.equal(r_draft, r_again) and r_draft.shape == (2, 3, 16, 16)
+    with pytest.raises(ValueError, match="max_size must be at least 4"):
+        g(ws, max_size=3)
+
+
+def test_synthesize_passes_max_size() -> None:
+    from ganpaint.engine import stylegan_sampling as S
+
+    g = _tiny(32)
+    ws = torch.randn(1, g.n_styles, 16)
+    with torch.no_grad():
+        assert torch.equal(S.synthesize(g, ws, max_size=64), S.synthesize(g, ws))
+        assert S.synthesize(g, ws, max_size=16).shape == (1, 3, 16, 16)
+        assert S.synthesize(g, ws, noise="random", seed=2, max_size=8).shape == (1, 3, 8, 8)
+
+
 def test_every_style_input_is_used() -> None:
     g = _tiny(32)
     torch.manual_seed(3)

@@ -169,13 +169,22 @@ class Generator(nn.Module):
 
     # ----------------------------------------------------------------------------- synthesis
     def forward(self, ws: torch.Tensor, noise: NoiseArg = "const",
-                generator: torch.Generator | None = None) -> torch.Tensor:
+                generator: torch.Generator | None = None, max_size: int | None = None) -> torch.Tensor:
         """Synthesis. ws (N, n_styles, style_dim) -> images (N, 3, size, size), about [-1, 1].
 
         noise: "const" = the stored buffers (deterministic), "random" = fresh noise from
         ``generator`` (torch's global RNG when None), or a list of ``num_layers`` tensors
         (N or 1, 1, r, r) / None (None = drawn at random).
+
+        max_size: stop early, after the to-RGB output of the largest resolution <= max_size
+        (a draft for a live preview). With skip connections every level's running RGB sum
+        is a whole picture, the coarse version of the full one; the layers above it are
+        simply not run. None or >= size: the full output, unchanged. Below 4: ValueError.
+        Random noise is still drawn for every layer, so the levels kept get the same noise
+        as in a full run.
         """
+        if max_size is not None and int(max_size) < 4:
+            raise ValueError(f"max_size must be at least 4 (the first level), got {max_size!r}")
         n = ws.shape[0]
         if ws.dim() != 3 or ws.shape[1] != self.n_styles or ws.shape[2] != self.style_dim:
             raise ValueError(
@@ -197,6 +206,8 @@ class Generator(nn.Module):
         skip: torch.Tensor = self.to_rgb1(out, ws[:, 1])
         i = 1
         for k, to_rgb in enumerate(self.to_rgbs):
+            if max_size is not None and 8 << k > max_size:  # level k makes 8 * 2**k px
+                break
             out = self.convs[2 * k](out, ws[:, i], noises[2 * k + 1])
             out = self.convs[2 * k + 1](out, ws[:, i + 1], noises[2 * k + 2])
             skip = to_rgb(out, ws[:, i + 2], skip)
