@@ -377,6 +377,10 @@ class ToolRequest:
     #: (width, height) of the canvas; lets a tool without picture inputs (a generator)
     #: know the size to produce. None in requests built by hand (``size`` then uses the arrays).
     canvas: tuple[int, int] | None = None
+    #: True for a quick draft while the user drags a live slider; a final run (False) with
+    #: the released value always follows, so a tool may trade quality for speed here (a lower
+    #: resolution, no long optimisation) but should return the same kind of picture.
+    preview: bool = False
 
     @property
     def image(self) -> np.ndarray:

@@ -161,6 +161,8 @@ def build_request(
     spec: ToolSpec,
     role_layers: Mapping[Role, str] | None = None,
     params: Mapping[str, Any] | None = None,
+    *,
+    preview: bool = False,
 ) -> ToolRequest:
     """Copy the inputs of ``spec`` out of ``doc``.
 
@@ -169,6 +171,7 @@ def build_request(
     alpha goes to ``request.alpha``), SKETCH composited over white, HINTS as RGBA.
     The mask is the MASK-role layer when one is given, else the selection (None when
     empty). ``params`` are coerced and completed with defaults (ValueError if bad).
+    ``preview`` marks a draft run while a live slider is dragged (``ToolRequest.preview``).
     Raises :class:`ToolError` when a required input is missing.
     """
     chosen = {Role(k): v for k, v in (role_layers or {}).items()}
@@ -220,6 +223,7 @@ def build_request(
         mask=None if mask is None else _readonly(mask),
         source_name=source_name,
         canvas=(w, h),
+        preview=bool(preview),
     )
 
 

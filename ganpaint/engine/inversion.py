@@ -82,7 +82,9 @@ def to_target(G: Generator, rgb: np.ndarray) -> torch.Tensor:
             f"(the generator works at {G.size}x{G.size})"
         )
     small = resize_picture(np.asarray(rgb, np.float32)[..., :3], G.size, G.size)
-    t = torch.from_numpy(small).permute(2, 0, 1)[None].mul(2).sub(1)
+    # a picture already at the generator's size comes back as is: a host request's array is
+    # read-only, which torch.from_numpy warns about, so copy it
+    t = torch.from_numpy(np.array(small, np.float32, copy=True)).permute(2, 0, 1)[None].mul(2).sub(1)
     return t.to(device=G.input.input.device, dtype=G.input.input.dtype)
 
 

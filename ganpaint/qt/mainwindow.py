@@ -460,24 +460,27 @@ class MainWindow(QMainWindow):
             return
         try:
             pp = panel.set_plugin_tool(info.tool_id) if switch_tool else panel.param_panel(info.tool_id)
+            if pp is not None and pp.is_dragging():
+                return  # never move a slider under the user's hand; the release re-runs anyway
             if pp is not None and pp.values() != dict(info.params):
                 pp.set_values(dict(info.params), silent=True)
         except (KeyError, ValueError) as exc:  # the tool's plugin is not loaded, or old parameters
             log.info("cannot show the parameters of %s: %s", info.tool_id, exc)
 
-    def _on_live_changed(self, tool_id: str, params: dict[str, Any]) -> None:
-        """A live parameter moved: when the active layer is this tool's result, re-run it."""
+    def _on_live_changed(self, tool_id: str, params: dict[str, Any], preview: bool = False) -> None:
+        """A live parameter moved: when the active layer is this tool's result, re-run it
+        (``preview``: a draft while the slider is held; the release sends the final values)."""
         layer = self.controller.document.active_layer
         info = getattr(layer, "result", None)
         if layer is None or info is None or info.tool_id != tool_id:
             return
-        if dict(info.params) == dict(params):
+        if dict(info.params) == dict(params) and not self.runner.is_dragging(layer.id):
             return  # already what the layer shows (the panel was just synced to it)
         spec = next((s for s in self.tool_specs() if s.id == tool_id), None)
         if spec is None:
             return
         try:
-            self.runner.rerun(layer.id, spec, dict(params))
+            self.runner.rerun(layer.id, spec, dict(params), preview=preview)
         except (ToolError, ValueError) as exc:
             self.statusBar().showMessage(str(exc), 6000)
 

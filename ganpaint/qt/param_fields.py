@@ -34,9 +34,14 @@ SEED_MAX = 2**31 - 1
 
 
 class ParamField(QWidget):
-    """One parameter's editor: ``get()`` the raw value, ``set(v)``, ``changed`` signal."""
+    """One parameter's editor: ``get()`` the raw value, ``set(v)``, ``changed`` signal.
+
+    ``held(bool)``: True when the user presses the field's slider handle, False when it is
+    let go (the moves in between are a drag); ``is_held()`` says which. Fields without a
+    slider never emit it."""
 
     changed = Signal()
+    held = Signal(bool)
 
     def __init__(self, spec: ParamSpec, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -45,6 +50,16 @@ class ParamField(QWidget):
         self._lay.setContentsMargins(0, 0, 0, 0)
         if spec.help:
             self.setToolTip(spec.help)
+
+    def _watch_slider(self, widget: Any) -> None:
+        slider = getattr(widget, "slider", None)  # LabeledSlider / LabeledDoubleSlider
+        if slider is not None:
+            slider.sliderPressed.connect(lambda: self.held.emit(True))
+            slider.sliderReleased.connect(lambda: self.held.emit(False))
+
+    def is_held(self) -> bool:
+        slider = getattr(getattr(self, "widget", None), "slider", None)
+        return bool(slider is not None and slider.isSliderDown())
 
     def get(self) -> Any:
         raise NotImplementedError
@@ -75,6 +90,7 @@ class FloatField(ParamField):
         self.widget = w
         w.setValue(float(spec.default))
         w.valueChanged.connect(self.changed)
+        self._watch_slider(w)
         self._lay.addWidget(w)
 
     def get(self) -> float:
@@ -104,6 +120,7 @@ class IntField(ParamField):
         self.widget = w
         w.setValue(int(spec.default))
         w.valueChanged.connect(self.changed)
+        self._watch_slider(w)
         self._lay.addWidget(w)
 
     def get(self) -> int:

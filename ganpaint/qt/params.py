@@ -25,9 +25,15 @@ from ganpaint.qt.param_fields import (
     make_field,
 )
 
-__all__ = ["DEBOUNCE_MS", "SEED_MAX", "SELECTION", "ParamField", "ParamPanel", "RolePicker", "SeedField"]
+__all__ = ["DEBOUNCE_MS", "PREVIEW_MS", "SEED_MAX", "SELECTION", "ParamField", "ParamPanel", "RolePicker",
+           "SeedField"]
 
 DEBOUNCE_MS = 150
+#: While a live slider is held down: a draft request at the first move, then at most one per
+#: this many ms with the latest values. Shorter than a draft run, so the runner always has
+#: fresh values when a draft ends; a debounce restarted on every move would never fire
+#: during a steady drag (mouse moves come every 8-16 ms).
+PREVIEW_MS = 35
 #: The mask picker's entry meaning "use the document's selection" (not in role_layers()).
 SELECTION = "__selection__"
 _ROLE_KIND = {Role.SKETCH: "SKETCH", Role.HINTS: "HINTS", Role.MASK: "MASK"}
@@ -112,13 +118,17 @@ class ParamPanel(QWidget):
       jobs         the JobBridge that draws seed thumbnails (``ParamSpec.thumbnails``), or None.
     Signals:
       ``valuesChanged(dict)``   debounced (150 ms) after any change; the coerced values;
-      ``liveChanged(dict)``     debounced, only when a ``live`` parameter changed (re-run the
-                                preview with ``mode="replace"``); ten rapid moves -> one signal;
+      ``liveChanged(dict, bool preview)``  a ``live`` parameter changed: re-run the result
+                                with ``mode="replace"``. While a live slider is held down:
+                                ``preview=True`` at most every PREVIEW_MS (drafts), then
+                                one ``preview=False`` on release (the final values). Other
+                                changes (keys, wheel, typing, a click on the groove):
+                                debounced (150 ms), ``preview=False``; ten rapid moves -> one;
       ``runRequested(str, dict, dict)``  tool id, values(), role_layers() (the Run button).
     """
 
     valuesChanged = Signal(object)
-    liveChanged = Signal(object)
+    liveChanged = Signal(object, bool)
     runRequested = Signal(str, object, object)
 
     def __init__(
@@ -140,6 +150,14 @@ class ParamPanel(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(DEBOUNCE_MS)
         self._timer.timeout.connect(self._emit_debounced)
+        #: live fields whose slider is held down, and whether a live value moved in this drag
+        self._held: set[str] = set()
+        self._drag_moved = False
+        self._preview_due = False  # a draft with newer values than the last one is owed
+        self._preview_timer = QTimer(self)
+        self._preview_timer.setSingleShot(True)
+        self._preview_timer.setInterval(PREVIEW_MS)
+        self._preview_timer.timeout.connect(self._emit_preview)
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
@@ -167,6 +185,7 @@ class ParamPanel(QWidget):
         for p in spec.params:
             field = make_field(p, spec.id, list_models)
             field.changed.connect(lambda p=p: self._on_changed(p))
+            field.held.connect(lambda down, p=p: self._on_held(p, down))
             self.fields[p.name] = field
             label = QLabel(p.title + ":")
             label.setWordWrap(True)
@@ -213,6 +232,8 @@ class ParamPanel(QWidget):
         if silent:
             self._timer.stop()
             self._live_dirty = False
+            if not self._held:
+                self._preview_timer.stop()
 
     def reset(self) -> None:
         self.set_values(self.spec.default_params())
@@ -236,6 +257,10 @@ class ParamPanel(QWidget):
             show_error(self, self.spec.title, str(exc))
             return
         self.runRequested.emit(self.spec.id, values, self.role_layers())
+
+    def is_dragging(self) -> bool:
+        """A live slider is held down (its drafts are being previewed)."""
+        return bool(self._held)
 
     def set_busy(self, busy: bool) -> None:
         """Disable Run while the tool's job is queued or running."""
@@ -277,8 +302,47 @@ class ParamPanel(QWidget):
     # ------------------------------------------------------------ debouncing
 
     def _on_changed(self, spec: ParamSpec) -> None:
-        self._live_dirty = self._live_dirty or spec.live
+        if spec.live and spec.name in self._held:
+            # a drag: a draft at once, then at most one per PREVIEW_MS with the latest
+            # values (a throttle, not a restarted debounce); the final value on release
+            self._drag_moved = self._preview_due = True
+            if not self._preview_timer.isActive():
+                self._emit_preview()
+        else:
+            self._live_dirty = self._live_dirty or spec.live
         self._timer.start()
+
+    def _on_held(self, spec: ParamSpec, down: bool) -> None:
+        if not spec.live:
+            return
+        if down:
+            self._held.add(spec.name)
+            return
+        self._held.discard(spec.name)
+        if self._held:
+            return
+        self._preview_timer.stop()
+        self._preview_due = False
+        moved, self._drag_moved = self._drag_moved, False
+        if not (moved or self._live_dirty):
+            return  # pressed and let go without moving
+        try:
+            values = self.values()
+        except ValueError:
+            return
+        self._live_dirty = False  # this emission carries the latest values
+        self.liveChanged.emit(values, False)
+
+    def _emit_preview(self) -> None:
+        if not (self._held and self._preview_due):
+            return  # released meanwhile (the final went out), or nothing moved since the last draft
+        self._preview_due = False
+        self._preview_timer.start()
+        try:
+            values = self.values()
+        except ValueError:
+            return
+        self.liveChanged.emit(values, True)
 
     def _schedule_values(self, *_: Any) -> None:
         self._timer.start()
@@ -288,7 +352,9 @@ class ParamPanel(QWidget):
             values = self.values()
         except ValueError:
             return  # a half-typed value; the next edit tries again
-        live, self._live_dirty = self._live_dirty, False
         self.valuesChanged.emit(values)
+        if self._held:
+            return  # a drag is on: its release sends the final values (and any pending change)
+        live, self._live_dirty = self._live_dirty, False
         if live:
-            self.liveChanged.emit(values)
+            self.liveChanged.emit(values, False)

@@ -4,6 +4,14 @@ The document is read only here, on the GUI thread (``build_request`` copies what
 tool needs); the tool runs in the engine's interactive lane; its result comes back
 through the Qt bridge and is applied with ``apply_result`` as ONE undoable command.
 A result whose document was replaced (File > Open meanwhile) is dropped.
+
+Live sliders re-run a result layer (``rerun``). While a slider is held down the runs are
+drafts (``preview=True``): at most one is in flight per layer, the newest values wait for
+it (older waiting ones are dropped), and a draft's result only swaps the layer's pixels,
+outside the history. The run on release (``preview=False``) replaces any draft in flight
+and is recorded as ONE undoable step from the layer as it was before the drag; if it
+fails or is cancelled, the layer goes back to that state (nothing is lost) and the
+failure is reported.
 """
 
 from __future__ import annotations
@@ -29,6 +37,22 @@ class _Pending:
     doc: Document
     #: a live re-run: the result layer whose pixels and parameters the result replaces
     update_layer_id: str | None = None
+    #: a draft while a live slider is dragged (no history step)
+    preview: bool = False
+
+
+@dataclass
+class _Draft:
+    """A live drag on one result layer."""
+
+    doc: Document
+    #: the layer before the drag: (ResultInfo, pixels, (x, y)); the final step undoes to it
+    base: tuple[Any, Any, tuple[int, int]]
+    #: the draft job in flight (at most one), and the newest values waiting for it
+    running: str | None = None
+    waiting: tuple[ToolSpec, dict[str, Any]] | None = None
+    #: the run on release, once submitted
+    final: str | None = None
 
 
 class ToolRunner(QObject):
@@ -50,7 +74,16 @@ class ToolRunner(QObject):
         self.controller = controller
         self.bridge = bridge
         self._pending: dict[str, _Pending] = {}
+        #: live drags by result layer id
+        self._drafts: dict[str, _Draft] = {}
+        #: release runs overtaken by a newer drag (or a drag back to the start): never a history step
+        self._superseded: set[str] = set()
         bridge.jobFinished.connect(self._on_finished)
+        controller.document_replaced.connect(self._forget_drafts)
+
+    def _forget_drafts(self, *_: Any) -> None:
+        """Another document: the drags on the old one (and the pixels they keep) are over."""
+        self._drafts = {k: d for k, d in self._drafts.items() if d.doc is self.controller.document}
 
     def run(
         self,
@@ -80,13 +113,18 @@ class ToolRunner(QObject):
         self.controller.status_message.emit(f"{spec.title}: queued")
         return job.id
 
-    def rerun(self, layer_id: str, spec: ToolSpec, params: Mapping[str, Any]) -> str | None:
+    def rerun(self, layer_id: str, spec: ToolSpec, params: Mapping[str, Any], *,
+              preview: bool = False) -> str | None:
         """Re-run the tool that made result layer ``layer_id`` with new parameters (a live
         slider): latest wins, and the result replaces that layer's pixels and parameters
-        as one undoable step. None when the layer is not a result of ``spec`` any more."""
-        from ganpaint.core.toolio import build_request
-        from ganpaint.engine.runner import make_tool_job
+        as one undoable step. None when the layer is not a result of ``spec`` any more.
 
+        ``preview=True`` (the slider is still held): a draft; its result replaces only the
+        pixels, with no history step. While a draft of this layer runs, the values wait
+        (the newest only) and the id of the running draft is returned. The next
+        ``preview=False`` run ends the drag: one step, undone to the layer before the drag
+        (None, and no step, when the drag ended on the parameters it started from).
+        Raises ToolError / ValueError as ``build_request``."""
         doc = self.controller.document
         layer = doc.find_layer(layer_id)
         info = getattr(layer, "result", None)
@@ -95,12 +133,69 @@ class ToolRunner(QObject):
         source = info.source_layer_id if info.source_layer_id and doc.find_layer(info.source_layer_id) else None
         if source is None and Role.IMAGE in spec.roles():
             return None
+        d = self._drafts.get(layer_id)
+        if d is not None and d.doc is not doc:  # a drag on a document that was replaced
+            del self._drafts[layer_id]
+            d = None
+        if not preview:
+            if d is not None:
+                d.waiting = None
+                if dict(d.base[0].params) == spec.resolve_params(params):
+                    return self._back_to_base(layer_id, d)  # dragged back to where it started
+            job_id = self._submit_rerun(layer_id, spec, params, source, preview=False)
+            if d is not None:
+                d.running, d.final = None, job_id
+            return job_id
+        if d is None:
+            d = self._drafts[layer_id] = _Draft(doc, (layer.result, layer.pixels, (layer.x, layer.y)))
+        if d.final is not None:  # a new drag before the last release's result came
+            self._superseded.add(d.final)
+            d.final = None
+        if d.running is not None:
+            spec.resolve_params(params)  # a bad value is refused now, not when it is its turn
+            d.waiting = (spec, dict(params))
+            return d.running
+        d.running = self._submit_rerun(layer_id, spec, params, source, preview=True)
+        return d.running
+
+    def is_dragging(self, layer_id: str) -> bool:
+        """A live drag's drafts are shown on ``layer_id`` (its final run has not been applied)."""
+        return layer_id in self._drafts
+
+    def _submit_rerun(self, layer_id: str, spec: ToolSpec, params: Mapping[str, Any], source: str | None, *,
+                      preview: bool) -> str:
+        from ganpaint.core.toolio import build_request
+        from ganpaint.engine.runner import make_tool_job
+
+        doc = self.controller.document
         roles = {Role.IMAGE: source} if source is not None else {}
-        request = build_request(doc, spec, roles, params)
-        job = make_tool_job(spec, request, key=f"live:{layer_id}", title=f"{spec.title} (preview)")
-        self._pending[job.id] = _Pending(spec, request, source, doc, update_layer_id=layer_id)
+        request = build_request(doc, spec, roles, params, preview=preview)
+        job = make_tool_job(spec, request, key=f"live:{layer_id}",
+                            title=f"{spec.title} ({'draft' if preview else 'preview'})")
+        self._pending[job.id] = _Pending(spec, request, source, doc, update_layer_id=layer_id, preview=preview)
         self.bridge.submit(job, mode="replace")
         return job.id
+
+    def _back_to_base(self, layer_id: str, d: _Draft) -> None:
+        """End a drag without a history step: the layer as it was before it."""
+        del self._drafts[layer_id]
+        for job_id in (d.running, d.final):
+            if job_id is not None:
+                self._superseded.add(job_id)
+                self.bridge.cancel(job_id)
+        self._show(d.doc, layer_id, d.base)
+        return None
+
+    @staticmethod
+    def _show(doc: Document, layer_id: str, state: tuple[Any, Any, tuple[int, int]]) -> bool:
+        """Put ``state`` (info, pixels, xy) on the layer outside the history (drafts only)."""
+        from ganpaint.core.commands import SetResultInfo
+
+        layer = doc.find_layer(layer_id)
+        if layer is None:
+            return False
+        SetResultInfo(layer, state[0], state[1], state[2]).do(doc)
+        return True
 
     def pending(self) -> list[str]:
         return list(self._pending)
@@ -112,6 +207,14 @@ class ToolRunner(QObject):
         if layer is None or layer.result is None:
             self.controller.status_message.emit(f"{p.spec.title}: the result layer is gone, preview dropped")
             return None
+        d = self._drafts.pop(layer.id, None)
+        if d is not None and d.doc is p.doc:
+            # the drag's drafts are not history: go back to the layer before the drag, so the
+            # one step recorded below undoes to it
+            self._show(p.doc, layer.id, d.base)
+            layer = p.doc.find_layer(layer.id)
+            if layer is None or layer.result is None:
+                return None
         info = layer.result.copy()
         info.params = dict(p.request.params)
         info.metadata = dict(result.metadata)
@@ -125,10 +228,65 @@ class ToolRunner(QObject):
         if p is None:
             return  # not one of ours (training, previews ...)
         try:
-            self._handle(p, msg)
+            d = self._drafts.get(p.update_layer_id or "")
+            if d is not None and d.doc is not p.doc:
+                d = None
+            superseded = msg.job_id in self._superseded
+            self._superseded.discard(msg.job_id)
+            if p.preview or superseded or (d is not None and d.final != msg.job_id):
+                # a draft, or the release run of a drag that a newer drag superseded
+                self._handle_draft(p, msg, d)
+            elif d is not None and msg.state is not JobState.DONE:
+                self._end_drag_unapplied(p, msg, d)
+            else:
+                self._handle(p, msg)
         finally:
             # the queue keeps finished jobs (and their results) until told to forget them
             self.bridge.forget(msg.job_id)
+
+    def _handle_draft(self, p: _Pending, msg: FinishedMessage, d: _Draft | None) -> None:
+        from ganpaint.core.toolio import result_pixels
+
+        layer_id = p.update_layer_id or ""
+        if d is not None and d.running == msg.job_id:
+            d.running = None
+        if msg.state is JobState.DONE and d is not None and d.final is None and p.doc is self.controller.document:
+            layer = p.doc.find_layer(layer_id)
+            if layer is None or layer.result is None:
+                self._drafts.pop(layer_id, None)
+                return
+            try:
+                pixels = result_pixels(p.request, msg.result)
+            except (ToolError, ValueError) as exc:
+                self.controller.status_message.emit(f"{p.spec.title}: draft not shown: {exc}")
+            else:
+                self._show(p.doc, layer_id, (layer.result, pixels, (0, 0)))
+                note = (getattr(msg.result, "metadata", None) or {}).get("draft_note")
+                if note:  # e.g. "the picture is not inverted yet ..."
+                    self.controller.status_message.emit(f"{p.spec.title}: {note}")
+        elif msg.state is JobState.FAILED:
+            # the release run reports a lasting problem; a draft only says so in passing
+            self.controller.status_message.emit(f"{p.spec.title}: draft failed: {msg.error}")
+        if (d is not None and d.running is None and d.final is None and d.waiting is not None
+                and d.doc is self.controller.document):
+            spec, params = d.waiting
+            d.waiting = None
+            try:
+                d.running = self._submit_rerun(layer_id, spec, params, p.source_layer_id, preview=True)
+            except (ToolError, ValueError) as exc:
+                self.controller.status_message.emit(f"{spec.title}: {exc}")
+
+    def _end_drag_unapplied(self, p: _Pending, msg: FinishedMessage, d: _Draft) -> None:
+        """The run on release failed or was cancelled: the layer goes back to before the drag."""
+        del self._drafts[p.update_layer_id or ""]
+        if p.doc is self.controller.document:
+            self._show(p.doc, p.update_layer_id or "", d.base)
+        if msg.state is JobState.CANCELLED:
+            self.controller.status_message.emit(f"{p.spec.title}: cancelled, the layer is as it was before the drag")
+            self.cancelled.emit(msg.job_id)
+            return
+        self._fail(p, msg.job_id, msg.error or f"{p.spec.title} failed", msg.traceback)
+        self.controller.status_message.emit(f"{p.spec.title}: failed, the layer is as it was before the drag")
 
     def _fail(self, p: _Pending, job_id: str, message: str, traceback: str) -> None:
         self.failed.emit(job_id, message, traceback)

@@ -89,9 +89,11 @@ def make_request(
     alpha: np.ndarray | None = None,
     extra: Mapping[Role, np.ndarray] | None = None,
     source_name: str = "Layer",
+    preview: bool = False,
 ) -> ToolRequest:
     """A ToolRequest as the host builds it: read-only float32 copies; with ``spec``
-    the params are the tool's defaults overlaid with ``params`` (checked)."""
+    the params are the tool's defaults overlaid with ``params`` (checked). ``preview``:
+    a draft run, as while a live slider is dragged."""
     img = np.asarray(image)
     if img.dtype == np.uint8:
         img = img.astype(np.float32) / 255.0
@@ -108,6 +110,7 @@ def make_request(
         alpha=None if alpha is None else _frozen(alpha),
         mask=None if mask is None else _frozen(mask),
         source_name=source_name,
+        preview=bool(preview),
     )
 
 

@@ -135,3 +135,29 @@ def test_tool_job_through_the_queue() -> None:
         assert b.state is JobState.FAILED and b.error == "needs a mask" and b.traceback == ""
     finally:
         q.shutdown()
+
+
+def test_the_preview_flag_reaches_the_tool_through_the_queue() -> None:
+    """A live drag's draft request keeps ``preview=True`` through job freezing and the worker."""
+    from ganpaint.core.document import Document
+    from ganpaint.core.toolio import build_request
+
+    doc = Document(W, H)
+    doc.add_layer("Picture", np.full((H, W, 4), 200, np.uint8))
+    spec = ToolSpec(id="fake", title="Fake", run="fake_mod:fn", inputs=())
+    seen: list[bool] = []
+
+    def fn(req: ToolRequest, ctx: Any) -> ToolResult:
+        seen.append(req.preview)
+        return ToolResult(image=np.zeros((H, W, 3), np.float32))
+
+    assert build_request(doc, spec, None, {}).preview is False  # the Run button, the command line
+    q = JobQueue()
+    try:
+        for flag in (True, False):
+            job = q.submit(make_tool_job(spec, build_request(doc, spec, None, {}, preview=flag), fn=fn))
+            assert job.wait(10) and job.state is JobState.DONE
+            assert job.inputs.preview is flag
+    finally:
+        q.shutdown()
+    assert seen == [True, False]

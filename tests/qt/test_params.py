@@ -105,7 +105,7 @@ def test_dice_changes_the_seed(panel, qtbot):
 def test_live_changes_are_debounced_into_one(panel, qtbot):
     live: list[dict] = []
     changed: list[dict] = []
-    panel.liveChanged.connect(live.append)
+    panel.liveChanged.connect(lambda values, preview: live.append({**values, "preview": preview}))
     panel.valuesChanged.connect(changed.append)
     slider = panel.fields["strength"].widget
     for i in range(10):
@@ -114,11 +114,96 @@ def test_live_changes_are_debounced_into_one(panel, qtbot):
     qtbot.wait(300)
     assert len(live) == 1 and len(changed) == 1
     assert live[0]["strength"] == pytest.approx(0.5)
+    assert live[0]["preview"] is False  # not a drag: the changes are final
     # a non-live parameter announces the values, but asks for no live preview
     panel.fields["steps"].widget.setValue(3)
     qtbot.waitUntil(lambda: len(changed) == 2, timeout=2000)
     qtbot.wait(200)
     assert len(live) == 1
+
+
+def _drag(qtbot, field, positions, *, pause_ms=10):
+    """Press the slider's handle, move it through ``positions`` (slider steps), let go:
+    what QSlider does for a mouse drag (sliderPressed, valueChanged per move, sliderReleased)."""
+    slider = field.widget.slider
+    slider.setSliderDown(True)
+    for pos in positions:
+        slider.setSliderPosition(pos)
+        qtbot.wait(pause_ms)
+    slider.setSliderDown(False)
+
+
+def test_a_held_slider_sends_drafts_then_one_final_on_release(panel, qtbot):
+    live: list[tuple[float, bool]] = []
+    changed: list[dict] = []
+    panel.liveChanged.connect(lambda values, preview: live.append((values["strength"], preview)))
+    panel.valuesChanged.connect(changed.append)
+    field = panel.fields["strength"]
+    assert not panel.is_dragging()
+    field.widget.slider.setSliderDown(True)
+    assert panel.is_dragging() and field.is_held()
+    for pos in range(2, 12):  # the slider has 20 positions (step 0.05)
+        field.widget.slider.setSliderPosition(pos)
+        qtbot.wait(10)
+    drafts = [v for v, preview in live if preview]
+    assert drafts and drafts[0] == pytest.approx(0.1)  # the first move is drafted at once
+    assert len(drafts) < 10  # throttled: not one per move
+    assert not any(not preview for _, preview in live)  # nothing final while held
+    qtbot.wait(300)  # holding still: the debounced valuesChanged may come, but no final
+    assert not any(not preview for _, preview in live)
+    field.widget.slider.setSliderDown(False)
+    assert not panel.is_dragging()
+    finals = [v for v, preview in live if not preview]
+    assert finals == [pytest.approx(0.55)]  # at once on release, with the released value
+    n = len(live)
+    qtbot.wait(300)
+    assert len(live) == n  # the debounce does not send the final a second time
+    assert changed and changed[-1]["strength"] == pytest.approx(0.55)
+
+
+def test_press_and_release_without_moving_sends_nothing(panel, qtbot):
+    live: list[bool] = []
+    panel.liveChanged.connect(lambda values, preview: live.append(preview))
+    _drag(qtbot, panel.fields["strength"], [])
+    qtbot.wait(250)
+    assert live == []
+
+
+def test_holding_a_non_live_slider_is_no_drag(panel, qtbot):
+    live: list[bool] = []
+    panel.liveChanged.connect(lambda values, preview: live.append(preview))
+    _drag(qtbot, panel.fields["steps"], [3, 5, 9])
+    assert not panel.is_dragging()
+    qtbot.wait(250)
+    assert live == []
+
+
+def test_a_real_mouse_drag_on_the_handle(panel, qtbot):
+    """Mouse events on the slider itself (offscreen platform): press on the handle, move, let go."""
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtWidgets import QStyle, QStyleOptionSlider
+
+    live: list[tuple[float, bool]] = []
+    panel.liveChanged.connect(lambda values, preview: live.append((values["strength"], preview)))
+    panel.resize(500, 400)
+    panel.show()
+    qtbot.waitExposed(panel)
+    slider = panel.fields["strength"].widget.slider
+    opt = QStyleOptionSlider()
+    slider.initStyleOption(opt)
+    handle = slider.style().subControlRect(QStyle.ComplexControl.CC_Slider, opt,
+                                           QStyle.SubControl.SC_SliderHandle, slider)
+    start = handle.center()
+    qtbot.mousePress(slider, Qt.MouseButton.LeftButton, pos=start)
+    assert slider.isSliderDown() and panel.is_dragging()
+    for dx in range(10, 130, 20):
+        qtbot.mouseMove(slider, QPoint(start.x() + dx, start.y()))
+        qtbot.wait(15)
+    qtbot.mouseRelease(slider, Qt.MouseButton.LeftButton, pos=QPoint(start.x() + 120, start.y()))
+    assert not panel.is_dragging()
+    assert any(preview for _, preview in live)
+    finals = [v for v, preview in live if not preview]
+    assert len(finals) == 1 and finals[0] == pytest.approx(panel.values()["strength"]) and finals[0] > 0.5
 
 
 def test_run_emits_tool_values_and_layers(panel, qtbot):
@@ -185,7 +270,7 @@ def test_ten_rapid_slider_moves_make_one_job(panel, qtbot):
         bridge.jobAdded.connect(added.append)
         bridge.jobFinished.connect(finished.append)
 
-        def preview(values):
+        def preview(values, _draft):
             job = Job("preview", "interactive", lambda inputs, ctx: inputs["strength"], inputs=values, key="live")
             bridge.submit(job, mode="replace")
 

@@ -6,7 +6,8 @@ Signals:
   ``brushChanged(BrushSettings)``      size, hardness, opacity or colour changed;
   ``pluginToolChanged(str)``           the plugin tool chosen in the combo ("" = none);
   ``runRequested(str, dict, dict)``    tool id, values, role_layers (its Run button);
-  ``liveChanged(str, dict)``           tool id, values: a live parameter moved (debounced).
+  ``liveChanged(str, dict, bool)``     tool id, values, preview: a live parameter moved
+                                       (ParamPanel.liveChanged: drafts while a slider is held).
 Canvas tools: brush, eraser, picker, rect_select, ellipse_select, lasso_select,
 mask_brush, move (CANVAS_TOOLS gives title, icon and suggested shortcut of each).
 """
@@ -62,7 +63,7 @@ class ToolsPanel(QWidget):
     brushChanged = Signal(object)
     pluginToolChanged = Signal(str)
     runRequested = Signal(str, object, object)
-    liveChanged = Signal(str, object)
+    liveChanged = Signal(str, object, bool)
 
     def __init__(
         self, document: Any = None, list_models: ListModels | None = None, parent: QWidget | None = None,
@@ -271,7 +272,7 @@ class ToolsPanel(QWidget):
         if panel is None:
             panel = ParamPanel(self._specs[tool_id], self.document, self.list_models, jobs=self.jobs)
             panel.runRequested.connect(self.runRequested)
-            panel.liveChanged.connect(lambda values, t=tool_id: self.liveChanged.emit(t, values))
+            panel.liveChanged.connect(lambda values, preview, t=tool_id: self.liveChanged.emit(t, values, preview))
             self._panels[tool_id] = panel
             self.stack.addWidget(panel)
         self.stack.setCurrentWidget(panel)

@@ -11,7 +11,16 @@ from ganpaint.core.specs import RunContext, ToolError, ToolRequest, ToolResult
 from ganpaint.engine import stylegan_sampling as S
 from ganpaint.engine.cards import ModelFileError
 from ganpaint.engine.directions import DirectionSet
-from ganpaint.engine.stylegan_tools import load_generator, model_directions, npy_bytes, place, source_latent
+from ganpaint.engine.stylegan_tools import (
+    draft_metadata,
+    draft_size,
+    load_generator,
+    model_directions,
+    npy_bytes,
+    pending_draft,
+    place,
+    source_latent,
+)
 from ganpaint_faces import SLIDERS, TOOL_ID
 
 
@@ -49,13 +58,17 @@ def run(request: ToolRequest, ctx: RunContext) -> ToolResult:
     ctx.progress(0.05, "latent")
     src = source_latent(ld, request, ctx, seed=p["seed"], z_file=p["z"], psi=p["psi"], mode=p["source"],
                         steps=p["steps"], noise=p["noise"], span=(0.05, 0.9))
+    if src.kind == "pending":  # a draft while the picture is not inverted yet
+        return pending_draft(request, src)
     ws = apply_sliders(src.ws, ds, amounts, ld.name)
     with torch.inference_mode():
         ctx.progress(0.92, "synthesising")
-        picture = S.to_pictures(S.synthesize(G, ws, noise=p["noise"], seed=p["seed"]))[0]
+        picture = S.to_pictures(S.synthesize(G, ws, noise=p["noise"], seed=p["seed"],
+                                             max_size=draft_size(G, request)))[0]
     image, alpha = place(picture, request, p["size"], src.kind == "inverted")
     meta: dict[str, Any] = {"model": ld.name, "generator_sha256": ld.sha256, "source": src.kind,
                             **{f"source_{n}": v for n, v in src.info.items()},
-                            "sliders": {n: a for n, a in amounts.items() if a}, "latent": "latent.npy"}
+                            "sliders": {n: a for n, a in amounts.items() if a}, "latent": "latent.npy",
+                            **draft_metadata(G, request, src)}
     return ToolResult(image=np.ascontiguousarray(image), alpha=alpha, name=f"Face ({ld.name})", metadata=meta,
                       attachments={"latent.npy": npy_bytes(ws), "latent_source.npy": npy_bytes(src.ws)})

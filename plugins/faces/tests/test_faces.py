@@ -124,3 +124,104 @@ def test_command_line_directions_and_run(data_dir: Path, tiny_store: ModelStore,
     assert main(["directions", "list", "--model", TINY]) == 0
     listing = capsys.readouterr().out
     assert "smile" in listing and "imported" in listing and "pc2" in listing and "sefa2" in listing
+
+
+def _draft_request(params: dict, image: np.ndarray | None = None, canvas: tuple[int, int] = (16, 16)) -> ToolRequest:
+    images = {} if image is None else {Role.IMAGE: image}
+    return ToolRequest(SPEC.id, images, SPEC.resolve_params({"model": TINY, **params}), canvas=canvas, preview=True)
+
+
+def test_a_draft_is_synthesised_smaller_and_placed_on_the_canvas(ctx: RecordingContext, data_dir: Path,
+                                                                 tiny_store: ModelStore,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """``request.preview``: the generator stops at PREVIEW_SIZE (8 px here, the tiny one makes 16);
+    the draft still covers the canvas; a final run is the full picture, as before."""
+    _save(tiny_store)
+    final = run(_request({"seed": 7, "smile": 1.0}), ctx)
+    assert "draft_size" not in final.metadata and "draft_note" not in final.metadata
+    same = run(_draft_request({"seed": 7, "smile": 1.0}), ctx)  # PREVIEW_SIZE >= 16: the full picture
+    assert np.allclose(same.image, final.image, atol=1e-5) and same.metadata["draft_size"] == 16
+    monkeypatch.setattr(stylegan_tools, "PREVIEW_SIZE", 8)
+    draft = run(_draft_request({"seed": 7, "smile": 1.0}, canvas=(40, 24)), ctx)
+    assert draft.image.shape == (24, 40, 3) and draft.alpha is not None and draft.alpha.shape == (24, 40)
+    assert draft.metadata["draft_size"] == 8 and draft.metadata["sliders"] == {"smile": 1.0}
+    small = run(_draft_request({"seed": 7, "smile": 1.0}), ctx)
+    assert small.image.shape == (16, 16, 3)
+    assert not np.allclose(small.image, final.image, atol=1e-3)  # an 8 px picture, enlarged
+
+
+def test_a_draft_never_starts_an_inversion(data_dir: Path, tiny_store: ModelStore) -> None:
+    """Dragging a slider over a picture not inverted yet: the draft shows the picture with a
+    note (no optimisation); over a half-done inversion it uses it as far as it got; the
+    final run then resumes that inversion."""
+    _save(tiny_store)
+    stylegan_tools.CACHE.clear()
+    models = {(TINY, "faces"): str(tiny_store.get(TINY).path)}
+    pic = np.random.default_rng(5).uniform(0, 1, (16, 16, 3)).astype(np.float32)
+    ctx = RecordingContext(models=models)
+    draft = run(_draft_request({"steps": 20, "smile": 1.0}, image=pic), ctx)
+    assert not [m for _, m in ctx.calls if m.startswith("inverting")]
+    assert np.array_equal(draft.image, pic) and draft.metadata["source"] == "pending"
+    assert "not inverted yet" in draft.metadata["draft_note"]
+    # a run cancelled after 6 of 20 steps (a replaced job) leaves a resumable state
+    with pytest.raises(JobCancelled):
+        run(_request({"steps": 20}, image=pic), RecordingContext(models=models, cancel_after=6))
+    ctx = RecordingContext(models=models)
+    draft = run(_draft_request({"steps": 20, "smile": 1.0}, image=pic), ctx)
+    assert not [m for _, m in ctx.calls if m.startswith("inverting")]
+    assert draft.metadata["source"] == "inverted" and draft.metadata["source_steps"] == 6
+    assert "6/20" in draft.metadata["draft_note"] and not np.array_equal(draft.image, pic)
+    ctx = RecordingContext(models=models)
+    final = run(_request({"steps": 20, "smile": 1.0}, image=pic), ctx)
+    steps_run = [m for _, m in ctx.calls if m.startswith("inverting")]
+    assert steps_run[0] == "inverting: step 7/20" and len(steps_run) == 14
+    assert final.metadata["source_steps"] == 20 and "draft_note" not in final.metadata
+
+
+def test_a_replaced_inversion_job_keeps_its_steps(data_dir: Path, tiny_store: ModelStore) -> None:
+    """Through the job queue: an inversion running under a live key is replaced (latest wins)
+    part-way; the next job on the same picture continues from the steps already done."""
+    import threading
+
+    from ganpaint.engine.jobs import JobQueue, JobState
+    from ganpaint.engine.runner import make_tool_job
+
+    _save(tiny_store)
+    stylegan_tools.CACHE.clear()
+    models = {(TINY, "faces"): str(tiny_store.get(TINY).path)}
+    pic = np.random.default_rng(6).uniform(0, 1, (16, 16, 3)).astype(np.float32)
+    seen: list[tuple[str, int]] = []  # (which job, inversion step reported)
+    third_step = threading.Event()
+
+    def tool(req: ToolRequest, job_ctx):  # type: ignore[no-untyped-def]
+        name = "first" if req.params["smile"] == 0 else "second"
+
+        class Ctx(RecordingContext):
+            def progress(self, fraction: float, message: str = "", preview=None) -> None:  # type: ignore[no-untyped-def]
+                if message.startswith("inverting: step "):
+                    seen.append((name, int(message.split()[2].split("/")[0])))
+                    if seen[-1] == ("first", 3):
+                        third_step.set()
+                job_ctx.progress(fraction, message)  # raises JobCancelled once replaced
+
+            def cancelled(self) -> bool:
+                return bool(job_ctx.cancelled())
+
+        return run(req, Ctx(models=models))
+
+    q = JobQueue()
+    try:
+        first = q.submit(make_tool_job(SPEC, _request({"steps": 30}, image=pic), fn=tool, key="live:x"),
+                         mode="replace")
+        assert third_step.wait(60), (first.state, first.error)
+        second = q.submit(make_tool_job(SPEC, _request({"steps": 30, "smile": 1.0}, image=pic), fn=tool,
+                                        key="live:x"), mode="replace")
+        assert first.wait(60) and second.wait(120)
+    finally:
+        q.shutdown()
+    assert first.state is JobState.CANCELLED and second.state is JobState.DONE
+    firsts = [n for who, n in seen if who == "first"]
+    seconds = [n for who, n in seen if who == "second"]
+    assert 3 <= firsts[-1] < 30, "cancelled part-way"
+    assert seconds == list(range(firsts[-1] + 1, 31)), "resumed from the steps already done"
+    assert second.result.metadata["source_steps"] == 30

@@ -8,7 +8,16 @@ import torch
 
 from ganpaint.core.specs import RunContext, ToolRequest, ToolResult
 from ganpaint.engine import stylegan_sampling as S
-from ganpaint.engine.stylegan_tools import load_generator, npy_bytes, place, read_latent_file, source_latent
+from ganpaint.engine.stylegan_tools import (
+    draft_metadata,
+    draft_size,
+    load_generator,
+    npy_bytes,
+    pending_draft,
+    place,
+    read_latent_file,
+    source_latent,
+)
 
 TOOL_ID = "stylemix"
 
@@ -36,6 +45,8 @@ def run(request: ToolRequest, ctx: RunContext) -> ToolResult:
     ctx.progress(0.05, "source A")
     src = source_latent(ld, request, ctx, seed=p["seed"], z_file=p["z"], psi=p["psi"], mode=p["source"],
                         steps=p["steps"], noise=p["noise"], span=(0.05, 0.9))
+    if src.kind == "pending":  # a draft while the picture is not inverted yet
+        return pending_draft(request, src)
     with torch.inference_mode():
         if p["z_b"]:
             kind, lat = read_latent_file(p["z_b"], G)
@@ -46,14 +57,15 @@ def run(request: ToolRequest, ctx: RunContext) -> ToolResult:
             ws_b = S.truncate(ws_b, S.w_avg(G), p["psi"])
         ws = mix_styles(G, src.ws, ws_b, p["preset"], p["crossover"])
         ctx.progress(0.92, "synthesising")
-        picture = S.to_pictures(S.synthesize(G, ws, noise=p["noise"], seed=p["seed"]))[0]
+        picture = S.to_pictures(S.synthesize(G, ws, noise=p["noise"], seed=p["seed"],
+                                             max_size=draft_size(G, request)))[0]
     image, alpha = place(picture, request, p["size"], src.kind == "inverted")
     k = max(0, min(p["crossover"], G.n_styles))
     meta: dict[str, Any] = {"model": ld.name, "generator_sha256": ld.sha256, "source_a": src.kind,
                             **{f"a_{n}": v for n, v in src.info.items()}, "n_styles": G.n_styles,
                             "styles_from_b": list(range(k, G.n_styles)) if p["preset"] == "custom"
                             else list(range(*preset_range(G.n_styles, p["preset"]))),
-                            "latent": "latent.npy"}
+                            "latent": "latent.npy", **draft_metadata(G, request, src)}
     return ToolResult(image=image, alpha=alpha, name=f"Style mix ({ld.name})", metadata=meta,
                       attachments={"latent.npy": npy_bytes(ws), "latent_a.npy": npy_bytes(src.ws),
                                    "latent_b.npy": npy_bytes(ws_b)})

@@ -86,3 +86,26 @@ def test_no_model_gives_the_import_or_train_message(tmp_path: Path, monkeypatch:
     req = ToolRequest(SPEC.id, {}, SPEC.resolve_params({}), canvas=(16, 16))
     with pytest.raises(ToolError, match="ganpaint models import .*ganpaint train stylegan2"):
         run(req, RecordingContext())
+
+
+def test_a_draft_is_synthesised_smaller_and_never_inverts(ctx: RecordingContext,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """``request.preview`` (a live drag): the generator stops at PREVIEW_SIZE, the draft still
+    fills the canvas; a picture not inverted yet is shown as it is, with a note."""
+    from dataclasses import replace
+
+    from ganpaint.engine import stylegan_tools
+
+    params = {"seed": 3, "seed_b": 8, "crossover": 3}
+    final = run(_request(params, canvas=(30, 20)), ctx)
+    assert "draft_size" not in final.metadata
+    monkeypatch.setattr(stylegan_tools, "PREVIEW_SIZE", 8)
+    draft = run(replace(_request(params, canvas=(30, 20)), preview=True), ctx)
+    assert draft.image.shape == final.image.shape == (20, 30, 3) and draft.metadata["draft_size"] == 8
+    assert np.array_equal(draft.alpha, final.alpha) and not np.allclose(draft.image, final.image, atol=1e-3)
+    stylegan_tools.CACHE.clear()
+    pic = np.random.default_rng(2).uniform(0, 1, (20, 24, 3)).astype(np.float32)
+    calls = len(ctx.calls)
+    pending = run(replace(_request({**params, "steps": 10}, image=pic), preview=True), ctx)
+    assert not [m for _, m in ctx.calls[calls:] if m.startswith("inverting")]
+    assert np.array_equal(pending.image, pic) and "not inverted yet" in pending.metadata["draft_note"]
