@@ -381,6 +381,11 @@ class ToolRequest:
     #: the released value always follows, so a tool may trade quality for speed here (a lower
     #: resolution, no long optimisation) but should return the same kind of picture.
     preview: bool = False
+    #: When the run re-makes an existing result layer (a live slider, or a re-run after the
+    #: document was saved and reopened): that layer's attachments (``ToolResult.attachments``,
+    #: kept in the .ora). A tool may reuse expensive state it stored there, e.g. an inverted
+    #: latent, after checking it still fits the inputs. Empty for a new result.
+    previous: Mapping[str, bytes] = field(default_factory=dict)
 
     @property
     def image(self) -> np.ndarray:

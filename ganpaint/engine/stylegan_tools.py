@@ -202,6 +202,7 @@ def source_latent(ld: Loaded, request: ToolRequest, ctx: RunContext, *, seed: in
             raise ToolError("inversion needs an input picture (a layer, or INPUT on the command line)")
         key = picture_key(ld.sha256, image, f"{steps}|{noise}")
         state = CACHE.state(key)
+        init = "cache" if state.ws is not None else _restore_stored(state, request, key, G, steps)
         if request.preview and state.steps_done < steps:
             return _draft_source(G, state, steps)
         a, b = span
@@ -209,12 +210,18 @@ def source_latent(ld: Loaded, request: ToolRequest, ctx: RunContext, *, seed: in
         def progress(f: float, msg: str) -> None:
             ctx.progress(a + (b - a) * f, msg)
 
+        init_ws = None
+        if state.ws is None:
+            init_ws, init = _encoder_guess(ld, image), "encoder"
+            if init_ws is None:
+                init = "mean"
         try:
-            invert(G, image, steps=steps, state=state, progress=progress, noise=noise)
+            invert(G, image, steps=steps, state=state, init_ws=init_ws, progress=progress, noise=noise)
         except InversionError as exc:
             raise ToolError(str(exc)) from None
         assert state.ws is not None
-        return Source(state.ws.clone(), "inverted", {"steps": state.steps_done, "loss": state.loss})
+        return Source(state.ws.clone(), "inverted",
+                      {"steps": state.steps_done, "loss": state.loss, "init": init, "key": key})
     with torch.inference_mode():
         if z_file:
             kind, lat = read_latent_file(z_file, G)
@@ -229,6 +236,55 @@ def source_latent(ld: Loaded, request: ToolRequest, ctx: RunContext, *, seed: in
         if psi != 1.0:
             w = S.truncate(w, S.w_avg(G), psi)
         return Source(S.broadcast(G, w).clone(), kind, info)
+
+
+#: the attachments a result keeps of its inversion (``ToolRequest.previous`` on a re-run)
+STORED_LATENT, STORED_KEY = "latent_source.npy", "latent_source.key"
+
+
+def stored_inversion(src: Source) -> dict[str, bytes]:
+    """Attachments that let a re-run of this result skip the inversion (also after the .ora
+    was saved and reopened): the inverted latent and the key of what was inverted."""
+    if src.kind != "inverted" or "key" not in src.info:
+        return {}
+    return {STORED_LATENT: npy_bytes(src.ws), STORED_KEY: str(src.info["key"]).encode()}
+
+
+def _restore_stored(state: Any, request: ToolRequest, key: str, G: Generator, steps: int) -> str:
+    """Fill an empty cache state from the result being re-made, when it inverted this very
+    picture with these options (the key matches). Returns "stored", or "" when nothing fits."""
+    prev = request.previous or {}
+    if prev.get(STORED_KEY, b"").decode(errors="replace") != key or STORED_LATENT not in prev:
+        return ""
+    try:
+        arr = np.load(io.BytesIO(prev[STORED_LATENT]), allow_pickle=False)
+    except (OSError, ValueError):
+        return ""
+    if arr.shape != (1, G.n_styles, G.style_dim) or not np.isfinite(arr).all():
+        return ""
+    with state.lock:
+        if state.ws is None:
+            state.ws = torch.from_numpy(arr.astype(np.float32)).to(G.input.input)
+            state.steps_done = steps
+    return "stored"
+
+
+def _encoder_guess(ld: Loaded, image: np.ndarray) -> torch.Tensor | None:
+    """The model's inversion encoder's guess for ``image`` as a starting latent, or None
+    when the model has no encoder (the inversion then starts from the mean latent)."""
+    from ganpaint.engine.encoders import find_encoder
+    from ganpaint.engine.inversion import to_target
+
+    enc = find_encoder(ld.name, ld.sha256, ld.path)
+    if enc is None:
+        return None
+    try:
+        target = to_target(ld.G, image)
+    except InversionError:
+        return None  # invert() says why, with its own message
+    with torch.inference_mode():
+        w = enc(target.float().cpu())
+    return S.broadcast(ld.G, w.to(ld.G.input.input)).clone()
 
 
 def _draft_source(G: Generator, state: Any, steps: int) -> Source:

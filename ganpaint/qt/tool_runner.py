@@ -17,7 +17,7 @@ failure is reported.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -170,6 +170,10 @@ class ToolRunner(QObject):
         doc = self.controller.document
         roles = {Role.IMAGE: source} if source is not None else {}
         request = build_request(doc, spec, roles, params, preview=preview)
+        layer = doc.find_layer(layer_id)
+        info = getattr(layer, "result", None)
+        if info is not None and info.attachments:  # what the tool stored with the result (in the .ora too)
+            request = replace(request, previous=dict(info.attachments))
         job = make_tool_job(spec, request, key=f"live:{layer_id}",
                             title=f"{spec.title} ({'draft' if preview else 'preview'})")
         self._pending[job.id] = _Pending(spec, request, source, doc, update_layer_id=layer_id, preview=preview)

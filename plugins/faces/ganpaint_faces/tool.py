@@ -20,6 +20,7 @@ from ganpaint.engine.stylegan_tools import (
     pending_draft,
     place,
     source_latent,
+    stored_inversion,
 )
 from ganpaint_faces import SLIDERS, TOOL_ID
 
@@ -71,4 +72,5 @@ def run(request: ToolRequest, ctx: RunContext) -> ToolResult:
                             "sliders": {n: a for n, a in amounts.items() if a}, "latent": "latent.npy",
                             **draft_metadata(G, request, src)}
     return ToolResult(image=np.ascontiguousarray(image), alpha=alpha, name=f"Face ({ld.name})", metadata=meta,
-                      attachments={"latent.npy": npy_bytes(ws), "latent_source.npy": npy_bytes(src.ws)})
+                      attachments={"latent.npy": npy_bytes(ws), "latent_source.npy": npy_bytes(src.ws),
+                                   **stored_inversion(src)})

@@ -17,6 +17,7 @@ from ganpaint.engine.stylegan_tools import (
     place,
     read_latent_file,
     source_latent,
+    stored_inversion,
 )
 
 TOOL_ID = "stylemix"
@@ -67,5 +68,5 @@ def run(request: ToolRequest, ctx: RunContext) -> ToolResult:
                             else list(range(*preset_range(G.n_styles, p["preset"]))),
                             "latent": "latent.npy", **draft_metadata(G, request, src)}
     return ToolResult(image=image, alpha=alpha, name=f"Style mix ({ld.name})", metadata=meta,
-                      attachments={"latent.npy": npy_bytes(ws), "latent_a.npy": npy_bytes(src.ws),
+                      attachments={**stored_inversion(src), "latent.npy": npy_bytes(ws), "latent_a.npy": npy_bytes(src.ws),
                                    "latent_b.npy": npy_bytes(ws_b)})
