@@ -19,6 +19,7 @@ Rows are median wall times; the note gives CPU time (the machine is shared).
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import statistics
 import sys
 import tempfile
@@ -62,6 +63,15 @@ def _models(root: Path) -> list[tuple[str, str]]:
     if COMPAT.is_file():
         e = ModelStore(root, include_resources=False).import_files(COMPAT, name="compat32")
         out.append(("compat 32 px", e.name))
+    for plugin in ("ganpaint_faces", "ganpaint_stylemix"):  # the shipped defaults, when installed
+        try:
+            src = Path(__import__(plugin).MODEL_FILE)
+        except (ImportError, AttributeError):
+            continue
+        if src.is_file():
+            name = src.name[: -len(".safetensors")]
+            shutil.copyfile(src, root / src.name)
+            out.append((f"{name} {load_model(src).size} px", name))
     for size in (64, 128, 256):
         torch.manual_seed(0)
         cfg = StyleGAN2Config(size=size, style_dim=256, n_mlp=4, channels=_recipe_widths(size))
