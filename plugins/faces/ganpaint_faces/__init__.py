@@ -28,6 +28,10 @@ SLIDERS: dict[str, str] = {
     "age": "Age marks (wrinkles, eye bags).",
     "beard": "Beard.",
     "turn": "Head turn (left / right).",
+    "hair_light": "Hair colour: darker / lighter.",
+    "hair_red": "Hair colour: towards red.",
+    "skin_tone": "Skin tone: lighter / darker.",
+    "background": "Background: darker / lighter.",
 }
 
 
@@ -47,6 +51,12 @@ def params() -> tuple[ParamSpec, ...]:
         ParamSpec("psi", "float", label="Truncation", default=0.7, minimum=0.0, maximum=1.5, step=0.05,
                   help="Pull generated latents towards the mean face (1 = none)."),
         *sliders,
+        ParamSpec("direction", "string", label="Other direction",
+                  help="Any other saved direction of the model, by name: pc0 ... pc9 (GANSpace), sefa0 ... "
+                  "sefa9 (SeFa), or one imported with `ganpaint directions import` "
+                  "(`ganpaint directions list --model NAME` lists them)."),
+        ParamSpec("amount", "float", label="Other amount", default=0.0, minimum=-3.0, maximum=3.0, step=0.1,
+                  live=True, help="How far to move along the other direction, in standard deviations."),
         ParamSpec("noise", "choice", choices=("const", "random"), default="const",
                   help="const: the generator's stored noise (repeatable); random: fresh noise from the seed."),
         ParamSpec("size", "int", label="Output size", default=0, minimum=0, maximum=4096, step=16,
@@ -69,7 +79,8 @@ def ganpaint_register_tools() -> list[ToolSpec]:
             inputs=(InputSpec(Role.IMAGE, label="Face to invert (optional)", required=False),),
             params=params(),
             description="Generate a face (or invert yours) and move it along attribute directions: "
-            "smile, eyes, glasses, hair length, age, beard, head turn.",
+            "smile, eyes, glasses, hair length and colour, age, beard, head turn, skin tone, background, "
+            "or any other saved direction.",
             category="GAN",
             uses_torch=True,
             canvas=f"{__name__}:canvas",

@@ -50,6 +50,9 @@ def run(request: ToolRequest, ctx: RunContext) -> ToolResult:
     ld = load_generator(ctx, p["model"], TOOL_ID)
     G = ld.G
     amounts = {n: float(p[n]) for n in SLIDERS}
+    other = str(p.get("direction") or "").strip()
+    if other and float(p.get("amount") or 0.0):
+        amounts[other] = amounts.get(other, 0.0) + float(p["amount"])
     try:
         ds = model_directions(ld)
     except ModelFileError as exc:  # another generator's directions, or a damaged file

@@ -42,7 +42,9 @@ def _save(tiny_store: ModelStore, sha: str | None = None) -> DirectionSet:
 
 def test_sliders_are_live_and_named_after_the_default_attributes() -> None:
     live = [p.name for p in SPEC.params if p.live]
-    assert live == list(SLIDERS) == ["smile", "eyes", "glasses", "hair_length", "age", "beard", "turn"]
+    assert live[:-1] == list(SLIDERS) == ["smile", "eyes", "glasses", "hair_length", "age", "beard", "turn",
+                                          "hair_light", "hair_red", "skin_tone", "background"]
+    assert live[-1] == "amount"  # the "other direction" slider
     assert SPEC.param("psi").default == 0.7 and not SPEC.inputs[0].required
 
 
@@ -225,3 +227,18 @@ def test_a_replaced_inversion_job_keeps_its_steps(data_dir: Path, tiny_store: Mo
     assert 3 <= firsts[-1] < 30, "cancelled part-way"
     assert seconds == list(range(firsts[-1] + 1, 31)), "resumed from the steps already done"
     assert second.result.metadata["source_steps"] == 30
+
+
+def test_other_direction_by_name(ctx: RecordingContext, data_dir: Path, tiny_store: ModelStore) -> None:
+    entry = tiny_store.get(TINY)
+    ds = DirectionSet(TINY, entry.card.sha256, 16)
+    ds.add("pc0", np.eye(16, dtype=np.float32)[1], kind="ganspace", scale=2.0)
+    save_directions(ds, directions_path(TINY).parent.parent)
+    plain = run(_request({"seed": 7}), ctx)
+    moved = run(_request({"seed": 7, "direction": "pc0", "amount": 1.0}), ctx)
+    assert moved.metadata["sliders"] == {"pc0": 1.0}
+    lat = [np.load(__import__("io").BytesIO(r.attachments["latent.npy"])) for r in (plain, moved)]
+    np.testing.assert_allclose(lat[1] - lat[0], np.broadcast_to(2.0 * np.eye(16, dtype=np.float32)[1], lat[0].shape),
+                               atol=1e-5)
+    with pytest.raises(ToolError, match="no direction for sefa3"):
+        run(_request({"seed": 7, "direction": "sefa3", "amount": 1.0}), ctx)
