@@ -620,12 +620,14 @@ def cmd_sliders(args: argparse.Namespace) -> dict[str, Any]:
 
 def judge_inversion(G: Generator, targets: np.ndarray, *, steps: int, k_random: int = 256, seed: int = 0,
                     noise: str = "const", progress: Callable[[int, float], None] | None = None,
-                    keep: int = 0, init_G: Generator | None = None) -> dict[str, Any]:
+                    keep: int = 0, init_G: Generator | None = None, encoder: Any = None) -> dict[str, Any]:
     """targets: float (n, size, size, 3) in [0, 1] at G's resolution. PSNR/SSIM of the
     inverted reconstruction, of the mean-latent picture and of the best of ``k_random``
     samples (psi 1, best by PSNR per target); with ``init_G`` (an untrained generator of the
     same architecture) also of the same inversion through it: how much of the reconstruction
-    the W+ latent alone buys. ``keep`` first rows of pictures are returned."""
+    the W+ latent alone buys. With ``encoder`` (a LatentEncoder for G) also of its guess alone
+    and of the same inversion started from that guess instead of the mean latent.
+    ``keep`` first rows of pictures are returned."""
     from ganpaint.engine.inversion import invert
 
     with torch.inference_mode():
@@ -633,7 +635,9 @@ def judge_inversion(G: Generator, targets: np.ndarray, *, steps: int, k_random: 
     rand = to_float(sample_pictures(G, k_random, seed + 303, psi=1.0, noise=noise)) if k_random else None
     rows: dict[str, list[float]] = {k: [] for k in ("inverted_psnr", "inverted_ssim", "mean_psnr", "mean_ssim",
                                                        "best_random_psnr", "best_random_ssim", "init_inverted_psnr",
-                                                       "init_inverted_ssim", "seconds")}
+                                                       "init_inverted_ssim", "encoder_guess_psnr",
+                                                       "encoder_guess_ssim", "encoder_inverted_psnr",
+                                                       "encoder_inverted_ssim", "seconds")}
     shown: list[list[np.ndarray]] = []
     for i, tgt in enumerate(targets):
         t = time.perf_counter()
@@ -659,6 +663,19 @@ def judge_inversion(G: Generator, targets: np.ndarray, *, steps: int, k_random: 
             rows["init_inverted_psnr"].append(psnr(init_rec, tgt))
             rows["init_inverted_ssim"].append(ssim(init_rec, tgt))
             row.append(init_rec)
+        if encoder is not None:
+            with torch.inference_mode():
+                x = torch.from_numpy(np.ascontiguousarray(tgt)).permute(2, 0, 1)[None].mul(2).sub(1)
+                guess = S.broadcast(G, encoder(x.float()).to(G.input.input)).clone()
+                guess_pic = S.to_pictures(S.synthesize(G, guess, noise=noise))[0]  # type: ignore[arg-type]
+            enc_state = invert(G, tgt, steps=steps, noise=noise, init_ws=guess)
+            with torch.inference_mode():
+                enc_rec = S.to_pictures(S.synthesize(G, enc_state.ws, noise=noise))[0]  # type: ignore[arg-type]
+            rows["encoder_guess_psnr"].append(psnr(guess_pic, tgt))
+            rows["encoder_guess_ssim"].append(ssim(guess_pic, tgt))
+            rows["encoder_inverted_psnr"].append(psnr(enc_rec, tgt))
+            rows["encoder_inverted_ssim"].append(ssim(enc_rec, tgt))
+            row += [guess_pic, enc_rec]
         if i < keep:
             shown.append([*row, rec])
         if progress:
@@ -669,6 +686,9 @@ def judge_inversion(G: Generator, targets: np.ndarray, *, steps: int, k_random: 
     if rows["init_inverted_psnr"]:
         summary["inverted_beats_init_inverted"] = int(np.sum(np.array(rows["inverted_psnr"])
                                                              > np.array(rows["init_inverted_psnr"])))
+    if rows["encoder_inverted_psnr"]:
+        summary["encoder_inverted_beats_inverted"] = int(np.sum(np.array(rows["encoder_inverted_psnr"])
+                                                                > np.array(rows["inverted_psnr"])))
     if rows["best_random_psnr"]:
         summary["inverted_beats_best_random"] = int(np.sum(np.array(rows["inverted_psnr"])
                                                            > np.array(rows["best_random_psnr"])))
@@ -688,15 +708,22 @@ def cmd_invert(args: argparse.Namespace) -> dict[str, Any]:
             rgb = np.asarray(im.convert("RGB"), np.float32) / 255.0
         targets.append(resize_picture(rgb, ld.G.size, ld.G.size))
     init_G = None if args.no_init_baseline else initial_generator(ld.G, args.seed)
+    encoder = None
+    if args.encoder:
+        from ganpaint.engine.encoders import load_encoder
+
+        encoder = load_encoder(args.encoder)
+        if encoder is None:
+            raise SystemExit(f"{args.encoder}: not a readable encoder file")
     rep = judge_inversion(ld.G, np.stack(targets), steps=args.steps, k_random=args.k_random, seed=args.seed,
-                          keep=args.strip_rows if args.strip else 0, init_G=init_G,
+                          keep=args.strip_rows if args.strip else 0, init_G=init_G, encoder=encoder,
                           progress=lambda i, p: print(f"  {i + 1}/{args.n}: {p:.2f} dB "
                                                       f"({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True))
     pics = rep.pop("pictures")
     if args.strip and pics:
         grid_sheet([("", [(f"{i}", row) for i, row in enumerate(pics)],
                      ["target", "mean latent", f"best of {args.k_random}"] + ([] if init_G is None else ["untrained"])
-                     + [ld.label])],
+                     + ([] if encoder is None else ["encoder guess", "from encoder"]) + [ld.label])],
                    Path(args.strip), cell=96, title=f"Inversion of held-out pictures, {args.steps} steps: {ld.label} "
                    "(untrained = the same inversion through a randomly initialised generator)")
     rep.update({"model": args.model, "label": ld.label, "data": [str(d) for d in args.data],
@@ -710,6 +737,10 @@ def cmd_invert(args: argparse.Namespace) -> dict[str, Any]:
     if "init_inverted_psnr" in s:
         lines.append(f"| inverted through an untrained generator | {s['init_inverted_psnr']:.2f} | "
                      f"{s['init_inverted_ssim']:.3f} |")
+    if "encoder_guess_psnr" in s:
+        lines.append(f"| encoder guess (no optimisation) | {s['encoder_guess_psnr']:.2f} | {s['encoder_guess_ssim']:.3f} |")
+        lines.append(f"| inverted from the encoder guess | {s['encoder_inverted_psnr']:.2f} | "
+                     f"{s['encoder_inverted_ssim']:.3f} |")
     lines += [f"| inverted | {s['inverted_psnr']:.2f} | {s['inverted_ssim']:.3f} |", "",
               f"inverted beats the mean latent on {s['inverted_beats_mean']}/{args.n}"
               + (f", the best random sample on {s['inverted_beats_best_random']}/{args.n}"
@@ -931,6 +962,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--k-random", type=int, default=256, help="random samples for the best-of-K baseline (0 = off)")
     p.add_argument("--no-init-baseline", action="store_true",
                    help="skip inverting through an untrained generator (halves the time)")
+    p.add_argument("--encoder", metavar="FILE", help="an inversion encoder (ganpaint.engine.encoders) for this model: "
+                   "also judge its guess and the inversion started from it")
     p.add_argument("--strip", help="PNG: target / mean / best random / inverted for the first rows")
     p.add_argument("--strip-rows", type=int, default=6)
     common(p)
