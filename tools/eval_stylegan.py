@@ -573,6 +573,8 @@ def _directions_for(ld: Loaded, args: argparse.Namespace) -> Any:
 
     try:
         ds = load_directions(name, sha256=ld.sha256 or None, style_dim=ld.G.style_dim)
+        if ds is None and ld.path and not args.directions:  # a plugin's default: directions beside its file
+            ds = load_directions(name, sha256=ld.sha256 or None, style_dim=ld.G.style_dim, root=Path(ld.path).parent)
     except ModelFileError as exc:
         raise SystemExit(str(exc)) from None
     if ds is None:
@@ -842,7 +844,11 @@ def _sheet_directions(ld: Loaded) -> Any:
     if not ld.name:
         return None
     try:
-        return load_directions(ld.name, sha256=ld.sha256 or None, style_dim=ld.G.style_dim)
+        ds = load_directions(ld.name, sha256=ld.sha256 or None, style_dim=ld.G.style_dim)
+        if ds is None and ld.path:  # a plugin's default: directions beside its file
+            ds = load_directions(ld.name, sha256=ld.sha256 or None, style_dim=ld.G.style_dim,
+                                 root=Path(ld.path).parent)
+        return ds
     except ModelFileError as exc:
         print(f"  {ld.label}: {exc}", file=sys.stderr)
         return None
