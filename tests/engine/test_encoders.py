@@ -29,14 +29,14 @@ def test_untrained_encoder_gives_the_mean_latent() -> None:
 def test_trained_encoder_beats_the_mean_latent_on_new_latents() -> None:
     torch.set_num_threads(1)
     G = _tiny()
-    enc = train_encoder(G, steps=150, batch=16, seed=0)
+    enc = train_encoder(G, steps=150, batch=16, seed=0, pool=2400, width=32)
     with torch.no_grad():
         w = S.z_to_w(G, S.sample_z(G, 64, seed=99))  # latents the encoder never saw
         x = S.synthesize(G, w, noise="const")
         guess = enc(x)
     err_enc = float(((guess - w) ** 2).mean())
     err_mean = float(((S.w_avg(G) - w) ** 2).mean())
-    assert err_enc < 0.85 * err_mean  # measured 0.65 against 0.87 (a random 16 px generator)
+    assert err_enc < 0.85 * err_mean  # measured 0.63 against 0.87 (a random 16 px generator)
 
 
 def test_files_are_tied_to_their_generator(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
