@@ -66,7 +66,7 @@ def train_encoder(G: Generator, *, steps: int = 2000, batch: int = 32, lr: float
         loss.backward()
         opt.step()
         if progress is not None:
-            progress(0.3 + 0.7 * (step + 1) / steps, f"encoder step {step + 1}/{steps}: loss {float(loss):.4f}")
+            progress(0.3 + 0.7 * (step + 1) / steps, f"encoder step {step + 1}/{steps}: loss {float(loss.detach()):.4f}")
     return enc.eval()
 
 
