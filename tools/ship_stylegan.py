@@ -142,7 +142,7 @@ def ship(kind: str, args: argparse.Namespace) -> int:
                 print(msg, flush=True)
 
         enc = train_encoder(G, steps=args.encoder_steps, progress=show)
-        print(f"encoder: {save_encoder(enc, k['name'], sha, out_dir)}")
+        print(f"encoder: {save_encoder(enc, k['name'], sha, out_dir, half=True)}")
     if kind == "faces" and not args.no_directions:
         from ganpaint.engine.directions import compute_directions
 

@@ -74,7 +74,10 @@ def encoder_path(model: str, root: str | os.PathLike[str]) -> Path:
     return Path(root) / "encoders" / f"{model}.safetensors"
 
 
-def save_encoder(enc: LatentEncoder, model: str, generator_sha256: str, root: str | os.PathLike[str]) -> Path:
+def save_encoder(enc: LatentEncoder, model: str, generator_sha256: str, root: str | os.PathLike[str], *,
+                 half: bool = False) -> Path:
+    """Write ``enc`` to :func:`encoder_path`; ``half`` stores the weights as float16 (half the
+    size; a guess that starts an optimisation loses nothing by it: ~6e-4 on w of size ~0.9)."""
     from safetensors.torch import save_file
 
     path = encoder_path(model, root)
@@ -82,7 +85,10 @@ def save_encoder(enc: LatentEncoder, model: str, generator_sha256: str, root: st
     meta = {"model": model, "generator_sha256": generator_sha256, "config": enc.config.to_dict()}
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        save_file({k: v.detach().cpu().contiguous() for k, v in enc.state_dict().items()}, str(tmp),
+        sd = {k: v.detach().cpu().contiguous() for k, v in enc.state_dict().items()}
+        if half:
+            sd = {k: (v.half() if v.is_floating_point() and k != "w_avg" else v) for k, v in sd.items()}
+        save_file(sd, str(tmp),
                   metadata={ENCODER_KEY: json.dumps(meta)})
         os.replace(tmp, path)
     finally:

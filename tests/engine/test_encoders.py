@@ -51,6 +51,9 @@ def test_files_are_tied_to_their_generator(tmp_path: Path, monkeypatch) -> None:
     x = torch.rand(2, 3, 16, 16)
     assert torch.equal(again(x), enc(x))
     assert load_encoder(path, "sha-b") is None  # another generator's encoder is ignored
+    small = save_encoder(enc, "gan16", "sha-a", shipped, half=True)
+    assert small.stat().st_size < 0.6 * path.stat().st_size
+    assert torch.allclose(load_encoder(small, "sha-a")(x), enc(x), atol=5e-3)
     path.with_name("broken.safetensors").write_bytes(b"not a file")
     assert load_encoder(path.with_name("broken.safetensors")) is None
     # looked up in the user's folder, then beside the model file
