@@ -67,3 +67,17 @@ def test_default_model_is_registered_only_when_its_file_is_there(tmp_path: Path,
     monkeypatch.setattr(ganpaint_faces, "MODEL_FILE", real)
     (spec,) = ganpaint_faces.ganpaint_register_models()
     assert (spec.name, spec.tool, spec.path, spec.default) == ("faces-default", "faces", str(real), True)
+
+
+def test_the_shipped_default_runs_with_its_shipped_directions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not ganpaint_faces.MODEL_FILE.is_file():
+        pytest.skip("a source checkout without the trained default")
+    monkeypatch.setenv("GANPAINT_DATA_DIR", str(tmp_path))  # an empty user store
+    (m,) = ganpaint_faces.ganpaint_register_models()
+    ctx = RecordingContext(models={(m.name, "faces"): m.path})
+    req = ToolRequest(SPEC.id, {}, SPEC.resolve_params({"seed": 5, "background": 2.0}), canvas=(64, 64))
+    assert SPEC.param("model").default == m.name == "faces-default"
+    moved = run(req, ctx)
+    plain = run(ToolRequest(SPEC.id, {}, SPEC.resolve_params({"seed": 5}), canvas=(64, 64)), ctx)
+    assert moved.image.shape == (64, 64, 3) and moved.metadata["sliders"] == {"background": 2.0}
+    assert np.abs(moved.image - plain.image).mean() > 0.01  # the background direction changes the picture

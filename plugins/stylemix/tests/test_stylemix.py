@@ -83,7 +83,8 @@ def test_a_picture_is_inverted_and_keeps_its_size(ctx: RecordingContext) -> None
 
 def test_no_model_gives_the_import_or_train_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GANPAINT_DATA_DIR", str(tmp_path))  # an empty store
-    req = ToolRequest(SPEC.id, {}, SPEC.resolve_params({}), canvas=(16, 16))
+    # no model chosen (the default is scenes-default when its file ships; "" = none chosen)
+    req = ToolRequest(SPEC.id, {}, SPEC.resolve_params({"model": ""}), canvas=(16, 16))
     with pytest.raises(ToolError, match="ganpaint models import .*ganpaint train stylegan2"):
         run(req, RecordingContext())
 
@@ -109,3 +110,17 @@ def test_a_draft_is_synthesised_smaller_and_never_inverts(ctx: RecordingContext,
     pending = run(replace(_request({**params, "steps": 10}, image=pic), preview=True), ctx)
     assert not [m for _, m in ctx.calls[calls:] if m.startswith("inverting")]
     assert np.array_equal(pending.image, pic) and "not inverted yet" in pending.metadata["draft_note"]
+
+
+def test_the_shipped_default_is_the_scenes_model() -> None:
+    import ganpaint_stylemix
+
+    if not ganpaint_stylemix.MODEL_FILE.is_file():
+        pytest.skip("a source checkout without the trained default")
+    assert SPEC.param("model").default == "scenes-default"
+    (m,) = ganpaint_stylemix.ganpaint_register_models()
+    assert (m.name, m.tool, m.default) == ("scenes-default", "stylemix", True)
+    from ganpaint.engine.cards import card_of_file
+
+    card = card_of_file(m.path)
+    assert card.architecture == "stylegan2" and card.config["size"] == 64 and card.training_command
