@@ -9,6 +9,7 @@ holds a picture: a blank layer (one flat colour, or fully transparent) means "ge
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -220,8 +221,10 @@ def source_latent(ld: Loaded, request: ToolRequest, ctx: RunContext, *, seed: in
         except InversionError as exc:
             raise ToolError(str(exc)) from None
         assert state.ws is not None
-        return Source(state.ws.clone(), "inverted",
-                      {"steps": state.steps_done, "loss": state.loss, "init": init, "key": key})
+        info = {"steps": state.steps_done, "init": init, "key": key}
+        if math.isfinite(state.loss):  # a latent restored from a saved result has no loss to report
+            info["loss"] = state.loss
+        return Source(state.ws.clone(), "inverted", info)
     with torch.inference_mode():
         if z_file:
             kind, lat = read_latent_file(z_file, G)
