@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtGui import QColor, QContextMenuEvent, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLineEdit,
+    QMenu,
     QPushButton,
     QSpinBox,
     QToolButton,
@@ -56,6 +57,23 @@ class ParamField(QWidget):
         if slider is not None:
             slider.sliderPressed.connect(lambda: self.held.emit(True))
             slider.sliderReleased.connect(lambda: self.held.emit(False))
+
+    def reset_to_default(self) -> None:
+        """Put this one parameter back to its default (the panel's Reset does all of them);
+        a change is announced as if the user had made it, so a live parameter re-runs once."""
+        self.set(self.spec.default)
+
+    def context_menu(self) -> QMenu:
+        """The field's right-click menu: "Reset to default"."""
+        menu = QMenu(self)
+        default = self.spec.default
+        shown = f"{default:g}" if isinstance(default, float) else str(default)
+        act = menu.addAction(f"Reset to default ({shown})" if shown else "Reset to default")
+        act.triggered.connect(self.reset_to_default)
+        return menu
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 - Qt's name
+        self.context_menu().exec(event.globalPos())
 
     def is_held(self) -> bool:
         slider = getattr(getattr(self, "widget", None), "slider", None)
