@@ -559,7 +559,7 @@ def judge_sliders(G: Generator, ds: Any, judge: Judge, *, n: int, amounts: Seque
 
 
 def _directions_for(ld: Loaded, args: argparse.Namespace) -> Any:
-    from ganpaint.engine.directions import compute_directions, load_directions
+    from ganpaint.engine.directions import compute_directions, find_directions, load_directions
 
     if args.compute_directions:
         with tempfile.TemporaryDirectory() as tmp:
@@ -572,9 +572,9 @@ def _directions_for(ld: Loaded, args: argparse.Namespace) -> Any:
     from ganpaint.engine.cards import ModelFileError
 
     try:
-        ds = load_directions(name, sha256=ld.sha256 or None, style_dim=ld.G.style_dim)
-        if ds is None and ld.path and not args.directions:  # a plugin's default: directions beside its file
-            ds = load_directions(name, sha256=ld.sha256 or None, style_dim=ld.G.style_dim, root=Path(ld.path).parent)
+        # a plugin's default keeps its directions beside its file (not for --directions: another name)
+        ds = find_directions(name, sha256=ld.sha256 or None, style_dim=ld.G.style_dim,
+                             model_file="" if args.directions else ld.path)
     except ModelFileError as exc:
         raise SystemExit(str(exc)) from None
     if ds is None:
@@ -839,16 +839,13 @@ def model_sections(G: Generator, label: str, ds: Any, *, seed: int, psi: float, 
 
 def _sheet_directions(ld: Loaded) -> Any:
     from ganpaint.engine.cards import ModelFileError
-    from ganpaint.engine.directions import load_directions
+    from ganpaint.engine.directions import find_directions
 
     if not ld.name:
         return None
     try:
-        ds = load_directions(ld.name, sha256=ld.sha256 or None, style_dim=ld.G.style_dim)
-        if ds is None and ld.path:  # a plugin's default: directions beside its file
-            ds = load_directions(ld.name, sha256=ld.sha256 or None, style_dim=ld.G.style_dim,
-                                 root=Path(ld.path).parent)
-        return ds
+        return find_directions(ld.name, sha256=ld.sha256 or None, style_dim=ld.G.style_dim,
+                               model_file=ld.path)
     except ModelFileError as exc:
         print(f"  {ld.label}: {exc}", file=sys.stderr)
         return None

@@ -46,6 +46,7 @@ __all__ = [
     "compute_for_model",
     "conditional",
     "existing_directions",
+    "find_directions",
     "stylegan_generator",
     "directions_path",
     "fit_boundary",
@@ -262,6 +263,18 @@ def load_directions(model: str, *, sha256: str | None = None, style_dim: int | N
     if ds.space != "w" or (style_dim is not None and ds.style_dim != style_dim):
         raise DirectionsMismatch(f"{path}: directions in space {ds.space!r} of size {ds.style_dim}, "
                                  f"the generator needs 'w' of size {style_dim}", path=path)
+    return ds
+
+
+def find_directions(model: str, *, sha256: str | None = None, style_dim: int | None = None,
+                    model_file: str | os.PathLike[str] = "") -> DirectionSet | None:
+    """``model``'s directions where the tools look for them: the user's models folder
+    (``ganpaint directions compute``) first, then the folder of ``model_file`` (a plugin ships
+    its default's directions in ``models/directions/`` beside it). None when neither has
+    them; raises as :func:`load_directions`."""
+    ds = load_directions(model, sha256=sha256, style_dim=style_dim)
+    if ds is None and model_file:
+        ds = load_directions(model, sha256=sha256, style_dim=style_dim, root=Path(model_file).parent)
     return ds
 
 

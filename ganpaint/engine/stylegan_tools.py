@@ -81,14 +81,9 @@ def model_directions(ld: Loaded) -> Any:
     """The saved slider directions of ``ld``: the user's (``ganpaint directions compute``)
     first, else those a plugin ships beside its default model (``models/directions/``).
     None when there are none; DirectionsMismatch / ModelFileError as ``load_directions``."""
-    from pathlib import Path
+    from ganpaint.engine.directions import find_directions
 
-    from ganpaint.engine.directions import load_directions
-
-    ds = load_directions(ld.name, sha256=ld.sha256, style_dim=ld.G.style_dim)
-    if ds is None and ld.path:
-        ds = load_directions(ld.name, sha256=ld.sha256, style_dim=ld.G.style_dim, root=Path(ld.path).parent)
-    return ds
+    return find_directions(ld.name, sha256=ld.sha256, style_dim=ld.G.style_dim, model_file=ld.path)
 
 
 def canvas_size(params: Any, model_path: Any, tool: str) -> tuple[int, int]:

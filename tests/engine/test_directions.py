@@ -98,3 +98,23 @@ def test_npy_boundary_import_checks_the_shape(tmp_path: Path) -> None:
     for bad in (wplus, other):
         with pytest.raises(DirectionsMismatch, match=r"needs \(16,\)"):
             read_npy_boundary(bad, 16)
+
+
+def test_find_directions_looks_in_the_users_folder_then_beside_the_model(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from ganpaint.engine.directions import DirectionSet as DS
+    from ganpaint.engine.directions import find_directions
+    from ganpaint.engine.directions import save_directions as save
+
+    monkeypatch.setenv("GANPAINT_DATA_DIR", str(tmp_path / "user"))
+    shipped = tmp_path / "plugin" / "models"
+    beside = DS("gan", "sha", 4)
+    beside.add("smile", np.eye(4, dtype=np.float32)[0], kind="boundary", scale=1.0)
+    save(beside, shipped)
+    model_file = shipped / "gan.safetensors"
+    assert find_directions("gan", sha256="sha", style_dim=4) is None
+    assert set(find_directions("gan", sha256="sha", style_dim=4, model_file=model_file).vectors) == {"smile"}
+    mine = DS("gan", "sha", 4)
+    mine.add("beard", np.eye(4, dtype=np.float32)[1], kind="boundary", scale=1.0)
+    save(mine)  # the user's models folder wins
+    assert set(find_directions("gan", sha256="sha", style_dim=4, model_file=model_file).vectors) == {"beard"}
