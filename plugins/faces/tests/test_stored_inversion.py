@@ -43,6 +43,12 @@ def _request(image: np.ndarray, previous: dict[str, bytes] | None = None, **para
                        canvas=(24, 24), previous=previous or {})
 
 
+def _new_ctx(ctx: RecordingContext) -> RecordingContext:
+    """A fresh context (no progress recorded) resolving the same tiny model."""
+    path = ctx.model_path(TINY, "faces")
+    return RecordingContext(models={(TINY, "faces"): path})
+
+
 def _inverting(ctx: RecordingContext) -> int:
     return sum(1 for _, msg in ctx.calls if msg.startswith("inverting"))
 
@@ -51,7 +57,7 @@ def test_a_rerun_reuses_the_stored_latent(ctx: RecordingContext) -> None:
     first = run(_request(_picture()), ctx)
     assert first.metadata["source_init"] == "mean" and _inverting(ctx) == 12
     stylegan_tools.CACHE.clear()  # as after closing and reopening the document
-    again = RecordingContext(models=ctx._models)
+    again = _new_ctx(ctx)
     res = run(_request(_picture(), first.attachments, smile=0.0), again)
     assert res.metadata["source_init"] == "stored" and "source_loss" not in res.metadata  # no inf in metadata
     assert _inverting(again) == 0  # no optimisation step ran
@@ -63,13 +69,13 @@ def test_a_rerun_reuses_the_stored_latent(ctx: RecordingContext) -> None:
 def test_a_stored_latent_of_another_picture_is_not_used(ctx: RecordingContext) -> None:
     first = run(_request(_picture(0)), ctx)
     stylegan_tools.CACHE.clear()
-    other = RecordingContext(models=ctx._models)
+    other = _new_ctx(ctx)
     res = run(_request(_picture(1), first.attachments), other)
     assert res.metadata["source_init"] == "mean" and _inverting(other) == 12
     # damaged attachments are ignored the same way
     stylegan_tools.CACHE.clear()
     bad = dict(first.attachments, **{"latent_source.npy": b"garbage"})
-    third = RecordingContext(models=ctx._models)
+    third = _new_ctx(ctx)
     assert run(_request(_picture(0), bad), third).metadata["source_init"] == "mean"
 
 
@@ -85,7 +91,7 @@ def test_an_encoder_starts_the_inversion(ctx: RecordingContext, tiny_store: Mode
     # an encoder made for another generator is ignored
     stylegan_tools.CACHE.clear()
     save_encoder(enc, TINY, "another-sha", models_dir())
-    assert run(_request(_picture(), steps=1), RecordingContext(models=ctx._models)).metadata["source_init"] == "mean"
+    assert run(_request(_picture(), steps=1), _new_ctx(ctx)).metadata["source_init"] == "mean"
 
 
 def test_previous_defaults_to_empty() -> None:
