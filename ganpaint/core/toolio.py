@@ -31,6 +31,7 @@ __all__ = [
     "layer_on_canvas",
     "mask_from_layer",
     "result_pixels",
+    "result_source",
     "validate_result",
 ]
 
@@ -166,7 +167,10 @@ def build_request(
 ) -> ToolRequest:
     """Copy the inputs of ``spec`` out of ``doc``.
 
-    ``role_layers`` maps a role to a layer id (IMAGE defaults to the active layer).
+    ``role_layers`` maps a role to a layer id, or to None for "no layer" (an optional
+    input the user left on "(none)": no default is taken for it, and a MASK role mapped to
+    None means no mask at all, not the selection). IMAGE, when not in ``role_layers``,
+    defaults to the active layer.
     Each image is canvas-size float32: IMAGE and IMAGE_B as RGB (IMAGE's straight
     alpha goes to ``request.alpha``), SKETCH composited over white, HINTS as RGBA.
     The mask is the MASK-role layer when one is given, else the selection (None when
@@ -184,13 +188,13 @@ def build_request(
     for inp in spec.inputs:
         role = inp.role
         layer_id = chosen.get(role)
-        if role is Role.IMAGE and layer_id is None and doc.active_layer is not None:
+        if role is Role.IMAGE and role not in chosen and doc.active_layer is not None:
             layer_id = doc.active_layer.id
         layer = _find(doc, layer_id) if layer_id is not None else None
         if role is Role.MASK:
             if layer is not None:
                 mask = mask_from_layer(layer_on_canvas(layer.pixels, layer.x, layer.y, w, h))
-            elif not doc.selection.is_empty():
+            elif role not in chosen and not doc.selection.is_empty():
                 mask = np.array(doc.selection.as_float(), np.float32, copy=True)
             if mask is None and inp.required:
                 raise ToolError(f"{spec.title} needs a mask: make a selection or choose a mask layer")
@@ -227,6 +231,34 @@ def build_request(
     )
 
 
+def result_source(
+    doc: Document, spec: ToolSpec, role_layers: Mapping[Role, str | None] | None = None
+) -> str | None:
+    """The id of the layer a new result of ``spec`` is made from: apply_result puts the
+    result layer directly above it (and records it as the result's source). None when the
+    tool generates from nothing: the result then goes on top of the stack.
+
+    A tool with an IMAGE input: that layer (the active one when ``role_layers`` does not
+    name it; None when it maps IMAGE to None, an optional picture left on "(none)").
+    Otherwise the highest of its other input layers (a sketch and its hints: the result
+    must not land under them); MASK layers do not count (they are not drawn).
+    """
+    chosen = {Role(k): v for k, v in (role_layers or {}).items()}
+    roles = spec.roles()
+    if Role.IMAGE in roles:
+        if Role.IMAGE in chosen:
+            lid = chosen[Role.IMAGE]
+        else:
+            lid = doc.active_layer.id if doc.active_layer is not None else None
+        return lid if lid is not None and doc.find_layer(lid) is not None else None
+    wanted = {chosen.get(r) for r in roles if r is not Role.MASK} - {None}
+    top: str | None = None
+    for layer in doc.layers:  # bottom -> top: the last one found is the highest
+        if layer.id in wanted:
+            top = layer.id
+    return top
+
+
 def _find(doc: Document, layer_id: str) -> Layer:
     layer = doc.find_layer(layer_id)
     if layer is None:
@@ -243,7 +275,9 @@ def apply_result(
 ) -> Command:
     """Apply a result as ONE undoable command (executed on ``doc``) and return it.
 
-    NEW_LAYER: a RESULT layer right above the source (on top when the source is gone)
+    NEW_LAYER: a visible RESULT layer right above the source (on top of the stack when
+    there is none: a tool that generated from nothing, or the source is gone; see
+    :func:`result_source`); it becomes the active layer.
     carrying :class:`ResultInfo` (tool, plugin, model, params, metadata, attachments,
     and ``before``: the source as the tool saw it). REPLACE: the source layer's pixels
     inside the canvas are replaced (parts of the layer outside the canvas are kept).

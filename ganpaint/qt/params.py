@@ -68,7 +68,9 @@ class RolePicker(QComboBox):
         return None if data in (None, "") else str(data)
 
     def refresh(self, document: Any) -> None:
-        keep = self.layer_id() if self.user_chose else None
+        # the user's pick survives a refresh, "(none)" included (its data is None)
+        chose = self.user_chose
+        keep = self.layer_id() if chose else None
         layers = list(getattr(document, "layers", []) or [])[::-1]  # top first, as in the panel
         active = getattr(document, "active_layer", None)
         active_id = getattr(active, "id", None)
@@ -90,8 +92,9 @@ class RolePicker(QComboBox):
                 self.addItem(text, la.id)
             if fit and rest and self.role is not Role.MASK:
                 self.insertSeparator(self.findData(rest[0].id))
-            default = self._default(fit, layers, active_id)
-            target = keep if keep is not None and self.findData(keep) >= 0 else default
+            if chose and keep is not None and self.findData(keep) < 0:
+                chose = self.user_chose = False  # the chosen layer is gone: the default again
+            target = keep if chose else self._default(fit, layers, active_id)
             i = self.findData(target) if target is not None else -1
             self.setCurrentIndex(i if i >= 0 else 0)
 
@@ -238,14 +241,16 @@ class ParamPanel(QWidget):
     def reset(self) -> None:
         self.set_values(self.spec.default_params())
 
-    def role_layers(self) -> dict[Role, str]:
-        """Role -> layer id for each input with a chosen layer. A mask input left on
-        "Selection" (or an optional input on "(none)") is not in the dict."""
-        out: dict[Role, str] = {}
+    def role_layers(self) -> dict[Role, str | None]:
+        """Role -> layer id for each input with a chosen layer, and role -> None for an
+        optional input on "(none)" (no layer: ``build_request`` then takes no default, such
+        as the active layer). A mask input left on "Selection" is not in the dict."""
+        out: dict[Role, str | None] = {}
         for role, picker in self.pickers.items():
             lid = picker.layer_id()
-            if lid is not None and lid != SELECTION:
-                out[role] = lid
+            if lid == SELECTION or (lid is None and picker.input.required):
+                continue
+            out[role] = lid
         return out
 
     def request_run(self) -> None:

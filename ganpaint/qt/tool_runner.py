@@ -55,6 +55,11 @@ class _Draft:
     final: str | None = None
 
 
+def _needs_image(spec: ToolSpec) -> bool:
+    """The tool has a required IMAGE input (it cannot run without a layer to work on)."""
+    return any(i.role is Role.IMAGE and i.required for i in spec.inputs)
+
+
 class ToolRunner(QObject):
     """Submits tool jobs and applies their results.
 
@@ -89,23 +94,24 @@ class ToolRunner(QObject):
         self,
         spec: ToolSpec,
         params: Mapping[str, Any] | None = None,
-        role_layers: Mapping[Role, str] | None = None,
+        role_layers: Mapping[Role, str | None] | None = None,
         *,
         mode: str = "queue",
     ) -> str:
         """Queue ``spec`` on the current document; returns the job id.
 
+        ``role_layers``: as ``build_request`` (a role mapped to None: no layer for that
+        optional input, e.g. a generator's picture left on "(none)"). The result layer goes
+        above the layer ``result_source`` names, or on top when it made it from nothing.
         Raises ToolError (missing input) or ValueError (bad parameter) before queuing.
         """
-        from ganpaint.core.toolio import build_request
+        from ganpaint.core.toolio import build_request, result_source
         from ganpaint.engine.runner import make_tool_job
 
         doc = self.controller.document
         request = build_request(doc, spec, role_layers, params)
-        source = (role_layers or {}).get(Role.IMAGE)
-        if source is None and doc.active_layer is not None:
-            source = doc.active_layer.id
-        if Role.IMAGE in spec.roles() and source is None:
+        source = result_source(doc, spec, role_layers)
+        if source is None and _needs_image(spec):
             raise ToolError(f"{spec.title} needs a layer to work on")
         job = make_tool_job(spec, request, title=f"{spec.title} ({request.source_name or 'canvas'})")
         self._pending[job.id] = _Pending(spec, request, source, doc)
@@ -131,8 +137,8 @@ class ToolRunner(QObject):
         if layer is None or info is None or info.tool_id != spec.id:
             return None
         source = info.source_layer_id if info.source_layer_id and doc.find_layer(info.source_layer_id) else None
-        if source is None and Role.IMAGE in spec.roles():
-            return None
+        if source is None and Role.IMAGE in spec.roles() and (info.source_layer_id or _needs_image(spec)):
+            return None  # the picture it was made from is gone (a result made from nothing re-runs)
         d = self._drafts.get(layer_id)
         if d is not None and d.doc is not doc:  # a drag on a document that was replaced
             del self._drafts[layer_id]
@@ -168,7 +174,9 @@ class ToolRunner(QObject):
         from ganpaint.engine.runner import make_tool_job
 
         doc = self.controller.document
-        roles = {Role.IMAGE: source} if source is not None else {}
+        # None: made from nothing, so no picture now either (never the active layer: that is
+        # this result layer itself)
+        roles: dict[Role, str | None] = {Role.IMAGE: source}
         request = build_request(doc, spec, roles, params, preview=preview)
         layer = doc.find_layer(layer_id)
         info = getattr(layer, "result", None)
