@@ -31,12 +31,20 @@ def generate(request, ctx):
     return ToolResult(image=np.full((h, w, 3), level, np.float32))
 
 
+def colour_in(request, ctx):
+    """A cheap stand-in for Sketch to image: an opaque mid grey."""
+    w, h = request.size
+    return ToolResult(image=np.full((h, w, 3), 0.5, np.float32))
+
+
 @hookimpl
 def ganpaint_register_tools():
     return [ToolSpec(id="gen", title="Generate", run=f"{__name__}:generate",
                      inputs=(InputSpec(Role.IMAGE, label="Picture to invert (optional)", required=False),),
                      params=(ParamSpec("level", "float", default=0.25, minimum=0.0, maximum=1.0, step=0.05,
-                                       live=True),))]
+                                       live=True),)),
+            ToolSpec(id="colour_in", title="Colour in", run=f"{__name__}:colour_in",
+                     inputs=(InputSpec(Role.SKETCH), InputSpec(Role.HINTS, required=False)))]
 
 
 def _opaque(doc, value):
@@ -174,3 +182,21 @@ def test_optional_mask_on_none_means_no_mask():
     assert build_request(doc, spec, {}).mask is not None  # "Selection" (not named): the selection
     assert build_request(doc, spec, {Role.MASK: None}).mask is None
     assert result_source(doc, spec, {Role.MASK: None}) == doc.layers[0].id
+
+
+def test_sketch_result_is_not_hidden_under_its_sketch(window, qtbot):
+    """The active layer is the paper under an opaque line drawing: the result goes above the
+    sketch and its hints, so the user sees it."""
+    window.plugin_manager.register(sys.modules[__name__], "gen-test")
+    window.tools_panel.set_plugin_tools(window.tool_specs())
+    window.new_document_silent(20, 14)
+    doc = window.controller.document
+    doc.add_layer(name="Lines", pixels=_opaque(doc, 250), kind=LayerKind.SKETCH)
+    dots = doc.add_layer(name="Dots", kind=LayerKind.HINTS)
+    doc.active_index = 0
+    panel = window.tools_panel.set_plugin_tool("colour_in")
+    panel.run_button.click()
+    qtbot.waitUntil(lambda: len(doc.layers) == 4, timeout=10000)
+    assert doc.layers.index(doc.active_layer) == doc.layers.index(dots) + 1
+    assert doc.active_layer.kind == LayerKind.RESULT and doc.active_layer.visible
+    assert (doc.composite()[..., :3] == 128).all()
