@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QActionGroup, QKeySequence
 from PySide6.QtWidgets import QApplication, QInputDialog, QMenu, QMessageBox
 
@@ -207,8 +208,10 @@ def build_menus(win: MainWindow) -> None:
 
     # Help ---------------------------------------------------------------------------------
     m = mb.addMenu("&Help")
-    m.addAction(a("user_guide", "&User Guide", _dialog(win, "about", "show_user_guide", lambda: _open_guide(win)),
-                  SK.HelpContents))
+    guide = a("user_guide", "&User Guide", lambda: _open_guide(win), _help_keys())
+    # F1 anywhere in the application: a floating panel or an open dialog has focus too
+    guide.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+    m.addAction(guide)
     m.addAction(a("about", "&About GANPaint", _dialog(win, "about", "show_about", lambda: _about(win))))
 
 
@@ -276,14 +279,24 @@ def _ask_resize(win: MainWindow, what: str) -> None:
         QMessageBox.warning(win, "Resize", f"Cannot resize to {text!r}: {exc}")
 
 
+def _help_keys() -> list[QKeySequence]:
+    """The platform's Help key(s) plus F1, each once."""
+    keys: list[QKeySequence] = []
+    for k in [*QKeySequence.keyBindings(SK.HelpContents), QKeySequence(Qt.Key.Key_F1)]:
+        if not k.isEmpty() and all(k != have for have in keys):
+            keys.append(k)
+    return keys
+
+
 def _open_guide(win: MainWindow) -> None:
-    from PySide6.QtCore import QUrl
-    from PySide6.QtGui import QDesktopServices
+    """Help → User Guide: the bundled guide in a window of GANPaint's own (offline)."""
+    from ganpaint.qt.dialogs.about import show_user_guide
 
-    from ganpaint.core.paths import resources_dir
-
-    guide = resources_dir().parent / "docs" / "user-guide.md"
-    QDesktopServices.openUrl(QUrl.fromLocalFile(str(guide)))
+    try:
+        show_user_guide(win)
+    except Exception as exc:  # noqa: BLE001 - a missing guide must not take the editor down
+        log.exception("the user guide failed to open")
+        QMessageBox.warning(win, "User Guide", f"The user guide cannot be shown: {exc}")
 
 
 def _about(win: MainWindow) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, qVersion
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTextBrowser, QVBoxLayout, QWidget
+from shiboken6 import isValid
 
 from ganpaint._version import __version__
 
@@ -140,17 +141,39 @@ class UserGuideDialog(QDialog):
         self.resize(760, 720)
         self.browser = QTextBrowser()
         self.browser.setOpenExternalLinks(True)
+        self.browser.setObjectName("user_guide_browser")
         path = path if path is not None else user_guide_path()
+        self.path = path
         if path is None:
             self.browser.setPlainText("The user guide (docs/user-guide.md) is not installed.")
         else:
-            self.browser.setMarkdown(path.read_text(encoding="utf-8"))
+            # pictures the guide links to (relative paths) are found beside it, offline
+            self.browser.setSearchPaths([str(path.parent), str(path.parent / "images")])
+            try:
+                self.browser.setMarkdown(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError) as exc:
+                self.browser.setPlainText(f"The user guide '{path}' cannot be read: {exc}")
         lay = QVBoxLayout(self)
         lay.addWidget(self.browser)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.close)
+        lay.addWidget(buttons)
+
+    def text(self) -> str:
+        return self.browser.toPlainText()
 
 
-def show_user_guide(win: QWidget) -> None:
-    """Help → User Guide (non-modal; stays open beside the canvas)."""
-    dlg = UserGuideDialog(parent=win)
-    dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+def show_user_guide(win: QWidget) -> UserGuideDialog:
+    """Help → User Guide (F1): the guide in a window of its own, non-modal, beside the
+    canvas. A second F1 brings the open window to the front instead of opening another."""
+    dlg = getattr(win, "_user_guide_window", None)
+    if dlg is None or not isValid(dlg):
+        dlg = UserGuideDialog(parent=win)
+        dlg.setObjectName("user_guide")
+        dlg.setModal(False)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        win._user_guide_window = dlg  # type: ignore[attr-defined]
     dlg.show()
+    dlg.raise_()
+    dlg.activateWindow()
+    return dlg
