@@ -14,6 +14,7 @@ mask_brush, move (CANVAS_TOOLS gives title, icon and suggested shortcut of each)
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -46,6 +47,7 @@ from ganpaint.qt.params import ParamPanel
 from ganpaint.qt.sliders import LabeledDoubleSlider, LabeledSlider
 
 MAX_BRUSH = 1000
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -278,9 +280,30 @@ class ToolsPanel(QWidget):
         self.stack.setCurrentWidget(panel)
 
     def set_document(self, document: Any) -> None:
+        """Follow another document (File > Open, New). When its active layer is a tool's
+        result (an .ora saved with one selected), that tool's panel shows the layer's stored
+        parameters at once, as when the layer is clicked."""
         self.document = document
         for panel in self._panels.values():
             panel.set_document(document)
+        self.show_result(getattr(document, "active_layer", None))
+
+    def show_result(self, layer: Any) -> ParamPanel | None:
+        """``layer`` is a result of a loaded tool: make that tool the active plugin tool and
+        show the layer's parameters (``ResultInfo.params``) silently, so nothing re-runs.
+        Returns that panel; None, changing nothing, for any other layer."""
+        info = getattr(layer, "result", None)
+        if info is None or info.tool_id not in self._specs:
+            return None
+        pp = self.set_plugin_tool(info.tool_id)
+        if pp.is_dragging():
+            return pp  # never move a slider under the user's hand
+        try:
+            if pp.values() != dict(info.params):
+                pp.set_values(dict(info.params), silent=True)
+        except ValueError as exc:  # parameters of an older version of the tool
+            log.info("cannot show the parameters of %s: %s", info.tool_id, exc)
+        return pp
 
     def set_list_models(self, list_models: ListModels | None) -> None:
         self.list_models = list_models
