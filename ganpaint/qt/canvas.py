@@ -14,13 +14,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
+    QAction,
     QBrush,
     QColor,
     QImage,
     QInputDevice,
     QKeyEvent,
+    QKeySequence,
     QMouseEvent,
     QPainter,
     QPaintEvent,
@@ -29,7 +31,7 @@ from PySide6.QtGui import (
     QTransform,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from ganpaint.core.document import Document
 from ganpaint.core.geometry import Rect
@@ -91,6 +93,7 @@ class Canvas(QWidget):
         self._pan_last = QPointF()
         self._compare = False
         self._compare_cache: tuple[str, int, QImage] | None = None
+        self._watching_release = False  # the compare key was pressed through the window's action
         self._last_mouse: QPointF | None = None
         #: pen pressure of the current brush event (1.0 for a mouse)
         self.pressure = 1.0
@@ -402,6 +405,43 @@ class Canvas(QWidget):
     def comparing(self) -> bool:
         return self._compare
 
+    def add_compare_action(self, window: QWidget) -> QAction:
+        """Hold ``\\`` anywhere in ``window`` (a panel may have the focus) to see the
+        before state; the release shows the result again. A text field still types it."""
+        act = QAction("Before/After (hold)", window)
+        act.setObjectName("action_compare")
+        act.setShortcut(QKeySequence(COMPARE_KEY))
+        act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        act.setAutoRepeat(False)  # held: one press, then the release ends it
+        act.triggered.connect(self._compare_held)
+        window.addAction(act)
+        self._compare_action = act
+        return act
+
+    def _compare_held(self) -> None:
+        self.set_compare(True)
+        app = QApplication.instance()
+        if self._compare and app is not None and not self._watching_release:
+            app.installEventFilter(self)
+            self._watching_release = True
+
+    def _stop_watching_release(self) -> None:
+        app = QApplication.instance()
+        if self._watching_release and app is not None:
+            app.removeEventFilter(self)
+        self._watching_release = False
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+        # installed on the application only while the compare key is held (see _compare_held)
+        t = event.type()
+        if self._watching_release and (
+            (t == QEvent.Type.KeyRelease and event.key() == COMPARE_KEY and not event.isAutoRepeat())
+            or t == QEvent.Type.ApplicationDeactivate
+        ):
+            self._stop_watching_release()
+            self.set_compare(False)
+        return super().eventFilter(obj, event)
+
     # ------------------------------------------------------------------ tools
     def _on_tool_changed(self, tool_id: str) -> None:
         self.tool.cancel()
@@ -524,6 +564,7 @@ class Canvas(QWidget):
                 self.setCursor(self.tool.cursor())
             return
         if event.key() == COMPARE_KEY:
+            self._stop_watching_release()
             self.set_compare(False)
             return
         super().keyReleaseEvent(event)
@@ -531,7 +572,7 @@ class Canvas(QWidget):
     def focusOutEvent(self, event) -> None:  # noqa: N802, ANN001
         # a key released while another widget has focus must not leave us stuck
         self._space_down = False
-        if self._compare:
+        if self._compare and not self._watching_release:  # held window-wide: the release ends it
             self.set_compare(False)
         super().focusOutEvent(event)
 

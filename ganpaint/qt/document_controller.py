@@ -43,6 +43,21 @@ class BrushSettings:
     mask_add: bool = True
 
 
+def blank_document(width: int, height: int, fill: tuple[int, int, int, int] = (255, 255, 255, 255),
+                   name: str = "Background") -> Document:
+    """A new picture: one layer of ``fill`` (RGBA 0..255; alpha 0 = transparent), with an
+    empty history that is clean, so a document nobody has touched is not "modified"."""
+    import numpy as np
+
+    if width < 1 or height < 1:
+        raise ValueError(f"a picture needs at least 1x1 pixels, not {width}x{height}")
+    pixels = np.empty((int(height), int(width), 4), np.uint8)
+    pixels[...] = np.asarray(fill, np.uint8)
+    doc = Document.from_array(pixels, name=name)
+    doc.history.mark_clean()
+    return doc
+
+
 class DocumentController(QObject):
     """Holds the Document, the current file, the active canvas tool and brush settings."""
 

@@ -99,6 +99,8 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._build_docks()
         build_menus(self)
+        # hold \ for before/after wherever the focus is in the window (not only on the canvas)
+        self.action_map["compare"] = self.canvas.add_compare_action(self)
         self._restore_layout()
 
         self._init_autosave(autosave_ms)
@@ -317,14 +319,10 @@ class MainWindow(QMainWindow):
 
     def new_document_silent(self, width: int = 1024, height: int = 768) -> None:
         """A white canvas with one layer, replacing the current document without asking."""
-        from ganpaint.core.document import Document
+        from ganpaint.qt.document_controller import blank_document
 
-        doc = Document(width, height)
-        doc.add_layer(name="Background", pixels=_white(width, height))
-        clear = getattr(doc.history, "clear", None)
-        if callable(clear):
-            clear()
-        self.controller.set_document(doc, None)
+        # built with an empty, clean history: a new picture is not "modified" until edited
+        self.controller.set_document(blank_document(width, height), None)
 
     @property
     def app_settings(self) -> Any:

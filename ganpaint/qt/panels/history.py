@@ -17,6 +17,11 @@ from shiboken6 import isValid
 from ganpaint.qt.icons import icon
 
 
+def steps_text(n: int) -> str:
+    """"1 step", "2 steps", "0 steps": the footer's count."""
+    return f"{n} step" if n == 1 else f"{n} steps"
+
+
 class HistoryPanel(QWidget):
     jumped = Signal(int)
 
@@ -68,7 +73,7 @@ class HistoryPanel(QWidget):
             self.list.setCurrentRow(hist.index)
             self.list.scrollToItem(self.list.currentItem())
             mb = getattr(hist, "nbytes", 0) / (1024 * 1024)
-            self.memory.setText(f"{len(hist.entries)} steps, {mb:.1f} of {hist.limit_mb:.0f} MB")
+            self.memory.setText(f"{steps_text(len(hist.entries))}, {mb:.1f} of {hist.limit_mb:.0f} MB")
 
     def _on_clicked(self, item: QListWidgetItem) -> None:
         self._jump(self.list.row(item))

@@ -131,6 +131,8 @@ class LayersPanel(QWidget):
         self.tree.setEditTriggers(
             QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed
         )
+        # a long name keeps its start and its end ("Inpaint … (copy 2)"), with a tooltip
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         header = self.tree.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
@@ -238,6 +240,9 @@ class LayersPanel(QWidget):
         item.setText(COL_NAME, layer.name)
         item.setIcon(COL_NAME, QIcon(thumbnail(layer.pixels)))
         kind = _kind_value(layer)
+        # a long name is elided in the row; the tooltip always has all of it
+        item.setToolTip(COL_NAME, f"{layer.name}\n{kind.capitalize()} layer"
+                        + ("" if layer.visible else ", hidden") + (", locked" if layer.locked else ""))
         item.setText(COL_KIND, "" if kind == "raster" else kind)
         if kind in BADGE_COLOURS:
             item.setForeground(COL_KIND, QColor(BADGE_COLOURS[kind]))
