@@ -216,8 +216,15 @@ def build_menus(win: MainWindow) -> None:
 
 
 def rebuild_filters_menu(win: MainWindow) -> None:
+    """One entry per plugin tool, by category. A tool with something to choose (parameters,
+    or a layer input besides the picture it works on) is titled "Title..." and opens its
+    panel in the Tools dock without running; a tool with nothing to choose runs at once."""
     menu: QMenu = win.filters_menu  # type: ignore[attr-defined]
     menu.clear()
+    for name in [n for n in win.action_map if n.startswith("run_")]:  # the previous entries
+        old = win.action_map.pop(name)
+        win.removeAction(old)  # no stale shortcut of a tool that went away
+        old.deleteLater()
     specs = win.tool_specs()
     if not specs:
         act = menu.addAction("(no plugin tools)")
@@ -229,9 +236,62 @@ def rebuild_filters_menu(win: MainWindow) -> None:
     for cat in sorted(by_cat):
         sub = menu if len(by_cat) == 1 else menu.addMenu(cat)
         for spec in sorted(by_cat[cat], key=lambda s: s.title.lower()):
-            act = win.add_action(f"run_{spec.id}", spec.title + ("..." if spec.params else ""),
-                                 lambda s=spec: win.run_tool(s), tip=spec.description)
+            if tool_needs_panel(spec):
+                act = win.add_action(f"run_{spec.id}", spec.title + "...",
+                                     lambda s=spec: show_tool_panel(win, s), tip=spec.description)
+            else:
+                act = win.add_action(f"run_{spec.id}", spec.title, lambda s=spec: win.run_tool(s),
+                                     tip=spec.description)
             sub.addAction(act)
+
+
+def tool_needs_panel(spec: Any) -> bool:
+    """The tool has something to choose before it runs: parameters, or a layer input other
+    than a required picture (which is the active layer): a sketch, hints, a mask, an
+    optional picture ("(none)" generates)."""
+    from ganpaint.core.specs import Role
+
+    return bool(spec.params) or any(not (i.role is Role.IMAGE and i.required) for i in spec.inputs)
+
+
+def show_tool_panel(win: MainWindow, spec: Any) -> None:
+    """Show ``spec``'s panel in the Tools dock (the dock shown and raised, its first control
+    focused) without running it: the user sets it up and presses Run."""
+    panel = getattr(win, "tools_panel", None)
+    dock = win.docks.get("tools")
+    try:
+        pp = panel.set_plugin_tool(spec.id) if panel is not None and dock is not None else None
+    except KeyError:  # not offered by the panel (should not happen): nothing to set up there
+        pp = None
+    if pp is None or dock is None:  # the Tools panel failed to build: the defaults are all there is
+        win.run_tool(spec)
+        return
+    dock.show()
+    dock.raise_()
+    win.activateWindow()
+    target = _first_focusable(pp) or pp.run_button
+    target.setFocus(Qt.FocusReason.ShortcutFocusReason)
+    from PySide6.QtWidgets import QScrollArea
+
+    area = pp.parentWidget()
+    while area is not None and not isinstance(area, QScrollArea):
+        area = area.parentWidget()
+    if area is not None:
+        area.ensureWidgetVisible(target)
+    win.statusBar().showMessage(f"{spec.title}: set it up in the Tools panel, then press Run", 8000)
+
+
+def _first_focusable(root: Any) -> Any:
+    """The first widget inside ``root``, in tab order, that takes keyboard focus."""
+    w = root.nextInFocusChain()
+    for _ in range(1000):  # the chain is a ring; never loop for ever
+        if w is None or w is root:
+            return None
+        if (root.isAncestorOf(w) and w.isVisibleTo(root) and w.isEnabled()
+                and w.focusPolicy() & Qt.FocusPolicy.TabFocus):
+            return w
+        w = w.nextInFocusChain()
+    return None
 
 
 def set_theme(win: MainWindow, name: str) -> None:
