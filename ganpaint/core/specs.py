@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # numpy is only needed for annotations here; `import ganpaint
 
 #: Version of the plugin API this host implements (major, minor).
 #: A plugin declares the major version it was written for (see hookspecs).
-PLUGIN_API_VERSION: tuple[int, int] = (1, 1)
+PLUGIN_API_VERSION: tuple[int, int] = (1, 2)
 
 _ID_RE = re.compile(r"^[a-z][a-z0-9_\-]*$")
 _LAZY_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
@@ -62,11 +62,16 @@ _KINDS: tuple[str, ...] = ("float", "int", "seed", "bool", "choice", "color", "f
 
 @dataclass(frozen=True)
 class InputSpec:
-    """One input of a tool, named by role."""
+    """One input of a tool, named by role.
+
+    label: what the panel calls the layer picker ("Sketch", "Area to fill"); empty: a plain
+      name for the role. help: one sentence shown as its tooltip (plugin API 1.2).
+    """
 
     role: Role
     label: str = ""
     required: bool = True
+    help: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.role, Role):
@@ -94,6 +99,11 @@ class ParamSpec:
     thumbnail_params: (with ``thumbnails``) the names of the parameters the pictures depend
       on: only these are passed in ``params`` and a change of one re-draws the grid. None
       (the default) passes every parameter except the seeds that have thumbnails.
+    label: the name the panel shows, in words a painter knows ("Strength", "Variation");
+      empty: the name with ``_`` as spaces. help: one sentence, the field's tooltip.
+    advanced: (plugin API 1.2) a knob only a researcher needs (latent files, optimisation
+      steps, working resolution): the panel puts it in an "Advanced" section, closed by
+      default. It still has a default, and the command line sets it like any other.
     """
 
     name: str
@@ -109,10 +119,12 @@ class ParamSpec:
     model_tool: str | None = None
     thumbnails: str | None = None
     thumbnail_params: tuple[str, ...] | None = None
+    advanced: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _NAME_RE.match(self.name):
             raise SpecError(f"parameter name {self.name!r} must be a lower-case identifier")
+        object.__setattr__(self, "advanced", bool(self.advanced))
         if self.kind not in _KINDS:
             raise SpecError(f"parameter {self.name!r}: unknown kind {self.kind!r}")
         self._check_thumbnails()

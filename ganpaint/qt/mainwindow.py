@@ -29,6 +29,12 @@ from ganpaint.qt.tool_runner import ToolRunner
 log = logging.getLogger(__name__)
 MAX_RECENT = 10
 AUTOSAVE_MS = 60_000
+#: The Tools dock's width when there is no saved layout: every slider of the built-in tools
+#: and of the brush gets at least sliders.MIN_SLIDER_WIDTH pixels (tests/qt/
+#: test_panel_readability.py). The narrowest it may be dragged still leaves a tool panel's
+#: sliders that much, and lets the window shrink to 700 pixels.
+TOOLS_DOCK_WIDTH = 340
+TOOLS_DOCK_MIN_WIDTH = 280
 #: autosave waits for a pause of this long in the changes (each change restarts the wait) ...
 AUTOSAVE_QUIET_MS = 2_500
 #: ... but the first autosave after opening or creating a document waits at most this long
@@ -171,6 +177,7 @@ class MainWindow(QMainWindow):
         if "history" in self.docks and "jobs" in self.docks:
             self.tabifyDockWidget(self.docks["history"], self.docks["jobs"])
             self.docks["history"].raise_()
+        self.docks["tools"].setMinimumWidth(TOOLS_DOCK_MIN_WIDTH)
 
     def _make_layers_panel(self) -> QWidget:
         from ganpaint.qt.panels.layers import LayersPanel
@@ -642,6 +649,8 @@ class MainWindow(QMainWindow):
             self.resize(1280, 820)
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)
+        else:
+            self.resizeDocks([self.docks["tools"]], [TOOLS_DOCK_WIDTH], Qt.Orientation.Horizontal)
 
     def save_layout(self) -> None:
         self.settings.setValue("geometry", self.saveGeometry())

@@ -34,6 +34,23 @@ ListModels = Callable[[str], list[tuple[str, str]]]
 SEED_MAX = 2**31 - 1
 
 
+def _shown(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def param_tooltip(spec: ParamSpec) -> str:
+    """The tooltip of a parameter's field and label: its ``help``, then (for a number) the
+    range and the default, so a plugin that gives no help still gets a useful tooltip."""
+    parts = [spec.help.strip()] if spec.help.strip() else []
+    if spec.kind in ("float", "int") and spec.minimum is not None and spec.maximum is not None:
+        parts.append(f"From {_shown(spec.minimum)} to {_shown(spec.maximum)}; default {_shown(spec.default)}.")
+    elif spec.kind == "seed":
+        parts.append("The dice button picks a number at random.")
+    elif not parts:
+        parts.append(spec.title + ".")
+    return " ".join(parts)
+
+
 class ParamField(QWidget):
     """One parameter's editor: ``get()`` the raw value, ``set(v)``, ``changed`` signal.
 
@@ -49,8 +66,7 @@ class ParamField(QWidget):
         self.spec = spec
         self._lay = QHBoxLayout(self)
         self._lay.setContentsMargins(0, 0, 0, 0)
-        if spec.help:
-            self.setToolTip(spec.help)
+        self.setToolTip(param_tooltip(spec))
 
     def _watch_slider(self, widget: Any) -> None:
         slider = getattr(widget, "slider", None)  # LabeledSlider / LabeledDoubleSlider

@@ -2,7 +2,9 @@
 
 One editor per ParamSpec kind (see ``param_fields``: float/int sliders, a seed with a dice
 button, bool, choice, colour, file, model, string) and one layer picker per InputSpec,
-offering the layers that fit the role first. Values always leave the panel through
+offering the layers that fit the role first. Every label and field shows the parameter's
+help as its tooltip; parameters marked ``advanced`` sit in a collapsible "Advanced" section,
+closed at first. Values always leave the panel through
 ``ParamSpec.coerce``, so the GUI and the command line accept exactly the same values.
 """
 
@@ -10,8 +12,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker, QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 from shiboken6 import isValid
 
 from ganpaint.core.specs import ParamSpec, Role, ToolSpec
@@ -23,6 +36,7 @@ from ganpaint.qt.param_fields import (
     ParamField,
     SeedField,
     make_field,
+    param_tooltip,
 )
 
 __all__ = ["DEBOUNCE_MS", "PREVIEW_MS", "SEED_MAX", "SELECTION", "ParamField", "ParamPanel", "RolePicker",
@@ -37,6 +51,48 @@ PREVIEW_MS = 35
 #: The mask picker's entry meaning "use the document's selection" (not in role_layers()).
 SELECTION = "__selection__"
 _ROLE_KIND = {Role.SKETCH: "SKETCH", Role.HINTS: "HINTS", Role.MASK: "MASK"}
+#: what a layer picker is called, and its tooltip, when the InputSpec gives no label / help
+ROLE_TITLES = {Role.IMAGE: "Picture", Role.MASK: "Area", Role.SKETCH: "Sketch", Role.HINTS: "Colour hints",
+               Role.IMAGE_B: "Second picture"}
+ROLE_HELP = {
+    Role.IMAGE: "The layer the tool works on.",
+    Role.MASK: "Where the tool acts: the selection, or a mask layer.",
+    Role.SKETCH: "The layer with the line drawing: dark lines on white.",
+    Role.HINTS: "A layer with dots of colour that steer the colours of the result.",
+    Role.IMAGE_B: "A second layer the tool takes something from (a style, a reference).",
+}
+
+
+#: labels longer than this wrap (shorter ones keep one line; a wrapping QLabel asks for less
+#: width than the panel has and breaks "Your picture (optional)" for no reason)
+_WRAP_CHARS = 32
+
+
+def _stacked_form(parent: QWidget | None = None) -> QFormLayout:
+    """A form whose labels sit above their fields: in a narrow dock every field, and so
+    every slider, gets the panel's whole width; long labels wrap instead of widening it."""
+    form = QFormLayout(parent) if parent is not None else QFormLayout()
+    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+    return form
+
+
+def _add_param_row(form: QFormLayout, spec: ParamSpec, field: ParamField) -> QWidget:
+    """One parameter's row; returns what names it (the label; a bool's check box carries
+    its own text). Both show the parameter's tooltip."""
+    tip = param_tooltip(spec)
+    box = getattr(field, "box", None)
+    if spec.kind == "bool" and isinstance(box, QCheckBox):
+        box.setText(spec.title)
+        box.setToolTip(tip)
+        form.addRow(field)
+        return box
+    label = QLabel(spec.title + ":")
+    label.setWordWrap(len(spec.title) > _WRAP_CHARS)
+    label.setToolTip(tip)
+    label.setBuddy(field)
+    form.addRow(label, field)
+    return label
 
 
 def _kind_name(layer: Any) -> str:
@@ -119,6 +175,9 @@ class ParamPanel(QWidget):
       document     a ganpaint.core Document (layer pickers follow its layers), or None;
       list_models  ``list_models(tool_id) -> [(name, title), ...]`` for "model" parameters;
       jobs         the JobBridge that draws seed thumbnails (``ParamSpec.thumbnails``), or None.
+    ``labels[name]`` / ``input_labels[role]`` name the fields on screen; ``advanced_button`` and
+    ``advanced_box`` are the "Advanced" section (None when no parameter is ``advanced``),
+    ``set_advanced_open(bool)`` / ``advanced_open()`` open it and say whether it is open.
     Signals:
       ``valuesChanged(dict)``   debounced (150 ms) after any change; the coerced values;
       ``liveChanged(dict, bool preview)``  a ``live`` parameter changed: re-run the result
@@ -171,30 +230,55 @@ class ParamPanel(QWidget):
             desc.setWordWrap(True)
             desc.setProperty("role", "hint")
             outer.addWidget(desc)
-        form = QFormLayout()
-        # A narrow dock must never push the fields out of sight: long labels go above their
-        # field, and labels wrap instead of widening the panel.
-        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        form = _stacked_form()
         outer.addLayout(form)
+        #: what names each field on screen (its label; a bool's check box), by parameter name
+        self.labels: dict[str, QWidget] = {}
+        #: the label of each layer picker, by role
+        self.input_labels: dict[Role, QLabel] = {}
         for inp in spec.inputs:
             picker = RolePicker(inp)
             picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             picker.setMinimumContentsLength(8)
             picker.currentIndexChanged.connect(self._schedule_values)
             self.pickers[inp.role] = picker
-            role_label = QLabel((inp.label or inp.role.value.replace("_", " ").capitalize()) + ":")
-            role_label.setWordWrap(True)
+            role_label = QLabel((inp.label or ROLE_TITLES[inp.role]) + ":")
+            role_label.setWordWrap(len(role_label.text()) > _WRAP_CHARS)
+            role_label.setBuddy(picker)
+            tip = inp.help or ROLE_HELP[inp.role]
+            role_label.setToolTip(tip)
+            picker.setToolTip(tip)
+            self.input_labels[inp.role] = role_label
             form.addRow(role_label, picker)
+        # research knobs (ParamSpec.advanced) go in a section of their own, closed at first
+        self.advanced_button: QToolButton | None = None
+        self.advanced_box: QWidget | None = None
+        advanced_form: QFormLayout | None = None
+        if any(p.advanced for p in spec.params):
+            self.advanced_button = QToolButton()
+            self.advanced_button.setObjectName("advanced_toggle")
+            self.advanced_button.setText("Advanced")
+            self.advanced_button.setCheckable(True)
+            self.advanced_button.setAutoRaise(True)
+            self.advanced_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            self.advanced_button.setArrowType(Qt.ArrowType.RightArrow)
+            self.advanced_button.setToolTip("Settings for fine control and experiments; most pictures need "
+                                            "none of them")
+            self.advanced_button.toggled.connect(self.set_advanced_open)
+            self.advanced_box = QWidget()
+            self.advanced_box.setObjectName("advanced_section")
+            advanced_form = _stacked_form(self.advanced_box)
+            advanced_form.setContentsMargins(0, 0, 0, 0)
+            self.advanced_box.setVisible(False)
         for p in spec.params:
             field = make_field(p, spec.id, list_models)
             field.changed.connect(lambda p=p: self._on_changed(p))
             field.held.connect(lambda down, p=p: self._on_held(p, down))
             self.fields[p.name] = field
-            label = QLabel(p.title + ":")
-            label.setWordWrap(True)
-            if p.help:
-                label.setToolTip(p.help)
-            form.addRow(label, field)
+            self.labels[p.name] = _add_param_row(advanced_form if p.advanced else form, p, field)
+        if self.advanced_button is not None:
+            outer.addWidget(self.advanced_button)
+            outer.addWidget(self.advanced_box)
         buttons = QHBoxLayout()
         self.reset_button = QPushButton(icon("reset"), "Reset")
         self.reset_button.setToolTip("Set every parameter back to its default")
@@ -217,6 +301,33 @@ class ParamPanel(QWidget):
         #: grid buttons of the seed parameters that have thumbnails (``jobs`` draws them)
         self.seed_pickers = SeedPickers(self, jobs)
         self.set_document(document)
+
+    # ------------------------------------------------------------ advanced section
+
+    def advanced_open(self) -> bool:
+        """The Advanced section is shown (False also when the tool has no advanced parameter)."""
+        return self.advanced_button is not None and self.advanced_button.isChecked()
+
+    def set_advanced_open(self, open_: bool) -> None:
+        """Show or hide the Advanced section (its arrow button does this)."""
+        if self.advanced_button is None or self.advanced_box is None:
+            return
+        with QSignalBlocker(self.advanced_button):
+            self.advanced_button.setChecked(open_)
+        self.advanced_button.setArrowType(Qt.ArrowType.DownArrow if open_ else Qt.ArrowType.RightArrow)
+        self.advanced_box.setVisible(open_)
+        if open_:  # scroll the opened section into view once the panel is laid out again
+            QTimer.singleShot(0, self, self._reveal_advanced)
+
+    def _reveal_advanced(self) -> None:
+        box = self.advanced_box
+        if box is None or not box.isVisible():
+            return
+        w = self.parentWidget()
+        while w is not None and not isinstance(w, QScrollArea):
+            w = w.parentWidget()
+        if w is not None:
+            w.ensureWidgetVisible(box, 0, 0)
 
     # ------------------------------------------------------------ values
 

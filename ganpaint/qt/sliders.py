@@ -6,14 +6,34 @@ the part of their API the panels use is provided: ``setRange``, ``setValue``,
 ``value``, ``setSingleStep``, ``setDecimals`` (float) and a ``valueChanged`` signal
 carrying the new value (int or float). The slider and the box stay in step; a value
 typed in the box is kept exactly (not rounded to a slider position).
+
+The slider takes every pixel the row can spare and the box keeps its own width, so a
+wider dock gives a longer, finer slider (see ``MIN_SLIDER_WIDTH``).
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
-from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QSlider, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QSizePolicy,
+    QSlider,
+    QSpinBox,
+    QWidget,
+)
 
 _STEPS = 1000  # slider positions of a float slider with no finer step
+#: The shortest slider that is still comfortable to drag, in pixels: the editor's Tools dock
+#: opens wide enough for every built-in tool's sliders to have at least this much.
+MIN_SLIDER_WIDTH = 160
+
+
+def _expand(slider: QSlider, box: QAbstractSpinBox) -> None:
+    """The slider grows with the row; the box stays as wide as its longest value."""
+    slider.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+    box.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
 
 
 class LabeledSlider(QWidget):
@@ -27,6 +47,7 @@ class LabeledSlider(QWidget):
         self.slider = QSlider(orientation)
         self.box = QSpinBox()
         self.box.setKeyboardTracking(False)
+        _expand(self.slider, self.box)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.slider, 1)
@@ -78,6 +99,7 @@ class LabeledDoubleSlider(QWidget):
         self.box = QDoubleSpinBox()
         self.box.setKeyboardTracking(False)
         self.box.setRange(0.0, 1.0)
+        _expand(self.slider, self.box)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.slider, 1)
@@ -137,4 +159,4 @@ class LabeledDoubleSlider(QWidget):
         self.valueChanged.emit(float(v))
 
 
-__all__ = ["LabeledDoubleSlider", "LabeledSlider"]
+__all__ = ["MIN_SLIDER_WIDTH", "LabeledDoubleSlider", "LabeledSlider"]

@@ -33,39 +33,62 @@ SLIDERS: dict[str, str] = {
     "skin_tone": "Skin tone: lighter / darker.",
     "background": "Background: darker / lighter.",
 }
+#: slider name -> what the panel calls it
+LABELS: dict[str, str] = {
+    "smile": "Smile",
+    "eyes": "Eyes open",
+    "glasses": "Glasses",
+    "hair_length": "Hair length",
+    "age": "Age",
+    "beard": "Beard",
+    "turn": "Head turn",
+    "hair_light": "Hair lightness",
+    "hair_red": "Red hair",
+    "skin_tone": "Skin tone",
+    "background": "Background",
+}
 
 
 def params() -> tuple[ParamSpec, ...]:
     sliders = tuple(
-        ParamSpec(name, "float", default=0.0, minimum=-3.0, maximum=3.0, step=0.1, live=True,
-                  help=f"{text} In standard deviations of the latents along the direction.")
+        ParamSpec(name, "float", label=LABELS.get(name, ""), default=0.0, minimum=-3.0, maximum=3.0, step=0.1,
+                  live=True, help=f"{text} 0 leaves the face as it is; slide either way for less or more.")
         for name, text in SLIDERS.items()
     )
     return (
-        ParamSpec("model", "model", default=DEFAULT_MODEL if MODEL_FILE.is_file() else "",
-                  help="A StyleGAN2 generator with directions "
-                  "(`ganpaint directions compute --model NAME`)."),
-        ParamSpec("seed", "seed", help="The face: the latent of this seed (unless a z file or a picture is given).",
+        ParamSpec("model", "model", label="Model", default=DEFAULT_MODEL if MODEL_FILE.is_file() else "",
+                  help="The face generator (StyleGAN2); the sliders need its saved directions "
+                  "(`ganpaint directions compute --model NAME` makes them)."),
+        ParamSpec("seed", "seed", label="Face",
+                  help="Which generated face to start from: each number gives another face (your own picture, "
+                  "when the input layer holds one, takes its place).",
                   thumbnails="ganpaint.engine.stylegan_thumbnails:thumbnails", thumbnail_params=("model", "psi")),
-        ParamSpec("z", "file", label="Latent (.npy)", help="A z vector (dim,) or (1, dim), or a stored W+ latent.npy."),
-        ParamSpec("psi", "float", label="Truncation", default=0.7, minimum=0.0, maximum=1.5, step=0.05,
-                  help="Pull generated latents towards the mean face (1 = none)."),
+        ParamSpec("z", "file", label="Latent file (.npy)", advanced=True,
+                  help="A z vector (dim,) or (1, dim), or a stored W+ latent.npy (overrides the face number)."),
+        ParamSpec("psi", "float", label="Variety", default=0.7, minimum=0.0, maximum=1.5, step=0.05,
+                  help="How unusual generated faces may be: 1 = as the model makes them, lower = more "
+                  "ordinary, 0 = the average face (truncation psi)."),
         *sliders,
-        ParamSpec("direction", "string", label="Other direction",
+        ParamSpec("direction", "string", label="Other direction", advanced=True,
                   help="Any other saved direction of the model, by name: pc0 ... pc9 (GANSpace), sefa0 ... "
                   "sefa9 (SeFa), or one imported with `ganpaint directions import` "
                   "(`ganpaint directions list --model NAME` lists them)."),
-        ParamSpec("amount", "float", label="Other amount", default=0.0, minimum=-3.0, maximum=3.0, step=0.1,
-                  live=True, help="How far to move along the other direction, in standard deviations."),
-        ParamSpec("noise", "choice", choices=("const", "random"), default="const",
-                  help="const: the generator's stored noise (repeatable); random: fresh noise from the seed."),
+        ParamSpec("amount", "float", label="Other direction amount", default=0.0, minimum=-3.0, maximum=3.0,
+                  step=0.1, live=True, advanced=True,
+                  help="How far to move along the other direction, in standard deviations."),
+        ParamSpec("noise", "choice", label="Fine detail", choices=("const", "random"), default="const",
+                  advanced=True, help="const: the same fine detail (skin, strands of hair) every time; random: "
+                  "new fine detail from the face number (the generator's noise inputs)."),
         ParamSpec("size", "int", label="Output size", default=0, minimum=0, maximum=4096, step=16,
-                  help="Side of the generated square (0 = the canvas's shorter side); an inverted picture "
-                  "keeps its own size."),
-        ParamSpec("source", "choice", choices=("auto", "generate", "invert"), default="auto",
-                  help="auto: invert the input picture when it holds one (a blank layer means generate)."),
-        ParamSpec("steps", "int", label="Inversion steps", default=200, minimum=1, maximum=5000, step=50,
-                  help="Optimisation steps when inverting a picture (kept between slider moves)."),
+                  help="Side of the generated square in pixels (0 = the canvas's shorter side); your own "
+                  "picture keeps its size."),
+        ParamSpec("source", "choice", label="Start from", choices=("auto", "generate", "invert"), default="auto",
+                  advanced=True,
+                  help="auto: your picture when the input layer holds one, else a generated face; generate: "
+                  "always a generated face; invert: always your picture (found in the model by inversion)."),
+        ParamSpec("steps", "int", label="Matching steps", default=200, minimum=1, maximum=5000, step=50,
+                  advanced=True, help="How long to search for your picture in the model (inversion steps): "
+                  "more is closer but slower. The match is kept between slider moves."),
     )
 
 
@@ -76,7 +99,9 @@ def ganpaint_register_tools() -> list[ToolSpec]:
             id=TOOL_ID,
             title="Face attribute sliders",
             run="ganpaint_faces.tool:run",
-            inputs=(InputSpec(Role.IMAGE, label="Face to invert (optional)", required=False),),
+            inputs=(InputSpec(Role.IMAGE, label="Your face picture (optional)", required=False,
+                              help="A face to edit instead of a generated one; leave on (none) or a blank "
+                              "layer to generate."),),
             params=params(),
             description="Generate a face (or invert yours) and move it along attribute directions: "
             "smile, eyes, glasses, hair length and colour, age, beard, head turn, skin tone, background, "

@@ -28,23 +28,25 @@ def ganpaint_register_tools() -> list[ToolSpec]:
             title="Inpaint",
             run="ganpaint_inpaint.tool:run",
             inputs=(
-                InputSpec(Role.IMAGE),
-                InputSpec(Role.MASK, label="Area to fill (the selection or a mask layer)"),
+                InputSpec(Role.IMAGE, label="Picture", help="The layer to repair or to remove something from."),
+                InputSpec(Role.MASK, label="Area to fill",
+                          help="Where new content is painted: the selection, or a mask layer."),
             ),
             params=(
-                ParamSpec("model", "model", default=DEFAULT_MODEL,
+                ParamSpec("model", "model", label="Model", default=DEFAULT_MODEL,
                           help="An inpainting model (the default was trained by GANPaint on photos and "
                           "procedural landscapes)."),
                 ParamSpec("seed", "seed", label="Variation",
-                          help="0 gives the plain fill; every other number gives another variation."),
-                ParamSpec("context", "float", label="Context", default=1.0, minimum=0.25, maximum=4.0, step=0.25,
+                          help="0 gives the plain fill; every other number gives another version of it."),
+                ParamSpec("context", "float", label="Surroundings looked at", default=1.0, minimum=0.25,
+                          maximum=4.0, step=0.25,
                           help="How much picture around the area the model looks at, as a multiple of the "
                           "area's size (at least 32 pixels)."),
-                ParamSpec("feather", "int", label="Feather", default=2, minimum=0, maximum=32, step=1,
+                ParamSpec("feather", "int", label="Soft edge", default=2, minimum=0, maximum=32, step=1,
                           help="Width in pixels of the soft edge, inside the area only: pixels outside the "
                           "area are never changed."),
                 ParamSpec("work_size", "int", label="Working size", default=512, minimum=64, maximum=2048,
-                          step=32,
+                          step=32, advanced=True,
                           help="Largest side the model runs at; a larger area with its context is "
                           "filled at this size and only the fill is scaled up."),
             ),

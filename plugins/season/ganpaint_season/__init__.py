@@ -40,15 +40,16 @@ def ganpaint_register_tools() -> list[ToolSpec]:
             id=TOOL_ID,
             title="Season transfer",
             run="ganpaint_season.tool:run",
-            inputs=(InputSpec(Role.IMAGE),),
+            inputs=(InputSpec(Role.IMAGE, label="Picture", help="The landscape layer to change."),),
             params=(
-                ParamSpec("model", "model", default=DEFAULT_MODEL,
+                ParamSpec("model", "model", label="Model", default=DEFAULT_MODEL,
                           help="A season pair: the default (trained by GANPaint on procedural summer and "
                           "synthetic winter renders) or an imported CycleGAN summer2winter/winter2summer pair."),
-                ParamSpec("direction", "choice", choices=tuple(DIRECTIONS),
-                          help="summer_to_winter runs the pair's forward generator, winter_to_summer its reverse."),
-                ParamSpec("strength", "float", default=1.0, minimum=0.0, maximum=1.0, step=0.05, live=True,
-                          help="Blend with the original: 1 = the model's picture, 0 = unchanged."),
+                ParamSpec("direction", "choice", label="Direction", choices=tuple(DIRECTIONS),
+                          help="Turn summer into winter, or winter into summer."),
+                ParamSpec("strength", "float", label="Strength", default=1.0, minimum=0.0, maximum=1.0, step=0.05,
+                          live=True, help="How much of the change to keep: 1 = all of it, 0 = the picture "
+                          "unchanged."),
             ),
             description=HELP,
             category="GAN",

@@ -28,16 +28,18 @@ def ganpaint_register_tools() -> list[ToolSpec]:
             title="Sketch to image",
             run="ganpaint_sketch.tool:run",
             inputs=(
-                InputSpec(Role.SKETCH, label="Sketch (dark lines on white; transparent counts as white)"),
-                InputSpec(Role.HINTS, label="Colour hints (optional)", required=False),
+                InputSpec(Role.SKETCH, label="Sketch",
+                          help="The line drawing: dark lines on white (transparent counts as white)."),
+                InputSpec(Role.HINTS, label="Colour hints (optional)", required=False,
+                          help="A layer with a few dots of colour that say which colour each region gets."),
             ),
             params=(
-                ParamSpec("model", "model", default=DEFAULT_MODEL,
+                ParamSpec("model", "model", label="Model", default=DEFAULT_MODEL,
                           help="A sketch model: the default (trained by GANPaint on public-domain clip-art) or "
                           "an official pix2pix edges2shoes / edges2handbags model imported with --tool sketch."),
                 ParamSpec("seed", "seed", label="Variation",
-                          help="0 gives the model's plain answer; every other number switches the generator's "
-                          "dropout on with that seed, for another variation."),
+                          help="0 gives the model's plain answer; every other number gives another version "
+                          "of the colouring."),
                 ParamSpec("hint_strength", "float", label="Hint strength", default=1.0, minimum=0.0, maximum=1.0,
                           step=0.05,
                           help="How strongly the painted colour hints steer the colours (0 ignores them). "

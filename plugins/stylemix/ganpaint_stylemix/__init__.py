@@ -27,33 +27,43 @@ THUMBNAILS = "ganpaint.engine.stylegan_thumbnails:thumbnails"
 
 def params() -> tuple[ParamSpec, ...]:
     return (
-        ParamSpec("model", "model", default=DEFAULT_MODEL if MODEL_FILE.is_file() else "",
+        ParamSpec("model", "model", label="Model", default=DEFAULT_MODEL if MODEL_FILE.is_file() else "",
                   help="A StyleGAN2 generator: the default scenes model, the faces model, or one imported "
                   "with `ganpaint models import`."),
-        ParamSpec("seed", "seed", label="Seed A", help="Source A: the latent of this seed (unless a z file "
-                  "or an input picture is given).", thumbnails=THUMBNAILS, thumbnail_params=("model", "psi")),
-        ParamSpec("seed_b", "seed", label="Seed B", default=1, help="Source B: the latent of this seed.",
+        ParamSpec("seed", "seed", label="Seed A", help="Picture A: each number gives another generated picture "
+                  "(your own picture, when the input layer holds one, takes its place).",
                   thumbnails=THUMBNAILS, thumbnail_params=("model", "psi")),
-        ParamSpec("preset", "choice", label="Styles from B", choices=("custom", "coarse", "middle", "fine"),
-                  default="custom", help="coarse = layout and pose, middle = features, fine = colours come "
-                  "from B; custom = the first 'crossover' style inputs from A, the rest from B."),
-        ParamSpec("crossover", "int", label="Crossover", default=MAX_STYLES, minimum=0, maximum=MAX_STYLES,
-                  step=1, help="custom: the first K style inputs from A, the rest from B (0 = all B; "
-                  "the number of style inputs or more = A alone)."),
-        ParamSpec("psi", "float", label="Truncation", default=1.0, minimum=0.0, maximum=1.5, step=0.05,
-                  help="Pull generated latents towards the mean picture (1 = none, lower = more typical)."),
-        ParamSpec("noise", "choice", choices=("const", "random"), default="const",
-                  help="const: the generator's stored noise (repeatable); random: fresh noise from seed A."),
+        ParamSpec("seed_b", "seed", label="Seed B", default=1,
+                  help="Picture B, whose styles are mixed into picture A: each number gives another one.",
+                  thumbnails=THUMBNAILS, thumbnail_params=("model", "psi")),
+        ParamSpec("preset", "choice", label="Take from B", choices=("custom", "coarse", "middle", "fine"),
+                  default="custom", help="What picture B gives: coarse = layout and pose, middle = features, "
+                  "fine = colours; custom = as set by 'Styles kept from A' under Advanced."),
+        ParamSpec("crossover", "int", label="Styles kept from A", default=MAX_STYLES, minimum=0,
+                  maximum=MAX_STYLES, step=1, advanced=True,
+                  help="With 'Take from B' on custom: the first this many style inputs (crossover) come from A, "
+                  "the rest from B (0 = all from B; the generator's number of style inputs or more = A alone)."),
+        ParamSpec("psi", "float", label="Variety", default=1.0, minimum=0.0, maximum=1.5, step=0.05,
+                  help="How unusual generated pictures may be: 1 = as the model makes them, lower = more "
+                  "ordinary, 0 = the average picture (truncation psi)."),
+        ParamSpec("noise", "choice", label="Fine detail", choices=("const", "random"), default="const",
+                  advanced=True, help="const: the same fine detail (texture, strands) every time; random: "
+                  "new fine detail from seed A (the generator's noise inputs)."),
         ParamSpec("size", "int", label="Output size", default=0, minimum=0, maximum=4096, step=16,
                   help="Side of the generated square in pixels (0 = the canvas's shorter side). "
-                  "An inverted picture keeps its own size."),
-        ParamSpec("z", "file", label="Latent A (.npy)", help="A z vector (dim,) or (1, dim), or a stored W+ "
-                  "latent.npy, for source A (overrides seed A)."),
-        ParamSpec("z_b", "file", label="Latent B (.npy)", help="The same for source B."),
-        ParamSpec("source", "choice", choices=("auto", "generate", "invert"), default="auto",
-                  help="auto: invert the input picture when it holds one (a blank layer means generate)."),
-        ParamSpec("steps", "int", label="Inversion steps", default=200, minimum=1, maximum=5000, step=50,
-                  help="Optimisation steps when inverting a picture."),
+                  "Your own picture keeps its size."),
+        ParamSpec("z", "file", label="Latent file A (.npy)", advanced=True,
+                  help="A z vector (dim,) or (1, dim), or a stored W+ latent.npy, for source A "
+                  "(overrides seed A)."),
+        ParamSpec("z_b", "file", label="Latent file B (.npy)", advanced=True,
+                  help="The same for source B."),
+        ParamSpec("source", "choice", label="Start from", choices=("auto", "generate", "invert"),
+                  default="auto", advanced=True,
+                  help="auto: your picture when the input layer holds one, else a generated one; generate: "
+                  "always a generated picture; invert: always your picture (found in the model by inversion)."),
+        ParamSpec("steps", "int", label="Matching steps", default=200, minimum=1, maximum=5000, step=50,
+                  advanced=True, help="How long to search for your picture in the model (inversion steps): "
+                  "more is closer but slower."),
     )
 
 
@@ -64,7 +74,9 @@ def ganpaint_register_tools() -> list[ToolSpec]:
             id=TOOL_ID,
             title="Style mixing",
             run="ganpaint_stylemix.tool:run",
-            inputs=(InputSpec(Role.IMAGE, label="Picture to invert (optional)", required=False),),
+            inputs=(InputSpec(Role.IMAGE, label="Your picture (optional)", required=False,
+                              help="A picture to use as picture A instead of a generated one; leave on "
+                              "(none) or a blank layer to generate."),),
             params=params(),
             description="Mix the styles of two StyleGAN2 latents: coarse styles move layout and pose, "
             "fine ones the colours. Source A is a seed, a latent file or your picture (inverted).",

@@ -21,23 +21,31 @@ def ganpaint_register_tools() -> list[ToolSpec]:
             id=TOOL_ID,
             title="Translate",
             run="ganpaint_translate.tool:run",
-            inputs=(InputSpec(Role.IMAGE),),
+            inputs=(InputSpec(Role.IMAGE, label="Picture",
+                              help="The layer to turn into the other kind of picture."),),
             params=(
-                ParamSpec("model", "model", help="A pix2pix or CycleGAN generator from the model store."),
+                ParamSpec("model", "model", label="Model",
+                          help="Which change to make (horse to zebra, photo to Monet ...): a pix2pix or "
+                          "CycleGAN model from the model store."),
                 ParamSpec(
                     "direction",
                     "choice",
+                    label="Direction",
                     choices=("forward", "reverse"),
-                    help="reverse runs the second generator of a CycleGAN pair (imported with two files).",
+                    help="forward makes the model's usual change (horse to zebra); reverse undoes it (zebra to "
+                    "horse), for models imported as a pair.",
                 ),
                 ParamSpec(
                     "mode",
                     "choice",
+                    label="Run mode",
                     choices=("eval", "published"),
-                    help="eval: stored batch-norm statistics, no dropout (deterministic). "
+                    advanced=True,
+                    help="eval: the same picture every time (stored batch-norm statistics, no dropout). "
                     "published: per-picture statistics and dropout, as the official pictures were made.",
                 ),
-                ParamSpec("seed", "seed", help="Seeds dropout in published mode."),
+                ParamSpec("seed", "seed", label="Variation", advanced=True,
+                          help="In the published run mode, each number gives a slightly different picture."),
             ),
             description="Turn the picture into another domain with an image-to-image GAN "
             "(horse to zebra, photo to Monet, summer to winter, labels to facade ...).",
