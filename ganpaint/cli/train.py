@@ -62,7 +62,8 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--set", dest="options", action="append", default=[], metavar="KEY=VALUE",
                    help="a recipe option, e.g. --set ngf=32 --set gan_loss=hinge (repeatable)")
     p.add_argument("--checkpoint-every", type=int, default=500, metavar="N",
-                   help="write a checkpoint every N steps (default 500; also on Ctrl+C and at the end)")
+                   help="write a checkpoint every N steps (default 500; also every 2 minutes, on Ctrl+C "
+                        "and at the end)")
     p.add_argument("--sample-every", type=int, default=0, metavar="N",
                    help="save preview pictures to RUN/samples every N steps (default: never)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -34,6 +34,10 @@ from ganpaint.train.events import TrainError, TrainEvent, TrainResult
 from ganpaint.train.recipes.base import Recipe, Trainer, recalibrate_batch_norm, side_effect_free
 
 RUN_INFO = "run.json"
+#: default of ``train(checkpoint_every_s=)``: a crash loses at most this much training
+CHECKPOINT_EVERY_S = 120.0
+#: the clock of the time-based checkpoints (tests replace it)
+_clock = time.monotonic
 CancelLike = Callable[[], bool] | Any
 
 
@@ -86,6 +90,7 @@ def train(
     cancel: CancelLike | None = None,
     sample_every: int = 0,
     checkpoint_every: int = 0,
+    checkpoint_every_s: float = CHECKPOINT_EVERY_S,
     device: str = "cpu",
     bf16: bool = False,
     init_weights: Mapping[str, torch.Tensor] | None = None,
@@ -97,6 +102,9 @@ def train(
     resume:           continue from run_dir's checkpoint (its seed wins over ``seed``)
     sample_every:     put preview ``samples`` on every Nth step's event (0 = never)
     checkpoint_every: write a checkpoint every N steps (0 = only on cancel and at the end)
+    checkpoint_every_s: also write one when this many seconds passed since the last one (or
+                      the start), so a crash loses little of a slow run (0 = off); the same
+                      checkpoint file and resume as the step-based ones
     bf16:             run forward passes under ``torch.autocast(device, bfloat16)``
     init_weights:     start the generator(s) from these weights (fine-tuning; not on resume)
     card_info:        extra card fields (``name``, ``training_command``, ``source`` ...)
@@ -152,19 +160,27 @@ def train(
     step, saved_step = start, start
     losses: dict[str, float] = {}
     t0 = time.perf_counter()
+    saved_at = _clock()
 
     def elapsed() -> float:
         return elapsed0 + time.perf_counter() - t0
 
     def save(reason: str) -> Path:
-        nonlocal saved_step
+        nonlocal saved_step, saved_at
         meta = {"recipe": recipe.id, "config": config, "seed": seed, "steps": steps, "reason": reason,
                 "sampler_position": step * recipe.batch, "elapsed_s": elapsed(), "losses": losses,
                 "bf16": bf16}
         path = ck.save_checkpoint(run, step=step, modules=trainer.modules, optimizers=trainer.optimizers,
                                   ema=ema, extra=trainer.extra_state(), meta=meta, device=device)
-        saved_step = step
+        saved_step, saved_at = step, _clock()
         return path
+
+    def checkpoint_due() -> bool:
+        if step >= steps:
+            return False  # the final checkpoint follows
+        if checkpoint_every and step % checkpoint_every == 0:
+            return True
+        return bool(checkpoint_every_s) and _clock() - saved_at >= checkpoint_every_s
 
     finished = False
     try:
@@ -189,7 +205,7 @@ def train(
             step += 1
             done_here = step - start
             rate = done_here / max(time.perf_counter() - t0, 1e-9)
-            saved = save("periodic") if checkpoint_every and step % checkpoint_every == 0 and step < steps else None
+            saved = save("periodic") if checkpoint_due() else None
             samples = None
             if sample_every and (step % sample_every == 0 or step == steps) and preview:
                 samples = _samples(trainer, preview, ema or trainer.ema_sources, autocast)
