@@ -12,7 +12,9 @@ when every step passed. The steps are what a user's first minute does:
    plugin ships, or, when no model ships, the classic ``blur`` (said in the output);
 5. when no model ships: the GAN path all the same, on the Translate tool with an
    UNTRAINED generator stored for this run (frozen torch, model store, plugin);
-6. save the picture (PNG and .ora) and read it back; 7. grab a screenshot of the window.
+6. save the picture (PNG and .ora) and read it back; 7. grab a screenshot of the window;
+8. (between 1 and 3) check that the Qt binding does not leak references to None per call
+   (PySide6 6.12.0 does, which aborts Python 3.11 after ~20,000 calls).
 
 User data is kept out: without ``GANPAINT_DATA_DIR`` a temporary data folder is used
 (set it to check the plugins of a real user folder, e.g. ones ``pip --target`` put in
@@ -215,6 +217,18 @@ def _run_steps(steps: _Steps, state: dict[str, Any], out: Path, timeout: float) 
                                "and a font such as fonts-dejavu-core)")
         return f"main window shown {shown:.2f} s after process start; {len(families)} font families"
 
+    def binding() -> str:
+        import PySide6
+
+        from ganpaint.qt.binding_check import none_is_mortal, none_leak_per_call
+
+        leak = none_leak_per_call(3000)
+        if leak >= 0.5:
+            raise SmokeFailure(f"PySide6 {PySide6.__version__} leaks a reference to None per void Qt call "
+                               f"({leak:.2f}): the editor would abort after minutes on this Python")
+        return (f"PySide6 {PySide6.__version__}: {leak:.3f} references to None lost per void Qt call"
+                + ("" if none_is_mortal() else " (None is immortal on this Python)"))
+
     def picture() -> str:
         from ganpaint.core.paths import resources_dir
 
@@ -280,6 +294,7 @@ def _run_steps(steps: _Steps, state: dict[str, Any], out: Path, timeout: float) 
 
     if not steps.run("plugins", plugins) or not steps.run("window", window):
         return
+    steps.run("binding", binding)
     steps.run("picture", picture) and steps.run("tool", tool)
     if not state.get("gan_done"):
         steps.run("gan", gan_path)

@@ -37,6 +37,9 @@ def ensure_app() -> QApplication:
         app.setApplicationName("GANPaint")
         app.setOrganizationName("GANPaint")
         app.setApplicationDisplayName("GANPaint")
+        from ganpaint.qt.binding_check import guard_against_leaking_binding
+
+        guard_against_leaking_binding()
     return app  # type: ignore[return-value]
 
 
