@@ -8,11 +8,13 @@ plus the Qt signals below. When a new document replaces the old one,
 
 from __future__ import annotations
 
+import json
+import logging
 import os
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QSettings, Signal
 
 from ganpaint.core.document import Document
 
@@ -27,6 +29,10 @@ CANVAS_TOOLS: tuple[tuple[str, str, str], ...] = (
     ("mask_brush", "Mask brush", "Q"),
     ("move", "Move layer", "V"),
 )
+
+log = logging.getLogger(__name__)
+#: where the brush, the canvas tool and the plugin tool are remembered (the window's QSettings)
+EDITOR_STATE_KEY = "editor/state"
 
 BRUSH_SIZES = (1, 2, 3, 4, 6, 8, 10, 12, 16, 20, 25, 32, 40, 50, 64, 80, 100, 128, 160, 200, 256, 320, 400, 500)
 
@@ -160,6 +166,34 @@ class DocumentController(QObject):
             self._brush = new
             self.brush_changed.emit(new)
 
+    def editor_state(self) -> dict[str, Any]:
+        """The canvas tool and the brush, as plain values (remembered between sessions)."""
+        b = asdict(self._brush)
+        b["color"] = list(b["color"])
+        return {"tool": self._tool, "brush": b}
+
+    def restore_editor_state(self, state: Any) -> None:
+        """Take back what ``editor_state`` gave; unknown or broken values are skipped."""
+        if not isinstance(state, dict):
+            return
+        brush = state.get("brush")
+        if isinstance(brush, dict):
+            changes: dict[str, Any] = {}
+            for k in ("size", "hardness", "opacity"):
+                v = brush.get(k)
+                if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v:
+                    changes[k] = float(v)
+            c = brush.get("color")
+            if (isinstance(c, (list, tuple)) and len(c) == 3
+                    and all(isinstance(v, (int, float)) and not isinstance(v, bool) and v == v for v in c)):
+                changes["color"] = tuple(float(v) for v in c)
+            if isinstance(brush.get("mask_add"), bool):
+                changes["mask_add"] = brush["mask_add"]
+            self.set_brush(**changes)
+        tool = state.get("tool")
+        if isinstance(tool, str) and tool in {t[0] for t in CANVAS_TOOLS}:
+            self.set_tool(tool)
+
     def step_brush_size(self, direction: int) -> None:
         """``[`` and ``]``: the next smaller or larger size from a musical-ish scale."""
         s = self._brush.size
@@ -188,3 +222,75 @@ class DocumentController(QObject):
         if force or m != self._modified_seen:
             self._modified_seen = m
             self.modified_changed.emit(m)
+
+
+def load_editor_state(settings: QSettings | None) -> dict[str, Any]:
+    """The editor state remembered in ``settings`` ({} when none or unreadable)."""
+    if settings is None:
+        return {}
+    raw = settings.value(EDITOR_STATE_KEY)
+    if not isinstance(raw, str) or not raw:
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        log.info("remembered editor state ignored: %s", exc)
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def remember_editor_state(settings: QSettings | None, controller: DocumentController, tools_panel: Any = None) -> None:
+    """Restore the brush, the canvas tool and the Tools panel's plugin tool from
+    ``settings``, then keep them there as they change (so the next session starts with them).
+
+    A remembered plugin tool that is not loaded now (its plugin disabled) is kept and
+    chosen again once the panel offers it, unless the user picks another one first."""
+    if settings is None:
+        return
+    state = load_editor_state(settings)
+    controller.restore_editor_state(state)
+    wanted = state.get("plugin_tool")
+    pending: list[str] = [wanted] if isinstance(wanted, str) and wanted else []
+    current = {"plugin_tool": pending[0] if pending else ""}
+
+    def save(*_: Any) -> None:
+        data = controller.editor_state()
+        if current["plugin_tool"]:
+            data["plugin_tool"] = current["plugin_tool"]
+        try:
+            settings.setValue(EDITOR_STATE_KEY, json.dumps(data))
+        except (TypeError, ValueError) as exc:  # pragma: no cover - plain values only
+            log.warning("editor state not remembered: %s", exc)
+
+    controller.tool_changed.connect(save)
+    controller.brush_changed.connect(save)
+    if tools_panel is None or not hasattr(tools_panel, "pluginToolChanged"):
+        return
+
+    def try_pending() -> bool:
+        if pending and tools_panel.plugin_combo.findData(pending[0]) >= 0:
+            tool_id = pending.pop()
+            if tools_panel.plugin_tool() != tool_id:
+                tools_panel.set_plugin_tool(tool_id)
+            return True
+        return False
+
+    def on_plugin_tool(tool_id: str) -> None:
+        if pending:
+            if tool_id != pending[0]:
+                # the panel fell back to another tool: choose the remembered one when it is
+                # offered again, else keep waiting for it (and keep it remembered)
+                try_pending()
+                return
+            pending.clear()
+        if tool_id:
+            current["plugin_tool"] = tool_id
+            save()
+
+    def on_user_pick(_index: int) -> None:
+        pending.clear()  # the user chose: that one is remembered from now on
+        on_plugin_tool(tools_panel.plugin_tool())
+
+    try_pending()
+    tools_panel.pluginToolChanged.connect(on_plugin_tool)
+    tools_panel.plugin_combo.activated.connect(on_user_pick)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from PySide6.QtCore import QSettings, QStandardPaths
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
@@ -24,6 +25,32 @@ if TYPE_CHECKING:
     from ganpaint.qt.document_controller import DocumentController
 
 ORA_EXT = ".ora"
+#: where the folder of the last open, save or export is remembered (the window's QSettings)
+LAST_DIR_KEY = "files/last_dir"
+
+
+def pictures_dir() -> str:
+    """The user's Pictures folder, or the home folder where there is none."""
+    pics = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
+    if pics and Path(pics).is_dir():
+        return pics
+    return str(Path.home())
+
+
+def start_dir(settings: QSettings | None) -> str:
+    """The folder a file dialog opens in: the last one used (remembered in ``settings``
+    across sessions) while it still exists, else the Pictures folder, else home."""
+    if settings is not None:
+        last = settings.value(LAST_DIR_KEY)
+        if isinstance(last, str) and last and Path(last).is_dir():
+            return last
+    return pictures_dir()
+
+
+def remember_dir(settings: QSettings | None, folder: str) -> None:
+    if settings is not None and folder:
+        settings.setValue(LAST_DIR_KEY, str(folder))
+        settings.sync()
 
 
 def _filter(kind: str) -> str:
@@ -99,10 +126,31 @@ def export_picture(doc: Document, path: str) -> list[str]:
 class FileActions:
     """The window's file and clipboard commands (dialogs parented to ``window``)."""
 
-    def __init__(self, window: QWidget, controller: DocumentController) -> None:
+    def __init__(self, window: QWidget, controller: DocumentController, settings: QSettings | None = None) -> None:
         self.window = window
         self.controller = controller
-        self.last_dir = str(Path.home())
+        self._settings = settings
+        self._last_dir: str | None = None  # this session's, when there are no settings
+
+    @property
+    def settings(self) -> QSettings | None:
+        """Where the last folder is remembered: the given QSettings, else the window's."""
+        if self._settings is not None:
+            return self._settings
+        s = getattr(self.window, "settings", None)
+        return s if isinstance(s, QSettings) else None
+
+    @property
+    def last_dir(self) -> str:
+        """The folder the next Open, Save As or Export dialog starts in (see ``start_dir``)."""
+        if self.settings is None and self._last_dir and Path(self._last_dir).is_dir():
+            return self._last_dir
+        return start_dir(self.settings)
+
+    @last_dir.setter
+    def last_dir(self, folder: str) -> None:
+        self._last_dir = str(folder)
+        remember_dir(self.settings, str(folder))
 
     # ------------------------------------------------------------------ open
     def ask_open(self) -> str | None:
@@ -233,6 +281,7 @@ class FileActions:
         except (GanpaintError, OSError) as exc:
             self.error("Cannot export", str(exc))
             return False
+        self.last_dir = str(Path(path).parent)
         self.controller.status_message.emit(f"Exported {path}" + (f" ({' '.join(notes)})" if notes else ""))
         return True
 

@@ -21,7 +21,12 @@ from ganpaint.core.specs import ToolError, ToolSpec
 from ganpaint.engine.jobs import JobQueue
 from ganpaint.qt.bridge import JobBridge
 from ganpaint.qt.canvas import Canvas
-from ganpaint.qt.document_controller import CANVAS_TOOLS, DocumentController
+from ganpaint.qt.document_controller import (
+    CANVAS_TOOLS,
+    DocumentController,
+    load_editor_state,
+    remember_editor_state,
+)
 from ganpaint.qt.file_actions import FileActions
 from ganpaint.qt.menus import build_menus
 from ganpaint.qt.tool_runner import ToolRunner
@@ -97,6 +102,8 @@ class MainWindow(QMainWindow):
         self.tool_actions: dict[str, QAction] = {}
         self.tools_panel: Any = None
 
+        # the brush and canvas tool of the last session (remember_editor_state keeps them)
+        self.controller.restore_editor_state(load_editor_state(self.settings))
         self.canvas = Canvas(self.controller, self)
         from ganpaint.qt.canvas_view import CanvasView
 
@@ -107,6 +114,7 @@ class MainWindow(QMainWindow):
         build_menus(self)
         # hold \ for before/after wherever the focus is in the window (not only on the canvas)
         self.action_map["compare"] = self.canvas.add_compare_action(self)
+        remember_editor_state(self.settings, self.controller, self.tools_panel)
         self._restore_layout()
 
         self._init_autosave(autosave_ms)

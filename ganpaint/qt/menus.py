@@ -74,7 +74,7 @@ def build_menus(win: MainWindow) -> None:
 
     # File ---------------------------------------------------------------------------------
     m = mb.addMenu("&File")
-    m.addAction(a("new", "&New", win.new_document, SK.New))
+    m.addAction(a("new", "&New...", lambda: _new_image(win), SK.New))
     m.addAction(a("open", "&Open...", win.open_dialog, SK.Open))
     recent = m.addMenu("Open &Recent")
     recent.setObjectName("menu_recent")
@@ -337,6 +337,13 @@ def _ask_resize(win: MainWindow, what: str) -> None:
             doc.resize_canvas(w, h)
     except (ValueError, TypeError) as exc:
         QMessageBox.warning(win, "Resize", f"Cannot resize to {text!r}: {exc}")
+
+
+def _new_image(win: MainWindow) -> None:
+    """File → New: size and background from a dialog (the last choice remembered)."""
+    from ganpaint.qt.dialogs.new_image import show_new_image
+
+    show_new_image(win)
 
 
 def _help_keys() -> list[QKeySequence]:
