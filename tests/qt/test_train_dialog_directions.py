@@ -46,8 +46,7 @@ def _dialog(qtbot, bridge, store, tmp_path, base: str):
     f = dlg.form
     f.set_family("stylegan2")
     f.refresh_models()
-    if base:
-        assert f.set_start_model(base)
+    assert f.set_start_model(base)  # "" = from scratch (no longer the default)
     f.set_folders(str(_pictures(tmp_path / "photos")))
     f.advanced.setChecked(True)
     f.steps.setValue(2)

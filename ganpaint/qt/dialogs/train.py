@@ -119,6 +119,7 @@ class TrainDialog(QDialog):
         self.outcome: ft.FinetuneOutcome | None = None
         self.state = "idle"
         self._checking = False
+        self._preferred_for: Any = None  # (tool, model) show_train last started from
         self.form.changed.connect(self._invalidate_check)
         self.check_button.clicked.connect(self.check_data)
         self.start_button.clicked.connect(self.start)
@@ -411,6 +412,44 @@ def _compare_in_window(win: Any) -> Compare:
     return compare
 
 
+def _tool_models(win: Any) -> tuple[str, str, dict[str, str]]:
+    """(active plugin tool, the model its panel has selected, {tool: its default model})."""
+    defaults: dict[str, str] = {}
+    try:
+        specs = list(win.tool_specs())
+    except Exception:  # noqa: BLE001 - no plugin tools then
+        specs = []
+    model_param: dict[str, str] = {}  # tool -> name of its model parameter
+    for spec in specs:
+        for p in getattr(spec, "params", ()):
+            if p.kind == "model":
+                model_param.setdefault(spec.id, p.name)
+                if p.default:
+                    defaults.setdefault(p.model_tool or spec.id, str(p.default))
+                break
+    panel = getattr(win, "tools_panel", None)
+    tool = panel.plugin_tool() if panel is not None else ""
+    selected = ""
+    pp = panel.param_panel(tool) if panel is not None and tool else None
+    if pp is not None and tool in model_param:
+        try:
+            selected = str(pp.values().get(model_param[tool]) or "")
+        except Exception:  # noqa: BLE001 - an unreadable field: the default model then
+            selected = ""
+    return tool, selected, defaults
+
+
+def _start_from_current_model(dlg: TrainDialog, win: Any) -> None:
+    """Fine-tune the model of the editor's active tool by default (not "From scratch")."""
+    tool, selected, defaults = _tool_models(win)
+    dlg.form.default_models = defaults
+    if dlg.state in ("running", "paused") or (tool, selected) == dlg._preferred_for:
+        return  # leave a run's settings, and what the user chose since the last time, alone
+    dlg._preferred_for = (tool, selected)
+    if not (tool and dlg.form.prefer(tool, selected)):
+        dlg.form.refresh_models(keep=False)
+
+
 def show_train(win: Any) -> TrainDialog:
     """Edit > Train… for a main window (model_store, bridge, plugin_manager, tools_panel)."""
     dlg = getattr(win, "_train_dialog", None)
@@ -429,6 +468,7 @@ def show_train(win: Any) -> TrainDialog:
         win._train_dialog = dlg
     dlg.refresh_runs()
     dlg.form.refresh_models()
+    _start_from_current_model(dlg, win)
     dlg.show()
     dlg.raise_()
     return dlg

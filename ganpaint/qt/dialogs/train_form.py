@@ -1,6 +1,11 @@
 """The settings half of the Train dialog: family, starting model, folders, preset and the
 advanced fields. ``TrainForm.request()`` builds the engine's FinetuneRequest; ``changed``
-fires on any edit (the dialog then asks for a new data check)."""
+fires on any edit (the dialog then asks for a new data check).
+
+The starting model defaults to fine-tuning, not "From scratch" (always offered last): the
+model the editor has selected for one of the family's tools (``preferred_models``), else
+that tool's default model (``default_models``), else a model shipped for the family, else
+the first model listed. ``prefer(tool, model)`` picks the family of a tool and its model."""
 
 from __future__ import annotations
 
@@ -77,6 +82,10 @@ class TrainForm(QWidget):
         self.checkpoint_every = 100  # steps between checkpoints (also on pause, cancel and at the end)
         #: StyleGAN2: options of the slider directions recomputed after storing ({} = the CLI's defaults)
         self.directions_options: dict[str, Any] = {}
+        #: tool id -> the model the editor has selected for it / the tool's default model
+        self.preferred_models: dict[str, str] = {}
+        self.default_models: dict[str, str] = {}
+        self._shipped: set[str] = set()  # combo data of the read-only (shipped) models listed
 
         form = QFormLayout()
         form.addRow("Family", self.family)
@@ -137,11 +146,63 @@ class TrainForm(QWidget):
     def start_model(self) -> str:
         return str(self.model.currentData() or SCRATCH)
 
-    def refresh_models(self) -> None:
+    def _find_model(self, ref: str | None) -> int:
+        """Index of ``ref`` in the start-model list; a bare name finds its latest version."""
+        if not ref:
+            return -1
+        i = self.model.findData(ref)
+        if i >= 0 or "@" in ref:
+            return i
+        for j in range(self.model.count()):  # versions are listed newest first
+            if str(self.model.itemData(j) or "").startswith(f"{ref}@"):
+                return j
+        return -1
+
+    def _default_index(self) -> int:
         fam = self.families[self.family_id()]
-        current = self.start_model()
+        for table in (self.preferred_models, self.default_models):
+            for tool in fam.tools:
+                i = self._find_model(table.get(tool))
+                if i >= 0:
+                    return i
+        for j in range(self.model.count()):
+            if self.model.itemData(j) in self._shipped:
+                return j
+        return 0  # the first model listed; "From scratch" when there is none
+
+    def prefer(self, tool_id: str, model: str = "") -> bool:
+        """Start from ``model`` (default: the tool's default model) of ``tool_id``: selects the
+        first family training that tool whose list has the model. False (nothing changed)
+        when no family trains the tool."""
+        if model:
+            self.preferred_models[tool_id] = model
+        fams = [f.id for f in self.families.values() if tool_id in f.tools]
+        fams.sort(key=lambda f: self.families[f].tools.index(tool_id))  # the tool's own family first
+        if not fams:
+            return False
+        wanted = model or self.default_models.get(tool_id, "")
+        for fam_id in fams:
+            self._select_family(fam_id)
+            found = self._find_model(wanted)
+            if found >= 0 and found == self.model.currentIndex():
+                return True
+        self._select_family(fams[0])
+        return True
+
+    def _select_family(self, family_id: str) -> None:
+        if self.family_id() == family_id:
+            self.refresh_models(keep=False)
+        else:
+            self.set_family(family_id)  # -> _family_changed -> refresh_models(keep=False)
+
+    def refresh_models(self, keep: bool = True) -> None:
+        """List the family's models; keep the selection (``keep``) if it is still listed,
+        else select the default starting model (see the module's docstring)."""
+        fam = self.families[self.family_id()]
+        current = self.start_model() if keep and self.model.count() else None
         self.model.blockSignals(True)
         self.model.clear()
+        self._shipped = set()
         seen: set[str] = set()
         entries: list[Any] = []
         if self.store is not None:
@@ -162,11 +223,13 @@ class TrainForm(QWidget):
             seen.add(ref)
             kind = "default" if e.readonly else f"version {e.version}"
             self.model.addItem(f"{e.card.title or e.name} ({kind}, {e.tool})", ref)
+            if e.readonly:
+                self._shipped.add(ref)
         if fam.scratch:
             self.model.addItem("From scratch", SCRATCH)
         self.model.blockSignals(False)
-        if not self.set_start_model(current):
-            self.model.setCurrentIndex(0)
+        if current is None or not self.set_start_model(current):
+            self.model.setCurrentIndex(self._default_index())
         self.changed.emit()
 
     def request(self) -> FinetuneRequest:
@@ -192,7 +255,7 @@ class TrainForm(QWidget):
             if visible:
                 label.setText(fam.folders[i])
         self._preset_changed()
-        self.refresh_models()
+        self.refresh_models(keep=False)  # another family: its default starting model
 
     def _preset_changed(self) -> None:
         p = preset_values(self.family_id(), str(self.preset.currentData()))
