@@ -29,7 +29,9 @@ class CliError(Exception):
     code = EXIT_FAILURE
 
     def __init__(self, message: str, code: int | None = None) -> None:
-        super().__init__(" ".join(str(message).split()))
+        from ganpaint.cli.messages import for_cli  # tools' words for the editor -> --mask
+
+        super().__init__(" ".join(for_cli(str(message)).split()))
         if code is not None:
             self.code = code
 

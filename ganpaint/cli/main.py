@@ -224,4 +224,6 @@ def _guarded(call: Callable[[], int], args: argparse.Namespace) -> int:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    from ganpaint.cli.messages import for_cli
+
+    return " ".join(for_cli(text).split())

@@ -35,6 +35,7 @@ from ganpaint.cli.common import (
     write_document,
     write_picture,
 )
+from ganpaint.cli.messages import for_cli
 
 if TYPE_CHECKING:
     from ganpaint.core.specs import Role, ToolRequest, ToolResult, ToolSpec
@@ -224,7 +225,11 @@ class _Runner:
             extra = doc.add_layer(name=Path(path).stem, pixels=pixels, kind=LayerKind(kind))
             role_layers[Role(role_name)] = extra.id
         if self.args.mask:
-            doc.set_selection(self._mask(self.args.mask, width, height), "Mask")
+            mask = self._mask(self.args.mask, width, height)
+            if not mask.any():  # an empty selection would mean "everywhere" to the tool
+                raise CliError(f"the mask '{self.args.mask}' is black everywhere: white marks where "
+                               f"{self.spec.title} acts")
+            doc.set_selection(mask, "Mask")
         try:
             request = build_request(doc, self.spec, role_layers, self.params)
         except (ValueError, ToolError) as exc:  # a missing input: the user can fix it
@@ -332,7 +337,7 @@ class _Runner:
                     from ganpaint.core.errors import GanpaintError
 
                     text = str(exc) if isinstance(exc, (CliError, GanpaintError)) else f"{type(exc).__name__}: {exc}"
-                    note(f"error: {path.name}: {' '.join(text.split())}")
+                    note(f"error: {path.name}: {' '.join(for_cli(text).split())}")
                     if getattr(self.args, "debug", False):
                         import traceback
 
