@@ -7,7 +7,7 @@ session id). On a clean exit the GUI calls ``discard(doc_key)`` for each documen
 running left behind; ``restore(entry)`` reopens it as a modified document.
 
     store = RecoveryStore()                    # paths.recovery_dir(), a new session id
-    store.save(doc, doc_key="doc-1")           # every autosave_interval_s of changes
+    store.save(doc, doc_key="doc-1")           # soon after the first change, then each interval
     store.discard("doc-1")                     # the document was saved or closed
     for entry in RecoveryStore().pending(): doc = store.restore(entry); ...; store.discard_entry(entry)
 """
