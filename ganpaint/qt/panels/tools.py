@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QStackedWidget,
     QToolButton,
     QVBoxLayout,
@@ -140,6 +141,7 @@ class ToolsPanel(QWidget):
         # scroll vertically only: the parameter panel wraps to the dock's width
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.stack)
+        self._scroll = scroll
         plugin_lay.addWidget(self.plugin_combo)
         plugin_lay.addWidget(scroll, 1)
 
@@ -277,7 +279,15 @@ class ToolsPanel(QWidget):
             panel.liveChanged.connect(lambda values, preview, t=tool_id: self.liveChanged.emit(t, values, preview))
             self._panels[tool_id] = panel
             self.stack.addWidget(panel)
+        # the stack is as tall as its current page only (a QStackedWidget sizes to its biggest
+        # page), and a newly shown tool starts at its top, not at the last tool's scroll offset
+        for i in range(self.stack.count()):
+            page = self.stack.widget(i)
+            policy = QSizePolicy.Policy.Preferred if page is panel else QSizePolicy.Policy.Ignored
+            page.setSizePolicy(QSizePolicy.Policy.Preferred, policy)
         self.stack.setCurrentWidget(panel)
+        self.stack.adjustSize()
+        self._scroll.verticalScrollBar().setValue(0)
 
     def set_document(self, document: Any) -> None:
         """Follow another document (File > Open, New). When its active layer is a tool's
