@@ -14,7 +14,7 @@ pixel-identical to a training picture. The hole pixels of the input are zeroed, 
 method can see what was there.
 
 Methods, all in the same run on the same inputs: ours through the Inpaint tool's own
-``run()`` (feather 0: a feather would blend the original hole content back in), our
+``run()`` (its image as returned, before the host's compositing; the masks are binary), our
 parameter-free coarse stage alone (push-pull with the model's own gain, the network's
 starting point), and ``cv2.inpaint`` with INPAINT_TELEA and INPAINT_NS (radius 5).
 
@@ -189,7 +189,7 @@ def make_methods(model_file: str) -> dict[str, Any]:
     gain = InpaintConfig.from_dict(dict(read_card(model_file).config)).coarse_gain  # the model's own coarse stage
 
     def ours(img8: np.ndarray, hole: np.ndarray) -> np.ndarray:
-        req = make_request(img8, spec=spec, params={"model": "eval", "feather": 0}, mask=hole)
+        req = make_request(img8, spec=spec, params={"model": "eval"}, mask=hole)
         return np.asarray(tool.run(req, ctx).image)  # type: ignore[arg-type]
 
     def coarse(img8: np.ndarray, hole: np.ndarray) -> np.ndarray:

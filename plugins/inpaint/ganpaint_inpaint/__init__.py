@@ -30,7 +30,8 @@ def ganpaint_register_tools() -> list[ToolSpec]:
             inputs=(
                 InputSpec(Role.IMAGE, label="Picture", help="The layer to repair or to remove something from."),
                 InputSpec(Role.MASK, label="Area to fill",
-                          help="Where new content is painted: the selection, or a mask layer."),
+                          help="Where new content is painted: the selection, or a mask layer. A soft "
+                          "(feathered) edge blends the new content with the old picture."),
             ),
             params=(
                 ParamSpec("model", "model", label="Model", default=DEFAULT_MODEL,
@@ -42,9 +43,6 @@ def ganpaint_register_tools() -> list[ToolSpec]:
                           maximum=4.0, step=0.25,
                           help="How much picture around the area the model looks at, as a multiple of the "
                           "area's size (at least 32 pixels)."),
-                ParamSpec("feather", "int", label="Soft edge", default=2, minimum=0, maximum=32, step=1,
-                          help="Width in pixels of the soft edge, inside the area only: pixels outside the "
-                          "area are never changed."),
                 ParamSpec("work_size", "int", label="Working size", default=512, minimum=64, maximum=2048,
                           step=32, advanced=True,
                           help="Largest side the model runs at; a larger area with its context is "

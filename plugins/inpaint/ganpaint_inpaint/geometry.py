@@ -1,4 +1,4 @@
-"""Numpy helpers of the Inpaint tool: where to crop, how to feather, how to fill alpha.
+"""Numpy helpers of the Inpaint tool: where to crop, how to fill alpha.
 
 Pure numpy (no torch), so they are cheap to test. Masks are (H, W) float32 in [0, 1].
 """
@@ -65,7 +65,7 @@ def context_box(hole: np.ndarray, valid: np.ndarray, context: float) -> Box:
 def inner_distance(hole: np.ndarray, limit: int) -> np.ndarray:
     """For each hole pixel, its 4-connected distance (1, 2, ...) to the nearest non-hole
     pixel, capped at ``limit``; 0 outside the hole. Beyond the picture's border counts
-    as hole, so a hole touching the border is not feathered against it."""
+    as hole, so the border itself is not an edge."""
     d = np.zeros(hole.shape, np.int32)
     cur = hole.copy()
     for k in range(1, limit + 1):
@@ -77,53 +77,63 @@ def inner_distance(hole: np.ndarray, limit: int) -> np.ndarray:
     return d
 
 
-def paste_weight(mask: np.ndarray, feather: int) -> np.ndarray:
-    """How much of the fill each pixel takes: the mask times an inner ramp ``feather``
-    pixels wide. Zero wherever the mask is (at most EPS): outside pixels never change."""
-    sel = mask > EPS
-    weight = np.where(sel, mask, np.float32(0.0)).astype(np.float32)
-    if feather > 0:
-        ramp = inner_distance(sel, feather).astype(np.float32) / np.float32(feather)
-        weight *= np.minimum(ramp, np.float32(1.0))
-    return weight
-
-
 def push_pull(values: np.ndarray, known: np.ndarray) -> np.ndarray:
     """Smoothly fill where ``known`` (weights in [0, 1]) is low, from where it is high.
-    (H, W) or (H, W, C) float32. The numpy twin of ganpaint.nn.inpaint.push_pull_fill,
-    used for alpha, which the network does not paint."""
-    v = values if values.ndim == 3 else values[..., None]
-    k = known.astype(np.float32)[..., None]
+    (H, W) or (H, W, C) float32, any size (1 x N and N x 1 included). Used for alpha,
+    which the network does not paint.
+
+    Push: halve (rounding up) down to a single pixel, each coarse pixel holding the mean of
+    ``values * known`` and of ``known`` over the fine pixels it really covers (a 2 x 1 or
+    1 x 1 block at an odd edge, no edge copies). Pull: from that pixel back up, a pixel
+    whose share of known pixels is w takes ``up + w * (mean - up)``, ``mean`` being the
+    known-weighted average under it and ``up`` the coarser estimate. So the result is a
+    convex combination of the known values everywhere (a constant stays exactly that
+    constant), fully known pixels keep their value, and a cell with nothing known under it
+    takes the coarser estimate, never 0. Only when nothing at all is known is it 0."""
+    v = (values if values.ndim == 3 else values[..., None]).astype(np.float32)
+    k = np.clip(known.astype(np.float32), 0.0, 1.0)[..., None]
     levels = [(v * k, k)]
-    while min(levels[-1][1].shape[:2]) > 1:
+    while max(levels[-1][1].shape[:2]) > 1:
         s, w = levels[-1]
         levels.append((_half(s), _half(w)))
     s, w = levels[-1]
-    est = s / np.maximum(w, 1e-6)
+    est = np.where(w > 0, s / np.maximum(w, np.float32(1e-12)), np.float32(0.0))
     for s, w in reversed(levels[:-1]):
         up = _upsample(est, s.shape[:2])
-        est = w * (s / np.maximum(w, 1e-6)) + (1.0 - w) * up
+        mean = s / np.maximum(w, np.float32(1e-12))
+        est = np.where(w >= 1, mean, up + w * (mean - up))
     out = est.astype(np.float32)
     return out if values.ndim == 3 else out[..., 0]
 
 
 def _half(a: np.ndarray) -> np.ndarray:
+    """(h, w, c) -> (ceil(h/2), ceil(w/2), c): the mean over the pixels each 2 x 2 block
+    really holds (an odd last row or column is averaged on its own, not doubled)."""
     h, w = a.shape[:2]
-    if h % 2 or w % 2:
-        a = np.pad(a, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
-    return 0.25 * (a[0::2, 0::2] + a[1::2, 0::2] + a[0::2, 1::2] + a[1::2, 1::2])
+    p = np.pad(a, ((0, h % 2), (0, w % 2), (0, 0)))
+    total = p[0::2, 0::2] + p[1::2, 0::2] + p[0::2, 1::2] + p[1::2, 1::2]
+    ny = np.full((h + 1) // 2, 2.0, np.float32)
+    nx = np.full((w + 1) // 2, 2.0, np.float32)
+    if h % 2:
+        ny[-1] = 1.0
+    if w % 2:
+        nx[-1] = 1.0
+    return (total / (ny[:, None, None] * nx[None, :, None])).astype(np.float32)
 
 
 def _upsample(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Bilinear (pixel centres aligned) resize of (h, w, c) to ``shape`` (H, W)."""
+    """Bilinear resize of a coarse level (h, w, c) to the finer level ``shape`` (H, W) it
+    was halved from: fine pixel i lies at coarse coordinate (i - 0.5) / 2 (clamped)."""
     h, w = a.shape[:2]
     H, W = shape[:2]
-    ys = np.clip((np.arange(H) + 0.5) * h / H - 0.5, 0, h - 1)
-    xs = np.clip((np.arange(W) + 0.5) * w / W - 0.5, 0, w - 1)
+    ys = np.clip((np.arange(H) - 0.5) / 2.0, 0, h - 1)
+    xs = np.clip((np.arange(W) - 0.5) / 2.0, 0, w - 1)
     y0 = np.floor(ys).astype(int)
     x0 = np.floor(xs).astype(int)
     y1, x1 = np.minimum(y0 + 1, h - 1), np.minimum(x0 + 1, w - 1)
-    fy, fx = (ys - y0)[:, None, None], (xs - x0)[None, :, None]
-    top = a[y0][:, x0] * (1 - fx) + a[y0][:, x1] * fx
-    bot = a[y1][:, x0] * (1 - fx) + a[y1][:, x1] * fx
-    return top * (1 - fy) + bot * fy
+    fy = (ys - y0).astype(np.float32)[:, None, None]
+    fx = (xs - x0).astype(np.float32)[None, :, None]
+    # a + f * (b - a): a constant comes out exactly that constant
+    top = a[y0][:, x0] + fx * (a[y0][:, x1] - a[y0][:, x0])
+    bot = a[y1][:, x0] + fx * (a[y1][:, x1] - a[y1][:, x0])
+    return top + fy * (bot - top)

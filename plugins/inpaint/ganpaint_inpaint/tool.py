@@ -1,8 +1,13 @@
 """The Inpaint tool's code (imported on first use, in a worker: it loads torch).
 
-    crop around the hole with context -> downscale to the working size when larger ->
-    run the generator there -> scale only the fill back up -> paste it through the
-    mask with an inner feather, so pixels outside the mask keep their exact values.
+    crop around the hole with context -> zero the hole (and transparent pixels) so nothing
+    that was there can reach the fill -> downscale to the working size when larger -> run
+    the generator there -> scale only the fill back up -> every pixel under the mask takes
+    the fill, every other pixel keeps its exact value.
+
+The result is not composited by the tool: the host blends it with the original through
+the mask (``toolio.result_pixels``), so a soft selection edge is honoured there, by the
+selection's own softness, and nowhere else does the removed content come back.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from ganpaint.engine.loading import read_card, register_architecture
 from ganpaint.engine.model_cache import default_cache
 from ganpaint.nn.inpaint import InpaintConfig, InpaintGenerator, inpaint_tensor
 from ganpaint_inpaint import DEFAULT_MODEL, TOOL_ID
-from ganpaint_inpaint.geometry import EPS, Box, context_box, inner_distance, paste_weight, push_pull
+from ganpaint_inpaint.geometry import EPS, Box, context_box, inner_distance, push_pull
 
 ARCHITECTURE = "inpaint_gated"
 #: amplitude (in the model's [-1, 1] range) of the low-frequency noise that makes variations
@@ -38,7 +43,6 @@ def run(request: ToolRequest, ctx: RunContext) -> ToolResult:
     name = str(p.get("model") or DEFAULT_MODEL)
     seed = int(p.get("seed") or 0)
     context = float(p.get("context") or 1.0)
-    feather = int(p.get("feather") or 0)
     work_size = max(16, int(p.get("work_size") or 512))
 
     image = np.asarray(request.image, dtype=np.float32)
@@ -61,21 +65,19 @@ def run(request: ToolRequest, ctx: RunContext) -> ToolResult:
     model, card = _load(name, ctx)
     ctx.progress(0.1, "Inpainting")
     box = context_box(hole, valid, context)
-    fill = _fill_crop(model, image[box.slices], valid[box.slices], hole[box.slices], work_size, seed, ctx)
+    fill = _fill_crop(model, image[box.slices], valid[box.slices], work_size, seed, ctx)
     ctx.progress(0.9, "Pasting")
 
     out = image.copy()
-    weight = paste_weight(mask[box.slices], feather)[..., None]
-    crop = image[box.slices]
-    out[box.slices] = np.where(weight > 0, crop * (1 - weight) + fill * weight, crop)
-    out_alpha = None
-    if alpha is not None:
-        out_alpha = _fill_alpha(alpha, hole, box, weight[..., 0])
+    region = out[box.slices]  # a view: writes go into out
+    h_crop = hole[box.slices]
+    region[h_crop] = fill[h_crop]  # the whole hole, at full weight (the host applies soft edges)
+    out_alpha = None if alpha is None else _fill_alpha(alpha, hole, box)
     ctx.progress(1.0, "Done")
     return ToolResult(
         image=out,
         alpha=out_alpha,
-        composited=True,
+        composited=False,
         name=f"{request.source_name} (inpainted)" if request.source_name else "Inpaint",
         metadata={
             "model": name,
@@ -83,7 +85,6 @@ def run(request: ToolRequest, ctx: RunContext) -> ToolResult:
             "model_sha256": card.sha256,
             "seed": seed,
             "context": context,
-            "feather": feather,
             "work_size": work_size,
             "box": [box.x0, box.y0, box.width, box.height],
         },
@@ -108,19 +109,19 @@ def _load(name: str, ctx: RunContext) -> tuple[InpaintGenerator, Any]:
 
 
 def _fill_crop(
-    model: InpaintGenerator, crop: np.ndarray, valid: np.ndarray, hole: np.ndarray, work_size: int, seed: int,
-    ctx: RunContext,
+    model: InpaintGenerator, crop: np.ndarray, valid: np.ndarray, work_size: int, seed: int, ctx: RunContext,
 ) -> np.ndarray:
-    """The model's picture for ``crop`` (H, W, 3 in [0, 1]) at full crop size; only its
-    hole pixels are used. Runs at ``work_size`` when the crop is larger."""
+    """The model's picture for ``crop`` (H, W, 3 in [0, 1]) at full crop size, made from
+    the ``valid`` pixels only (the others are zeroed first, so what the hole held cannot
+    reach it); only its hole pixels are used. Runs at ``work_size`` when the crop is larger."""
     ch, cw = crop.shape[:2]
     device = torch.device(ctx.device)
-    x = torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1)))[None].to(device) * 2 - 1
     known = torch.from_numpy(valid.astype(np.float32))[None, None].to(device)
+    x = (torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1)))[None].to(device) * 2 - 1) * known
     scale = min(1.0, work_size / max(ch, cw))
     if scale < 1.0:
         sh, sw = max(1, round(ch * scale)), max(1, round(cw * scale))
-        xs = F.interpolate(x * known, size=(sh, sw), mode="area")
+        xs = F.interpolate(x, size=(sh, sw), mode="area")
         ks = F.interpolate(known, size=(sh, sw), mode="area")
         xs = xs / ks.clamp_min(1e-6)          # average of the known pixels only
         hole_s = (ks < 0.999).float()         # any unknown pixel under it: let the model paint it
@@ -134,14 +135,29 @@ def _fill_crop(
         if flip:  # the network is not mirror-symmetric: a flipped run is another plausible fill
             xi, hi = xi.flip(-1), hi.flip(-1)
             ni = None if ni is None else ni.flip(-1)
+        # pad to the network's multiple here, picture AND hole in the same mode, so a padded
+        # pixel is a copy of a real pixel with that pixel's own known/unknown flag
+        m = model.size_multiple
+        xi, hi = _pad_to_multiple(xi, m), _pad_to_multiple(hi, m)
+        ni = None if ni is None else _pad_to_multiple(ni, m)
         ctx.progress(0.3, "Inpainting")
-        y = inpaint_tensor(model, xi.to(next(model.parameters()).dtype), hi, ni).float()
+        y = inpaint_tensor(model, xi.to(next(model.parameters()).dtype), hi, ni).float()[..., :sh, :sw]
         if flip:
             y = y.flip(-1)
         if scale < 1.0:
             y = F.interpolate(y, size=(ch, cw), mode="bicubic", align_corners=False)
     out = ((y[0].clamp(-1, 1) + 1) / 2).permute(1, 2, 0).cpu().numpy()
     return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def _pad_to_multiple(t: torch.Tensor, m: int) -> torch.Tensor:
+    """Pad (B, C, H, W) at the bottom and right up to multiples of ``m``: reflect, or
+    replicate when the picture is too small to reflect."""
+    h, w = t.shape[-2:]
+    ph, pw = (-h) % m, (-w) % m
+    if not (ph or pw):
+        return t
+    return F.pad(t, (0, pw, 0, ph), mode="reflect" if h > ph and w > pw else "replicate")
 
 
 def _variation_noise(seed: int, h: int, w: int, device: torch.device) -> torch.Tensor:
@@ -151,13 +167,14 @@ def _variation_noise(seed: int, h: int, w: int, device: torch.device) -> torch.T
     return (F.interpolate(small, size=(h, w), mode="bilinear", align_corners=False) * VARIATION_NOISE).to(device)
 
 
-def _fill_alpha(alpha: np.ndarray, hole: np.ndarray, box: Box, weight: np.ndarray) -> np.ndarray:
+def _fill_alpha(alpha: np.ndarray, hole: np.ndarray, box: Box) -> np.ndarray:
     """Alpha inside the hole continues the alpha just around it (a hole in an opaque object
-    becomes opaque); outside the mask it is unchanged."""
-    a = alpha[box.slices]
+    becomes fully opaque, whatever alpha the hole had: an erased area included); outside
+    the mask it is unchanged. The hole's own alpha is never read."""
     h = hole[box.slices]
+    a = np.where(h, np.float32(0.0), alpha[box.slices])
     d = inner_distance(~h, 3)  # distances capped at 3: 1 and 2 = the ring the hole continues
-    filled = push_pull(a, ((d > 0) & (d < 3)).astype(np.float32))
+    filled = np.clip(push_pull(a, ((d > 0) & (d < 3)).astype(np.float32)), 0.0, 1.0)
     out = alpha.copy()
-    out[box.slices] = np.where(weight > 0, a * (1 - weight) + np.clip(filled, 0, 1) * weight, a)
+    out[box.slices] = np.where(h, filled, a)
     return out

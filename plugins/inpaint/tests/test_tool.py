@@ -45,7 +45,7 @@ def test_entry_point_spec_and_api_version() -> None:
     assert SPEC.roles() == (Role.IMAGE, Role.MASK)
     assert SPEC.param("model").kind == "model"
     assert SPEC.param("seed").kind == "seed"
-    assert {p.name for p in SPEC.params} == {"model", "seed", "context", "feather", "work_size"}
+    assert {p.name for p in SPEC.params} == {"model", "seed", "context", "work_size"}
 
 
 def test_default_model_spec_points_into_the_package() -> None:
@@ -68,13 +68,12 @@ def test_import_does_not_load_torch() -> None:
 # ----------------------------------------------------------------------------- the paste contract
 
 
-@pytest.mark.parametrize("feather", [0, 3])
-def test_outside_the_mask_is_exactly_unchanged(ctx, make_picture, feather) -> None:  # type: ignore[no-untyped-def]
+def test_outside_the_mask_is_exactly_unchanged(ctx, make_picture) -> None:  # type: ignore[no-untyped-def]
     img = make_picture()
     mask = _box_mask(96, 128, 30, 60, 40, 90)
     mask[60:64, 40:90] = 0.4  # a soft edge, as a feathered selection has
-    req, res = _run(img, mask, ctx, feather=feather)
-    assert res.composited
+    req, res = _run(img, mask, ctx)
+    assert not res.composited  # the host blends through the (soft) mask
     out = res.image
     outside = mask == 0
     assert np.array_equal(out[outside], img[outside])
@@ -84,17 +83,6 @@ def test_outside_the_mask_is_exactly_unchanged(ctx, make_picture, feather) -> No
     rgba = result_pixels(req, res)
     src = np.clip(np.rint(img * 255), 0, 255).astype(np.uint8)
     assert np.array_equal(rgba[..., :3][outside], src[outside])
-
-
-def test_feather_only_touches_masked_pixels() -> None:
-    mask = _box_mask(20, 20, 5, 15, 5, 15)
-    w = geometry.paste_weight(mask, 3)
-    assert (w[mask == 0] == 0).all()
-    assert w[5, 10] == pytest.approx(1 / 3) and w[6, 10] == pytest.approx(2 / 3) and w[10, 10] == 1.0
-    assert np.array_equal(geometry.paste_weight(mask, 0), mask)
-    # a hole touching the picture border is not feathered against the border
-    edge = _box_mask(20, 20, 0, 10, 0, 20)
-    assert geometry.paste_weight(edge, 3)[0, 10] == 1.0
 
 
 def test_context_box_grows_until_there_is_something_to_fill_from() -> None:
@@ -217,7 +205,7 @@ def test_shipped_default_fills_a_real_result(make_picture) -> None:  # type: ign
     mask = _box_mask(64, 96, 20, 44, 30, 66)
     damaged = img.copy()
     damaged[mask == 1] = 0.0  # the model must not see what was there
-    req = make_request(damaged, spec=SPEC, params={"model": "inpaint-default", "feather": 0}, mask=mask)
+    req = make_request(damaged, spec=SPEC, params={"model": "inpaint-default"}, mask=mask)
     out = validate_result(req, tool.run(req, ctx)).image
     inside, outside = mask == 1, mask == 0
     assert np.array_equal(out[outside], damaged[outside])
