@@ -39,7 +39,7 @@ AUTOSAVE_MS = 60_000
 #: test_panel_readability.py). The narrowest it may be dragged still leaves a tool panel's
 #: sliders that much, and lets the window shrink to 700 pixels.
 TOOLS_DOCK_WIDTH = 340
-TOOLS_DOCK_MIN_WIDTH = 280
+TOOLS_DOCK_MIN_WIDTH = 296
 #: autosave waits for a pause of this long in the changes (each change restarts the wait) ...
 AUTOSAVE_QUIET_MS = 2_500
 #: ... but the first autosave after opening or creating a document waits at most this long

@@ -142,7 +142,7 @@ def test_recent_files_and_layout_are_remembered(window, qtbot, tmp_path, classic
     window.open_path(str(tmp_path / "b.png"))
     assert [p.rsplit("/", 1)[-1] for p in window.recent_files()[:2]] == ["b.png", "a.png"]
     window.docks["history"].hide()
-    window.resize(700, 500)  # inside the offscreen screen (restoreGeometry clamps to it)
+    window.resize(760, 520)  # inside the offscreen screen (restoreGeometry clamps to it)
     window.close()
     from ganpaint.engine.jobs import JobQueue
     from ganpaint.qt.mainwindow import MainWindow
@@ -154,7 +154,7 @@ def test_recent_files_and_layout_are_remembered(window, qtbot, tmp_path, classic
     try:
         assert win2.recent_files()[0].endswith("b.png")
         assert win2.docks["history"].isHidden()
-        assert (win2.width(), win2.height()) == (700, 500)
+        assert (win2.width(), win2.height()) == (760, 520)
     finally:
         win2.close()
         queue.shutdown()

@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QStackedWidget,
     QToolButton,
     QVBoxLayout,
@@ -59,6 +58,27 @@ class BrushSettings:
     hardness: float = 0.8
     opacity: float = 1.0
     color: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+
+class _CurrentPageStack(QStackedWidget):
+    """A stack as tall as the page it shows (QStackedWidget takes its tallest page's size and
+    height-for-width, so in a scroll area a short tool scrolled over a long one's empty height)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.currentChanged.connect(lambda _i: self.updateGeometry())
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        page = self.currentWidget()
+        return page.sizeHint() if page is not None else super().sizeHint()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        page = self.currentWidget()
+        return page.minimumSizeHint() if page is not None else super().minimumSizeHint()
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt's name (the scroll area asks it)
+        page = self.currentWidget()
+        return page.heightForWidth(width) if page is not None else super().heightForWidth(width)
 
 
 class ToolsPanel(QWidget):
@@ -130,7 +150,7 @@ class ToolsPanel(QWidget):
         plugin_lay = QVBoxLayout(plugin_box)
         self.plugin_combo = QComboBox()
         self.plugin_combo.currentIndexChanged.connect(self._on_plugin_combo)
-        self.stack = QStackedWidget()
+        self.stack = _CurrentPageStack()
         self.empty = QLabel("No plugin tools are loaded. See Plugins → Manage Plugins….")
         self.empty.setWordWrap(True)
         self.empty.setProperty("role", "hint")
@@ -140,6 +160,8 @@ class ToolsPanel(QWidget):
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         # scroll vertically only: the parameter panel wraps to the dock's width
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # its room kept always: sliders keep their width when a longer tool needs the bar
+        scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         scroll.setWidget(self.stack)
         self._scroll = scroll
         plugin_lay.addWidget(self.plugin_combo)
@@ -279,14 +301,9 @@ class ToolsPanel(QWidget):
             panel.liveChanged.connect(lambda values, preview, t=tool_id: self.liveChanged.emit(t, values, preview))
             self._panels[tool_id] = panel
             self.stack.addWidget(panel)
-        # the stack is as tall as its current page only (a QStackedWidget sizes to its biggest
-        # page), and a newly shown tool starts at its top, not at the last tool's scroll offset
-        for i in range(self.stack.count()):
-            page = self.stack.widget(i)
-            policy = QSizePolicy.Policy.Preferred if page is panel else QSizePolicy.Policy.Ignored
-            page.setSizePolicy(QSizePolicy.Policy.Preferred, policy)
         self.stack.setCurrentWidget(panel)
-        self.stack.adjustSize()
+        self._scroll.setWidgetResizable(True)  # re-fits the stack to this page now
+        # a newly shown tool starts at its top, not at the last tool's scroll offset
         self._scroll.verticalScrollBar().setValue(0)
 
     def set_document(self, document: Any) -> None:
