@@ -10,7 +10,7 @@ PLUGIN_DIRS := $(sort $(dir $(wildcard plugins/*/pyproject.toml)))
 EDITABLES := -e . $(foreach p,$(PLUGIN_DIRS),-e ./$(p))
 # torch: the CPU-capable build that lies on this machine's disk (see README)
 TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
-SAMPLE := resources/samples/meadow.png
+SAMPLE := resources/samples/dragonfly.jpg
 
 .PHONY: run test install install-test bench lint screenshot package clean
 

@@ -192,6 +192,16 @@ def offer_recovery(window: Any) -> bool:
     return False
 
 
+def show_first_start(window: Any, path: str | None) -> None:
+    """The very first start: the sample photo (when no file was given) and the Welcome window."""
+    try:
+        from ganpaint.qt.dialogs.welcome import first_start
+
+        first_start(window, os.fspath(path) if path else None)
+    except Exception as exc:  # noqa: BLE001 - a welcome must never stop the editor
+        log.warning("the welcome window failed: %s", exc)
+
+
 def run_gui(path: str | None, args: Any = None) -> int:
     """Open the editor (on ``path`` when given) and run until the window closes."""
     app, window = create_window(None, args)
@@ -201,6 +211,7 @@ def run_gui(path: str | None, args: Any = None) -> int:
         # the window shows first; recovery and the picture come in the next turn of the loop
         if not offer_recovery(window) and path:
             window.open_path(os.fspath(path))
+        show_first_start(window, path)
 
     QTimer.singleShot(0, after_shown)
     rc = app.exec()

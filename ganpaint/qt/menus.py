@@ -208,6 +208,7 @@ def build_menus(win: MainWindow) -> None:
 
     # Help ---------------------------------------------------------------------------------
     m = mb.addMenu("&Help")
+    m.addAction(a("welcome", "&Welcome", _dialog(win, "welcome", "show_welcome")))
     guide = a("user_guide", "&User Guide", lambda: _open_guide(win), _help_keys())
     # F1 anywhere in the application: a floating panel or an open dialog has focus too
     guide.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
