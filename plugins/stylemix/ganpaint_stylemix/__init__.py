@@ -36,8 +36,10 @@ def params() -> tuple[ParamSpec, ...]:
         ParamSpec("seed_b", "seed", label="Seed B", default=1,
                   help="Picture B, whose styles are mixed into picture A: each number gives another one.",
                   thumbnails=THUMBNAILS, thumbnail_params=("model", "psi")),
-        ParamSpec("preset", "choice", label="Take from B", choices=("custom", "coarse", "middle", "fine"),
-                  default="custom", help="What picture B gives: coarse = layout and pose, middle = features, "
+        # "coarse" by default: a first Run visibly mixes A and B ("custom" with the crossover,
+        # which sits under Advanced, at its default kept all of A: the tool seemed to do nothing)
+        ParamSpec("preset", "choice", label="Take from B", choices=("coarse", "middle", "fine", "custom"),
+                  default="coarse", help="What picture B gives: coarse = layout and pose, middle = features, "
                   "fine = colours; custom = as set by 'Styles kept from A' under Advanced."),
         ParamSpec("crossover", "int", label="Styles kept from A", default=MAX_STYLES, minimum=0,
                   maximum=MAX_STYLES, step=1, advanced=True,

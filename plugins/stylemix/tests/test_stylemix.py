@@ -35,11 +35,11 @@ def test_spec_is_declared_as_the_brief_says() -> None:
 
 
 def test_crossover_all_gives_a_and_zero_gives_b(ctx: RecordingContext) -> None:
-    a = _gen(ctx, seed=3, seed_b=8, crossover=32)
-    b = _gen(ctx, seed=8, seed_b=3, crossover=32)
-    assert np.array_equal(_gen(ctx, seed=3, seed_b=8, crossover=6), a)  # n_styles = 6 at 16 px
-    assert np.array_equal(_gen(ctx, seed=3, seed_b=8, crossover=0), b)
-    mixed = _gen(ctx, seed=3, seed_b=8, crossover=4)
+    a = _gen(ctx, seed=3, seed_b=8, crossover=32, preset="custom")
+    b = _gen(ctx, seed=8, seed_b=3, crossover=32, preset="custom")
+    assert np.array_equal(_gen(ctx, seed=3, seed_b=8, crossover=6, preset="custom"), a)  # n_styles = 6 at 16 px
+    assert np.array_equal(_gen(ctx, seed=3, seed_b=8, crossover=0, preset="custom"), b)
+    mixed = _gen(ctx, seed=3, seed_b=8, crossover=4, preset="custom")
     assert not np.array_equal(mixed, a) and not np.array_equal(mixed, b)
     coarse = run(_request({"seed": 3, "seed_b": 8, "preset": "coarse"}), ctx)
     assert coarse.metadata["styles_from_b"] == [0]  # 6 inputs: coarse = the 4 px ones
@@ -48,12 +48,12 @@ def test_crossover_all_gives_a_and_zero_gives_b(ctx: RecordingContext) -> None:
 
 
 def test_latent_is_attached_and_reproduces_through_z_files(ctx: RecordingContext, tmp_path: Path) -> None:
-    res = run(_request({"seed": 5, "seed_b": 6, "crossover": 3, "psi": 0.7}), ctx)
+    res = run(_request({"seed": 5, "seed_b": 6, "crossover": 3, "preset": "custom", "psi": 0.7}), ctx)
     ws = np.load(io.BytesIO(res.attachments["latent.npy"]))
     assert ws.shape == (1, 6, 16) and res.metadata["latent"] == "latent.npy"
     path = tmp_path / "latent.npy"
     path.write_bytes(res.attachments["latent.npy"])
-    again = run(_request({"z": str(path), "crossover": 32}), ctx)  # the stored W+ latent, re-edited
+    again = run(_request({"z": str(path), "crossover": 32, "preset": "custom"}), ctx)  # the stored W+ latent, re-edited
     assert np.abs(again.image - res.image).max() < 1e-5
     z = np.random.default_rng(0).normal(size=(16,)).astype(np.float32)
     np.save(tmp_path / "z.npy", z)

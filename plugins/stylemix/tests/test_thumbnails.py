@@ -30,5 +30,5 @@ def test_a_thumbnail_is_the_tools_picture_of_that_seed(ctx: RecordingContext) ->
         p = SPEC.resolve_params({"model": TINY, "psi": 0.7, "size": 16, **params})
         return run(ToolRequest(SPEC.id, {}, p, canvas=(16, 16)), ctx).image
 
-    assert np.abs(pics[0] - tool(seed=5, crossover=32)).max() < 1e-4  # all styles from A
-    assert np.abs(pics[1] - tool(seed=0, seed_b=8, crossover=0)).max() < 1e-4  # all from B
+    assert np.abs(pics[0] - tool(seed=5, crossover=32, preset="custom")).max() < 1e-4  # all styles from A
+    assert np.abs(pics[1] - tool(seed=0, seed_b=8, crossover=0, preset="custom")).max() < 1e-4  # all from B
