@@ -4,8 +4,10 @@ pictures and documents in and out, and a progress bar."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -112,14 +114,33 @@ def read_picture(path: str | os.PathLike[str]) -> tuple[np.ndarray, bytes | None
         return doc.composite(), None
     from ganpaint.core.imageio import read_image
 
-    loaded = read_image(name, max_pixels=max_pixels())
+    with _reading(name):
+        loaded = read_image(name, max_pixels=max_pixels())
     return loaded.pixels, loaded.icc_profile
 
 
 def read_document(path: str | os.PathLike[str]) -> Document:
+    """An .ora document, within the settings' picture limit and document budget."""
     from ganpaint.core.ora import load_ora
 
-    return load_ora(path, max_pixels=max_pixels())
+    with _reading(os.fspath(path)):
+        return load_ora(path, max_pixels=max_pixels(), max_document_pixels=max_document_pixels())
+
+
+@contextlib.contextmanager
+def _reading(name: str) -> Iterator[None]:
+    """GANPaint's own errors pass as they are (they name the file); anything else a damaged
+    or hostile file provokes becomes one line naming the file, not a bare exception name."""
+    from ganpaint.core.errors import GanpaintError
+
+    try:
+        yield
+    except (GanpaintError, CliError, KeyboardInterrupt):
+        raise
+    except MemoryError:
+        raise CliError(f"cannot read '{name}': not enough memory") from None
+    except Exception as exc:
+        raise CliError(f"cannot read '{name}': {type(exc).__name__}: {exc}") from None
 
 
 def write_document(doc: Document, path: str | os.PathLike[str]) -> None:
@@ -154,6 +175,19 @@ def max_pixels() -> int | None:
         from ganpaint.core.settings import Settings
 
         return int(Settings.load().max_pixels)
+    except Exception:  # an unreadable settings file must not stop the command line
+        return None
+
+
+def max_document_pixels() -> int | None:
+    """The document budget of .ora files: ``$GANPAINT_MAX_DOCUMENT_PIXELS`` or the settings' value."""
+    env = os.environ.get("GANPAINT_MAX_DOCUMENT_PIXELS", "").strip()
+    if env.isdigit():
+        return int(env)
+    try:
+        from ganpaint.core.settings import Settings
+
+        return int(Settings.load().max_document_pixels)
     except Exception:  # an unreadable settings file must not stop the command line
         return None
 

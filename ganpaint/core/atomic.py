@@ -4,19 +4,56 @@ A crash, a full disk or an exception while writing never leaves a half-written
 file at the target path: either the old file is still there, untouched, or the
 new one is complete. The temporary file lives in the target's folder (so the
 final ``os.replace`` is a rename within one file system) and is removed on failure.
+
+A path that is a symbolic link is written through: the file the link points to is
+replaced, and the link stays a link.
+
+Temporary files are named ``.<target>.ganpaint-<pid>-<random>.tmp``. A process killed
+while writing leaves one behind; ``clean_stale_temps(folder)`` removes those whose
+writing process is gone (after a short grace) or that have not changed for
+``STALE_AFTER_S``. Every atomic write cleans its folder that way (at most once a
+minute per folder), and the recovery and model folders are cleaned when opened.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_text"]
+__all__ = [
+    "STALE_AFTER_S",
+    "atomic_path",
+    "atomic_write",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "clean_stale_temps",
+    "is_temp_name",
+]
+
+#: a temporary file unchanged for this long is a leftover, whoever wrote it
+STALE_AFTER_S = 30 * 60
+#: a temporary file of a process that no longer runs is a leftover once this old
+DEAD_WRITER_GRACE_S = 120
+#: an atomic write cleans its folder at most this often (per process)
+_CLEAN_EVERY_S = 60.0
+
+_TEMP_TAG = "ganpaint"
+# .<target>.ganpaint-<pid>-<random>.tmp (mkstemp's random part: letters, digits, '_')
+_TEMP_RE = re.compile(r"^\..+\." + _TEMP_TAG + r"-(?P<pid>[0-9]{1,10})-[A-Za-z0-9_]{4,16}\.tmp$")
+# what the model store and the engine wrote before: .<target>.<pid>.tmp (only cleaned with legacy=True)
+_LEGACY_RE = re.compile(r"^\..+\.(?P<pid>[0-9]{1,10})\.tmp$")
+
+_lock = threading.Lock()
+_in_flight: set[str] = set()  # temp files this process is writing now (never cleaned)
+_cleaned_at: dict[str, float] = {}  # folder -> monotonic time of its last cleaning
 
 
 @contextlib.contextmanager
@@ -25,10 +62,11 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
 
     Raises OSError (unchanged) when the temporary file cannot be created, written,
     flushed to disk or renamed; callers turn it into a message naming the file.
+    A symbolic link at ``path`` is followed: its target file is replaced.
     """
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    target = _resolve(path)
+    folder = target.parent
+    fd, tmp_name = _make_temp(target)
     try:
         with os.fdopen(fd, "wb") as fh:
             yield fh
@@ -42,7 +80,126 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
         with contextlib.suppress(OSError):
             os.unlink(tmp_name)
         raise
+    finally:
+        with _lock:
+            _in_flight.discard(tmp_name)
     _fsync_folder(folder)
+    _clean_now_and_then(folder)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Like atomic_write, for writers that need a file name (``safetensors.save_file``):
+    yields the path of an empty temporary file beside the target (same naming, so a
+    killed process's leftover is cleaned) and renames it over the target when the block
+    ends without error. Symbolic links are followed as in atomic_write."""
+    target = _resolve(path)
+    fd, tmp_name = _make_temp(target)
+    os.close(fd)
+    try:
+        yield Path(tmp_name)
+        with open(tmp_name, "rb+") as fh:
+            os.fsync(fh.fileno())
+        _set_mode(tmp_name, target)
+        os.replace(tmp_name, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise
+    finally:
+        with _lock:
+            _in_flight.discard(tmp_name)
+    _fsync_folder(target.parent)
+    _clean_now_and_then(target.parent)
+
+
+def _resolve(path: str | os.PathLike[str]) -> Path:
+    # Saving through a symbolic link must replace the file it points to, not the link
+    # (os.replace over the link would turn it into an ordinary file).
+    return Path(os.path.realpath(os.fspath(path)))
+
+
+def _make_temp(target: Path) -> tuple[int, str]:
+    stem = target.name if len(target.name) <= 120 else target.name[:120]
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{stem}.{_TEMP_TAG}-{os.getpid()}-", suffix=".tmp", dir=target.parent)
+    with _lock:
+        _in_flight.add(tmp_name)
+    return fd, tmp_name
+
+
+def is_temp_name(name: str, *, legacy: bool = False) -> bool:
+    """Whether ``name`` (a file name) is an atomic write's temporary file."""
+    return bool(_TEMP_RE.match(name) or (legacy and _LEGACY_RE.match(name)))
+
+
+def clean_stale_temps(
+    folder: str | os.PathLike[str],
+    *,
+    legacy: bool = False,
+    now: float | None = None,
+) -> list[Path]:
+    """Remove leftover temporary files of interrupted atomic writes in ``folder`` (not below it).
+
+    A temp file goes when the process that wrote it no longer runs and it is older than
+    DEAD_WRITER_GRACE_S, or when it has not changed for STALE_AFTER_S (a pid reused by
+    another program, a file written from another computer). This process's own writes in
+    progress are never touched. ``legacy`` also cleans ``.<name>.<pid>.tmp`` files (the
+    model store's former naming; only for folders GANPaint owns). Never raises; returns
+    what was removed.
+    """
+    removed: list[Path] = []
+    now = time.time() if now is None else now
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        m = _TEMP_RE.match(entry.name) or (_LEGACY_RE.match(entry.name) if legacy else None)
+        if m is None:
+            continue
+        with _lock:
+            busy = set(_in_flight)
+        if entry.path in busy or os.path.realpath(entry.path) in busy:
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            continue  # never a link or a folder
+        age = now - st.st_mtime
+        pid = int(m.group("pid"))
+        stale = age > STALE_AFTER_S or (age > DEAD_WRITER_GRACE_S and not _writer_alive(pid))
+        if not stale:
+            continue
+        try:
+            os.unlink(entry.path)
+        except OSError:
+            continue
+        removed.append(Path(entry.path))
+    return removed
+
+
+def _writer_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # ours but not in flight: an earlier write of this process that failed to clean up
+    from ganpaint.core.recovery import process_alive  # recovery imports this module
+
+    try:
+        return process_alive(pid)
+    except Exception:  # noqa: BLE001 - when in doubt, the file is not stale yet
+        return True
+
+
+def _clean_now_and_then(folder: Path) -> None:
+    key = os.fspath(folder)
+    t = time.monotonic()
+    with _lock:
+        last = _cleaned_at.get(key)
+        if last is not None and t - last < _CLEAN_EVERY_S:
+            return
+        _cleaned_at[key] = t
+    clean_stale_temps(folder)
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:

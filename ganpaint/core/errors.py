@@ -6,6 +6,7 @@ Every message names the file, so the GUI and the command line can show
     GanpaintError
       ImageReadError        a picture could not be opened (missing, corrupt, bomb, ...)
         FileFormatError     a container (OpenRaster, recovery file) is malformed
+          LimitExceededError  a file is beyond a safety limit (pixel budget, size, nesting, count)
       ImageWriteError       a file could not be written (disk full, permission denied, ...)
 """
 
@@ -17,6 +18,7 @@ import os
 __all__ = [
     "FileFormatError",
     "GanpaintError",
+    "LimitExceededError",
     "ImageReadError",
     "ImageWriteError",
     "describe_os_error",
@@ -56,6 +58,13 @@ class FileFormatError(ImageReadError):
 
     A subclass of ImageReadError so that "open any file" code needs one except clause.
     """
+
+
+class LimitExceededError(FileFormatError):
+    """A file was refused, before it was decoded, for going beyond a safety limit: the
+    document pixel budget, the size or nesting depth of its XML/JSON, its number of layers,
+    or an absurd coordinate. ``reason`` says which ("too large", "too deep", "too many
+    layers", "bad coordinate"). Nothing was allocated for its pixels."""
 
 
 class ImageWriteError(GanpaintError):

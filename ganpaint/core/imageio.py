@@ -38,6 +38,7 @@ __all__ = [
     "format_for_path",
     "read_image",
     "read_image_bytes",
+    "read_image_size",
     "srgb_profile",
     "write_image",
 ]
@@ -116,6 +117,21 @@ def read_image_bytes(
         raise ImageReadError(f"Cannot open '{name}': it is empty (0 bytes).", path=name, reason="empty")
     limit = DEFAULT_MAX_PIXELS if max_pixels is None else int(max_pixels)
     return _decode_or_partial(io.BytesIO(data), name, limit, allow_truncated)
+
+
+def read_image_size(fh: BinaryIO, *, name: str = "<memory>") -> tuple[int, int]:
+    """The (width, height) a picture declares, read from its header without decoding any
+    pixel (a few kilobytes are read from ``fh``, which may be a zip member). Used to check
+    budgets before decoding. Raises ImageReadError when the header is not a picture's."""
+    try:
+        with _pillow_globals(max_pixels=None), Image.open(fh) as im:
+            width, height = im.size
+    except Exception as exc:  # noqa: BLE001 - Pillow raises many types for bad headers
+        raise ImageReadError(
+            f"Cannot open '{name}': its header is not that of a picture GANPaint can read ({type(exc).__name__}).",
+            path=name, reason="not an image",
+        ) from None
+    return int(width), int(height)
 
 
 def _decode_or_partial(fh: BinaryIO, name: str, limit: int, allow_truncated: bool) -> LoadedImage:

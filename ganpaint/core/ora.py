@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import re
 import xml.etree.ElementTree as ET
@@ -26,19 +27,29 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from xml.parsers import expat
 
 import numpy as np
 from PIL import Image
 
 from ganpaint.core.atomic import atomic_write
-from ganpaint.core.errors import FileFormatError, ImageReadError, ImageWriteError, describe_os_error
-from ganpaint.core.imageio import DEFAULT_MAX_PIXELS, read_image_bytes
+from ganpaint.core.errors import (
+    FileFormatError,
+    GanpaintError,
+    ImageReadError,
+    ImageWriteError,
+    LimitExceededError,
+    describe_os_error,
+)
+from ganpaint.core.imageio import DEFAULT_MAX_PIXELS, read_image_bytes, read_image_size
 from ganpaint.core.layers import BlendMode, Layer, LayerKind, ResultInfo
+from ganpaint.core.limits import loads_bounded
 
 if TYPE_CHECKING:
     from ganpaint.core.document import Document
 
 __all__ = [
+    "DEFAULT_MAX_DOCUMENT_PIXELS",
     "GANPAINT_NS",
     "DocumentSnapshot",
     "ORA_MIMETYPE",
@@ -282,14 +293,39 @@ def _thumbnail(composite: np.ndarray) -> bytes:
 
 
 # --------------------------------------------------------------------------- reading
+#
+# An .ora file is untrusted input. Before any pixel is decoded, the reader checks:
+#  * stack.xml: at most _MAX_XML_BYTES, MAX_XML_DEPTH levels, MAX_XML_ELEMENTS elements and
+#    MAX_LAYERS layers, no DTD or entity (parsed with expat, handlers refuse them);
+#  * every coordinate is a finite number within +-MAX_COORD and the canvas within max_pixels;
+#  * each picture's declared size (its header, read from the zip member) within max_pixels;
+#  * the whole document within the budget max_document_pixels: the canvas, every layer and
+#    every result's "before" picture in pixels, plus its attachments (4 bytes = 1 pixel,
+#    from the zip's declared member sizes, which zipfile enforces while unpacking).
+# A refusal raises LimitExceededError (a FileFormatError) naming the file.
+
+#: one document's budget (canvas + layers + before pictures + attachments/4), in pixels
+DEFAULT_MAX_DOCUMENT_PIXELS = 1_000_000_000
+MAX_XML_DEPTH = 64
+MAX_XML_ELEMENTS = 50_000
+MAX_LAYERS = 4096
+MAX_COORD = 1 << 20
+MAX_MEMBERS = 100_000
 
 
-def load_ora(path: str | os.PathLike[str], *, max_pixels: int | None = None, **doc_kwargs: Any) -> Document:
+def load_ora(
+    path: str | os.PathLike[str],
+    *,
+    max_pixels: int | None = None,
+    max_document_pixels: int | None = None,
+    **doc_kwargs: Any,
+) -> Document:
     """Open an OpenRaster file as a Document (history empty, clean; ``doc.notes`` says what was
-    adapted). Raises FileFormatError (an ImageReadError) naming the file."""
+    adapted). Raises FileFormatError (an ImageReadError) naming the file; LimitExceededError
+    (a FileFormatError) when it is beyond a limit (see read_ora)."""
     from ganpaint.core.document import Document
 
-    contents = read_ora(path, max_pixels=max_pixels)
+    contents = read_ora(path, max_pixels=max_pixels, max_document_pixels=max_document_pixels)
     doc = Document.from_layers(contents.width, contents.height, contents.layers, active=contents.active, **doc_kwargs)
     doc.path = os.fspath(path)
     doc.icc_profile = contents.icc_profile
@@ -297,10 +333,22 @@ def load_ora(path: str | os.PathLike[str], *, max_pixels: int | None = None, **d
     return doc
 
 
-def read_ora(path: str | os.PathLike[str], *, max_pixels: int | None = None) -> OraContents:
-    """Read an OpenRaster file into layers (bottom -> top), whoever wrote it."""
+def read_ora(
+    path: str | os.PathLike[str],
+    *,
+    max_pixels: int | None = None,
+    max_document_pixels: int | None = None,
+) -> OraContents:
+    """Read an OpenRaster file into layers (bottom -> top), whoever wrote it.
+
+    ``max_pixels`` bounds each picture and the canvas (default DEFAULT_MAX_PIXELS), and
+    ``max_document_pixels`` the whole document (default DEFAULT_MAX_DOCUMENT_PIXELS; the
+    GUI and the command line pass Settings.max_document_pixels); both are checked before
+    anything is decoded. 0 or less turns a limit off.
+    """
     name = os.fspath(path)
     limit = DEFAULT_MAX_PIXELS if max_pixels is None else int(max_pixels)
+    budget = DEFAULT_MAX_DOCUMENT_PIXELS if max_document_pixels is None else int(max_document_pixels)
 
     def fail(detail: str, reason: str = "corrupt") -> FileFormatError:
         return FileFormatError(f"Cannot open '{name}': {detail}.", path=name, reason=reason)
@@ -320,70 +368,222 @@ def read_ora(path: str | os.PathLike[str], *, max_pixels: int | None = None) -> 
     with fh:
         try:
             with zipfile.ZipFile(fh) as zf:
-                return _read_zip(zf, name, limit, fail)
+                return _read_zip(zf, name, limit, budget, fail)
+        except GanpaintError:
+            raise
         except zipfile.BadZipFile as exc:
             raise fail(f"it is not an OpenRaster file or it is damaged ({exc})") from None
         except (zipfile.LargeZipFile, EOFError, NotImplementedError) as exc:
             raise fail(f"the archive cannot be read ({exc})") from None
+        except MemoryError:
+            raise fail("there is not enough memory to open it", "out of memory") from None
+        except Exception as exc:  # noqa: BLE001 - a hostile file must not escape as a stray error
+            raise fail(f"it is damaged ({type(exc).__name__}: {exc})") from None
 
 
-def _read_zip(zf: zipfile.ZipFile, name: str, limit: int, fail: _Fail) -> OraContents:
+class _Refused(Exception):
+    """Raised inside the XML handlers; becomes a LimitExceededError naming the file."""
+
+    def __init__(self, detail: str, reason: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+def _refuse(name: str, detail: str, reason: str) -> LimitExceededError:
+    return LimitExceededError(f"Refused to open '{name}': {detail}.", path=name, reason=reason)
+
+
+@dataclass
+class _Planned:
+    """A layer to read: its element, group offsets and the declared sizes, before decoding."""
+
+    el: ET.Element
+    lname: str
+    src: str
+    ox: int
+    oy: int
+    opacity: float
+    visible: bool
+    size: tuple[int, int] | None
+    attachments: list[str] = field(default_factory=list)
+    before: str | None = None
+
+
+def _read_zip(zf: zipfile.ZipFile, name: str, limit: int, budget: int, fail: _Fail) -> OraContents:
     notes: list[str] = []
-    names = set(zf.namelist())
     infos = zf.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise _refuse(name, f"its archive holds {len(infos):,} files, more than the limit of {MAX_MEMBERS:,}",
+                      "too many files")
+    names = set(zf.namelist())
     if "stack.xml" not in names:
         raise fail("it is a zip archive without stack.xml, not an OpenRaster file")
     if not infos or infos[0].filename != "mimetype" or _member(zf, "mimetype", 1024, fail).strip() != ORA_MIMETYPE.encode():
         notes.append("The file does not start with the OpenRaster mimetype entry; it was read anyway.")
 
-    xml_bytes = _member(zf, "stack.xml", _MAX_XML_BYTES, fail)
-    if b"<!DOCTYPE" in xml_bytes or b"<!ENTITY" in xml_bytes:
-        raise fail("stack.xml declares entities, which OpenRaster files never need")
-    try:
-        root = ET.fromstring(xml_bytes)
-    except ET.ParseError as exc:
-        raise fail(f"stack.xml is not valid XML ({exc})") from None
+    if zf.getinfo("stack.xml").file_size > _MAX_XML_BYTES:
+        raise _refuse(name, f"its stack.xml would unpack to {zf.getinfo('stack.xml').file_size:,} bytes, more "
+                      f"than the limit of {_MAX_XML_BYTES:,}", "too large")
+    root = _parse_stack_xml(_member(zf, "stack.xml", _MAX_XML_BYTES, fail), name, fail)
     stack = root.find("stack")
     if root.tag != "image" or stack is None:
         raise fail("stack.xml has no <image><stack> structure")
 
-    width, height = _int(root.get("w"), 0), _int(root.get("h"), 0)
+    def coord(text: str | None, what: str) -> int:
+        return _coord(text, what, name)
+
+    width, height = _dim(root.get("w"), "w", name), _dim(root.get("h"), "h", name)
     _check_canvas(width, height, limit, fail)  # before any layer is decoded
 
     entries: list[tuple[ET.Element, int, int, float, bool]] = []  # top first
-    groups = _walk(stack, 0, 0, 1.0, True, entries, notes)
+    groups = _walk(stack, 0, 0, 1.0, True, entries, notes, coord)
     if groups:
         notes.append(f"{groups} layer group(s) were flattened into separate layers.")
 
-    max_bytes = max(limit, 1) * 8 + (1 << 20)
-    layers: list[Layer] = []
-    active: int | None = None
-    icc: bytes | None = None
-    used_ids: set[str] = set()
-    for el, ox, oy, group_opacity, group_visible in reversed(entries):  # build bottom -> top
-        lname = el.get("name") or f"Layer {len(layers) + 1}"
+    # -- plan: sizes from the pictures' headers and the zip's member sizes, nothing decoded
+    per_layer = _per_layer_bytes(limit, budget)
+    by_folder: dict[str, list[str]] = {}
+    for member in sorted(names):
+        if member.startswith("ganpaint/") and not member.endswith("/"):
+            folder, _, _rest = member[len("ganpaint/"):].partition("/")
+            if _rest:
+                by_folder.setdefault(folder, []).append(member)
+    plan: list[_Planned] = []
+    total = 0  # pixels, attachments at 4 bytes a pixel
+    for el, ox, oy, group_opacity, group_visible in reversed(entries):  # bottom -> top
+        lname = el.get("name") or f"Layer {len(plan) + 1}"
         src = (el.get("src") or "").lstrip("./")
         if src not in names:
             notes.append(f"Layer '{lname}': its picture '{src}' is missing from the file; the layer was left out.")
             continue
-        try:
-            loaded = read_image_bytes(_member(zf, src, max_bytes, fail), name=f"{name}:{src}", max_pixels=limit)
-        except ImageReadError as exc:
-            raise fail(f"layer '{lname}' ({src}) cannot be read: {exc}") from None
-        notes.extend(f"Layer '{lname}': {n}" for n in loaded.notes)
-        if icc is None and loaded.icc_profile is not None:
-            icc = loaded.icc_profile
-        layer = _layer_from(el, lname, loaded.pixels, ox, oy, group_opacity, group_visible, used_ids, notes)
-        layer.result = _result_from(el, zf, names, el.get(_G + "id"), limit, fail, notes)
-        if el.get("selected", "").lower() == "true":
-            active = len(layers)
-        layers.append(layer)
+        coord(el.get("x"), f"layer '{lname}' x")
+        coord(el.get("y"), f"layer '{lname}' y")
+        item = _Planned(el, lname, src, ox, oy, group_opacity, group_visible,
+                        _declared_size(zf, src, f"{name}:{src}", per_layer, fail))
+        if item.size is not None:
+            w, h = item.size
+            if limit > 0 and w * h > limit:
+                raise _refuse(name, f"layer '{lname}' ({src}) declares {w} x {h} pixels ({w * h / 1e6:,.0f} "
+                              f"megapixels), more than the limit of {limit / 1e6:,.0f} megapixels per picture "
+                              "('max_pixels' in Preferences)", "too large")
+            total += w * h
+        if el.get(_G + "tool"):
+            stored_id = el.get(_G + "id")
+            before_src = el.get(_G + "before")
+            if before_src and before_src in names:
+                item.before = before_src
+                bsize = _declared_size(zf, before_src, f"{name}:{before_src}", per_layer, None)
+                if bsize is None or (limit > 0 and bsize[0] * bsize[1] > limit):
+                    item.before = None  # read as damaged: before/after compare off
+                    notes.append(f"Layer '{lname}': its 'before' picture is damaged; before/after compare is off.")
+                else:
+                    total += bsize[0] * bsize[1]
+            if stored_id:
+                item.attachments = [m for m in by_folder.get(stored_id, ()) if m != before_src]
+                total += sum(-(-zf.getinfo(m).file_size // 4) for m in item.attachments)
+        plan.append(item)
 
     if width < 1 or height < 1:
-        width, height = _fallback_size(zf, names, layers, limit, fail)
+        width, height = _fallback_size(zf, names, plan, per_layer, fail)
         notes.append("stack.xml gives no canvas size; it was taken from the picture.")
         _check_canvas(width, height, limit, fail)
+    total += width * height
+    if budget > 0 and total > budget:
+        raise _refuse(
+            name,
+            f"its canvas, {len(plan)} layer(s) and their attachments add up to {total / 1e6:,.0f} megapixels, "
+            f"more than the document limit of {budget / 1e6:,.0f} megapixels ('max_document_pixels' in the "
+            "settings)",
+            "too large",
+        )
+
+    # -- decode, within the checked sizes
+    layers: list[Layer] = []
+    active: int | None = None
+    icc: bytes | None = None
+    used_ids: set[str] = set()
+    for item in plan:
+        try:
+            data = _member(zf, item.src, per_layer, fail)
+            loaded = read_image_bytes(data, name=f"{name}:{item.src}", max_pixels=limit)
+            del data
+        except ImageReadError as exc:
+            raise fail(f"layer '{item.lname}' ({item.src}) cannot be read: {exc}") from None
+        notes.extend(f"Layer '{item.lname}': {n}" for n in loaded.notes)
+        if icc is None and loaded.icc_profile is not None:
+            icc = loaded.icc_profile
+        layer = _layer_from(item.el, item.lname, loaded.pixels, item.ox, item.oy, item.opacity, item.visible,
+                            used_ids, notes, coord)
+        layer.result = _result_from(item, zf, limit, per_layer, fail, notes)
+        if item.el.get("selected", "").lower() == "true":
+            active = len(layers)
+        layers.append(layer)
     return OraContents(width, height, layers, active, icc, notes)
+
+
+def _per_layer_bytes(limit: int, budget: int) -> int:
+    """The most bytes one zip member may unpack to: a picture's compressed data is far smaller
+    than its pixels; within the document budget too (4 bytes a pixel)."""
+    cap = limit * 8 + (1 << 20) if limit > 0 else 1 << 40
+    if budget > 0:
+        cap = min(cap, budget * 4 + (1 << 20))
+    return cap
+
+
+def _parse_stack_xml(data: bytes, name: str, fail: _Fail) -> ET.Element:
+    """stack.xml as an ElementTree, with expat driven directly so that depth, element and layer
+    counts are checked while parsing and a DTD (entities, external references) is refused."""
+    root: ET.Element | None = None
+    open_elements: list[ET.Element] = []
+    counts = {"elements": 0, "layers": 0}
+
+    def qname(raw: str) -> str:
+        # expat reports namespaced names as "uri}local" with namespace_separator="}"
+        return "{" + raw if "}" in raw else raw
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        nonlocal root
+        counts["elements"] += 1
+        if len(open_elements) >= MAX_XML_DEPTH:
+            raise _Refused(f"its stack.xml nests deeper than {MAX_XML_DEPTH} levels", "too deep")
+        if counts["elements"] > MAX_XML_ELEMENTS:
+            raise _Refused(f"its stack.xml holds more than {MAX_XML_ELEMENTS:,} elements", "too many elements")
+        el = ET.Element(qname(tag), {qname(k): v for k, v in attrs.items()})
+        if el.tag == "layer":
+            counts["layers"] += 1
+            if counts["layers"] > MAX_LAYERS:
+                raise _Refused(f"it has more than {MAX_LAYERS:,} layers", "too many layers")
+        if open_elements:
+            open_elements[-1].append(el)
+        elif root is None:
+            root = el
+        open_elements.append(el)
+
+    def end(_tag: str) -> None:
+        open_elements.pop()
+
+    def no_dtd(*_args: Any) -> None:
+        raise _Refused("its stack.xml declares a DTD or entities, which OpenRaster files never need", "corrupt")
+
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.StartDoctypeDeclHandler = no_dtd
+    parser.EntityDeclHandler = no_dtd
+    parser.UnparsedEntityDeclHandler = no_dtd
+    parser.ExternalEntityRefHandler = no_dtd
+    try:
+        parser.Parse(data, True)
+    except _Refused as exc:
+        if exc.reason == "corrupt":  # a DTD: malformed for OpenRaster, not a limit
+            raise fail(str(exc)) from None
+        raise _refuse(name, str(exc), exc.reason) from None
+    except expat.ExpatError as exc:
+        raise fail(f"stack.xml is not valid XML ({exc})") from None
+    if root is None:
+        raise fail("stack.xml is empty")
+    return root
 
 
 def _check_canvas(width: int, height: int, limit: int, fail: _Fail) -> None:
@@ -402,8 +602,10 @@ def _walk(
     visible: bool,
     out: list[tuple[ET.Element, int, int, float, bool]],
     notes: list[str],
+    coord: Callable[[str | None, str], int],
 ) -> int:
-    """Collect <layer> elements top first, folding nested <stack> groups into their layers."""
+    """Collect <layer> elements top first, folding nested <stack> groups into their layers
+    (the nesting depth is bounded by the parser)."""
     groups = 0
     for child in stack:
         if child.tag == "layer":
@@ -413,14 +615,16 @@ def _walk(
             op = child.get("composite-op", "svg:src-over")
             if op not in ("svg:src-over", "pass-through"):
                 notes.append(f"Group '{child.get('name', '')}': its blend mode {op} was not kept.")
+            gname = child.get("name", "")
             groups += _walk(
                 child,
-                ox + _int(child.get("x"), 0),
-                oy + _int(child.get("y"), 0),
+                _clamp_coord(ox + coord(child.get("x"), f"group '{gname}' x")),
+                _clamp_coord(oy + coord(child.get("y"), f"group '{gname}' y")),
                 opacity * _opacity(child.get("opacity")),
                 visible and child.get("visibility", "visible") != "hidden",
                 out,
                 notes,
+                coord,
             )
         elif isinstance(child.tag, str):
             notes.append(f"A <{child.tag}> element in stack.xml is not supported and was skipped.")
@@ -437,6 +641,7 @@ def _layer_from(
     group_visible: bool,
     used_ids: set[str],
     notes: list[str],
+    coord: Callable[[str | None, str], int],
 ) -> Layer:
     op = el.get("composite-op", "svg:src-over")
     blend = _BLEND_OF_OP.get(op)
@@ -458,8 +663,8 @@ def _layer_from(
     layer = Layer(
         pixels,
         name=lname,
-        x=ox + _int(el.get("x"), 0),
-        y=oy + _int(el.get("y"), 0),
+        x=_clamp_coord(ox + coord(el.get("x"), f"layer '{lname}' x")),
+        y=_clamp_coord(oy + coord(el.get("y"), f"layer '{lname}' y")),
         visible=visible and group_visible,
         opacity=_opacity(el.get("opacity")) * group_opacity,
         blend=blend,
@@ -472,14 +677,14 @@ def _layer_from(
 
 
 def _result_from(
-    el: ET.Element,
+    item: _Planned,
     zf: zipfile.ZipFile,
-    names: set[str],
-    stored_id: str | None,
     limit: int,
+    per_member: int,
     fail: _Fail,
     notes: list[str],
 ) -> ResultInfo | None:
+    el = item.el
     tool = el.get(_G + "tool")
     if not tool:
         return None
@@ -490,7 +695,7 @@ def _result_from(
         if not raw:
             return {}
         try:
-            value = json.loads(raw)
+            value = loads_bounded(raw, max_bytes=_MAX_XML_BYTES)
         except ValueError:
             notes.append(f"Layer '{lname}': its stored {attr} are unreadable and were dropped.")
             return {}
@@ -504,15 +709,13 @@ def _result_from(
         source_layer_id=el.get(_G + "source"),
         metadata=load_json("metadata"),
     )
-    folder = f"ganpaint/{stored_id}/" if stored_id else None
-    before_src = el.get(_G + "before")
-    if folder:
-        for member in sorted(n for n in names if n.startswith(folder) and not n.endswith("/")):
-            if member != before_src:
-                info.attachments[member[len(folder):]] = _member(zf, member, 1 << 31, fail)
-    if before_src and before_src in names:
+    folder = f"ganpaint/{el.get(_G + 'id')}/"
+    for member in item.attachments:
+        info.attachments[member[len(folder):]] = _member(zf, member, per_member, fail)
+    if item.before is not None:
         try:
-            info.before = read_image_bytes(_member(zf, before_src, limit * 8 + (1 << 20), fail), max_pixels=limit).pixels
+            data = _member(zf, item.before, per_member, fail)
+            info.before = read_image_bytes(data, name=item.before, max_pixels=limit).pixels
         except ImageReadError:
             notes.append(f"Layer '{lname}': its 'before' picture is damaged; before/after compare is off.")
     return info
@@ -528,28 +731,86 @@ def _member(zf: zipfile.ZipFile, member: str, max_bytes: int, fail: _Fail) -> by
         raise fail(f"'{member}' is damaged ({exc})") from None
 
 
-def _fallback_size(zf: zipfile.ZipFile, names: set[str], layers: list[Layer], limit: int, fail: _Fail) -> tuple[int, int]:
+def _declared_size(
+    zf: zipfile.ZipFile, member: str, label: str, max_bytes: int, fail: _Fail | None
+) -> tuple[int, int] | None:
+    """A member picture's declared (width, height) from its header. Damaged or over-long
+    members raise ``fail`` (None: give None instead), as reading them would."""
+    info = zf.getinfo(member)
+    try:
+        if info.file_size > max_bytes:
+            if fail is None:
+                return None
+            raise fail(f"'{member}' would unpack to {info.file_size:,} bytes, more than allowed", "too large")
+        with zf.open(member) as fh:
+            return read_image_size(fh, name=label)  # type: ignore[arg-type]
+    except ImageReadError:
+        return None  # decoding says what is wrong with it
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        if fail is None:
+            return None
+        raise fail(f"'{member}' is damaged ({exc})") from None
+
+
+def _fallback_size(
+    zf: zipfile.ZipFile, names: set[str], plan: list[_Planned], max_bytes: int, fail: _Fail
+) -> tuple[int, int]:
     if "mergedimage.png" in names:
-        try:
-            merged = read_image_bytes(_member(zf, "mergedimage.png", limit * 8, fail), max_pixels=limit)
-            return merged.size
-        except ImageReadError:
-            pass
-    if not layers:
+        size = _declared_size(zf, "mergedimage.png", "mergedimage.png", max_bytes, None)
+        if size is not None:
+            return size
+    sized = [p for p in plan if p.size is not None]
+    if not sized:
         raise fail("it has neither a canvas size nor any layer")
-    return max(la.x + la.width for la in layers), max(la.y + la.height for la in layers)
+    return (max(max(_clamp_coord(p.ox + _int(p.el.get("x"), 0)), 0) + p.size[0] for p in sized if p.size),
+            max(max(_clamp_coord(p.oy + _int(p.el.get("y"), 0)), 0) + p.size[1] for p in sized if p.size))
+
+
+def _number(text: str | None) -> float | None:
+    """A number attribute: None when absent or not a number; may be inf or nan."""
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _coord(text: str | None, what: str, name: str) -> int:
+    """A position: 0 when absent or not a number; refused when not finite or beyond MAX_COORD."""
+    value = _number(text)
+    if value is None:
+        return 0
+    if not math.isfinite(value) or abs(value) > MAX_COORD:
+        raise _refuse(name, f"its {what} coordinate {text!r} is not a usable position (beyond "
+                      f"+-{MAX_COORD:,} pixels)", "bad coordinate")
+    return int(round(value))
+
+
+def _clamp_coord(value: int) -> int:
+    # nested group offsets add up; keep the sum within the same bounds
+    return max(-MAX_COORD * 4, min(MAX_COORD * 4, value))
+
+
+def _dim(text: str | None, what: str, name: str) -> int:
+    """A canvas size attribute: 0 when absent (taken from the pictures then); refused when not finite."""
+    value = _number(text)
+    if value is None:
+        return 0
+    if not math.isfinite(value) or value > 1 << 31:
+        raise _refuse(name, f"its canvas {what}={text!r} is not a usable size", "bad coordinate")
+    return int(round(value))
 
 
 def _int(text: str | None, default: int) -> int:
-    try:
-        return int(round(float(text))) if text is not None else default
-    except ValueError:
+    value = _number(text)
+    if value is None or not math.isfinite(value):
         return default
+    return int(round(value))
 
 
 def _opacity(text: str | None) -> float:
-    try:
-        value = float(text) if text is not None else 1.0
-    except ValueError:
+    value = _number(text)
+    if value is None or value != value:  # NaN -> opaque
         return 1.0
-    return min(1.0, max(0.0, value)) if value == value else 1.0  # NaN -> opaque
+    return min(1.0, max(0.0, value))

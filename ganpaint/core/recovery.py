@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ganpaint.core import paths
-from ganpaint.core.atomic import atomic_write_text
+from ganpaint.core.atomic import atomic_write_text, clean_stale_temps
 from ganpaint.core.errors import ImageWriteError, describe_os_error
 from ganpaint.core.ora import DocumentSnapshot, load_ora, save_ora
 
@@ -66,6 +66,7 @@ class RecoveryStore:
     ) -> None:
         self.folder = Path(folder) if folder is not None else paths.recovery_dir()
         self.folder.mkdir(parents=True, exist_ok=True)
+        clean_stale_temps(self.folder)  # what autosaves of killed processes left half-written
         self.session_id = session_id or uuid.uuid4().hex
         self.pid = os.getpid()
         self._pid_start = _process_start(self.pid)

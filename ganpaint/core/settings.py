@@ -31,6 +31,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
 _RANGES: dict[str, tuple[float, float]] = {
     "history_limit_mb": (16, 1 << 20),
     "max_pixels": (1, 1 << 40),
+    "max_document_pixels": (1, 1 << 42),
     "inference_memory_mb": (0, 1 << 24),
     "autosave_interval_s": (0, 24 * 3600),  # 0 turns autosave off
 }
@@ -45,6 +46,10 @@ class Settings:
     theme: str = "light"  #: light | dark
     history_limit_mb: int = 512  #: undo memory bound
     max_pixels: int = 250_000_000  #: refuse pictures declaring more pixels (decompression bombs)
+    #: one document's total budget, checked before decoding: canvas + every layer + every result's
+    #: "before" picture, in pixels, + attachments at 4 bytes a pixel (1 gigapixel ~ 4 GB of RGBA);
+    #: an .ora beyond it is refused (ganpaint.core.ora.DEFAULT_MAX_DOCUMENT_PIXELS)
+    max_document_pixels: int = 1_000_000_000
     device: str = "auto"  #: auto | cpu | cuda | mps (``--device`` overrides)
     precision: str = "full"  #: full (float32) | fast (half precision where the device allows)
     recent_files: list[str] = field(default_factory=list)  #: most recent first, at most 10

@@ -6,6 +6,12 @@ A card travels in two places: inside the safetensors file's metadata under the k
 opening the weights). Both hold the same JSON object, ``ModelCard.to_json()``.
 
 No torch here: listing the store must stay cheap.
+
+Cards are untrusted input (anyone can drop a file into the models folder): a card is at most
+``MAX_CARD_BYTES`` (checked with stat before reading a ``.card.json``), a safetensors header
+read for its card at most ``MAX_HEADER_BYTES``, and both are parsed with a depth limit
+(``ganpaint.core.limits``). Whatever is wrong with a card is a ModelFileError naming its file,
+so a bad card hides only its own model.
 """
 
 from __future__ import annotations
@@ -19,13 +25,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ganpaint.core.errors import GanpaintError
+from ganpaint.core.limits import MAX_JSON_DEPTH, loads_bounded
 
-__all__ = ["CARD_FORMAT", "METADATA_KEY", "ModelCard", "ModelFileError", "utc_now"]
+__all__ = ["CARD_FORMAT", "MAX_CARD_BYTES", "MAX_HEADER_BYTES", "METADATA_KEY", "ModelCard", "ModelFileError", "utc_now"]
 
 #: safetensors metadata key that holds the card JSON
 METADATA_KEY = "ganpaint.card"
 #: version of the card format itself (bumped on incompatible changes)
 CARD_FORMAT = 1
+#: the largest card accepted (the shipped ones are 5-15 KB)
+MAX_CARD_BYTES = 1 << 20
+#: the largest safetensors header read to find a card (headers of GANPaint's models are ~15 KB)
+MAX_HEADER_BYTES = 16 << 20
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_\-]*$")
 
@@ -101,6 +112,12 @@ class ModelCard:
                 raise ValueError(f"model card: component name {comp!r} is not an identifier")
         if len(set(self.components)) != len(self.components):
             raise ValueError("model card: duplicate component names")
+        for key in ("io", "metrics", "extra"):
+            if not isinstance(getattr(self, key), dict):
+                raise ValueError(f"model card: {key} must be an object")
+        for key in ("name", "title", "description", "licence", "training_command", "sha256", "source", "created"):
+            if not isinstance(getattr(self, key), str):
+                raise ValueError(f"model card: {key} must be a string")
 
     def replace(self, **changes: Any) -> ModelCard:
         return dataclasses.replace(self, **changes)
@@ -140,9 +157,9 @@ class ModelCard:
     def from_json(cls, text: str, *, path: str | os.PathLike[str] | None = None) -> ModelCard:
         where = f"{os.fspath(path)}: " if path is not None else ""
         try:
-            return cls.from_dict(json.loads(text))
-        except (ValueError, TypeError) as exc:
-            raise ModelFileError(f"{where}bad model card: {exc}", path=path) from None
+            return cls.from_dict(loads_bounded(text, max_bytes=MAX_CARD_BYTES, max_depth=MAX_JSON_DEPTH))
+        except (ValueError, TypeError, RecursionError, OverflowError) as exc:
+            raise ModelFileError(f"{where}bad model card: {exc}", path=path, reason="bad card") from None
 
     # -- for people ----------------------------------------------------------------------------
     def summary(self) -> str:
@@ -179,12 +196,16 @@ def read_safetensors_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
             if len(raw) != 8:
                 raise ValueError("file too short")
             (n,) = struct.unpack("<Q", raw)
-            if n > 100_000_000:
-                raise ValueError("header length out of range")
+            if n > MAX_HEADER_BYTES:
+                raise ValueError(f"its header is {n:,} bytes, more than the limit of {MAX_HEADER_BYTES:,}")
+            if n > os.fstat(fh.fileno()).st_size - 8:
+                raise ValueError("header cut short")
             header = fh.read(n)
             if len(header) != n:
                 raise ValueError("header cut short")
-        data = json.loads(header)
+        data = loads_bounded(header, max_bytes=MAX_HEADER_BYTES)
+        if not isinstance(data, dict):
+            raise ValueError("the header is not an object")
         meta = data.get("__metadata__") or {}
         if not isinstance(meta, dict):
             raise ValueError("metadata is not an object")
@@ -196,12 +217,38 @@ def read_safetensors_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
 def card_of_file(path: str | os.PathLike[str]) -> ModelCard:
     """The card of a model file: embedded metadata first, else ``<file>.card.json`` / ``<stem>.card.json``."""
     p = os.fspath(path)
+    try:
+        return _card_of_file(p)
+    except ModelFileError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a hostile card must hide only its own model
+        raise ModelFileError(f"{p}: unreadable model card ({type(exc).__name__}: {exc})", path=p) from None
+
+
+def _card_of_file(p: str) -> ModelCard:
     meta = read_safetensors_metadata(p)
     if METADATA_KEY in meta:
         return ModelCard.from_json(meta[METADATA_KEY], path=p)
     base, _ = os.path.splitext(p)
     for side in (p + ".card.json", base + ".card.json"):
         if os.path.isfile(side):
-            with open(side, encoding="utf-8") as fh:
-                return ModelCard.from_json(fh.read(), path=side)
+            return ModelCard.from_json(_read_card_file(side), path=side)
     raise ModelFileError(f"{p}: the file has no model card (metadata {METADATA_KEY!r} or a .card.json beside it)", path=p)
+
+
+def _read_card_file(side: str) -> str:
+    """The text of a ``.card.json``, its size checked with stat before anything is read."""
+    try:
+        size = os.stat(side).st_size
+        if size > MAX_CARD_BYTES:
+            raise ModelFileError(
+                f"{side}: bad model card: it is {size:,} bytes, more than the limit of {MAX_CARD_BYTES:,}",
+                path=side, reason="too large",
+            )
+        with open(side, "rb") as fh:
+            raw = fh.read(MAX_CARD_BYTES + 1)  # the file may have grown since the stat
+        return raw.decode("utf-8")
+    except OSError as exc:
+        raise ModelFileError(f"{side}: cannot read the model card ({exc.strerror or exc})", path=side) from None
+    except UnicodeDecodeError:
+        raise ModelFileError(f"{side}: bad model card: it is not UTF-8 text", path=side, reason="bad card") from None

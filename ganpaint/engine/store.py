@@ -11,8 +11,12 @@ Weights files hold the tensors of each network under ``"<component>."`` prefixes
 ``reverse.*`` (G_B) tensors.
 
 Every write goes to a temporary file beside its target and is renamed over it
-(``os.replace``), so a failure or a crash never leaves a damaged model behind. The store is
-not meant for two processes writing the same name at the same moment.
+(``os.replace``), so a failure or a crash never leaves a damaged model behind; the temporary
+files a killed process left are removed when a store is opened (``core.atomic.clean_stale_temps``).
+The store is not meant for two processes writing the same name at the same moment.
+
+A model whose card cannot be read (damaged, too large, too deeply nested) is left out of the
+lists and reported by :meth:`ModelStore.problems` with the card's file; it never hides the others.
 
 Listing reads only the safetensors headers (no torch); importing and adding load torch.
 """
@@ -29,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ganpaint.core.atomic import atomic_write_text
+from ganpaint.core.atomic import atomic_path, atomic_write_text, clean_stale_temps
 from ganpaint.core.errors import describe_os_error
 from ganpaint.core.specs import ModelSpec, ToolError
 from ganpaint.engine.cards import ModelCard, ModelFileError, card_of_file, utc_now
@@ -137,6 +141,7 @@ class ModelStore:
         self.root = Path(root)
         self.defaults = tuple(defaults)
         self.include_resources = include_resources
+        self._clean_temps()
 
     # ------------------------------------------------------------------------------- reading
     def list(self, tool: str | None = None, *, all_versions: bool = False) -> builtins.list[ModelEntry]:
@@ -155,7 +160,10 @@ class ModelStore:
     def problems(self) -> builtins.list[str]:
         """One line per file in the store that cannot be listed (unreadable card, ...)."""
         out: builtins.list[str] = []
-        for path in self._user_files():
+        # the user's files and the models plugins register (resources/models also holds
+        # helper networks without a card, such as the attribute classifier)
+        paths = [*self._user_files(), *(Path(spec.path) for spec in self.defaults)]
+        for path in dict.fromkeys(paths):
             try:
                 card_of_file(path)
             except ModelFileError as exc:
@@ -349,6 +357,12 @@ class ModelStore:
     def _versions_dir(self) -> Path:
         return self.root / "versions"
 
+    def _clean_temps(self) -> None:
+        """Remove what interrupted writes left in the store's folders (never raises). The
+        engine's encoders/ and directions/ folders used the ``.<name>.<pid>.tmp`` naming too."""
+        for folder in (self.root, self._versions_dir(), self.root / "encoders", self.root / "directions"):
+            clean_stale_temps(folder, legacy=True)
+
     def _user_files(self) -> builtins.list[Path]:
         files: builtins.list[Path] = []
         if self.root.is_dir():
@@ -388,7 +402,7 @@ class ModelStore:
                 found = e
         return found
 
-    def _default_entries(self) -> builtins.list[ModelEntry]:
+    def _default_specs(self) -> builtins.list[tuple[str, str | None, Path]]:
         specs: builtins.list[tuple[str, str | None, Path]] = [(s.name, s.tool, Path(s.path)) for s in self.defaults]
         if self.include_resources:
             from ganpaint.core.paths import resources_dir
@@ -396,9 +410,12 @@ class ModelStore:
             res = resources_dir() / "models"
             if res.is_dir():
                 specs += [(p.name[: -len(SUFFIX)], None, p) for p in sorted(res.glob(f"*{SUFFIX}"))]
+        return specs
+
+    def _default_entries(self) -> builtins.list[ModelEntry]:
         out: builtins.list[ModelEntry] = []
         seen: set[tuple[str, str]] = set()
-        for name, tool, path in specs:
+        for name, tool, path in self._default_specs():
             try:
                 card = card_of_file(path)
             except ModelFileError:
@@ -415,7 +432,7 @@ class ModelStore:
         dest = vd / f"{entry.name}@{entry.version}{SUFFIX}"
         if dest.exists():
             return
-        tmp = vd / f".{dest.name}.tmp"
+        tmp = vd / f".{dest.name}.{os.getpid()}.tmp"  # cleaned by _clean_temps if we are killed
         # a hard link is instant and atomic; copy where the file system cannot link
         try:
             with contextlib.suppress(FileNotFoundError):
@@ -457,15 +474,8 @@ def _write_safetensors(tensors: Mapping[str, Any], card: ModelCard, target: Path
 
     from ganpaint.engine.cards import METADATA_KEY
 
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
+    with atomic_path(target) as tmp:
         save_file(dict(tensors), str(tmp), metadata={METADATA_KEY: card.to_json(indent=None)})
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
 
 
 def resolve_model_path(name: str, tool: str, defaults: Iterable[ModelSpec] = ()) -> str:

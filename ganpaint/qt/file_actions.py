@@ -8,6 +8,7 @@ refused first, then offered as "open the readable part".
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,8 @@ from ganpaint.qt.qimage import qimage_to_rgba, rgba_to_qimage
 
 if TYPE_CHECKING:
     from ganpaint.qt.document_controller import DocumentController
+
+log = logging.getLogger(__name__)
 
 ORA_EXT = ".ora"
 #: where the folder of the last open, save or export is remembered (the window's QSettings)
@@ -71,18 +74,33 @@ def _max_pixels(settings: Any = None) -> int | None:
         return None
 
 
+def _max_document_pixels(settings: Any = None) -> int | None:
+    """The document budget (Settings.max_document_pixels) of ``settings`` or of the saved settings."""
+    try:
+        if settings is None:
+            from ganpaint.core.settings import Settings
+
+            settings = Settings.load()
+        return int(settings.max_document_pixels)
+    except Exception:  # noqa: BLE001 - settings are optional here; ora has a default
+        return None
+
+
 def load_document(path: str, *, allow_truncated: bool = False,
-                  max_pixels: int | None = None) -> tuple[Document, list[str]]:
+                  max_pixels: int | None = None,
+                  max_document_pixels: int | None = None) -> tuple[Document, list[str]]:
     """A Document for ``path`` (.ora or a picture) and notes for the user.
 
-    ``max_pixels`` None: the saved Settings' limit. Raises ImageReadError (or another
-    GanpaintError) naming the file.
+    ``max_pixels`` / ``max_document_pixels`` None: the saved Settings' limits. Raises
+    ImageReadError (LimitExceededError for a file beyond a limit, or another GanpaintError)
+    naming the file.
     """
     limit = max_pixels if max_pixels is not None else _max_pixels()
     if path.lower().endswith(ORA_EXT):
         from ganpaint.core import ora
 
-        doc = ora.load_ora(path, max_pixels=limit)
+        budget = max_document_pixels if max_document_pixels is not None else _max_document_pixels()
+        doc = ora.load_ora(path, max_pixels=limit, max_document_pixels=budget)
         return doc, list(getattr(doc, "notes", []) or [])
     from ganpaint.core.imageio import read_image
 
@@ -172,8 +190,9 @@ class FileActions:
         """Open ``path`` into the window; on failure show why and keep the current document."""
         path = os.fspath(path)
         limit = self.max_pixels()
+        budget = _max_document_pixels(getattr(self.window, "app_settings", None))
         try:
-            doc, notes = load_document(path, max_pixels=limit)
+            doc, notes = load_document(path, max_pixels=limit, max_document_pixels=budget)
         except ImageReadError as exc:
             if getattr(exc, "truncated", False):
                 if not self._ask_readable_part(exc):
@@ -190,8 +209,12 @@ class FileActions:
         except GanpaintError as exc:
             self.error("Cannot open", str(exc))
             return False
-        except (OSError, ValueError, MemoryError) as exc:
-            self.error("Cannot open", f"Cannot open '{path}': {exc}")
+        except MemoryError:
+            self.error("Cannot open", f"Cannot open '{path}': there is not enough memory to open it.")
+            return False
+        except Exception as exc:  # noqa: BLE001 - nothing a file holds may take the editor down
+            log.warning("opening %s failed", path, exc_info=True)
+            self.error("Cannot open", f"Cannot open '{path}': {type(exc).__name__}: {exc}")
             return False
         is_ora = path.lower().endswith(ORA_EXT)
         self._install(doc, path if is_ora else None, notes, source=path)
