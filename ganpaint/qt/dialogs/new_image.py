@@ -138,7 +138,9 @@ class NewImageDialog(QDialog):
         form = QFormLayout()
         form.addRow("&Width:", self.width_box)
         form.addRow("&Height:", self.height_box)
-        form.addRow("&Background:", bg_row)
+        bg_label = QLabel("&Background:")  # a row of two widgets has no automatic buddy: name it
+        bg_label.setBuddy(self.background)
+        form.addRow(bg_label, bg_row)
         form.addRow("", self.size_note)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
