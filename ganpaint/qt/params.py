@@ -105,7 +105,8 @@ class RolePicker(QComboBox):
 
     sketch -> SKETCH layers first; hints -> HINTS layers first; mask -> "Selection" then
     MASK layers; image -> every layer, the active one by default; image_b -> the first
-    layer that is not the active one. An optional input also offers "(none)".
+    layer that is not the active one. An optional input also offers "(none)", which is the
+    default of an optional picture (image, image_b).
     ``layer_id()`` is a layer id, ``SELECTION`` or None.
     """
 
@@ -157,6 +158,10 @@ class RolePicker(QComboBox):
     def _default(self, fit: list[Any], layers: list[Any], active_id: str | None) -> Any:
         if self.role is Role.MASK:
             return SELECTION
+        if not self.input.required and self.role in (Role.IMAGE, Role.IMAGE_B):
+            # an optional picture is opted into: a generator (faces, style mixing) generates by
+            # default instead of spending 10-20 s inverting whatever layer happens to be active
+            return None
         if self.role is Role.IMAGE:
             return active_id
         if self.role is Role.IMAGE_B:

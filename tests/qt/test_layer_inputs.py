@@ -81,8 +81,12 @@ def test_none_for_an_optional_picture_builds_a_request_without_one(window, qtbot
     assert doc.active_layer is photo
     panel = window.tools_panel.set_plugin_tool(tool_id)
     picker = panel.pickers[Role.IMAGE]
-    assert picker.layer_id() == photo.id  # the documented default: the active layer
-    pick(qtbot, picker, None)  # "(none)"
+    assert picker.layer_id() is None  # an optional picture starts on "(none)": the tool generates
+    doc.active_index = 0
+    doc.active_index = len(doc.layers) - 1  # an active-layer change does not pull the photo in
+    assert picker.layer_id() is None
+    pick(qtbot, picker, photo.id)
+    pick(qtbot, picker, None)  # and back to "(none)", the user's choice
     # layers change and the active layer moves: the user's "(none)" stays
     doc.add_layer(name="Paint")
     doc.set_layer_props(0, name="Renamed background")
