@@ -48,7 +48,9 @@ bench: install-test
 
 screenshot: install-test
 	bash tools/ensure_qt_deps.sh
-	QT_QPA_PLATFORM=offscreen $(PY) tools/screenshot.py docs/images/main-window.png
+	QT_QPA_PLATFORM=offscreen $(PY) tools/screenshot.py docs/images/main-window.png --welcome docs/images/welcome.png
+	QT_QPA_PLATFORM=offscreen $(PY) tools/screenshot.py docs/images/main-window-dark.png --theme dark
+	QT_QPA_PLATFORM=offscreen $(PY) tools/screenshot_panels.py docs/images/panels
 
 package:
 	bash packaging/build.sh

@@ -1,12 +1,13 @@
-"""Take the README's screenshot: the real main window on the sample picture.
+"""Take the README's screenshot: the real main window on the sample photo, as a first start shows it.
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python tools/screenshot.py docs/images/main-window.png
+    QT_QPA_PLATFORM=offscreen .venv/bin/python tools/screenshot.py docs/images/main-window.png --welcome docs/images/welcome.png
     QT_QPA_PLATFORM=offscreen .venv/bin/python tools/screenshot.py docs/images/main-window-dark.png --theme dark
     QT_QPA_PLATFORM=offscreen .venv/bin/python tools/screenshot.py OUT.png --seed-grid docs/images/seed-grid.png
 
-Opens resources/samples/meadow.png, adds a couple of layers (a brush stroke drawn with
-the real brush, a blurred result layer from the classic plugin when it is installed),
-makes an elliptic selection, and writes ``window.grab()`` to the PNG. Runs offscreen or
+Opens the sample photo (resources/samples/dragonfly.jpg) in a window of the default size,
+runs season transfer inside an elliptic selection through the real job path (a result
+layer), and writes ``window.grab()`` to the PNG. ``--welcome PATH`` also writes the first
+start's Welcome window to PATH. Runs offscreen or
 under Xvfb. User settings are kept out of it (a temporary data folder).
 ``--seed-grid PATH`` also writes the Style mixing tool's seed grid (the shipped model's
 pictures, or its message when no model is there) to PATH.
@@ -64,6 +65,7 @@ def shoot_seed_grid(app, win, out: Path) -> bool:  # noqa: ANN001
 def main(argv: list[str]) -> int:
     argv = list(argv)
     grid_out = _option(argv, "--seed-grid")
+    welcome_out = _option(argv, "--welcome")
     args = [a for a in argv[1:] if not a.startswith("--theme")]
     theme = "light"
     for i, a in enumerate(argv):
@@ -80,40 +82,30 @@ def main(argv: list[str]) -> int:
     from PySide6.QtCore import QPointF
     from PySide6.QtWidgets import QApplication
 
-    from ganpaint.core.brush import BrushSettings, paint_stroke
     from ganpaint.core.geometry import Rect
-    from ganpaint.core.layers import LayerKind
     from ganpaint.qt.app import create_window
+    from ganpaint.qt.dialogs.welcome import sample_path, show_welcome
     from ganpaint.qt.theme import apply_theme
 
-    app, win = create_window(str(ROOT / "resources" / "samples" / "meadow.png"))
+    app, win = create_window(str(sample_path()))
     apply_theme(app, theme)
-    win.resize(1400, 860)
-    win.show()
+    win.show()  # the default window size: what a first start shows
     app.processEvents()
     doc = win.controller.document
 
-    # a result layer from the classic plugin, through the real job path
-    spec = next((s for s in win.tool_specs() if s.id in ("desaturate", "blur")), None)
+    # a GAN result on the photo through the real job path: season transfer inside an ellipse
+    # (winter on the leaves around the dragonfly), falling back to a classic filter
+    doc.select_ellipse(Rect(560, 170, 420, 330))
+    spec = next((s for i in ("season", "desaturate", "blur") for s in win.tool_specs() if s.id == i), None)
     if spec is not None:
-        doc.select_ellipse(Rect(330, 120, 300, 250))
         win.run_tool(spec, {})
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 300
         while win.runner.pending() and time.monotonic() < deadline:
             app.processEvents()
-            time.sleep(0.01)
+            time.sleep(0.02)
         app.processEvents()
 
-    # a sketch layer with a few strokes of the real brush (outside any selection)
-    doc.select_none()
-    doc.add_layer(name="Sketch", kind=LayerKind.SKETCH)
-    for pts, colour, size in (
-        ([(90, 420), (140, 395), (190, 405), (240, 385), (290, 398)], (250, 250, 250), 7),
-        ([(80, 470), (150, 450), (220, 462), (300, 445)], (40, 30, 30), 5),
-        ([(600, 330), (640, 300), (690, 310), (730, 285)], (200, 40, 40), 9),
-    ):
-        paint_stroke(doc, doc.active_index, pts, BrushSettings(size=size, hardness=0.7, color=colour))
-    doc.select_ellipse(Rect(330, 120, 300, 250))
+    doc.select_ellipse(Rect(560, 170, 420, 330))
     win.controller.set_tool("ellipse_select")
     win.canvas.fit()
     for _ in range(5):
@@ -122,6 +114,16 @@ def main(argv: list[str]) -> int:
     win.canvas._last_mouse = QPointF(win.canvas.width() * 0.3, win.canvas.height() * 0.6)  # noqa: SLF001
     out.parent.mkdir(parents=True, exist_ok=True)
     ok = win.grab().save(str(out))
+    if welcome_out is not None:
+        # the first start's Welcome window (it opens over the main window)
+        dlg = show_welcome(win)
+        for _ in range(5):
+            app.processEvents()
+            time.sleep(0.02)
+        Path(welcome_out).parent.mkdir(parents=True, exist_ok=True)
+        ok = dlg.grab().save(welcome_out) and ok
+        dlg.close()
+        print(f"wrote {welcome_out}")
     if grid_out is not None:
         ok = shoot_seed_grid(app, win, Path(grid_out)) and ok
     win.controller.document.history.mark_clean()
