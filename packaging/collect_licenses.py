@@ -11,7 +11,9 @@ exactly the packages that get frozen:
 * PyTorch (BSD-3-Clause): LICENSE and the third_party notices from the torch dist-info;
 * every other frozen distribution: its licence files from its dist-info (third-party/);
 * models: the data licences from the model cards of every model in resources/models and of
-  every model the built-in plugins register (MODELS.md).
+  every model the built-in plugins register (MODELS.md);
+* pictures: the credits of the sample photo and the Welcome window's pictures made from it
+  (resources/samples/CREDITS.md, CC-BY-SA-4.0: attribution is owed) as SAMPLES.md.
 
     python packaging/collect_licenses.py OUT_DIR    # what the spec does, by hand
 """
@@ -155,6 +157,9 @@ def collect(out: Path, root: Path) -> Path:
         index.append(f"| Python (the interpreter) | {version} | PSF-2.0 | LICENSE.txt |")
     (out / "THIRD-PARTY.md").write_text("\n".join(index) + "\n", encoding="utf-8")
     (out / "MODELS.md").write_text(_models_md(_model_cards(root)), encoding="utf-8")
+    credits = root / "resources" / "samples" / "CREDITS.md"
+    if credits.is_file():
+        shutil.copyfile(credits, out / "SAMPLES.md")
     print(f"collect_licenses: {len(seen)} distributions, notices in {out}")
     return out
 
