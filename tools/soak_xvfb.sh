@@ -51,17 +51,19 @@ main_window() {
 win=$(main_window)
 xdotool windowactivate --sync "$win" 2>/dev/null || true
 eval "$(xdotool getwindowgeometry --shell "$win")"
-# the canvas is the window's middle; stay clear of the docks
-cx=$((X + WIDTH * 2 / 5)); cy=$((Y + HEIGHT / 2))
+# the canvas is the window's middle; stay clear of the docks and their splitters
+cx=$((X + WIDTH / 2 - 30)); cy=$((Y + HEIGHT / 2))
 echo "soak: window at $X,$Y size ${WIDTH}x$HEIGHT; painting around $cx,$cy"
 xdotool key b
 t0=$(date +%s)
 for i in $(seq "$STROKES"); do
     kill -0 "$app" 2>/dev/null || { echo "soak: the editor died after $((i - 1)) strokes"; tail -20 "$OUT/editor.log"; exit 1; }
-    x=$((cx - 200 + (i * 37) % 400)); y=$((cy - 150 + (i * 53) % 300))
-    xdotool mousemove "$x" "$y" mousedown 1
-    for k in 1 2 3 4 5; do xdotool mousemove "$((x + 12 * k))" "$((y + 7 * k))"; done
+    x=$((cx - 150 + (i * 37) % 300)); y=$((cy - 120 + (i * 53) % 240))
+    xdotool mousemove --sync "$x" "$y"
+    xdotool mousedown 1
+    for k in 1 2 3 4 5; do xdotool mousemove --sync "$((x + 12 * k))" "$((y + 7 * k))"; sleep 0.01; done
     xdotool mouseup 1
+    sleep 0.02
     case $((i % 50)) in
         10) xdotool key bracketright ;;
         20) xdotool key bracketleft ;;
@@ -72,7 +74,7 @@ done
 sleep 2
 import -window root "$OUT/last.png"
 if kill -0 "$app" 2>/dev/null; then
-    echo "soak: $STROKES strokes in $(( $(date +%s) - t0 )) s; the editor is still running"
+    echo "soak: $STROKES strokes in $(( $(date +%s) - t0 )) s; the editor is still running (its History panel counts the strokes: see last.png)"
     exit 0
 fi
 echo "soak: the editor exited"; tail -20 "$OUT/editor.log"; exit 1
