@@ -240,8 +240,10 @@ class _Runner:
             write_document(doc, out_path)
             return
         layer = getattr(cmd, "layer", None) or doc.find_layer(source.id)
+        if (doc.width, doc.height) != (width, height):  # OutputMode.RESIZE: the result is active
+            layer = doc.active_layer
         assert layer is not None  # the source was just added; nothing removes it
-        out = layer_on_canvas(layer.pixels, layer.x, layer.y, width, height)
+        out = layer_on_canvas(layer.pixels, layer.x, layer.y, doc.width, doc.height)
         for n in write_picture(out_path, out, icc):
             note(f"{out_path}: {n}")
 

@@ -54,6 +54,11 @@ class OutputMode(enum.StrEnum):
 
     NEW_LAYER = "new_layer"  #: a new result layer above the source (default)
     REPLACE = "replace"  #: replace the source layer's pixels (one undoable step)
+    #: the result may have another size than the canvas (an upscaler): the image is resized
+    #: to it (every layer and the selection, as Image > Resize does) and the result goes in a
+    #: new layer above the source, all in one undoable step; the host does not composite it
+    #: through the mask (the tool had the mask), and it must carry its alpha when the source has one
+    RESIZE = "resize"
 
 
 ParamKind = Literal["float", "int", "seed", "bool", "choice", "color", "file", "model", "string"]

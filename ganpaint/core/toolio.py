@@ -81,16 +81,26 @@ def to_uint8(a: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(a * np.float32(255.0)), 0, 255).astype(np.uint8)
 
 
-def validate_result(request: ToolRequest, result: Any) -> ToolResult:
+#: the largest side of a result of another size (``OutputMode.RESIZE``)
+MAX_RESULT_SIDE = 1 << 16
+
+
+def validate_result(request: ToolRequest, result: Any, *, any_size: bool = False) -> ToolResult:
     """Check a tool's result against the convention; return a clean copy.
 
     Image (H, W, 3) float (converted to float32) at the request's size, alpha None
     or (H, W); NaN/inf are refused, values are clipped to [0, 1]; metadata must be
     JSON-serialisable and attachments bytes. Raises :class:`ResultError`.
+    ``any_size`` (tools with ``OutputMode.RESIZE``): the image may have any size up to
+    :data:`MAX_RESULT_SIDE` a side, and the alpha must have the image's.
     """
     if not isinstance(result, ToolResult):
         raise ResultError(f"expected a ToolResult, got {type(result).__name__}")
     w, h = request.size
+    if any_size and isinstance(result.image, np.ndarray) and result.image.ndim == 3:
+        h, w = (int(n) for n in result.image.shape[:2])
+        if not (1 <= w <= MAX_RESULT_SIDE and 1 <= h <= MAX_RESULT_SIDE):
+            raise ResultError(f"image has shape {result.image.shape}; a side must be 1 to {MAX_RESULT_SIDE} px")
     image = _check_array("image", result.image, (h, w, 3))
     alpha = None if result.alpha is None else _check_array("alpha", result.alpha, (h, w))
     if not isinstance(result.metadata, Mapping):
@@ -127,14 +137,22 @@ def _check_array(what: str, arr: Any, shape: tuple[int, ...]) -> np.ndarray:
     return np.clip(out, 0.0, 1.0)
 
 
-def result_pixels(request: ToolRequest, result: ToolResult) -> np.ndarray:
+def result_pixels(request: ToolRequest, result: ToolResult, *, any_size: bool = False) -> np.ndarray:
     """The (H, W, 4) uint8 RGBA of a result layer.
 
     Colour: ``result*m + original*(1-m)`` through the request's mask ``m`` (unless
     the tool composited itself, or there is no mask). Straight alpha: the result's
     alpha or else the source alpha, blended through the mask the same way.
+    ``any_size``: a result of another size (``OutputMode.RESIZE``) is taken as it is.
     """
     image = result.image
+    if any_size and image.shape[:2] != request.size[::-1]:
+        if result.alpha is None and request.alpha is not None:
+            raise ResultError("a result of another size than the picture must carry its own alpha")
+        out = np.empty(image.shape[:2] + (4,), np.uint8)
+        out[..., :3] = to_uint8(image)
+        out[..., 3] = 255 if result.alpha is None else to_uint8(result.alpha)
+        return out
     if image.shape[:2] != request.size[::-1]:
         raise ResultError(f"image has shape {image.shape}, expected the canvas size {request.size[::-1]}")
     src_alpha = request.alpha if request.alpha is not None else np.ones(image.shape[:2], np.float32)
@@ -287,12 +305,15 @@ def apply_result(
     from ganpaint.core.geometry import Rect
     from ganpaint.core.layers import Layer, LayerKind, ResultInfo
 
+    resize = spec.output is OutputMode.RESIZE
     if not _is_clean(request, result):
-        result = validate_result(request, result)
-    pixels = result_pixels(request, result)
+        result = validate_result(request, result, any_size=resize)
+    pixels = result_pixels(request, result, any_size=resize)
     source = doc.find_layer(source_layer_id) if source_layer_id else None
     cmd: Command
-    if spec.output is OutputMode.REPLACE:
+    if resize and pixels.shape[:2] != (doc.height, doc.width):
+        cmd = _resize_with_result(doc, spec, request, result, pixels, source, source_layer_id)
+    elif spec.output is OutputMode.REPLACE:
         if source is None:
             raise ToolError(f"{spec.title}: the layer it worked on is no longer in the document")
         if source.locked:
@@ -324,6 +345,46 @@ def apply_result(
         cmd = InsertLayer(layer, index, title=spec.title)
     doc.execute(cmd)
     return cmd
+
+
+def _resize_with_result(
+    doc: Document,
+    spec: ToolSpec,
+    request: ToolRequest,
+    result: ToolResult,
+    pixels: np.ndarray,
+    source: Layer | None,
+    source_layer_id: str | None,
+) -> Command:
+    """``OutputMode.RESIZE``: Image > Resize to the result's size plus the result layer above
+    the source, as one ReplaceStack (one undo step)."""
+    from ganpaint.core.commands import ReplaceStack, StackState
+    from ganpaint.core.layers import Layer, LayerKind, ResultInfo
+    from ganpaint.core.transform import _resample, resize_image_command
+
+    nh, nw = pixels.shape[:2]
+    base = resize_image_command(doc, nw, nh)
+    layers, props = list(base.after.layers), list(base.after.props)
+    ids = [layer.id for layer in layers]
+    index = ids.index(source.id) + 1 if source is not None and source.id in ids else len(layers)
+    model = next((request.params.get(p.name) for p in spec.params if p.kind == "model"), None)
+    before = _source_rgba(request)
+    info = ResultInfo(
+        tool_id=spec.id,
+        plugin=spec.plugin,
+        model=str(model) if model else None,
+        params=dict(request.params),
+        source_layer_id=source.id if source is not None else source_layer_id,
+        metadata=dict(result.metadata),
+        attachments=dict(result.attachments),
+        before=None if before is None else _resample(before, nw, nh),
+    )
+    name = result.name or (f"{spec.title} ({request.source_name})" if request.source_name else spec.title)
+    layer = Layer(pixels, name=name, kind=LayerKind.RESULT, result=info)
+    layers.insert(index, layer)
+    props.insert(index, layer.props())
+    after = StackState(nw, nh, tuple(layers), base.after.selection, index, tuple(props))
+    return ReplaceStack(spec.title, base.before, after)
 
 
 def _source_rgba(request: ToolRequest) -> np.ndarray | None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from ganpaint.core.specs import (
     JobCancelled,
+    OutputMode,
     RunContext,
     ToolError,
     ToolFunction,
@@ -105,7 +106,7 @@ def run_tool(
     if ctx.cancelled():
         raise JobCancelled()
     try:
-        return validate_result(request, result)
+        return validate_result(request, result, any_size=spec.output is OutputMode.RESIZE)
     except ResultError as exc:
         raise ToolRunError(spec, f"returned a bad result: {exc}") from exc
 

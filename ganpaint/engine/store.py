@@ -247,8 +247,19 @@ class ModelStore:
             tensors, card, lines = stylegan
             report += lines
         else:
-            sd_a = read_checkpoint(src)
-            det_a, sd_a = detect_generator(sd_a, path=src)
+            try:
+                sd_a = read_checkpoint(src)
+                det_a, sd_a = detect_generator(sd_a, path=src)
+            except ModelFileError as exc:
+                # not a pix2pix/CycleGAN generator: one of the community architectures spandrel
+                # knows (upscalers, face restorers, denoisers, LaMa), listed by its purpose
+                if path_b is not None:
+                    raise
+                tensors, card, lines = _import_community(src, name, tool, exc)
+                report += lines
+                entry = self.add(tensors, card, name)
+                report.append(f"stored as {entry.ref} for the {entry.tool!r} tool: {entry.path}")
+                return ModelEntry(**{**entry.__dict__, "report": "\n".join(report)})
             report.append(f"{src.name}: {det_a.describe()}")
             networks = {"forward": sd_a}
             if path_b is not None:
@@ -457,6 +468,21 @@ class ModelStore:
         side = _card_path(newest.path)
         if side.exists():
             os.replace(side, _card_path(target))
+
+
+def _import_community(
+    src: Path, name: str, tool: str | None, first: ModelFileError
+) -> tuple[dict[str, Any], ModelCard, builtins.list[str]]:
+    """spandrel's import of a file the generator import refused; its error when it refuses
+    too, unless that only says "unknown architecture" where the first error said more."""
+    from ganpaint.engine import spandrel_models
+
+    try:
+        return spandrel_models.import_file(src, name=name, tool=tool)
+    except ModelFileError as exc:
+        if exc.reason == "unknown architecture" and "unknown architecture" not in str(first):
+            raise first from None
+        raise exc from None
 
 
 def _card_path(weights: Path) -> Path:

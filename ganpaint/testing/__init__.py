@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from ganpaint.core.specs import JobCancelled, Role, ToolError, ToolRequest, ToolResult, ToolSpec
+from ganpaint.core.specs import JobCancelled, OutputMode, Role, ToolError, ToolRequest, ToolResult, ToolSpec
 
 if TYPE_CHECKING:
     from ganpaint.plugins.manager import PluginManager
@@ -130,7 +130,7 @@ def run_tool(
     request = make_request(image, spec=spec, params=params, **request_kw)
     fn = host.resolve(spec.run)
     result = fn(request, ctx if ctx is not None else RecordingContext())
-    return validate_result(request, result)
+    return validate_result(request, result, any_size=spec.output is OutputMode.RESIZE)
 
 
 def write_dist_info(
