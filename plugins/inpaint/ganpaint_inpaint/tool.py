@@ -65,7 +65,10 @@ def run(request: ToolRequest, ctx: RunContext) -> ToolResult:
     model, card = _load(name, ctx)
     ctx.progress(0.1, "Inpainting")
     box = context_box(hole, valid, context)
-    fill = _fill_crop(model, image[box.slices], valid[box.slices], work_size, seed, ctx)
+    if isinstance(model, InpaintGenerator):
+        fill = _fill_crop(model, image[box.slices], valid[box.slices], work_size, seed, ctx)
+    else:  # a LaMa-class model read by spandrel: same crop, mask and compositing
+        fill = _fill_crop_spandrel(model, image[box.slices], valid[box.slices], work_size, seed)
     ctx.progress(0.9, "Pasting")
 
     out = image.copy()
@@ -91,10 +94,18 @@ def run(request: ToolRequest, ctx: RunContext) -> ToolResult:
     )
 
 
-def _load(name: str, ctx: RunContext) -> tuple[InpaintGenerator, Any]:
+def _load(name: str, ctx: RunContext) -> tuple[Any, Any]:
+    """Our generator, or the spandrel descriptor of an imported LaMa-class model."""
+    from ganpaint.engine.spandrel_models import is_spandrel_card, load_spandrel
+
     path = ctx.model_path(name, TOOL_ID)
     try:
         card = read_card(path)
+        if is_spandrel_card(card) and card.tool == TOOL_ID:
+            desc = load_spandrel(path, ctx.device, ctx=ctx)
+            if str(desc.purpose) != "Inpainting":
+                raise ToolError(f"Inpaint: model {name!r} is a {desc.purpose} model, not an inpainting model")
+            return desc, card
         if card.architecture != ARCHITECTURE or card.tool != TOOL_ID:
             raise ToolError(
                 f"Inpaint: model {name!r} is a {card.tool!r} model ({card.architecture}), not an inpainting "
@@ -148,6 +159,37 @@ def _fill_crop(
             y = F.interpolate(y, size=(ch, cw), mode="bicubic", align_corners=False)
     out = ((y[0].clamp(-1, 1) + 1) / 2).permute(1, 2, 0).cpu().numpy()
     return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def _fill_crop_spandrel(desc: Any, crop: np.ndarray, valid: np.ndarray, work_size: int, seed: int) -> np.ndarray:
+    """:func:`_fill_crop` for a LaMa-class model (spandrel): the unknown pixels are zeroed
+    and marked 1 in its mask; runs at ``work_size`` when the crop is larger; an odd seed
+    runs it mirrored (another plausible fill)."""
+    from ganpaint.engine.spandrel_models import run_masked
+
+    ch, cw = crop.shape[:2]
+    known = valid.astype(np.float32)
+    x = crop * known[..., None]
+    scale = min(1.0, work_size / max(ch, cw))
+    if scale < 1.0:
+        sh, sw = max(1, round(ch * scale)), max(1, round(cw * scale))
+        xt = torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1)))[None]
+        kt = torch.from_numpy(known)[None, None]
+        xs = F.interpolate(xt, size=(sh, sw), mode="area")
+        ks = F.interpolate(kt, size=(sh, sw), mode="area")
+        x = (xs / ks.clamp_min(1e-6))[0].permute(1, 2, 0).numpy()
+        hole = (ks[0, 0] < 0.999).numpy()
+    else:
+        hole = known < 0.5
+    if seed % 2 == 1:
+        x, hole = x[:, ::-1], hole[:, ::-1]
+    y = run_masked(desc, np.ascontiguousarray(x), np.ascontiguousarray(hole))
+    if seed % 2 == 1:
+        y = y[:, ::-1]
+    if scale < 1.0:
+        yt = torch.from_numpy(np.ascontiguousarray(y.transpose(2, 0, 1)))[None]
+        y = F.interpolate(yt, size=(ch, cw), mode="bicubic", align_corners=False)[0].permute(1, 2, 0).numpy()
+    return np.ascontiguousarray(np.clip(y, 0.0, 1.0), dtype=np.float32)
 
 
 def _pad_to_multiple(t: torch.Tensor, m: int) -> torch.Tensor:
