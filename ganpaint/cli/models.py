@@ -27,16 +27,22 @@ def add_parser(subparsers: Any) -> None:
     sub.required = True
     imp = sub.add_parser(
         "import",
-        help="import a GANPaint .safetensors file or an official pix2pix/CycleGAN .pth generator",
+        help="import a GANPaint .safetensors file, an official pix2pix/CycleGAN .pth generator, or a "
+        "community model spandrel recognises (upscalers, face restorers, denoisers, LaMa)",
         description="Import a model file. A second file is the reverse generator of a CycleGAN "
         "pair (G_B, or winter2summer for summer2winter): the model then offers both directions. "
-        "Official .pth files are read with torch.load(weights_only=True) only; files that need "
-        "full unpickling are refused. Importing under an existing name adds a new version.",
+        "Community models (Real-ESRGAN, SwinIR, GFPGAN, SCUNet, LaMa and every other architecture "
+        "of the spandrel package) are detected from their weights and listed under the tool that "
+        "fits what they do (upscale, restore_faces, restore, inpaint); no --tool needed. "
+        "Official .pth files are read with torch.load(weights_only=True) only (Lightning checkpoints "
+        "also with spandrel's restricted unpickler); files that need full unpickling and TorchScript "
+        "files are refused. Importing under an existing name adds a new version.",
     )
     imp.add_argument("path", metavar="PATH", help="the model file (.pth, .pt or .safetensors)")
     imp.add_argument("path_b", metavar="PATH_B", nargs="?", help="the reverse generator of a CycleGAN pair")
     imp.add_argument("--as", dest="name", metavar="NAME", help="store name (default: from the file name)")
-    imp.add_argument("--tool", metavar="TOOL", help="the tool that lists it (default: translate for generators)")
+    imp.add_argument("--tool", metavar="TOOL", help="the tool that lists it (default: translate for generators, "
+                     "the detected purpose for community models)")
     ls = sub.add_parser("list", help="list the models in the store")
     ls.add_argument("--tool", metavar="TOOL", help="only the models of this tool")
     ls.add_argument("--all-versions", action="store_true", help="list older versions too")

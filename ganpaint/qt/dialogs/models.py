@@ -81,7 +81,7 @@ class ImportModelDialog(QDialog):
             stem = "m-" + stem
         self.name_edit = QLineEdit(stem)
         self.tool_combo = QComboBox()
-        self.tool_combo.addItem("(as the model card says)", "")
+        self.tool_combo.addItem("(as the model card says, or as detected)", "")
         for tool_id, title in tools:
             self.tool_combo.addItem(f"{title} ({tool_id})", tool_id)
         form = QFormLayout(self)
@@ -252,11 +252,13 @@ class ModelsDialog(QDialog):
 
         def work() -> None:
             try:
-                self.store.import_files(paths[0], second, name=name or None, tool=tool or None)
+                entry = self.store.import_files(paths[0], second, name=name or None, tool=tool or None)
             except Exception as exc:  # reported on the GUI thread
                 self._relayImport.emit(False, f"Could not import {files}: {exc}", name)
             else:
-                self._relayImport.emit(True, f"Imported {files} as {name or 'a new model'}.", name)
+                # community models land under the tool of their detected purpose (upscale, ...)
+                where = f" for the {entry.tool!r} tool" if isinstance(getattr(entry, "tool", None), str) else ""
+                self._relayImport.emit(True, f"Imported {files} as {name or 'a new model'}{where}.", name)
 
         threading.Thread(target=work, name="ganpaint-model-import", daemon=True).start()
         return True
