@@ -65,7 +65,6 @@ __all__ = [
     "TAG_FP32_SCALED",
     "TAG_INT8",
     "convert",
-    "convert_files",
     "parse_param",
     "read_ncnn",
 ]
@@ -211,11 +210,10 @@ class _Reader:
             )
         if tag in (TAG_FP32_SCALED, 0):
             return self.raw_fp32(count, what), "float32"
-        if sum(raw) != 0:  # a 256-entry codebook and one uint8 index per value
-            book = np.frombuffer(self.take(4 * 256, what), dtype="<f4")
-            idx = np.frombuffer(self.take(_align4(count), what)[:count], dtype=np.uint8)
-            return book[idx].astype(np.float32), "codebook"
-        return self.raw_fp32(count, what), "float32"  # pragma: no cover - sum(raw) == 0 means tag == 0
+        # any other non-zero tag: a 256-entry codebook and one uint8 index per value
+        book = np.frombuffer(self.take(4 * 256, what), dtype="<f4")
+        idx = np.frombuffer(self.take(_align4(count), what)[:count], dtype=np.uint8)
+        return book[idx].astype(np.float32), "codebook"
 
 
 def _align4(n: int) -> int:
@@ -580,8 +578,3 @@ def convert(net: NcnnNet) -> Conversion:
         return _srvgg(g)
     g.fail("its last layer is neither a convolution (RRDBNet) nor a sum with the upsampled input (SRVGGNetCompact)")
     raise AssertionError  # unreachable
-
-
-def convert_files(param: str | os.PathLike[str], bin_path: str | os.PathLike[str]) -> Conversion:
-    """:func:`read_ncnn` then :func:`convert`."""
-    return convert(read_ncnn(param, bin_path))
