@@ -312,6 +312,52 @@ def _draft_resize(picture: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.ascontiguousarray(out[0].permute(1, 2, 0).clamp_(0, 1).numpy())
 
 
+#: the upscaler "Sharper enlargement" prefers (installed by `ganpaint models fetch-realesrgan`)
+PREFERRED_UPSCALER = "realesrgan-x4plus"
+
+
+def gan_enlarge(picture: np.ndarray, width: int, height: int, ctx: RunContext | None) -> tuple[np.ndarray, str]:
+    """Enlarge a generator's small picture towards (width, height) with an installed upscaler
+    (a model-store entry for the ``upscale`` tool; ``realesrgan-x4plus`` when present), as many
+    x-native passes as it takes (at most 3); the last step to the exact size is resize_picture.
+    Returns (picture, the upscaler's name); with no upscaler installed, or a target no bigger
+    than the picture, the picture unchanged and ""."""
+    h0, w0 = picture.shape[:2]
+    if width <= w0 and height <= h0:
+        return picture, ""
+    from ganpaint.engine.store import ModelStore
+
+    names = [e.name for e in ModelStore().list(tool="upscale")]
+    if not names:
+        return picture, ""
+    name = PREFERRED_UPSCALER if PREFERRED_UPSCALER in names else names[0]
+    from ganpaint.engine.spandrel_models import load_spandrel, run_image
+
+    path = ctx.model_path(name, "upscale") if ctx is not None else ModelStore().get(name, tool="upscale").path
+    device = getattr(ctx, "device", "cpu") if ctx is not None else "cpu"
+    desc = load_spandrel(path, device, ctx=ctx)
+    native = max(1, int(desc.scale))
+    out = np.ascontiguousarray(picture, dtype=np.float32)
+    for _ in range(3):
+        if native == 1 or (out.shape[1] >= width and out.shape[0] >= height):
+            break
+        if ctx is not None:
+            ctx.progress(0.95, f"enlarging x{native} with {name}")
+        out = run_image(desc, out, ctx=ctx)
+    return out, str(name)
+
+
+def enlarge_for(picture: np.ndarray, request: ToolRequest, size: int, inverted: bool,
+                ctx: RunContext | None) -> tuple[np.ndarray, str]:
+    """``gan_enlarge`` towards what ``place`` will make of the picture (the canvas for an
+    inverted picture, the ``size`` square otherwise); drafts are never enlarged this way."""
+    if request.preview:
+        return picture, ""
+    w, h = request.size
+    tw, th = (w, h) if inverted else ((size or min(w, h)),) * 2
+    return gan_enlarge(picture, tw, th, ctx)
+
+
 def place(picture: np.ndarray, request: ToolRequest, size: int, inverted: bool) -> tuple[np.ndarray, np.ndarray | None]:
     """The generator's square picture -> (canvas-size RGB, alpha or None).
 

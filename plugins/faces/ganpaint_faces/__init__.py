@@ -82,6 +82,10 @@ def params() -> tuple[ParamSpec, ...]:
         ParamSpec("size", "int", label="Output size", default=0, minimum=0, maximum=4096, step=16,
                   help="Side of the generated square in pixels (0 = the canvas's shorter side); your own "
                   "picture keeps its size."),
+        ParamSpec("enlarge", "bool", label="Sharper enlargement", default=False,
+                  help="Enlarge the generator's small picture with an installed GAN upscaler (Real-ESRGAN: "
+                  "`ganpaint models fetch-realesrgan`) instead of plain resizing; a few seconds more per run, "
+                  "plain resizing when no upscaler is installed."),
         ParamSpec("source", "choice", label="Start from", choices=("auto", "generate", "invert"), default="auto",
                   advanced=True,
                   help="auto: your picture when the input layer holds one, else a generated face; generate: "

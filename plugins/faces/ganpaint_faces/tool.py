@@ -14,6 +14,7 @@ from ganpaint.engine.directions import DirectionSet
 from ganpaint.engine.stylegan_tools import (
     draft_metadata,
     draft_size,
+    enlarge_for,
     load_generator,
     model_directions,
     npy_bytes,
@@ -69,10 +70,13 @@ def run(request: ToolRequest, ctx: RunContext) -> ToolResult:
         ctx.progress(0.92, "synthesising")
         picture = S.to_pictures(S.synthesize(G, ws, noise=p["noise"], seed=p["seed"],
                                              max_size=draft_size(G, request)))[0]
+    upscaler = ""
+    if p.get("enlarge"):
+        picture, upscaler = enlarge_for(picture, request, p["size"], src.kind == "inverted", ctx)
     image, alpha = place(picture, request, p["size"], src.kind == "inverted")
     meta: dict[str, Any] = {"model": ld.name, "generator_sha256": ld.sha256, "source": src.kind,
                             **{f"source_{n}": v for n, v in src.info.items()},
-                            "sliders": {n: a for n, a in amounts.items() if a}, "latent": "latent.npy",
+                            "sliders": {n: a for n, a in amounts.items() if a}, "latent": "latent.npy", "upscaler": upscaler,
                             **draft_metadata(G, request, src)}
     return ToolResult(image=np.ascontiguousarray(image), alpha=alpha, name=f"Face ({ld.name})", metadata=meta,
                       attachments={"latent.npy": npy_bytes(ws), "latent_source.npy": npy_bytes(src.ws),

@@ -54,6 +54,10 @@ def params() -> tuple[ParamSpec, ...]:
         ParamSpec("size", "int", label="Output size", default=0, minimum=0, maximum=4096, step=16,
                   help="Side of the generated square in pixels (0 = the canvas's shorter side). "
                   "Your own picture keeps its size."),
+        ParamSpec("enlarge", "bool", label="Sharper enlargement", default=False,
+                  help="Enlarge the generator's small picture with an installed GAN upscaler (Real-ESRGAN: "
+                  "`ganpaint models fetch-realesrgan`) instead of plain resizing; a few seconds more per run, "
+                  "plain resizing when no upscaler is installed."),
         ParamSpec("z", "file", label="Latent file A (.npy)", advanced=True,
                   help="A z vector (dim,) or (1, dim), or a stored W+ latent.npy, for source A "
                   "(overrides seed A)."),

@@ -11,6 +11,7 @@ from ganpaint.engine import stylegan_sampling as S
 from ganpaint.engine.stylegan_tools import (
     draft_metadata,
     draft_size,
+    enlarge_for,
     load_generator,
     npy_bytes,
     pending_draft,
@@ -60,13 +61,16 @@ def run(request: ToolRequest, ctx: RunContext) -> ToolResult:
         ctx.progress(0.92, "synthesising")
         picture = S.to_pictures(S.synthesize(G, ws, noise=p["noise"], seed=p["seed"],
                                              max_size=draft_size(G, request)))[0]
+    upscaler = ""
+    if p.get("enlarge"):
+        picture, upscaler = enlarge_for(picture, request, p["size"], src.kind == "inverted", ctx)
     image, alpha = place(picture, request, p["size"], src.kind == "inverted")
     k = max(0, min(p["crossover"], G.n_styles))
     meta: dict[str, Any] = {"model": ld.name, "generator_sha256": ld.sha256, "source_a": src.kind,
                             **{f"a_{n}": v for n, v in src.info.items()}, "n_styles": G.n_styles,
                             "styles_from_b": list(range(k, G.n_styles)) if p["preset"] == "custom"
                             else list(range(*preset_range(G.n_styles, p["preset"]))),
-                            "latent": "latent.npy", **draft_metadata(G, request, src)}
+                            "latent": "latent.npy", "upscaler": upscaler, **draft_metadata(G, request, src)}
     return ToolResult(image=image, alpha=alpha, name=f"Style mix ({ld.name})", metadata=meta,
                       attachments={**stored_inversion(src), "latent.npy": npy_bytes(ws), "latent_a.npy": npy_bytes(src.ws),
                                    "latent_b.npy": npy_bytes(ws_b)})
