@@ -13,7 +13,9 @@ when every step passed. The steps are what a user's first minute does:
 5. when no model ships: the GAN path all the same, on the Translate tool with an
    UNTRAINED generator stored for this run (frozen torch, model store, plugin);
 6. save the picture (PNG and .ora) and read it back; 7. grab a screenshot of the window;
-8. (between 1 and 3) check that the Qt binding does not leak references to None per call
+8. the upscaler (when one is installed or bundled): a converted Real-ESRGAN model through
+   spandrel on a small new picture, saying whether torchvision or its stand-in was used;
+9. (between 1 and 3) check that the Qt binding does not leak references to None per call
    (PySide6 6.12.0 does, which aborts Python 3.11 after ~20,000 calls).
 
 User data is kept out: without ``GANPAINT_DATA_DIR`` a temporary data folder is used
@@ -37,6 +39,9 @@ _T0 = time.monotonic()
 
 #: what the smoke test runs when no GAN tool has a default model
 FALLBACK_TOOL = "blur"
+#: the upscaler step: the tool, and the models it prefers (the fast one first)
+UPSCALE_TOOL = "upscale"
+UPSCALE_PREFERRED = ("realesr-animevideov3", "realesrgan-x4plus")
 #: the GAN tool the untrained-generator check uses
 GAN_CHECK_TOOL = "translate"
 UNTRAINED_NAME = "smoke-untrained"
@@ -121,8 +126,8 @@ def _gan_tool_with_default(window: Any) -> tuple[Any, str] | None:
         return None
     for spec in window.tool_specs():
         model_params = [p for p in spec.params if p.kind == "model"]
-        if not spec.uses_torch or not model_params:
-            continue
+        if not spec.uses_torch or not model_params or spec.id == UPSCALE_TOOL:
+            continue  # the upscaler has its own step, on a small picture
         defaults = [e for e in store.list(spec.id) if getattr(e, "readonly", False)]
         if defaults:
             return spec, defaults[0].name
@@ -269,6 +274,24 @@ def _run_steps(steps: _Steps, state: dict[str, Any], out: Path, timeout: float) 
         text = _run_tool(app, win, spec, {"model": name}, timeout)
         return f"torch {torch.__version__}: {text} with an UNTRAINED generator (random weights; no model ships)"
 
+    def upscale() -> str:
+        """A converted Real-ESRGAN model through spandrel (and, in the bundle, the torchvision
+        stand-in) on a small new picture: the tool enlarges the document."""
+        win, app = state["win"], state["app"]
+        spec = win.plugin_manager.tools().get(UPSCALE_TOOL) if win.plugin_manager else None
+        store = win.model_store
+        names = [e.name for e in store.list(UPSCALE_TOOL)] if spec is not None and store is not None else []
+        if not names:
+            return f"NOTE: no {UPSCALE_TOOL!r} tool or no upscaler model in this build: skipped"
+        model = next((n for n in UPSCALE_PREFERRED if n in names), names[0])
+        win.new_document_silent(40, 28)
+        text = _run_tool(app, win, spec, {"model": model}, timeout)
+        doc = win.controller.document
+        from ganpaint.engine._torchvision_standin import is_standin
+
+        tv = "the torchvision stand-in" if is_standin() else "torchvision"
+        return f"{model}: {text}; document now {doc.width}x{doc.height}; spandrel ran with {tv}"
+
     def save() -> str:
         from ganpaint.core.imageio import read_image, write_image
         from ganpaint.core.ora import load_ora, save_ora
@@ -300,6 +323,7 @@ def _run_steps(steps: _Steps, state: dict[str, Any], out: Path, timeout: float) 
         steps.run("gan", gan_path)
     steps.run("save", save)
     steps.run("screenshot", screenshot)
+    steps.run("upscale", upscale)
 
 
 def _close(state: dict[str, Any]) -> None:

@@ -29,6 +29,7 @@ BUILTIN_DISTRIBUTIONS: frozenset[str] = frozenset(
         "ganpaint-inpaint",
         "ganpaint-stylemix",
         "ganpaint-faces",
+        "ganpaint-upscale",
     }
 )
 
