@@ -63,6 +63,26 @@ def add_common_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
                         help="auto (default), cpu, cuda, cuda:N or mps")
 
 
+def check_named_device(option: str | None) -> str | None:
+    """A device asked for by name (``--device cuda``, ``cuda:N``, ``mps``; else
+    ``$GANPAINT_DEVICE``), resolved now, before any tool runs; None for ``auto``/``cpu`` (no
+    torch import then). A machine without that device is a CliError in one sentence from the
+    host, not a failure of the first plugin whose tool reads ``ctx.device``."""
+    from ganpaint.engine.devices import DeviceError, explicit_device, pick_device
+
+    try:
+        name = explicit_device(option)
+    except DeviceError as exc:  # an unknown name
+        raise UsageError(str(exc)) from None
+    if name is None:
+        return None
+    try:
+        return pick_device(name)
+    except DeviceError as exc:
+        where = f"--device {option}" if option else f"GANPAINT_DEVICE={name}"
+        raise CliError(f"{where}: {exc}; use --device auto or --device cpu") from None
+
+
 # --------------------------------------------------------------------------- plugins
 
 

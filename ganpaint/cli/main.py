@@ -191,7 +191,12 @@ def _dispatch(module: ModuleType, args: argparse.Namespace) -> int:
 
 def _dispatch_gui(gui: GuiRunner, args: argparse.Namespace) -> int:
     def call() -> int:
+        from ganpaint.cli.common import check_named_device
+
         _check_common(args)
+        # `ganpaint --device cuda photo.jpg` on a machine without CUDA: the host says so now,
+        # instead of the first GAN tool failing in the plugin's name
+        check_named_device(getattr(args, "device", None))
         return int(gui(args.file, args))
 
     return _guarded(call, args)

@@ -26,6 +26,7 @@ from ganpaint.cli.common import (
     Interrupted,
     ProgressBar,
     UsageError,
+    check_named_device,
     check_output_type,
     is_ora,
     note,
@@ -121,6 +122,10 @@ def run(args: argparse.Namespace) -> int:
         check_device_name(device_pref)
     except DeviceError as exc:
         raise UsageError(str(exc)) from None
+    # A device asked for by name (--device cuda, $GANPAINT_DEVICE) is checked here, before
+    # any tool runs: a machine without it is the host's sentence, not the plugin's failure.
+    named = check_named_device(device_pref)
+    device: Any = (lambda: pick_device(device_pref)) if named is None else named
     pm = plugin_manager(args)
     pm.startup("cli")
     try:
@@ -144,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
     model_path = _model_resolver(pm)
     queue = JobQueue(
         lanes=(INTERACTIVE,),
-        device=lambda: pick_device(device_pref),
+        device=device,
         precision=args.precision,
         model_resolver=model_path,
     )
@@ -310,7 +315,7 @@ class _Runner:
             raise Interrupted("cancelled: nothing was written")
         if job.traceback and getattr(self.args, "debug", False):
             print(job.traceback, file=sys.stderr, end="")
-        raise CliError(job.error)
+        raise CliError(_naming_plugin(self.spec, job.error))
 
     # ------------------------------------------------------------------ a folder
 
@@ -360,6 +365,14 @@ class _Runner:
         if is_ora(path) or format_for_path(path) is not None:
             return path.name
         return f"{path.stem}.png"  # read-only types (gif, tga ...) are written as PNG
+
+
+def _naming_plugin(spec: ToolSpec, message: str) -> str:
+    """A failed run's message naming the plugin and tool: a tool's ``ToolError`` comes back in
+    the tool's own words (the editor shows it so); the command line says whose words they are."""
+    if spec.plugin and f"plugin {spec.plugin!r}" not in message:
+        return f"plugin {spec.plugin!r}, tool {spec.id!r}: {message}"
+    return message
 
 
 def _check_size(path: str, pixels: np.ndarray, width: int, height: int, what: str) -> None:

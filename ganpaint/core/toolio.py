@@ -28,6 +28,7 @@ __all__ = [
     "ResultError",
     "apply_result",
     "build_request",
+    "composite_result",
     "layer_on_canvas",
     "mask_from_layer",
     "result_pixels",
@@ -155,6 +156,23 @@ def result_pixels(request: ToolRequest, result: ToolResult, *, any_size: bool = 
         return out
     if image.shape[:2] != request.size[::-1]:
         raise ResultError(f"image has shape {image.shape}, expected the canvas size {request.size[::-1]}")
+    image, alpha = composite_result(request, result)
+    out = np.empty(image.shape[:2] + (4,), np.uint8)
+    out[..., :3] = to_uint8(image)
+    out[..., 3] = to_uint8(alpha)
+    return out
+
+
+def composite_result(request: ToolRequest, result: ToolResult) -> tuple[np.ndarray, np.ndarray]:
+    """(RGB, straight alpha) as float32 in [0, 1]: the result through the request's mask, before
+    :func:`result_pixels` rounds it to 8 bits (``ganpaint.testing.run_tool`` shows authors this).
+
+    Colour ``result*m + original*(1-m)``; alpha the result's (else the source's) blended the
+    same way. No mask, or ``result.composited``: the result as it is. A tool without an IMAGE
+    input is transparent outside the mask."""
+    image = result.image
+    if image.shape[:2] != request.size[::-1]:
+        raise ResultError(f"image has shape {image.shape}, expected the canvas size {request.size[::-1]}")
     src_alpha = request.alpha if request.alpha is not None else np.ones(image.shape[:2], np.float32)
     alpha = result.alpha if result.alpha is not None else src_alpha
     m = request.mask
@@ -166,10 +184,7 @@ def result_pixels(request: ToolRequest, result: ToolResult, *, any_size: bool = 
             alpha = alpha * m + src_alpha * (np.float32(1.0) - m)
         else:  # nothing to show outside the mask: transparent there
             alpha = alpha * m
-    out = np.empty(image.shape[:2] + (4,), np.uint8)
-    out[..., :3] = to_uint8(image)
-    out[..., 3] = to_uint8(alpha)
-    return out
+    return np.asarray(image, np.float32), np.asarray(alpha, np.float32)
 
 
 # ----------------------------------------------------------------------------- document

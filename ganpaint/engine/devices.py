@@ -120,6 +120,16 @@ def check_device_name(preference: str | None) -> None:
     _normalise(preference)
 
 
+def explicit_device(preference: str | None) -> str | None:
+    """The device asked for by name (``preference``, else ``$GANPAINT_DEVICE``) when it is one
+    that may be missing (``cuda``, ``cuda:N``, ``mps``), else None (``auto`` and ``cpu`` always
+    work). A front end resolves such a name with :func:`pick_device` before any tool runs, so
+    a machine without the device is reported by the host in one sentence, not as the failure
+    of the first tool that asks ``ctx.device``. No torch import."""
+    pref = _normalise(preference or os.environ.get("GANPAINT_DEVICE"))
+    return None if pref in ("auto", "cpu") else pref
+
+
 def torch_available() -> bool:
     import importlib.util
 
@@ -152,7 +162,7 @@ def pick_device(preference: str | None = None) -> str:
         return "cuda" if has_cuda else ("mps" if has_mps else "cpu")
     if pref.startswith("cuda"):
         if not has_cuda:
-            raise DeviceError("CUDA was requested but no CUDA device is available")
+            raise DeviceError("CUDA was requested but this machine has no CUDA device that torch can use")
         if ":" in pref and int(pref.split(":")[1]) >= torch.cuda.device_count():
             raise DeviceError(f"{pref} was requested but only {torch.cuda.device_count()} CUDA device(s) exist")
         return pref

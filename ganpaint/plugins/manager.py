@@ -14,7 +14,9 @@ unregistered and none of its tools appear (status ``failed``).
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
+import sys
 import threading
 import traceback as tb_module
 from collections.abc import Callable, Iterable
@@ -54,6 +56,101 @@ from ganpaint.plugins.markers import PROJECT_NAME
 from ganpaint.plugins.records import PluginRecord, PluginSource
 
 log = logging.getLogger(__name__)
+
+def _module_problem(module_name: str, attr: str, read_source: bool) -> str:
+    """'' when ``module_name`` can be imported later, else why not. Uses
+    ``importlib.util.find_spec``: the module itself is NOT imported (nor torch, nor anything
+    it imports); only its parent packages are, as any import would (for a plugin's own
+    ``pkg.tool`` that is the plugin package, already imported). With ``read_source``, a
+    not-yet-imported module's source is also parsed (not run) for a top-level ``attr``."""
+    existing = sys.modules.get(module_name)
+    if existing is not None:  # already imported (a single-file plugin's own module, say)
+        return "" if not attr or hasattr(existing, attr) else f"module {module_name!r} has no {attr!r}"
+    try:
+        found = importlib.util.find_spec(module_name)
+    except ModuleNotFoundError as exc:
+        missing = exc.name or module_name
+        return f"there is no module {missing!r}"
+    except ValueError:  # a module without a __spec__ (made by hand): it exists
+        return ""
+    except (Exception, SystemExit) as exc:  # a parent package that fails to import
+        return f"module {module_name!r} cannot be looked up ({describe(exc)})"
+    if found is None:
+        return f"there is no module {module_name!r}"
+    if read_source and attr and isinstance(found.origin, str) and found.origin.endswith(".py"):
+        names = _top_level_names(found.origin)
+        if names is not None and attr not in names:
+            return f"module {module_name!r} defines no {attr!r}"
+    return ""
+
+
+def _top_level_names(path: str) -> set[str] | None:
+    """The names a Python file binds at module level, read without running it; None when
+    that cannot be told statically (unreadable, a syntax error (the import will report it),
+    ``import *``, a module ``__getattr__``, names made through ``globals()``)."""
+    import ast
+
+    try:
+        with open(path, "rb") as f:
+            source = f.read(4_000_000)
+        tree = ast.parse(source, filename=path)
+    except (OSError, SyntaxError, ValueError):
+        return None
+    if b"globals()" in source or b"setattr(" in source:
+        return None
+    names: set[str] = set()
+    stack: list[ast.AST] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+            continue  # their bodies bind local names
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            for alias in node.names:
+                if alias.name == "*":
+                    return None
+                names.add(alias.asname or alias.name.partition(".")[0])
+            continue
+        for child in ast.walk(node):
+            if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
+                names.add(child.id)
+            elif isinstance(child, ast.ExceptHandler) and child.name:
+                names.add(child.name)
+            elif isinstance(child, ast.MatchAs | ast.MatchStar) and child.name:
+                names.add(child.name)
+            elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                names.add(child.name)
+            elif isinstance(child, ast.Import | ast.ImportFrom):
+                stack.append(child)
+    if "__getattr__" in names:
+        return None
+    return names
+
+
+def unfindable_code(entry: Entry) -> str:
+    """The first lazy ``"module:attr"`` string of ``entry``'s descriptors (a tool's ``run`` and
+    ``canvas``, a seed's ``thumbnails``, a recipe's ``factory``) whose module cannot be found,
+    described in one line; '' when every module is there. Checked when the plugin registers,
+    so a typo fails the plugin at start, not when the user presses Run."""
+    lazies: list[tuple[str, str]] = []
+    for tool in entry.tools:
+        lazies.append((f"tool {tool.id!r}: run", tool.run))
+        if tool.canvas:
+            lazies.append((f"tool {tool.id!r}: canvas", tool.canvas))
+        lazies += [(f"tool {tool.id!r}: parameter {p.name!r}: thumbnails", p.thumbnails)
+                   for p in tool.params if p.thumbnails]
+    lazies += [(f"recipe {r.id!r}: factory", r.factory) for r in entry.recipes]
+    seen: dict[tuple[str, str], str] = {}
+    for where, lazy in lazies:
+        module_name, _, attr = lazy.partition(":")
+        key = (module_name, attr.partition(".")[0])
+        if key not in seen:
+            # built-in plugins are tested with GANPaint: only their modules are looked up
+            seen[key] = _module_problem(*key, read_source=not entry.builtin)
+        if seen[key]:
+            return f"{where}={lazy!r}: {seen[key]} (a typo in the 'module:attr' path?)"
+    return ""
+
 
 class PluginManager:
     """Loads plugins and answers what they contribute.
@@ -293,6 +390,9 @@ class PluginManager:
             return
         try:
             collect(self._pm, entry)
+            missing = unfindable_code(entry)
+            if missing:
+                raise ContributionError(f"plugin {entry.name!r}: {missing}")
         except ContributionError as exc:
             self._pm.unregister(name=entry.name)
             entry.fail("failed", str(exc), exc.traceback)

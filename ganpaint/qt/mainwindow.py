@@ -637,10 +637,13 @@ class MainWindow(QMainWindow):
                     log.warning("could not note the plugin error: %s", exc)
             text = (f"The plugin '{plugin}' failed while running {spec.title}.\n\n{message}\n\n"
                     "Nothing was changed. Edit > Plugins... lists the plugin's errors.")
-        else:
-            text = f"{spec.title} (plugin '{plugin}'): {message}"
-        self.statusBar().showMessage(f"{spec.title} failed: {message}", 10000)
-        box = QMessageBox(QMessageBox.Icon.Warning, f"{spec.title} failed", text, QMessageBox.StandardButton.Ok, self)
+        else:  # a ToolError: the tool's own sentence, in plain words
+            from ganpaint.qt.dialogs.errors import tool_problem_text
+
+            text = tool_problem_text(spec.title, spec.plugin, message)
+        title = f"{spec.title} failed" if plugin_fault else f"{spec.title} could not run"
+        self.statusBar().showMessage(f"{title}: {message}", 10000)
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
         box.setObjectName("tool_failed_box")
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         if traceback:

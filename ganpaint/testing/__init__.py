@@ -11,26 +11,43 @@ Nothing here imports torch or Qt at import time.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from ganpaint.core.specs import JobCancelled, OutputMode, Role, ToolError, ToolRequest, ToolResult, ToolSpec
+from ganpaint.core.specs import (
+    JobCancelled,
+    ModelSpec,
+    OutputMode,
+    Role,
+    ToolError,
+    ToolRequest,
+    ToolResult,
+    ToolSpec,
+)
 
 if TYPE_CHECKING:
     from ganpaint.plugins.manager import PluginManager
 
-__all__ = ["RecordingContext", "make_request", "run_tool", "write_dist_info"]
+__all__ = ["RecordingContext", "ToolRun", "make_request", "run_tool", "write_dist_info"]
 
 
 class RecordingContext:
     """A ``RunContext`` for tests: records every progress call, can cancel.
 
-    ``cancel_after=n`` makes the (n+1)-th progress call raise ``JobCancelled``,
-    like the host does when the user presses Cancel. ``models`` maps
-    ``(name, tool)`` to a file path for ``model_path``.
+    ``calls`` is the list of ``(fraction, message)`` of every ``progress`` call, in order;
+    ``previews`` the preview pictures passed to it. ``cancel_after=n`` makes the (n+1)-th
+    progress call raise ``JobCancelled``, like the host does when the user presses Cancel
+    (``cancel()`` does so at the next call).
+
+    ``model_path(name, tool)`` looks in ``models`` (``{(name, tool): path}``) first, then in
+    the model store the way the host does (``ganpaint.engine.store.ModelStore``: the user's
+    models in the data folder, then the models plugins ship): those of ``host`` (a
+    PluginManager; ``run_tool`` sets it) and of ``plugin`` (a plugin module or object: its
+    ``ganpaint_register_models()`` is called), so a test finds the models its plugin ships.
     """
 
     def __init__(
@@ -40,11 +57,15 @@ class RecordingContext:
         models: Mapping[tuple[str, str], str] | None = None,
         device: str = "cpu",
         precision: Literal["full", "fast"] = "full",
+        host: PluginManager | None = None,
+        plugin: object | None = None,
     ) -> None:
         self.device = device
         self.precision: Literal["full", "fast"] = precision
         self.calls: list[tuple[float, str]] = []
         self.previews: list[np.ndarray] = []
+        self.host = host
+        self.plugin = plugin
         self._cancel_after = cancel_after
         self._cancelled = False
         self._models = dict(models or {})
@@ -68,10 +89,22 @@ class RecordingContext:
         return self._cancelled
 
     def model_path(self, name: str, tool: str) -> str:
-        try:
+        if (name, tool) in self._models:
             return self._models[(name, tool)]
-        except KeyError:
-            raise ToolError(f"no model {name!r} for tool {tool!r}") from None
+        if self.host is None and self.plugin is None:
+            raise ToolError(f"no model {name!r} for tool {tool!r} (give RecordingContext models={{...}}, "
+                            "host= or plugin=)")
+        from ganpaint.engine.store import ModelStore
+
+        return ModelStore(defaults=self.shipped_models()).path_for(name, tool)
+
+    def shipped_models(self) -> list[ModelSpec]:
+        """The ModelSpecs of ``host`` and ``plugin`` (what ``model_path`` offers besides ``models``)."""
+        specs: list[ModelSpec] = list(self.host.models()) if self.host is not None else []
+        register = getattr(self.plugin, "ganpaint_register_models", None)
+        if callable(register):
+            specs += [m for m in register() if m not in specs]
+        return specs
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -103,15 +136,36 @@ def make_request(
     for role, arr in (extra or {}).items():
         images[Role(role)] = _frozen(arr)
     resolved = spec.resolve_params(params or {}) if spec is not None else dict(params or {})
+    m = None if mask is None else np.asarray(mask)
+    if m is not None and m.dtype == np.uint8:  # a selection as the document holds it
+        m = m.astype(np.float32) * np.float32(1 / 255)  # = Selection.as_float()
     return ToolRequest(
         tool_id=spec.id if spec is not None else "",
         images=MappingProxyType(images),
         params=MappingProxyType(resolved),
         alpha=None if alpha is None else _frozen(alpha),
-        mask=None if mask is None else _frozen(mask),
+        mask=None if m is None else _frozen(m),
         source_name=source_name,
+        canvas=(int(img.shape[1]), int(img.shape[0])),
         preview=bool(preview),
     )
+
+
+@dataclass(frozen=True)
+class ToolRun(ToolResult):
+    """What :func:`run_tool` returns: the tool's result as the editor applies it.
+
+    ``image`` and ``alpha`` are the result after the host composited it through the mask
+    (``core.toolio.composite_result``, the function the editor uses; ``alpha`` stays None
+    when the tool kept the source's). ``pixels`` is the (H, W, 4) uint8 RGBA of the result
+    layer the editor would make (``core.toolio.result_pixels``). ``raw`` is the tool's own
+    result, checked but not composited; ``request`` what the tool was given.
+    Without a mask (or with ``composited=True``) ``image`` is the tool's own picture.
+    """
+
+    raw: ToolResult | None = None
+    pixels: np.ndarray | None = None
+    request: ToolRequest | None = None
 
 
 def run_tool(
@@ -121,16 +175,42 @@ def run_tool(
     params: Mapping[str, Any] | None = None,
     ctx: RecordingContext | None = None,
     **request_kw: Any,
-) -> ToolResult:
-    """Run a registered tool on ``image`` the way the host would: resolve its lazy
-    code, call it, and check the result against the pixel convention."""
-    from ganpaint.core.toolio import validate_result
+) -> ToolRun:
+    """Run a registered tool on ``image`` the way the host does: build the request
+    (:func:`make_request`; ``mask=``, ``alpha=``, ``extra=``, ``preview=``, ``source_name=``
+    pass through), refuse a run without a mask when the tool requires one (``ToolError``, as
+    the editor does), import the tool's lazy code, call it, check the result against the pixel
+    convention (``core.toolio.validate_result``) and composite it through the mask with the
+    editor's own functions. A RecordingContext without a host gets ``host``, so
+    ``ctx.model_path`` finds the models the registered plugins ship."""
+    from ganpaint.core.toolio import composite_result, result_pixels, validate_result
 
     spec = host.tool(tool_id)
+    if request_kw.get("mask") is None and any(i.role is Role.MASK and i.required for i in spec.inputs):
+        raise ToolError(f"{spec.title} needs a mask: make a selection or choose a mask layer")
     request = make_request(image, spec=spec, params=params, **request_kw)
     fn = host.resolve(spec.run)
-    result = fn(request, ctx if ctx is not None else RecordingContext())
-    return validate_result(request, result, any_size=spec.output is OutputMode.RESIZE)
+    if ctx is None:
+        ctx = RecordingContext(host=host)
+    elif isinstance(ctx, RecordingContext) and ctx.host is None:
+        ctx.host = host
+    any_size = spec.output is OutputMode.RESIZE
+    raw = validate_result(request, fn(request, ctx), any_size=any_size)
+    if any_size and raw.image.shape[:2] != request.size[::-1]:
+        rgb, alpha = raw.image, raw.alpha  # another size: the host takes it as it is
+    else:
+        rgb, alpha = composite_result(request, raw)
+    return ToolRun(
+        image=rgb,
+        alpha=None if raw.alpha is None else alpha,
+        name=raw.name,
+        metadata=raw.metadata,
+        attachments=raw.attachments,
+        composited=raw.composited,
+        raw=raw,
+        pixels=result_pixels(request, raw, any_size=any_size),
+        request=request,
+    )
 
 
 def write_dist_info(

@@ -36,7 +36,7 @@ PLUGIN_SOURCE = textwrap.dedent(
             ToolSpec(id="nan", title="NaN", run=f"{M}:nan"),
             ToolSpec(id="slow", title="Slow", run=f"{M}:slow",
                      params=(ParamSpec("marker", "string"),)),
-            ToolSpec(id="brokenimport", title="Broken", run="gp_no_such_module_xyz:run"),
+            ToolSpec(id="brokenimport", title="Broken", run="gp_cli_broken_runtime:run"),
             ToolSpec(id="generate", title="Generate", run=f"{M}:generate", inputs=()),
             ToolSpec(id="modelled", title="Modelled", run=f"{M}:modelled",
                      params=(ParamSpec("model", "model"),)),
@@ -90,6 +90,11 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("gpdata")
     (d / "plugins").mkdir()
     (d / "plugins" / f"{PLUGIN_NAME}.py").write_text(PLUGIN_SOURCE)
+    # "brokenimport"'s module exists (a missing one fails the whole plugin when it registers)
+    # but its import fails when the tool runs; the packages folder is on sys.path
+    (d / "plugin-packages").mkdir()
+    (d / "plugin-packages" / "gp_cli_broken_runtime.py").write_text(
+        "import gp_no_such_module_xyz  # noqa: F401\n\n\ndef run(request, ctx):\n    pass\n")
     return d
 
 

@@ -109,5 +109,5 @@ def test_any_tools_message_raised_in_the_worker_is_rewritten(cli, tmp_path, monk
     r = cli("run", "picky", src, "-o", tmp_path / "out.png")
     assert r.code == 1
     line = r.err.strip().splitlines()[-1]
-    assert line == (f"ganpaint: error: Picky: nothing selected. Make the --mask picture white over the area to "
-                    f"change. {MASK_HINT}"), line
+    assert line == (f"ganpaint: error: plugin 'gp_picky', tool 'picky': Picky: nothing selected. Make the "
+                    f"--mask picture white over the area to change. {MASK_HINT}"), line

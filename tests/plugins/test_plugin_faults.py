@@ -117,7 +117,12 @@ def test_hookimpl_with_arguments_the_spec_lacks(plugin_host: PluginManager) -> N
     assert rec.status == "failed" and "registration refused" in rec.error
 
 
-def test_tool_whose_run_module_fails_to_import(plugin_host: PluginManager, register_plugin: Register) -> None:
+def test_tool_whose_run_module_fails_to_import(
+    plugin_host: PluginManager, register_plugin: Register, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the module exists (a missing one fails the plugin at registration) but its import fails
+    (tmp_path / "tp_broken_runtime_module.py").write_text("import tp_missing_runtime_module\n\ndef run(r, c): ...\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
     rec = register_plugin(
         """
         from ganpaint import ToolSpec, hookimpl
@@ -125,7 +130,7 @@ def test_tool_whose_run_module_fails_to_import(plugin_host: PluginManager, regis
 
         @hookimpl
         def ganpaint_register_tools():
-            return [ToolSpec(id="lazy-broken", title="Lazy", run="tp_missing_runtime_module:run")]
+            return [ToolSpec(id="lazy-broken", title="Lazy", run="tp_broken_runtime_module:run")]
         """,
         "tp_lazy_owner",
     )

@@ -42,6 +42,7 @@ def tutorial(tmp_path: Path) -> Path:
         "ganpaint-posterize/ganpaint_posterize/tool.py",
         "ganpaint-posterize/tests/test_posterize.py",
         "plugins-folder/threshold.py",
+        "examples/test_a_plugin_with_a_model.py",
     } <= set(files)
     return tmp_path
 
@@ -90,14 +91,36 @@ def test_tutorial_single_file_plugin_in_the_plugins_folder(tutorial: Path) -> No
 
 @pytest.mark.slow
 def test_tutorial_tests_pass_with_the_shipped_fixtures(tutorial: Path) -> None:
+    """The tutorial's own tests and the page's example test file, run by pytest as an author would."""
     project = tutorial / "ganpaint-posterize"
     env = dict(os.environ, PYTHONPATH=str(project), OMP_NUM_THREADS="1")
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(project / "tests")],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(project / "tests"),
+         str(tutorial / "examples")],
         cwd=project, env=env, capture_output=True, text=True, timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "2 passed" in proc.stdout
+    assert "4 passed" in proc.stdout
+
+
+@pytest.mark.slow
+def test_tutorial_pyproject_ships_the_package_data(tutorial: Path, tmp_path: Path) -> None:
+    """A plugin built from the page's pyproject.toml installs the model files in its package."""
+    project = tutorial / "ganpaint-posterize"
+    models = project / "ganpaint_posterize" / "models"
+    models.mkdir()
+    (models / "tones.safetensors").write_bytes(b"weights")
+    (models / "tones.safetensors.card.json").write_text("{}")
+    target = tmp_path / "installed"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-index", "--no-deps", "--no-build-isolation",
+         "--disable-pip-version-check", "--target", str(target), str(project)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    installed = target / "ganpaint_posterize" / "models"
+    assert (installed / "tones.safetensors").read_bytes() == b"weights"
+    assert (installed / "tones.safetensors.card.json").is_file()
 
 
 @pytest.mark.slow

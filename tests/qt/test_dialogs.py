@@ -31,7 +31,7 @@ class GoodPlugin:
 
     @hookimpl
     def ganpaint_register_tools(self):
-        return [ToolSpec(id="smudge", title="Smudge", run="somewhere:run")]
+        return [ToolSpec(id="smudge", title="Smudge", run="ganpaint_classic.tools:invert")]
 
 
 class BadPlugin:

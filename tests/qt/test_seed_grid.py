@@ -40,7 +40,7 @@ def _spec(ref: str, *, two: bool = True) -> ToolSpec:
     if two:
         seeds.append(ParamSpec("seed_b", "seed", label="Seed B", default=1, thumbnails=ref,
                                thumbnail_params=("psi",)))
-    return ToolSpec(id="gen", title="Generator", run="m:f", params=(
+    return ToolSpec(id="gen", title="Generator", run=f"{SELF}:colours", params=(  # a real module: checked
         *seeds,
         ParamSpec("psi", "float", default=1.0, minimum=0.0, maximum=1.5, step=0.05),
         ParamSpec("crossover", "int", default=3, minimum=0, maximum=8),

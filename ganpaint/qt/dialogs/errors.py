@@ -32,8 +32,21 @@ def plugin_error_text(plugin: str, message: str) -> str:
     return (
         f"The plugin “{plugin}” failed: {message}\n\n"
         "Your document is unchanged. If this keeps happening, disable the plugin in "
-        "Plugins → Manage Plugins… and tell its author (the details below help them)."
+        "Edit → Plugins… and tell its author (the details below help them)."
     )
+
+
+def tool_problem_text(tool: str, plugin: str, message: str) -> str:
+    """A tool's ``ToolError`` (a problem the user can fix, such as a missing selection or
+    model) in plain words: the tool's own sentence, then that nothing changed. No plugin
+    jargon up front; the plugin is named last, for a user who wants to know whose words
+    these are."""
+    sentence = " ".join(message.split()) or "it stopped without saying why"
+    sentence = sentence[:1].upper() + sentence[1:]
+    if sentence[-1] not in ".!?…":
+        sentence += "."
+    source = f" (This message comes from the plugin “{plugin}”.)" if plugin else ""
+    return f"{tool} could not run. {sentence}\n\nNothing was changed.{source}"
 
 
 def build_plugin_error_box(

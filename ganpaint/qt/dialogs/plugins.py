@@ -184,7 +184,7 @@ class PluginsDialog(QDialog):
 
 
 def show_plugins(win: QWidget) -> None:
-    """Plugins → Manage Plugins… for a main window with a ``plugin_manager``."""
+    """Edit → Plugins… for a main window with a ``plugin_manager``."""
     manager = getattr(win, "plugin_manager", None)
     if manager is None:
         from ganpaint.qt.dialogs.errors import show_error

@@ -151,7 +151,7 @@ class ToolsPanel(QWidget):
         self.plugin_combo = QComboBox()
         self.plugin_combo.currentIndexChanged.connect(self._on_plugin_combo)
         self.stack = _CurrentPageStack()
-        self.empty = QLabel("No plugin tools are loaded. See Plugins → Manage Plugins….")
+        self.empty = QLabel("No plugin tools are loaded. Edit → Plugins… lists the plugins and why.")
         self.empty.setWordWrap(True)
         self.empty.setProperty("role", "hint")
         self.stack.addWidget(self.empty)
