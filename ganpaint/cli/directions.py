@@ -59,22 +59,38 @@ def _warn(message: str) -> None:
     print(f"ganpaint: {message}", file=sys.stderr)
 
 
-def _generator(name: str) -> tuple[Any, Any]:
-    from ganpaint.engine.cards import ModelFileError
-    from ganpaint.engine.directions import stylegan_generator
+def _store(args: argparse.Namespace) -> Any:
+    """The user's models and the models plugins ship (``faces-default``, say), as the tools see them."""
+    from ganpaint.cli.common import plugin_manager
     from ganpaint.engine.store import ModelStore
 
+    return ModelStore(defaults=plugin_manager(args).models())
+
+
+def _generator(args: argparse.Namespace, name: str) -> tuple[Any, Any]:
+    from ganpaint.engine.cards import ModelFileError
+    from ganpaint.engine.directions import stylegan_generator
+
     try:
-        entry = ModelStore().get(name)
+        entry = _store(args).get(name)
         return entry, stylegan_generator(entry)
     except ModelFileError as exc:
         raise CliError(str(exc)) from None
 
 
 def _existing(entry: Any, G: Any) -> Any:
-    from ganpaint.engine.directions import existing_directions
+    """The directions the tools use for this generator, to add to: the user's own, else those a
+    plugin ships beside its model (so importing one direction for ``faces-default`` keeps the
+    shipped ones); a new empty set when there are none (or they are damaged: said so)."""
+    from ganpaint.engine.cards import ModelFileError
+    from ganpaint.engine.directions import DirectionSet, find_directions
 
-    return existing_directions(entry.name, entry.card.sha256, G.style_dim, warn=_warn)
+    try:
+        ds = find_directions(entry.name, sha256=entry.card.sha256, style_dim=G.style_dim, model_file=entry.path)
+    except ModelFileError as exc:
+        _warn(f"{exc}; replacing them")
+        ds = None
+    return ds or DirectionSet(entry.name, entry.card.sha256, G.style_dim)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -90,7 +106,7 @@ def _compute(args: argparse.Namespace) -> int:
 
     if args.samples < 16 or args.components < 1:
         raise UsageError("--samples must be >= 16 and --components >= 1")
-    entry, G = _generator(args.model)
+    entry, G = _generator(args, args.model)
     try:
         report = compute_directions(G, entry.name, entry.card.sha256, samples=args.samples,
                                     components=args.components, labels=args.labels, classifier=args.classifier,
@@ -111,7 +127,7 @@ def _import(args: argparse.Namespace) -> int:
 
     if not re.match(r"^[a-z][a-z0-9_]*$", args.name):
         raise UsageError(f"--as {args.name!r}: use lower-case letters, digits and '_' (a slider name)")
-    entry, G = _generator(args.model)
+    entry, G = _generator(args, args.model)
     try:
         v = read_npy_boundary(args.file, G.style_dim)
     except ModelFileError as exc:
@@ -125,11 +141,11 @@ def _import(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     from ganpaint.engine.cards import ModelFileError
-    from ganpaint.engine.directions import load_directions
+    from ganpaint.engine.directions import find_directions
 
-    entry, G = _generator(args.model)
+    entry, G = _generator(args, args.model)
     try:
-        ds = load_directions(entry.name, sha256=entry.card.sha256, style_dim=G.style_dim)
+        ds = find_directions(entry.name, sha256=entry.card.sha256, style_dim=G.style_dim, model_file=entry.path)
     except ModelFileError as exc:
         raise CliError(str(exc)) from None
     if ds is None:

@@ -288,6 +288,34 @@ def _arch_options(recipe_id: str, card: Any) -> dict[str, Any]:
     raise FinetuneError(f"model {card.name!r} ({card.architecture}) cannot start a {recipe_id} run")
 
 
+#: the shallowest U-Net the pix2pix recipes accept (``num_downs >= 5``)
+MIN_UNET_DEPTH = 5
+
+
+def fit_unet_to_crop(recipe: Any, opts: Mapping[str, Any], *, depth_fixed: bool) -> dict[str, Any]:
+    """Options that make a U-Net generator and the crop agree, or {} when they already do.
+
+    A U-Net with ``num_downs`` n takes crops that are multiples of 2**n: pix2pix's default
+    (n = 8) wants 256, so the presets' 128-pixel quick crop failed at once ("crop 128 must be
+    a multiple of 256"). A new generator gets the deepest U-Net (at most the recipe's n) the
+    crop divides by (n = 7 for 128, pix2pix's own unet_128), the crop first rounded up to a
+    multiple of 32 when none does. A starting model (``depth_fixed``) keeps its depth and the
+    crop grows to its next multiple. Recipes without a U-Net are left alone."""
+    if opts.get("generator", getattr(recipe, "generator", None)) != "unet" or not hasattr(recipe, "num_downs"):
+        return {}
+    crop = int(opts.get("crop", recipe.crop))
+    depth = int(opts.get("num_downs", recipe.num_downs))
+    if crop % 2**depth == 0:
+        return {}
+    if not depth_fixed and depth > MIN_UNET_DEPTH:
+        fitted = max(crop, 2**MIN_UNET_DEPTH)
+        fitted += -fitted % 2**MIN_UNET_DEPTH
+        k = next(k for k in range(depth, MIN_UNET_DEPTH - 1, -1) if fitted % 2**k == 0)
+        return {"num_downs": k, "crop": fitted}
+    step = 2**depth
+    return {"crop": max(step, crop + (-crop % step))}
+
+
 def recipe_for(family: str, card: Any | None, available: Iterable[str]) -> str:
     """The recipe of a fine-tune: the family's, switched by the starting model's shape."""
     fam = families()[family]
@@ -444,6 +472,7 @@ def _run(inputs: Any, ctx: Any, *, store: Any, control: TrainControl, resolver: 
             if base is not None:
                 opts.update(_arch_options(recipe_id, base.card))
             opts.update(dict(req.options))
+            opts.update(fit_unet_to_crop(recipe, opts, depth_fixed="num_downs" in opts))
             try:
                 recipe = replace(recipe, **opts)
             except (TypeError, ValueError) as exc:
