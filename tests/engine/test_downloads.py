@@ -374,3 +374,15 @@ def test_get_any_address_with_sha256(server, store, tmp_path):
     assert entry.name == "mine" and entry.tool == "translate"
     assert entry.card.source == server.url("/checkpoints/latest_net_G.pth")
     assert "catalogue_id" not in entry.card.extra
+
+
+def test_a_finished_file_that_checks_is_not_fetched_again(server, tmp_path):
+    data = b"q" * 50_000
+    server.files = {"/q.bin": data}
+    sha = hashlib.sha256(data).hexdigest()
+    downloads.download(server.url("/q.bin"), tmp_path / "q.bin", sha256=sha)
+    downloads.download(server.url("/q.bin"), tmp_path / "q.bin", sha256=sha)
+    assert server.ranges("/q.bin") == [None]
+    (tmp_path / "q.bin").write_bytes(b"damaged")
+    assert downloads.download(server.url("/q.bin"), tmp_path / "q.bin", sha256=sha).read_bytes() == data
+    assert server.ranges("/q.bin") == [None, None]
