@@ -33,10 +33,18 @@ __all__ = [
 
 Builder = Callable[[dict[str, Any]], nn.Module]
 
+def _build_stylegan3(cfg: dict[str, Any]) -> nn.Module:
+    from ganpaint.nn.stylegan3 import build_generator
+
+    return build_generator(cfg)
+
+
 _lock = threading.Lock()
 _ARCHITECTURES: dict[str, Builder] = {
     "resnet_generator": lambda cfg: ResnetGenerator(ResnetConfig.from_dict(cfg)),
     "unet_generator": lambda cfg: UnetGenerator(UnetConfig.from_dict(cfg)),
+    # NVIDIA StyleGAN3 generators (configs T and R), imported from their pickles (engine.nvlabs_convert)
+    "stylegan3": _build_stylegan3,
 }
 
 

@@ -234,7 +234,13 @@ class ModelStore:
         card_in: ModelCard | None = None
         if src.suffix.lower() == SUFFIX and src.is_file():
             tensors, card_in = read_safetensors(src)
-        # rosinality StyleGAN2 checkpoints (None for other files; NVIDIA .pkl files are refused)
+        if card_in is None and src.is_file():
+            from ganpaint.engine.nvlabs_convert import is_nvlabs_pickle
+
+            if is_nvlabs_pickle(src):
+                # NVIDIA StyleGAN2-ADA / StyleGAN3 snapshot: restricted unpickler, no code run
+                return self._import_nvlabs(src, path_b, name, tool)
+        # rosinality StyleGAN2 checkpoints (None for other files)
         stylegan = None if card_in is not None else import_stylegan(src, name=name, tool=tool)
         if card_in is not None:
             if path_b is not None:
@@ -287,6 +293,27 @@ class ModelStore:
             )
         entry = self.add(tensors, card, name)
         report.append(f"stored as {entry.ref} for the {entry.tool!r} tool: {entry.path}")
+        return ModelEntry(**{**entry.__dict__, "report": "\n".join(report)})
+
+    def _import_nvlabs(self, src: Path, path_b: str | os.PathLike[str] | None, name: str,
+                       tool: str | None) -> ModelEntry:
+        """An NVIDIA snapshot pickle's G_ema, stored as a StyleGAN2 or StyleGAN3 model; a
+        StyleGAN2 one gets its GANSpace and SeFa slider directions beside it."""
+        from ganpaint.engine.nvlabs_convert import import_pickle
+
+        if path_b is not None:
+            raise ModelFileError(f"{src}: a second file is only for official .pth CycleGAN pairs", path=src)
+        tensors, card, report = import_pickle(src, name=name, tool=tool)
+        entry = self.add(tensors, card, name)
+        report.append(f"stored as {entry.ref} for the {entry.tool!r} tool: {entry.path}")
+        if card.architecture == "stylegan2":
+            from ganpaint.engine.directions import DirectionsError, compute_for_model
+
+            try:
+                done = compute_for_model(entry, root=self.root, labels="none")
+                report.append(f"  slider directions: {done.summary()}")
+            except (DirectionsError, ModelFileError, OSError) as exc:
+                report.append(f"  no slider directions ({exc}); later: ganpaint directions compute --model {name}")
         return ModelEntry(**{**entry.__dict__, "report": "\n".join(report)})
 
     def add(self, state_dict: Mapping[str, torch.Tensor], card: ModelCard, name: str) -> ModelEntry:

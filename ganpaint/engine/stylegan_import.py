@@ -6,8 +6,9 @@ training checkpoints of that project hold ``g``, ``d``, ``g_ema``, optimiser sta
 ``torch.load(weights_only=True)``; for ``args`` exactly one class, ``argparse.Namespace`` (an
 attribute bag, no behaviour), is allow-listed, for the duration of that one call.
 
-NVIDIA's own ``.pkl`` releases are pickled Python objects whose unpickling runs code from
-the file; they are refused with a message saying so.
+NVIDIA's own ``.pkl`` releases are pickled Python objects whose ordinary unpickling runs code
+from the file; the model store sends them to ``engine.nvlabs_convert`` (a restricted
+unpickler that runs nothing) before this module is asked, and this reader still refuses them.
 
 The architecture (resolution, widths per resolution, latent size, mapping depth) is read off
 the key names and shapes; the channel multiplier comes from ``args`` or is recognised from the

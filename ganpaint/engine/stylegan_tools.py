@@ -69,6 +69,9 @@ def load_generator(ctx: RunContext, name: str, tool: str) -> Loaded:
         card = card_of_file(path)
     except ModelFileError as exc:
         raise ToolError(str(exc)) from None
+    if card.architecture == "stylegan3":
+        raise ToolError(f"model {name!r} is a StyleGAN3 generator; the {tool} tool runs StyleGAN2 generators only "
+                        "(its layers, noise and inversion are StyleGAN2's), so choose a StyleGAN2 model")
     if card.architecture != "stylegan2":
         raise ToolError(f"model {name!r} is a {card.architecture} model, not a StyleGAN2 generator")
     G = default_cache().get(path, component="g_ema", device=str(getattr(ctx, "device", "cpu") or "cpu"), ctx=ctx)
@@ -100,7 +103,7 @@ def canvas_size(params: Any, model_path: Any, tool: str) -> tuple[int, int]:
         card = card_of_file(model_path(name, tool))
     except ModelFileError as exc:
         raise ToolError(str(exc)) from None
-    side = int(card.config.get("size") or 0)
+    side = int(card.config.get("size") or card.config.get("img_resolution") or 0)  # stylegan2 / stylegan3
     if side <= 0:
         raise ToolError(f"model {name!r} does not say its resolution; give --size WxH or --set size=N")
     return side, side

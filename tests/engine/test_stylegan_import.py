@@ -123,7 +123,8 @@ def test_cli_imports_both_files_and_refuses_a_pkl(tmp_path: Path, monkeypatch: p
     pkl.write_bytes(PLAIN.read_bytes())
     assert main(["models", "import", str(pkl)]) == 1
     _, err = capsys.readouterr()
-    assert "unpickling one executes code from the file" in err and "network-snapshot-025000.pkl" in err
+    # .pkl files go to the restricted NVIDIA reader (issue 14); a torch zip is not such a pickle
+    assert "not a readable NVIDIA snapshot pickle" in err and "network-snapshot-025000.pkl" in err
     assert main(["models", "list", "--tool", "faces"]) == 0
     out, _ = capsys.readouterr()
     assert "stylegan2_rosinality_32px" in out and "trained" in out
@@ -151,7 +152,7 @@ def test_an_nvidia_pickle_under_another_name_is_recognised_and_refused(tmp_path:
     fake = tmp_path / "stylegan2-ffhq-config-f.pt"
     fake.write_bytes(b"\x80\x02cdnnlib.tflib.network\nNetwork\nq\x00)\x81q\x01.")
     assert sniff(fake) == "nvidia"
-    with pytest.raises(ModelFileError, match="NVIDIA's StyleGAN .pkl files are pickled Python objects"):
+    with pytest.raises(ModelFileError, match="refused: a TensorFlow StyleGAN pickle"):
         store.import_files(fake)
 
 

@@ -55,6 +55,9 @@ class StyleGAN2Config:
     channel_multiplier: the published configs' width factor above 32 px (recorded; used only
                         when ``channels`` is empty)
     lr_mlp:             learning-rate multiplier of the mapping network
+    conv_clamp:         limit every layer's activations and to-RGB output to +-conv_clamp
+                        (NVlabs' StyleGAN2-ADA option, 256 in their configs); None = no limit
+                        (rosinality's models and GANPaint's own); left out of ``to_dict`` when None
     """
 
     size: int
@@ -63,6 +66,7 @@ class StyleGAN2Config:
     channels: tuple[int, ...] = ()
     channel_multiplier: int | None = 2
     lr_mlp: float = 0.01
+    conv_clamp: float | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.size, int) or self.size < 4 or self.size & (self.size - 1):
@@ -81,6 +85,9 @@ class StyleGAN2Config:
         object.__setattr__(self, "channels", tuple(int(c) for c in chans))
         if not (isinstance(self.lr_mlp, int | float) and self.lr_mlp > 0):
             raise ValueError(f"lr_mlp must be > 0, got {self.lr_mlp!r}")
+        c = self.conv_clamp
+        if c is not None and not (isinstance(c, int | float) and not isinstance(c, bool) and 0 < c < math.inf):
+            raise ValueError(f"conv_clamp must be a positive number or None, got {c!r}")
 
     @property
     def n_styles(self) -> int:
@@ -96,6 +103,8 @@ class StyleGAN2Config:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["channels"] = list(self.channels)
+        if d["conv_clamp"] is None:
+            del d["conv_clamp"]
         return d
 
     @classmethod
@@ -121,8 +130,9 @@ class Generator(nn.Module):
         widths = config.widths()
         self.style = MappingNetwork(config.style_dim, config.n_mlp, config.lr_mlp)
         self.input = ConstantInput(widths[4])
-        self.conv1 = StyledConv(widths[4], widths[4], 3, config.style_dim)
-        self.to_rgb1 = ToRGB(widths[4], config.style_dim, upsample=False)
+        clamp = config.conv_clamp
+        self.conv1 = StyledConv(widths[4], widths[4], 3, config.style_dim, clamp=clamp)
+        self.to_rgb1 = ToRGB(widths[4], config.style_dim, upsample=False, clamp=clamp)
         self.convs = nn.ModuleList()
         self.to_rgbs = nn.ModuleList()
         self.noises = nn.Module()
@@ -132,9 +142,9 @@ class Generator(nn.Module):
         in_ch = widths[4]
         for res in list(widths)[1:]:
             out_ch = widths[res]
-            self.convs.append(StyledConv(in_ch, out_ch, 3, config.style_dim, upsample=True))
-            self.convs.append(StyledConv(out_ch, out_ch, 3, config.style_dim))
-            self.to_rgbs.append(ToRGB(out_ch, config.style_dim))
+            self.convs.append(StyledConv(in_ch, out_ch, 3, config.style_dim, upsample=True, clamp=clamp))
+            self.convs.append(StyledConv(out_ch, out_ch, 3, config.style_dim, clamp=clamp))
+            self.to_rgbs.append(ToRGB(out_ch, config.style_dim, clamp=clamp))
             in_ch = out_ch
         # the mean w (truncation target); zeros until computed or imported
         self.register_buffer("latent_avg", torch.zeros(config.style_dim))

@@ -124,18 +124,23 @@ class ConstantInput(nn.Module):
 
 
 class StyledConv(nn.Module):
-    """Modulated 3x3 conv, noise, bias + leaky ReLU (keys ``conv.*``, ``noise.weight``, ``activate.bias``)."""
+    """Modulated 3x3 conv, noise, bias + leaky ReLU (keys ``conv.*``, ``noise.weight``, ``activate.bias``);
+    ``clamp`` (NVlabs' ``conv_clamp``) limits the activations to +-clamp, None = no limit."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, style_dim: int,
-                 upsample: bool = False, blur_kernel: Sequence[int] = BLUR_KERNEL) -> None:
+                 upsample: bool = False, blur_kernel: Sequence[int] = BLUR_KERNEL,
+                 clamp: float | None = None) -> None:
         super().__init__()
         self.conv = ModulatedConv2d(in_channels, out_channels, kernel_size, style_dim,
                                     upsample=upsample, blur_kernel=blur_kernel)
         self.noise = NoiseInjection()
         self.activate = FusedLeakyReLU(out_channels)
+        self.clamp = clamp
 
     def forward(self, x: torch.Tensor, style: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
         out: torch.Tensor = self.activate(self.noise(self.conv(x, style), noise))
+        if self.clamp is not None:
+            out = out.clamp(-self.clamp, self.clamp)
         return out
 
 
@@ -143,16 +148,19 @@ class ToRGB(nn.Module):
     """1x1 modulated conv to RGB (no demodulation) + bias, added to the upsampled skip image."""
 
     def __init__(self, in_channels: int, style_dim: int, upsample: bool = True,
-                 blur_kernel: Sequence[int] = BLUR_KERNEL) -> None:
+                 blur_kernel: Sequence[int] = BLUR_KERNEL, clamp: float | None = None) -> None:
         super().__init__()
         if upsample:
             self.upsample = Upsample(blur_kernel)
         self.conv = ModulatedConv2d(in_channels, 3, 1, style_dim, demodulate=False)
         self.bias = nn.Parameter(torch.zeros(1, 3, 1, 1))
+        self.clamp = clamp  # this level's own output, before the skip is added (as NVlabs)
 
     def forward(self, x: torch.Tensor, style: torch.Tensor, skip: torch.Tensor | None = None) -> torch.Tensor:
         # x: (N, C, H, W); skip: (N, 3, H/2, W/2) or None -> (N, 3, H, W)
         out: torch.Tensor = self.conv(x, style) + self.bias
+        if self.clamp is not None:
+            out = out.clamp(-self.clamp, self.clamp)
         if skip is not None:
             out = out + self.upsample(skip)
         return out
