@@ -140,12 +140,12 @@ def test_try_it_is_disabled_for_a_tool_whose_plugin_is_not_loaded(window):
     dlg.close()
 
 
-def test_get_better_models_opens_the_models_dialog(gan_window, monkeypatch):
-    import ganpaint.qt.dialogs.models as models
+def test_get_better_models_opens_the_get_models_view(gan_window, monkeypatch):
+    import ganpaint.qt.dialogs.get_models as get_models
     from ganpaint.qt.dialogs.welcome import show_welcome
 
     calls = []
-    monkeypatch.setattr(models, "show_models", lambda win: calls.append(win))
+    monkeypatch.setattr(get_models, "show_get_models", lambda win: calls.append(win))
     show_welcome(gan_window).models_button.click()
     assert calls == [gan_window]
 

@@ -148,12 +148,18 @@ class ModelsDialog(QDialog):
         self.import_button.clicked.connect(self.import_models)
         self.remove_button = QPushButton(icon("layer-delete"), "Remove")
         self.remove_button.clicked.connect(self.remove_selected)
+        self.get_button = QPushButton("Get models…")
+        self.get_button.setObjectName("models_get")
+        self.get_button.setToolTip("Download published models (CycleGAN, pix2pix, StyleGAN, Real-ESRGAN, ...) "
+                                   "from the catalogue")
+        self.get_button.clicked.connect(self.get_models)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
 
         row = QHBoxLayout()
         row.addWidget(self.import_button)
         row.addWidget(self.remove_button)
+        row.addWidget(self.get_button)
         row.addStretch(1)
         row.addWidget(close)
         lay = QVBoxLayout(self)
@@ -276,6 +282,15 @@ class ModelsDialog(QDialog):
         else:
             show_error(self, "Import Model", message)
         self.importFinished.emit(ok, message)
+
+    def get_models(self) -> None:
+        """Get models…: the catalogue (ganpaint.qt.dialogs.get_models); the list is refreshed after."""
+        from ganpaint.qt.dialogs.get_models import show_get_models
+
+        dlg = show_get_models(self.parentWidget() or self, store=self.store)
+        self.refresh()
+        if getattr(dlg, "imported", None):
+            self.storeChanged.emit()
 
     def remove_selected(self, confirm: bool = True) -> bool:
         entry = self.selected_entry()

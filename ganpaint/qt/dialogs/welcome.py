@@ -5,7 +5,7 @@ a line on what it does, a picture of what the shipped default model did on the s
 (made by tools/make_welcome_thumbs.py, shipped in ganpaint/qt/resources/welcome/), a short
 honest note on how good that default is, and a "Try it" button that picks the tool in the
 Tools panel and says in the status bar what to do next. At the bottom, "Get better models..."
-opens Edit > Models... (the hook for a model catalogue, which does not exist yet).
+opens the model catalogue (Edit > Models... > Get models...) to download published models.
 
 ``first_start(window, path)`` is the start-up hook (ganpaint.qt.app.run_gui): on the very first
 start (no ``welcome_shown`` in the settings' extra values) it opens the sample photo when no
@@ -92,8 +92,8 @@ HEADER = (
 FOOTER = (
     "<p><b>The models that come with GANPaint are small</b> and were trained on a few thousand "
     "pictures on an ordinary computer: expect rough, soft results. Better models: "
-    "<b>Edit &gt; Models...</b> imports pix2pix, CycleGAN and StyleGAN2 files (no catalogue to "
-    "download from yet).</p>"
+    "<b>Get better models...</b> below downloads the published CycleGAN, pix2pix, StyleGAN, LaMa, "
+    "Real-ESRGAN and GFPGAN models (Edit &gt; Models... &gt; Get models...).</p>"
     "<p><small>Sample photo: <i>Dragonfly</i> by Bolly, CC BY-SA 4.0, from Debian's "
     "lomiri-wallpapers (resources/samples/CREDITS.md).</small></p>"
 )
@@ -184,7 +184,8 @@ class WelcomeDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.models_button = buttons.addButton("Get better models...", QDialogButtonBox.ButtonRole.ActionRole)
         self.models_button.setObjectName("welcome_models")
-        self.models_button.setToolTip("Edit > Models...: import better pix2pix, CycleGAN or StyleGAN2 models")
+        self.models_button.setToolTip("Edit > Models... > Get models...: download published CycleGAN, pix2pix, "
+                                      "StyleGAN, inpainting and upscaling models")
         self.models_button.clicked.connect(self.modelsRequested)
         buttons.rejected.connect(self.close)
 
@@ -231,13 +232,10 @@ def try_tool(win: Any, tool_id: str) -> bool:
 
 
 def _open_models(win: Any) -> None:
-    act = getattr(win, "action_map", {}).get("models")
-    if act is not None:
-        act.trigger()  # Edit > Models...
-        return
-    from ganpaint.qt.dialogs.models import show_models
+    """"Get better models...": the catalogue view (Edit > Models... > Get models...)."""
+    from ganpaint.qt.dialogs.get_models import show_get_models
 
-    show_models(win)
+    show_get_models(win)
 
 
 def show_welcome(win: Any) -> WelcomeDialog:
