@@ -590,8 +590,21 @@ def _import(store: ModelStore, entry: CatalogueEntry, paths: list[Path], name: s
             rec["url"] = f.url
         card = card.replace(source_files=tuple(files))
         added = store.add(tensors, card, name)
+        # what the import computed beside the model (a StyleGAN's slider directions) moves too:
+        # the tensors are the same, so the directions' generator digest still matches
+        for sub in ("directions", "encoders"):
+            for side in sorted((scratch / sub).glob(f"{name}.*")):
+                target = store.root / sub / side.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")  # store's stale-temp naming
+                try:
+                    shutil.copyfile(side, tmp)
+                    os.replace(tmp, target)
+                finally:
+                    tmp.unlink(missing_ok=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    lines = [line for line in first.report.splitlines() if not line.startswith("stored as ")]
+    report = first.report.replace(str(scratch), str(store.root))
+    lines = [line for line in report.splitlines() if not line.startswith("stored as ")]
     lines.append(f"stored as {added.ref} for the {added.tool!r} tool: {added.path}")
     return ModelEntry(**{**added.__dict__, "report": "\n".join(lines)})

@@ -386,3 +386,35 @@ def test_a_finished_file_that_checks_is_not_fetched_again(server, tmp_path):
     (tmp_path / "q.bin").write_bytes(b"damaged")
     assert downloads.download(server.url("/q.bin"), tmp_path / "q.bin", sha256=sha).read_bytes() == data
     assert server.ranges("/q.bin") == [None, None]
+
+
+def _nvlabs_dir() -> Path:
+    import os
+
+    env = os.environ.get("GANPAINT_COMPAT_DIR")
+    for c in ([Path(env)] if env else []) + [Path(__file__).resolve().parents[3] / "shared" / "compat",
+                                             Path("/work/shared/compat")]:
+        if (c / "nvlabs").is_dir():
+            return c / "nvlabs"
+    return Path("/nonexistent")
+
+
+@pytest.mark.skipif(not (_nvlabs_dir() / "stylegan2ada_16px_w64.pkl").is_file(),
+                    reason="NVlabs test vectors not present (../shared/compat/nvlabs)")
+def test_an_nvidia_pickle_downloads_with_its_slider_directions(server, store, tmp_path):
+    from ganpaint.engine.directions import directions_path, load_directions
+
+    data = (_nvlabs_dir() / "stylegan2ada_16px_w64.pkl").read_bytes()  # never copied into the repo
+    server.files = {"/g.pkl": data}
+    cat = parse_catalogue({"format": 1, "models": [{
+        "id": "nv-faces", "title": "NV", "tools": ["faces", "stylemix"],
+        "licence": "LicenseRef-NVIDIA-Source-Code-License-NC", "non_commercial": True, "training_data": "random",
+        "description": "d", "source": "s",
+        "files": [{"name": "g.pkl", "url": server.url("/g.pkl"), "size": len(data),
+                   "sha256": hashlib.sha256(data).hexdigest()}]}]})
+    entry = downloads.install(cat.get("nv-faces"), store, accept_licence=True, cache_dir=tmp_path / "cache")
+    assert entry.card.architecture == "stylegan2" and entry.tools == ("faces", "stylemix")
+    assert directions_path("nv-faces", store.root).is_file()
+    ds = load_directions("nv-faces", sha256=entry.card.sha256, root=store.root)
+    assert ds is not None and ds.vectors
+    assert str(tmp_path / "cache") not in entry.report
