@@ -1,10 +1,14 @@
-"""Latent directions for a StyleGAN2 generator: from labels, PCA and the weights; saved per model.
+"""Latent directions for a StyleGAN generator: from labels, PCA and the weights; saved per model.
+
+``G`` is a StyleGAN2 generator or a StyleGAN3 one in its ``stylegan_sampling.StyleGAN3Tools``
+view (:func:`stylegan_generator` gives either); directions live in W (``G.style_dim``).
 
 * ``fit_boundary(w, labels)``: InterFaceGAN's linear boundary. Logistic regression (torch,
   full-batch L-BFGS) separating the most and least attribute-like samples; the unit normal is
   the direction. ``conditional(primary, others)`` projects chosen attributes out of it.
 * ``ganspace(G)``: principal axes of W (PCA of mapped samples), GANSpace style.
-* ``sefa(G)``: SeFa, the eigenvectors of A^T A for the modulation weights A (closed form).
+* ``sefa(G)``: SeFa, the eigenvectors of A^T A for the modulation weights A (closed form;
+  StyleGAN3: the affine (style) weights of its synthesis layers).
 * ``DirectionSet``: named unit vectors (dim,) in W with their ``scale`` (the standard deviation
   of w along them, so a slider moves in units of it), saved as
   ``models_dir()/directions/<model>.safetensors`` (+ ``.json`` beside it) recording the
@@ -32,7 +36,7 @@ import torch
 from ganpaint.core.atomic import atomic_write_text
 from ganpaint.engine import stylegan_sampling as S
 from ganpaint.engine.cards import ModelFileError
-from ganpaint.nn.stylegan2 import Generator
+from ganpaint.engine.stylegan_sampling import Generator
 
 __all__ = [
     "ComputeReport",
@@ -189,6 +193,8 @@ def ganspace(G: Generator, k: int = 10, n: int = 20000, seed: int = 0) -> tuple[
 
 
 def _modulation_weights(G: Generator, layers: str) -> torch.Tensor:
+    if isinstance(G, S.StyleGAN3Tools):
+        return G.modulation_weights(layers)
     mods = [G.conv1.conv.modulation]
     if layers == "all":
         mods += [G.to_rgb1.conv.modulation] + [c.conv.modulation for c in G.convs]
@@ -200,7 +206,8 @@ def _modulation_weights(G: Generator, layers: str) -> torch.Tensor:
 
 def sefa(G: Generator, k: int = 10, layers: str = "first") -> torch.Tensor:
     """SeFa: the top-``k`` eigenvectors of A^T A for the modulation weights A of the first
-    styled conv (``layers="all"``: every style input's), (k, dim) unit rows."""
+    styled conv (``layers="all"``: every style input's), (k, dim) unit rows. StyleGAN3: the
+    affine weights of synthesis layer 0 (``"all"``: of the input and every layer)."""
     A = _modulation_weights(G, layers)
     A = A / A.norm(dim=1, keepdim=True).clamp_min(1e-8)
     _, vecs = torch.linalg.eigh(A.T @ A)
@@ -318,14 +325,17 @@ class ComputeReport:
 
 
 def stylegan_generator(entry: Any) -> Generator:
-    """The ``g_ema`` generator of a model-store entry (on the CPU); ModelFileError if it is none."""
+    """The ``g_ema`` generator of a model-store entry (on the CPU; a StyleGAN3 one in its
+    ``StyleGAN3Tools`` view); ModelFileError if it is none."""
     from ganpaint.engine.loading import load_model
 
-    G = load_model(entry.path, component="g_ema") if entry.card.architecture == "stylegan2" else None
-    if not isinstance(G, Generator):
-        raise ModelFileError(f"model {entry.name!r} is a {entry.card.architecture} model, not a StyleGAN2 generator",
-                             path=entry.path)
-    return G
+    arch = entry.card.architecture
+    model = load_model(entry.path, component="g_ema") if arch in ("stylegan2", "stylegan3") else None
+    try:
+        return S.tool_generator(model)  # type: ignore[arg-type]
+    except TypeError:
+        raise ModelFileError(f"model {entry.name!r} is a {arch} model, not a StyleGAN2 generator",
+                             path=entry.path) from None
 
 
 def existing_directions(model: str, sha256: str, style_dim: int, *, root: str | os.PathLike[str] | None = None,

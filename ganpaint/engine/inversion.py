@@ -1,4 +1,8 @@
-"""Inverting a picture into a StyleGAN2 generator's W+ space by optimisation.
+"""Inverting a picture into a StyleGAN generator's W+ space by optimisation.
+
+``G`` is a StyleGAN2 generator or a StyleGAN3 one in its ``stylegan_sampling.StyleGAN3Tools``
+view: the optimisation only needs ``synthesize`` to be differentiable in ``ws`` (StyleGAN3's
+ws have ``num_ws`` entries and it has no noise inputs, so ``noise`` changes nothing there).
 
 ``invert(G, rgb)`` resizes the picture to the generator's resolution, starts from the mean
 latent (every style input = ``w_avg``, or ``init_ws`` from an encoder/earlier run) and
@@ -28,7 +32,8 @@ import torch
 import torch.nn.functional as F
 
 from ganpaint.engine import stylegan_sampling as S
-from ganpaint.nn.stylegan2 import Generator, ModulatedConv2d
+from ganpaint.engine.stylegan_sampling import Generator
+from ganpaint.nn.stylegan2 import ModulatedConv2d
 
 __all__ = [
     "MIN_SIDE",
@@ -85,7 +90,7 @@ def to_target(G: Generator, rgb: np.ndarray) -> torch.Tensor:
     # a picture already at the generator's size comes back as is: a host request's array is
     # read-only, which torch.from_numpy warns about, so copy it
     t = torch.from_numpy(np.array(small, np.float32, copy=True)).permute(2, 0, 1)[None].mul(2).sub(1)
-    return t.to(device=G.input.input.device, dtype=G.input.input.dtype)
+    return S.on_generator(G, t)
 
 
 def _pyramid(x: torch.Tensor, levels: int) -> list[torch.Tensor]:

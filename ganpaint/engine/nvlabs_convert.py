@@ -338,7 +338,7 @@ def import_pickle(path: str | os.PathLike[str], *, name: str, tool: str | None =
         lines.append("  licence: NVIDIA Source Code License-NC (non-commercial use only)")
     if arch == "stylegan3":
         lines.append("  StyleGAN3: stored as architecture stylegan3 (ganpaint.nn.stylegan3); the stylemix and faces "
-                     "tools run StyleGAN2 generators only and refuse it")
+                     "tools run it (no noise inputs; drafts at full size)")
     tensors = {f"{COMPONENT}.{k}": v for k, v in sd.items()}
     return tensors, card, lines
 

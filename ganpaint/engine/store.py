@@ -297,8 +297,8 @@ class ModelStore:
 
     def _import_nvlabs(self, src: Path, path_b: str | os.PathLike[str] | None, name: str,
                        tool: str | None) -> ModelEntry:
-        """An NVIDIA snapshot pickle's G_ema, stored as a StyleGAN2 or StyleGAN3 model; a
-        StyleGAN2 one gets its GANSpace and SeFa slider directions beside it."""
+        """An NVIDIA snapshot pickle's G_ema, stored as a StyleGAN2 or StyleGAN3 model, with its
+        GANSpace and SeFa slider directions beside it."""
         from ganpaint.engine.nvlabs_convert import import_pickle
 
         if path_b is not None:
@@ -306,7 +306,7 @@ class ModelStore:
         tensors, card, report = import_pickle(src, name=name, tool=tool)
         entry = self.add(tensors, card, name)
         report.append(f"stored as {entry.ref} for the {entry.tool!r} tool: {entry.path}")
-        if card.architecture == "stylegan2":
+        if card.architecture in ("stylegan2", "stylegan3"):
             from ganpaint.engine.directions import DirectionsError, compute_for_model
 
             try:

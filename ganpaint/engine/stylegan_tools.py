@@ -1,6 +1,10 @@
 """What the style-mixing and face-slider tools share: the generator, the source latent
 (seed, z file, stored W+ latent, or an inverted picture) and placing the picture on the canvas.
 
+The generator is a StyleGAN2 one, or a StyleGAN3 one (an imported NVIDIA pickle) seen through
+the same interface (``stylegan_sampling.StyleGAN3Tools``): its ws have ``num_ws`` entries, it
+has no noise inputs, and its drafts are synthesised at full size (it cannot stop early).
+
 A tool gets a canvas-size IMAGE whenever the document has a layer (the command line gives a
 white canvas when there is no INPUT), so ``source="auto"`` inverts the IMAGE only when it
 holds a picture: a blank layer (one flat colour, or fully transparent) means "generate".
@@ -19,10 +23,13 @@ import torch
 from ganpaint.core.specs import Role, RunContext, ToolError, ToolRequest, ToolResult
 from ganpaint.engine import stylegan_sampling as S
 from ganpaint.engine.inversion import InversionCache, InversionError, invert, picture_key, resize_picture
-from ganpaint.nn.stylegan2 import Generator
+from ganpaint.engine.stylegan_sampling import Generator
 
 __all__ = ["NO_MODEL", "PREVIEW_SIZE", "Loaded", "Source", "canvas_size", "draft_metadata", "draft_size",
            "load_generator", "model_directions", "npy_bytes", "pending_draft", "place", "source_latent"]
+
+#: the model-card architectures the tools run
+ARCHITECTURES = ("stylegan2", "stylegan3")
 
 NO_MODEL = ("no StyleGAN2 model is available for {tool}: import one with `ganpaint models import FILE` "
             "or train one with `ganpaint train stylegan2`")
@@ -59,7 +66,8 @@ class Source:
 
 
 def load_generator(ctx: RunContext, name: str, tool: str) -> Loaded:
-    """The StyleGAN2 generator ``name`` for ``tool`` (cached); a clear ToolError otherwise."""
+    """The StyleGAN2 or StyleGAN3 generator ``name`` for ``tool`` (cached; a StyleGAN3 one in
+    its ``StyleGAN3Tools`` view); a clear ToolError otherwise."""
     from ganpaint.engine.cards import ModelFileError, card_of_file
     from ganpaint.engine.model_cache import default_cache
 
@@ -69,14 +77,13 @@ def load_generator(ctx: RunContext, name: str, tool: str) -> Loaded:
         card = card_of_file(path)
     except ModelFileError as exc:
         raise ToolError(str(exc)) from None
-    if card.architecture == "stylegan3":
-        raise ToolError(f"model {name!r} is a StyleGAN3 generator; the {tool} tool runs StyleGAN2 generators only "
-                        "(its layers, noise and inversion are StyleGAN2's), so choose a StyleGAN2 model")
-    if card.architecture != "stylegan2":
+    if card.architecture not in ARCHITECTURES:
         raise ToolError(f"model {name!r} is a {card.architecture} model, not a StyleGAN2 generator")
-    G = default_cache().get(path, component="g_ema", device=str(getattr(ctx, "device", "cpu") or "cpu"), ctx=ctx)
-    if not isinstance(G, Generator):
-        raise ToolError(f"model {name!r} did not load as a StyleGAN2 generator")
+    model = default_cache().get(path, component="g_ema", device=str(getattr(ctx, "device", "cpu") or "cpu"), ctx=ctx)
+    try:
+        G = S.tool_generator(model)
+    except TypeError:
+        raise ToolError(f"model {name!r} did not load as a StyleGAN2 or StyleGAN3 generator") from None
     return Loaded(G, name, card.sha256, str(path))
 
 
@@ -110,12 +117,12 @@ def canvas_size(params: Any, model_path: Any, tool: str) -> tuple[int, int]:
 
 
 def _first_model(tool: str) -> str:
-    """No model chosen (no default ships yet): the first StyleGAN2 model the user's store lists
-    for ``tool``, else the message saying how to get one."""
+    """No model chosen (no default ships yet): the first StyleGAN2 or StyleGAN3 model the
+    user's store lists for ``tool``, else the message saying how to get one."""
     from ganpaint.engine.store import ModelStore
 
     try:
-        found = [e for e in ModelStore(include_resources=False).list(tool=tool) if e.card.architecture == "stylegan2"]
+        found = [e for e in ModelStore(include_resources=False).list(tool=tool) if e.card.architecture in ARCHITECTURES]
     except OSError:
         found = []
     if not found:
@@ -124,20 +131,20 @@ def _first_model(tool: str) -> str:
 
 
 def read_latent_file(path: str, G: Generator) -> tuple[str, torch.Tensor]:
-    """A ``.npy``: z of shape (dim,) / (1, dim) -> ("z", (1, dim)); a W+ latent (n_styles, dim) /
-    (1, n_styles, dim) (what the tools store as ``latent.npy``) -> ("latent", (1, n_styles, dim))."""
+    """A ``.npy``: z of shape (z_dim,) / (1, z_dim) -> ("z", (1, z_dim)); a W+ latent (n_styles, dim)
+    / (1, n_styles, dim) (what the tools store as ``latent.npy``) -> ("latent", (1, n_styles, dim))."""
     try:
         arr = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as exc:
         raise ToolError(f"cannot read latent file {path!r}: {exc}") from None
     if not np.issubdtype(arr.dtype, np.floating) or not np.isfinite(arr).all():
         raise ToolError(f"{path}: a latent must hold finite floats")
-    d, n = G.style_dim, G.n_styles
-    if arr.shape in ((d,), (1, d)):
-        return "z", torch.from_numpy(arr.astype(np.float32).reshape(1, d))
+    d, n, zd = G.style_dim, G.n_styles, S.z_dim(G)
+    if arr.shape in ((zd,), (1, zd)):
+        return "z", torch.from_numpy(arr.astype(np.float32).reshape(1, zd))
     if arr.shape in ((n, d), (1, n, d)):
         return "latent", torch.from_numpy(arr.astype(np.float32).reshape(1, n, d))
-    raise ToolError(f"{path}: latent of shape {arr.shape}; this generator takes z ({d},) or (1, {d}), "
+    raise ToolError(f"{path}: latent of shape {arr.shape}; this generator takes z ({zd},) or (1, {zd}), "
                     f"or a W+ latent ({n}, {d})")
 
 
@@ -157,18 +164,27 @@ def is_blank(rgb: np.ndarray, alpha: np.ndarray | None) -> bool:
 
 
 def draft_size(G: Generator, request: ToolRequest) -> int | None:
-    """The ``max_size`` to synthesise at: PREVIEW_SIZE for a draft, None (full) otherwise."""
-    return min(G.size, PREVIEW_SIZE) if request.preview else None
+    """The ``max_size`` to synthesise at: PREVIEW_SIZE for a draft, None (full) otherwise.
+    A generator that cannot stop early (StyleGAN3) drafts at full size: None."""
+    if not request.preview or not S.stops_early(G):
+        return None
+    return min(G.size, PREVIEW_SIZE)
 
 
 def draft_metadata(G: Generator, request: ToolRequest, src: Source) -> dict[str, Any]:
     """What a draft adds to a result's metadata: the side it was synthesised at and, when
-    there is one, ``draft_note`` (the editor shows it in the status bar). {} for a final run."""
+    there is one, ``draft_note`` (the editor shows it in the status bar). {} for a final run.
+    A StyleGAN3 draft larger than PREVIEW_SIZE says that it was made at full size."""
     if not request.preview:
         return {}
-    out: dict[str, Any] = {"draft_size": draft_size(G, request)}
-    if "note" in src.info:
-        out["draft_note"] = src.info["note"]
+    side = draft_size(G, request)
+    out: dict[str, Any] = {"draft_size": side or G.size}
+    notes = [src.info["note"]] if "note" in src.info else []
+    if side is None and G.size > PREVIEW_SIZE:
+        notes.append(f"StyleGAN3 cannot stop at a lower resolution: drafts are synthesised at full size "
+                     f"({G.size} px)")
+    if notes:
+        out["draft_note"] = "; ".join(notes)
     return out
 
 
@@ -227,7 +243,7 @@ def source_latent(ld: Loaded, request: ToolRequest, ctx: RunContext, *, seed: in
         if z_file:
             kind, lat = read_latent_file(z_file, G)
             if kind == "latent":
-                return Source(lat.to(G.input.input), "latent", {"file": z_file})
+                return Source(S.on_generator(G, lat), "latent", {"file": z_file})
             w = S.z_to_w(G, lat)
             info: dict[str, Any] = {"file": z_file}
         else:
@@ -265,7 +281,7 @@ def _restore_stored(state: Any, request: ToolRequest, key: str, G: Generator, st
         return ""
     with state.lock:
         if state.ws is None:
-            state.ws = torch.from_numpy(arr.astype(np.float32)).to(G.input.input)
+            state.ws = S.on_generator(G, torch.from_numpy(arr.astype(np.float32)))
             state.steps_done = steps
     return "stored"
 
@@ -285,7 +301,7 @@ def _encoder_guess(ld: Loaded, image: np.ndarray) -> torch.Tensor | None:
         return None  # invert() says why, with its own message
     with torch.inference_mode():
         w = enc(target.float().cpu())
-    return S.broadcast(ld.G, w.to(ld.G.input.input)).clone()
+    return S.broadcast(ld.G, S.on_generator(ld.G, w)).clone()
 
 
 def _draft_source(G: Generator, state: Any, steps: int) -> Source:

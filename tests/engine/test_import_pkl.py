@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 import torch
 
-from ganpaint.core.specs import ToolError
 from ganpaint.engine.cards import ModelFileError
 from ganpaint.engine.checkpoints import file_sha256
 from ganpaint.engine.store import ModelStore
@@ -139,14 +138,20 @@ def test_stylegan3_reproduces_nvlabs(store: ModelStore, name: str, cfg: str, psi
 
 
 @needs_nvlabs
-def test_stylegan3_is_refused_by_the_stylegan2_tools_with_a_sentence(store: ModelStore) -> None:
+def test_stylemix_and_faces_load_the_imported_stylegan3(store: ModelStore) -> None:
+    """Both tools run StyleGAN3 imports (tests/engine/test_stylegan3_tools.py runs them)."""
+    from ganpaint.engine import stylegan_sampling as S
     from ganpaint.engine.stylegan_tools import canvas_size, load_generator
+    from ganpaint.nn.stylegan3 import Generator
 
-    ctx = SimpleNamespace(device="cpu", model_path=lambda n, t: store.path_for(n, t))
+    ctx = SimpleNamespace(device="cpu", model_path=lambda n, t: store.path_for(n, t),
+                          progress=lambda *a, **k: None, cancelled=lambda: False)
     assert store.get("sg3r").tool == "faces"
-    for tool in ("stylemix", "faces"):
-        with pytest.raises(ToolError, match=f"StyleGAN3 generator; the {tool} tool runs StyleGAN2"):
-            load_generator(ctx, "sg3t", tool)  # type: ignore[arg-type]
+    for name in ("sg3t", "sg3r"):
+        for tool in ("stylemix", "faces"):
+            ld = load_generator(ctx, name, tool)  # type: ignore[arg-type]
+            assert isinstance(ld.G, S.StyleGAN3Tools) and isinstance(ld.G.g, Generator)
+            assert (ld.G.n_styles, ld.G.style_dim, S.z_dim(ld.G)) == (16, 32, 32)
     assert canvas_size({"model": "sg3t"}, lambda n, t: store.path_for(n, t), "stylemix") == (16, 16)
 
 

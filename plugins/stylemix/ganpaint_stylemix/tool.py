@@ -25,8 +25,9 @@ TOOL_ID = "stylemix"
 
 
 def preset_range(n_styles: int, preset: str) -> tuple[int, int]:
-    """The style inputs [start, stop) a preset takes from B. FFHQ 1024 px (18 inputs) has
-    coarse 0-3 (4-8 px), middle 4-7 (16-32 px), fine 8-17; smaller generators scale that."""
+    """The style inputs [start, stop) a preset takes from a StyleGAN2 B. FFHQ 1024 px (18
+    inputs) has coarse 0-3 (4-8 px), middle 4-7 (16-32 px), fine 8-17; smaller generators
+    scale that. (Any generator: ``S.style_groups(G)[preset]``; StyleGAN3 splits by its layers' bands.)"""
     b1, b2 = max(1, round(n_styles * 4 / 18)), max(2, round(n_styles * 8 / 18))
     return {"coarse": (0, b1), "middle": (b1, b2), "fine": (b2, n_styles)}[preset]
 
@@ -34,7 +35,7 @@ def preset_range(n_styles: int, preset: str) -> tuple[int, int]:
 def mix_styles(G: Any, ws_a: torch.Tensor, ws_b: torch.Tensor, preset: str, crossover: int) -> torch.Tensor:
     if preset == "custom":
         return S.mix(G, ws_a, ws_b, crossover)
-    lo, hi = preset_range(G.n_styles, preset)
+    lo, hi = S.style_groups(G)[preset]
     out = S.broadcast(G, ws_a).clone()
     out[:, lo:hi] = S.broadcast(G, ws_b)[:, lo:hi]
     return out
@@ -52,7 +53,7 @@ def run(request: ToolRequest, ctx: RunContext) -> ToolResult:
     with torch.inference_mode():
         if p["z_b"]:
             kind, lat = read_latent_file(p["z_b"], G)
-            ws_b = lat.to(G.input.input) if kind == "latent" else S.broadcast(G, S.z_to_w(G, lat))
+            ws_b = S.on_generator(G, lat) if kind == "latent" else S.broadcast(G, S.z_to_w(G, lat))
         else:
             ws_b = S.broadcast(G, S.z_to_w(G, S.sample_z(G, 1, p["seed_b"])))
         if p["psi"] != 1.0 and not (p["z_b"] and kind == "latent"):
@@ -69,7 +70,7 @@ def run(request: ToolRequest, ctx: RunContext) -> ToolResult:
     meta: dict[str, Any] = {"model": ld.name, "generator_sha256": ld.sha256, "source_a": src.kind,
                             **{f"a_{n}": v for n, v in src.info.items()}, "n_styles": G.n_styles,
                             "styles_from_b": list(range(k, G.n_styles)) if p["preset"] == "custom"
-                            else list(range(*preset_range(G.n_styles, p["preset"]))),
+                            else list(range(*S.style_groups(G)[p["preset"]])),
                             "latent": "latent.npy", "upscaler": upscaler, **draft_metadata(G, request, src)}
     return ToolResult(image=image, alpha=alpha, name=f"Style mix ({ld.name})", metadata=meta,
                       attachments={**stored_inversion(src), "latent.npy": npy_bytes(ws), "latent_a.npy": npy_bytes(src.ws),
