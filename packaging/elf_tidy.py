@@ -19,6 +19,7 @@ appended to it) are never touched: stripping one would cut that archive off.
 
 from __future__ import annotations
 
+import os
 import shutil
 import struct
 import subprocess
@@ -167,6 +168,17 @@ def _is_elf(p: Path) -> bool:
         return False
 
 
+def loads_page_aligned(path: Path, page: int = 4096) -> bool:
+    """True when every PT_LOAD segment's file offset and address agree modulo the page size,
+    which the dynamic loader requires ("ELF load command address/offset not page-aligned").
+    binutils' strip can break this on libraries patchelf edited (auditwheel's vendored
+    libraries, such as numpy's OpenBLAS): such a result must not be kept."""
+    with open(path, "rb") as f:
+        if not _elf64le(f):
+            return True
+        return all(off % page == vaddr % page for typ, off, vaddr, _size in _program_headers(f) if typ == 1)
+
+
 def tidy(bundle: Path, strip: str | None = "strip") -> dict[str, int]:
     """Tidy every ELF file below ``bundle/_internal``; returns counts."""
     counts = {"elf": 0, "search_paths": 0, "stripped": 0, "strip_failed": 0}
@@ -179,14 +191,18 @@ def tidy(bundle: Path, strip: str | None = "strip") -> dict[str, int]:
             counts["search_paths"] += 1
         if strip_tool and has_symbol_table(p) and not p.name.endswith((".o", ".ko")):
             mode = p.stat().st_mode
+            tmp = p.with_name(p.name + ".elf-tidy")
             done = subprocess.run([strip_tool, "--strip-unneeded", "--remove-section=.comment",
-                                   "--remove-section=.note", str(p)], capture_output=True, text=True)
-            p.chmod(mode)
-            if done.returncode == 0:
+                                   "--remove-section=.note", "-o", str(tmp), str(p)], capture_output=True, text=True)
+            if done.returncode == 0 and loads_page_aligned(tmp):
+                os.replace(tmp, p)
+                p.chmod(mode)
                 counts["stripped"] += 1
             else:
+                tmp.unlink(missing_ok=True)
                 counts["strip_failed"] += 1
-                print(f"elf_tidy: strip failed on {p.relative_to(bundle)}: {done.stderr.strip()}", file=sys.stderr)
+                why = done.stderr.strip() if done.returncode else "the result's load segments are not page-aligned"
+                print(f"elf_tidy: left unstripped {p.relative_to(bundle)}: {why}", file=sys.stderr)
     return counts
 
 
