@@ -107,6 +107,9 @@ rm "$STAGE/changelog.tmp"
 
 # no group/world-writable files, directories searchable
 chmod -R u+rwX,go+rX,go-w "$STAGE/opt" "$STAGE/usr"
+# shared libraries are not programs (wheels ship Qt's and others with 0755: lintian
+# shared-library-is-executable); the bundle's programs keep their execute bits
+find "$STAGE/opt" -type f \( -name '*.so' -o -name '*.so.*' \) -perm /111 -exec chmod a-x {} +
 
 echo "build_deb: computing Depends from the bundle's shared-library needs"
 DEPENDS=$(python3 "$HERE/deb_depends.py" "$STAGE/opt/ganpaint")

@@ -25,6 +25,13 @@ def deb(tmp_path_factory):
     (bundle / "_internal" / "LICENSES").mkdir(parents=True)
     shutil.copy("/bin/true", bundle / "ganpaint")  # an ELF program as the bootloader's stand-in
     (bundle / "_internal" / "LICENSES" / "README.md").write_text("notices\n", encoding="utf-8")
+    if shutil.which("gcc"):  # a shared library shipped 0755, as the Qt wheels ship theirs
+        src = tmp / "demo.c"
+        src.write_text('#include <stdio.h>\nint demo(void) { return puts("demo"); }\n', encoding="utf-8")
+        lib = bundle / "_internal" / "libdemo.so.1"
+        subprocess.run(["gcc", "-shared", "-fPIC", "-s", "-O2", "-o", str(lib), str(src), "-Wl,-z,relro,-z,now"],
+                       check=True)
+        lib.chmod(0o755)
     env = {**os.environ, "PKG_DIST": str(tmp / "dist"), "PKG_BUILD": str(tmp / "build"), "PKG_DEB_COMPRESS": "gzip"}
     env.pop("PKG_LINTIAN", None)
     proc = subprocess.run(["bash", str(ROOT / "packaging" / "deb" / "build_deb.sh")], env=env, cwd=ROOT,
@@ -85,3 +92,12 @@ def test_lintian_finds_no_error_but_files_in_opt(deb):
     errors = [line for line in out.splitlines() if line.startswith("E:") and "dir-or-file-in-opt" not in line]
     assert not errors, out
     assert "hardening-no-pie" not in out and "no-homepage-field" not in out
+
+
+def test_shared_libraries_lose_their_execute_bits_programs_keep_theirs(deb):
+    _, stage = deb
+    lib = stage / "opt" / "ganpaint" / "_internal" / "libdemo.so.1"
+    if not lib.exists():
+        pytest.skip("no gcc to make a shared library")
+    assert lib.stat().st_mode & 0o777 == 0o644
+    assert (stage / "opt" / "ganpaint" / "ganpaint").stat().st_mode & 0o111
