@@ -76,6 +76,10 @@ MAX_CONTEXT = 80
 #: see functional ops: RRDBNet's concatenations and upsampling 1.68, SRVGGNetCompact 1.53)
 PEAK_FACTOR = 2.0
 _BYTES_PER_PIXEL: weakref.WeakKeyDictionary[torch.nn.Module, float] = weakref.WeakKeyDictionary()
+#: architectures whose descriptor calls the module itself (``model(image)``): in "fast" precision
+#: on the CPU the engine's fast backends (ganpaint.engine.backends) may run the module instead.
+#: realesrgan-x4plus at 256 px, 2 threads: OpenVINO bf16 4.7x eager fp32 (docs/performance.md)
+FAST_ARCHS = frozenset({"ESRGAN", "Compact"})
 
 
 @dataclass(frozen=True)
@@ -386,6 +390,8 @@ def _load_module(path: str | os.PathLike[str], *, component: Any = None, device:
         desc.to(dtype)
     module: torch.nn.Module = desc.model
     module.ganpaint_descriptor = desc  # type: ignore[assignment]
+    if card is not None and card.sha256:
+        module.card = card  # type: ignore[assignment]  # keys the fast backend's converted graph on disk
     return module
 
 
@@ -449,14 +455,40 @@ def auto_tile(desc: Any, device: str | torch.device = "cpu") -> int:
     return max(req.multiple_of, min(side, 2048) // req.multiple_of * req.multiple_of)
 
 
+def forward_for(desc: Any, ctx: Any = None) -> Any:
+    """What runs one piece of a picture: spandrel's descriptor; in "fast" precision
+    (``ctx.precision``) on the CPU, for :data:`FAST_ARCHS` that need no padding, the engine's
+    fast backend on the module (``select_runner``: OpenVINO in bf16 where the CPU has bf16 and
+    the network is large, bf16 autocast otherwise, float32 where the CPU has no bf16)."""
+    req = desc.size_requirements
+    if (str(getattr(ctx, "precision", "full") or "full") != "fast" or desc.device.type != "cpu"
+            or str(desc.architecture.id) not in FAST_ARCHS or int(req.multiple_of) != 1 or req.square):
+        return desc
+    from ganpaint.engine.backends import select_runner
+
+    runner = select_runner(desc.model, desc.device, "fast", ctx=ctx)
+    if runner.note and ctx is not None:
+        ctx.progress(0.0, runner.note)
+    minimum = int(req.minimum)
+
+    def call(x: torch.Tensor) -> torch.Tensor:
+        if min(x.shape[-2:]) < minimum:
+            return desc(x)  # type: ignore[no-any-return]  # spandrel pads it
+        return runner.call(x).float().clamp_(0, 1)
+
+    return call
+
+
 def run_image(desc: Any, rgb: np.ndarray, *, tile: int | None = None, ctx: Any = None,
               dtype: torch.dtype | None = None) -> np.ndarray:
     """Run an image-to-image model on ``rgb`` ((H, W, 3) float32 in [0, 1]); returns
     (H*scale, W*scale, 3). Larger pictures than ``tile`` go in overlapping tiles (the
     engine's tile plan: every tile drops ``context`` px at its inner edges, neighbours
-    cross-fade over the rest of the overlap), so results are seam-free at any size."""
+    cross-fade over the rest of the overlap), so results are seam-free at any size.
+    ``ctx.precision == "fast"`` on the CPU: :func:`forward_for`."""
     from ganpaint.engine.tiling import axis_weights, plan_tiles
 
+    forward = forward_for(desc, ctx)
     device = desc.device
     dtype = dtype or desc.dtype
     x = _to_tensor(rgb, int(desc.input_channels), device, dtype)
@@ -468,7 +500,7 @@ def run_image(desc: Any, rgb: np.ndarray, *, tile: int | None = None, ctx: Any =
         if ctx is not None:
             ctx.progress(0.0, "Running the model")
         with torch.inference_mode():
-            return _to_rgb(desc(x))
+            return _to_rgb(forward(x))
     mult = int(desc.size_requirements.multiple_of)
     tile = max(tile, int(desc.size_requirements.minimum), mult)
     context = _context(desc)
@@ -487,7 +519,7 @@ def run_image(desc: Any, rgb: np.ndarray, *, tile: int | None = None, ctx: Any =
             for (x0, x1), wc in zip(plan.cols, wx, strict=True):
                 if ctx is not None:
                     ctx.progress(done / total, f"Tile {done + 1} of {total}")
-                y = desc(x[:, :, y0:y1, x0:x1]).float().cpu()[:, : out.shape[1]]
+                y = forward(x[:, :, y0:y1, x0:x1]).float().cpu()[:, : out.shape[1]]
                 out[:, :, y0 * s : y1 * s, x0 * s : x1 * s] += y * (wr[:, None] * wc[None, :])
                 done += 1
     sy, sx = torch.zeros(h * s), torch.zeros(w * s)
