@@ -213,7 +213,10 @@ class _Runner:
             rgba, icc = read_picture(in_path)
             name = Path(in_path).stem
         else:
-            w, h = _parse_size(self.args.size) if self.args.size else self._default_canvas()
+            if self.args.size:
+                w, h = _parse_size(self.args.size)
+            else:  # a sketch (or hints, second image) picture sets the canvas; else the tool's hook
+                w, h = self._extra_input_size() or self._default_canvas()
             rgba, name = np.full((h, w, 4), 255, np.uint8), "Canvas"
         height, width = rgba.shape[:2]
         doc = Document(width, height)
@@ -251,6 +254,16 @@ class _Runner:
         out = layer_on_canvas(layer.pixels, layer.x, layer.y, doc.width, doc.height)
         for n in write_picture(out_path, out, icc):
             note(f"{out_path}: {n}")
+
+    def _extra_input_size(self) -> tuple[int, int] | None:
+        """The size of the first extra input picture given (--sketch, --hints, --image-b): a run
+        without INPUT or --size paints on a canvas of that size, which the others must match."""
+        for opt in _EXTRA_INPUTS:
+            path = getattr(self.args, opt, None)
+            if path is not None:
+                pixels, _ = read_picture(path)
+                return int(pixels.shape[1]), int(pixels.shape[0])
+        return None
 
     def _default_canvas(self) -> tuple[int, int]:
         """The canvas of a run without INPUT or --size: what the tool's ``canvas`` hook says
