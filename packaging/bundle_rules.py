@@ -20,6 +20,8 @@ Three kinds of files are left out:
 
 What the bundle does keep its own copy of (``OWN_COPY`` and everything inside a wheel):
 
+* the xcb utility libraries of Qt's xcb platform plugin (``XCB_UTIL``): small and stable, and
+  nine packages of their own in a clean install;
 * ``libpython3.X.so``: the frozen interpreter. Its stdlib is compiled into the bundle's archive,
   and the bootloader loads exactly this build; Debian's libpython3.11 is another patch release.
 * the libraries that arrive inside wheels (PySide6/Qt/lib, torch/lib, numpy.libs, pillow.libs,
@@ -47,11 +49,17 @@ DROP_DIRS = (
     "torch/include/", "torch/share/", "torch/test/", "torch/bin/", "torch/_inductor/codegen/aoti_runtime/",
     "functorch/examples/", "caffe2/", "torchgen/packaged/",
 )
-#: file names that are never needed (torch's test libraries; Qt's GTK 3 platform theme)
+#: file names that are never needed (torch's test libraries; Qt's GTK 3 platform theme; Qt
+#: Network, which GANPaint never imports (downloads use Python's urllib), with the plugins that
+#: alone load it: network information, TLS backends, the VNC platform, TUIO touch over UDP;
+#: its libgssapi_krb5 pulled five Kerberos packages into a clean install)
 DROP_FILES = (
     "libjitbackend_test.so", "libbackend_with_compiler.so", "libaoti_custom_ops.so", "libtorchbind_test.so",
     "libqgtk3.so",
+    "libQt6Network.so.6", "QtNetwork.abi3.so", "libqvnc.so", "libqtuiotouchplugin.so",
 )
+#: folders of Qt plugins that load Qt Network only
+DROP_QT_NETWORK_DIRS = ("PySide6/Qt/plugins/networkinformation/", "PySide6/Qt/plugins/tls/")
 #: kept although a rule above would drop it: torch's shared-memory manager (shared tensors)
 KEEP = ("torch/bin/torch_shm_manager",)
 #: suffixes of files only a compiler or a type checker reads
@@ -71,8 +79,13 @@ GTK_LIBS = (
 #: where a Linux distribution keeps its shared libraries (multiarch folders are below these)
 SYSTEM_LIB_DIRS = ("/lib/", "/lib64/", "/lib32/", "/usr/lib/", "/usr/lib64/", "/usr/lib32/", "/libx32/",
                    "/usr/libx32/")
-#: system libraries the bundle keeps its own copy of (see the module docstring)
+#: system libraries the bundle keeps its own copy of (see the module docstring): the interpreter,
+#: and the small xcb utility libraries Qt's xcb platform plugin loads (not among the issue's
+#: security-relevant host libraries; shipping them keeps a clean bookworm install at <= 60
+#: packages: they are nine packages of their own, libxcb-cursor0 ... libxkbcommon-x11-0)
 OWN_COPY = ("libpython",)
+XCB_UTIL = ("libxcb-util.so", "libxcb-image.so", "libxcb-render-util.so", "libxcb-cursor.so",
+            "libxcb-icccm.so", "libxcb-keysyms.so", "libxcb-shape.so", "libxcb-xkb.so", "libxkbcommon-x11.so")
 
 #: the host libraries the issue found frozen in (one soname each); deb_depends must map every one
 #: to its Debian package, and the bundle must not carry them
@@ -127,7 +140,7 @@ def why_dropped(dest: str, src: str = "", typecode: str = "", *, platform: str =
     name = d.rsplit("/", 1)[-1]
     if d.startswith(KEEP):
         return None
-    if d.startswith(DROP_DIRS) or name in DROP_FILES or d.endswith(DROP_SUFFIXES):
+    if d.startswith(DROP_DIRS + DROP_QT_NETWORK_DIRS) or name in DROP_FILES or d.endswith(DROP_SUFFIXES):
         return DROPPED_NOT_NEEDED
     if any(p in ("tests", "__pycache__") for p in d.split("/")[:-1]):
         return DROPPED_NOT_NEEDED
@@ -138,7 +151,7 @@ def why_dropped(dest: str, src: str = "", typecode: str = "", *, platform: str =
     kept_by_request = keep_host_libs is True or (
         isinstance(keep_host_libs, tuple) and bool(keep_host_libs) and name.startswith(keep_host_libs))
     if (not kept_by_request and _top_level(d) and typecode in ("", "BINARY") and ".so" in name
-            and not _is_extension_module(name) and not name.startswith(OWN_COPY)
+            and not _is_extension_module(name) and not name.startswith(OWN_COPY + XCB_UTIL)
             and src and is_system_library(src)):
         return DROPPED_HOST
     return None

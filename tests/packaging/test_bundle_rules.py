@@ -116,3 +116,17 @@ def test_pkg_keep_host_libs_all_none_or_some():
     assert some == ("libxcb-", "libxkbcommon")
     assert R.why_dropped("libxcb-icccm.so.4", SYS + "libxcb-icccm.so.4", "BINARY", keep_host_libs=some) is None
     assert R.why_dropped("libssl.so.3", SYS + "libssl.so.3", "BINARY", keep_host_libs=some) == R.DROPPED_HOST
+
+
+def test_qt_network_and_its_plugins_are_left_out_and_the_xcb_utilities_stay():
+    for dest in ("PySide6/Qt/lib/libQt6Network.so.6", "PySide6/QtNetwork.abi3.so",
+                 "PySide6/Qt/plugins/tls/libqopensslbackend.so",
+                 "PySide6/Qt/plugins/networkinformation/libqnetworkmanager.so",
+                 "PySide6/Qt/plugins/platforms/libqvnc.so"):
+        assert R.why_dropped(dest, "/x/site-packages/" + dest, "BINARY") == R.DROPPED_NOT_NEEDED, dest
+    assert R.why_dropped("PySide6/Qt/plugins/platforms/libqxcb.so", "/x/libqxcb.so", "BINARY") is None
+    for name in ("libxcb-cursor.so.0", "libxcb-icccm.so.4", "libxkbcommon-x11.so.0"):
+        assert R.why_dropped(name, f"/lib/x86_64-linux-gnu/{name}", "BINARY") is None, name
+    # the xcb client library itself and the keyboard library (it needs Debian's xkb-data) stay Depends
+    for name in ("libxcb.so.1", "libxkbcommon.so.0"):
+        assert R.why_dropped(name, f"/lib/x86_64-linux-gnu/{name}", "BINARY") == R.DROPPED_HOST, name
