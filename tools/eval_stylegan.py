@@ -69,6 +69,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from ganpaint.engine import stylegan_sampling as S
+from ganpaint.engine.interfacegan import judge_sweep, spearman  # noqa: F401  (shared with `ganpaint directions label`)
 from ganpaint.nn.stylegan2 import Generator
 
 PICTURE_EXT = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
@@ -117,24 +118,6 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
     cxy = _blur_valid(x * y, k) - mx * my
     s = ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
     return float(s.mean())
-
-
-def _ranks(x: np.ndarray) -> np.ndarray:
-    """Ranks 0..n-1, ties sharing their average rank."""
-    x = np.asarray(x, np.float64)
-    order = np.argsort(x, kind="mergesort")
-    r = np.empty(len(x))
-    r[order] = np.arange(len(x), dtype=np.float64)
-    _, inv, counts = np.unique(x, return_inverse=True, return_counts=True)
-    return (np.bincount(inv, weights=r) / counts)[inv]
-
-
-def spearman(x: np.ndarray, y: np.ndarray) -> float:
-    """Spearman's rank correlation; 0 when either side is constant (no monotonic movement)."""
-    rx, ry = _ranks(np.ravel(x)), _ranks(np.ravel(y))
-    rx, ry = rx - rx.mean(), ry - ry.mean()
-    den = math.sqrt(float((rx * rx).sum() * (ry * ry).sum()))
-    return 0.0 if den == 0 else float((rx * ry).sum() / den)
 
 
 def frechet(feats_a: np.ndarray, feats_b: np.ndarray) -> float:
@@ -421,28 +404,6 @@ def cmd_fd(args: argparse.Namespace) -> dict[str, Any]:
 
 
 # ============================================================================== sliders
-
-
-def judge_sweep(attrs: np.ndarray, amounts: Sequence[float], target: int, spans: np.ndarray) -> dict[str, Any]:
-    """attrs (n_seeds, n_amounts, K) in attribute units along one slider -> monotonicity of
-    attribute ``target`` and its change against the others' (all in units of their range)."""
-    a = np.asarray(attrs, np.float64) / np.asarray(spans, np.float64)
-    amt = np.asarray(amounts, np.float64)
-    lo, hi = int(np.argmin(amt)), int(np.argmax(amt))
-    delta = a[:, hi] - a[:, lo]  # (n, K)
-    others = [k for k in range(a.shape[2]) if k != target]
-    change = float(delta[:, target].mean())
-    other_abs = np.abs(delta[:, others]).mean(0) if others else np.zeros(0)
-    other_mean = float(other_abs.mean()) if others else 0.0
-    rhos = [spearman(amt, a[i, :, target]) for i in range(a.shape[0])]
-    worst = int(np.argmax(other_abs)) if others else -1
-    return {"spearman": float(np.mean(rhos)), "spearman_min": float(np.min(rhos)),
-            "spearman_mean_curve": spearman(amt, a[:, :, target].mean(0)),
-            "target_change": change, "others_mean_abs_change": other_mean,
-            "ratio": change / other_mean if other_mean > 0 else math.inf,
-            "worst_other": others[worst] if others else None,
-            "worst_other_abs_change": float(other_abs[worst]) if others else 0.0,
-            "curve": a[:, :, target].mean(0).tolist()}
 
 
 def identity_distances(judge: Judge, base: np.ndarray, moved: Sequence[np.ndarray]) -> dict[str, float]:

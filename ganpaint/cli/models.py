@@ -4,6 +4,7 @@
     ganpaint models list [--tool TOOL] [--all-versions]
     ganpaint models remove NAME[@VERSION]
     ganpaint models fetch-realesrgan [--wheel PATH] [--cache DIR] [--force]
+    ganpaint models fetch-face-landmarks [--wheel PATH] [--cache DIR]
     ganpaint models available [--tool TOOL]
     ganpaint models get ID [--accept-licence]
     ganpaint models get URL [--sha256 HEX] --as NAME [--tool TOOL]
@@ -84,7 +85,16 @@ def add_parser(subparsers: Any) -> None:
     get.add_argument("--as", dest="name", metavar="NAME", help="store name (required for an address; "
                      "default for a catalogue model: its id)")
     get.add_argument("--tool", metavar="TOOL", help="for an address: the tool that lists the model")
-    for action in (imp, ls, rm, fetch, avail, get):  # --debug, --safe-mode, --device also after the action
+    fland = sub.add_parser(
+        "fetch-face-landmarks",
+        help="fetch MediaPipe's face detector and face-mesh models (for `ganpaint directions label`)",
+        description="Download mediapipe==0.10.21 with `pip download --no-deps` (never installed), check its "
+        "sha256, keep its two Apache-2.0 .tflite face models in GANPaint's cache folder and delete the wheel. "
+        "Does nothing when they are there.",
+    )
+    fland.add_argument("--wheel", metavar="PATH", help="use this copy of the wheel instead of downloading it")
+    fland.add_argument("--cache", metavar="DIR", help="where the models are kept (default: GANPaint's cache folder)")
+    for action in (imp, ls, rm, fetch, avail, get, fland):  # --debug, --safe-mode, --device also after the action
         add_common_options(action, top=False)
 
 
@@ -117,6 +127,14 @@ def run(args: argparse.Namespace) -> int:
     from ganpaint.engine.store import UnknownModelError
 
     action = args.models_command
+    if action == "fetch-face-landmarks":
+        from ganpaint.engine.face_landmarks import fetch_models
+
+        try:
+            print(f"face landmark models: {fetch_models(args.cache, wheel=args.wheel)}")
+        except ModelFileError as exc:
+            raise CliError(str(exc)) from None
+        return EXIT_OK
     store = model_store(args, with_plugins=action not in ("import", "fetch-realesrgan", "get", "available"))
     try:
         if action == "available":
