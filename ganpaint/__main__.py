@@ -27,7 +27,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args[:1] == ["--smoke-test"]:  # installers' self-test: ganpaint --smoke-test [DIR] (ganpaint/smoke.py)
         from ganpaint.smoke import run as smoke_run
 
-        return smoke_run(args[1] if len(args) > 1 else None)
+        rest = [a for a in args[1:] if a != "--write-reference"]  # --write-reference: smoke_reference.json
+        return smoke_run(rest[0] if rest else None, write_reference="--write-reference" in args)
     from ganpaint.cli.main import main as cli_main
 
     return cli_main(argv, gui=_run_gui)
