@@ -19,13 +19,34 @@ APP=dist/GANPaint.app
 VERSION=$(sed -n 's/^__version__ *= *"\(.*\)"/\1/p' ganpaint/_version.py)
 ARCH=$(uname -m)
 
-# the smoke test, inside the .app
-QT_QPA_PLATFORM=offscreen "$APP/Contents/MacOS/ganpaint" --smoke-test build/smoke-macos
+smoke() {  # the smoke test, inside the .app (before signing, and again after: signing can break it)
+    QT_QPA_PLATFORM=offscreen "$APP/Contents/MacOS/ganpaint" --smoke-test "build/smoke-macos-$1"
+}
+smoke unsigned
 
 if [ -n "${SIGN_ID:-}" ]; then
-    # hardened runtime; torch and Qt need no extra entitlements for CPU use
-    codesign --force --deep --options runtime --timestamp --sign "$SIGN_ID" "$APP"
-    codesign --verify --deep --strict "$APP"
+    # Sign inside-out, never 'codesign --deep' (it signs nested code with the app's options and
+    # entitlements and misses code outside the standard places): first every Mach-O library and
+    # executable inside Contents (deepest paths first), then the .app itself, all with the
+    # hardened runtime and packaging/macos/entitlements.plist (torch's JIT needs executable
+    # memory; PyInstaller's unpacked libraries are not signed by Apple).
+    ENT=packaging/macos/entitlements.plist
+    find "$APP/Contents" -type f \( -name '*.dylib' -o -name '*.so' -o -perm -u+x \) -print0 \
+        | xargs -0 file | grep 'Mach-O' | cut -d: -f1 | awk '{ print length, $0 }' | sort -rn | cut -d' ' -f2- \
+        | while IFS= read -r f; do
+            codesign --force --options runtime --timestamp --entitlements "$ENT" --sign "$SIGN_ID" "$f"
+        done
+    codesign --force --options runtime --timestamp --entitlements "$ENT" --sign "$SIGN_ID" "$APP"
+    codesign --verify --strict --verbose=2 "$APP"
+    smoke signed
+fi
+
+if [ -n "${SIGN_ID:-}" ] && [ -n "${NOTARY_PROFILE:-}" ]; then
+    # notarise the .app itself and staple its ticket, so a copy dragged out of the .dmg opens
+    # offline; the .dmg is notarised and stapled again below
+    ditto -c -k --keepParent "$APP" build/GANPaint-app.zip
+    xcrun notarytool submit build/GANPaint-app.zip --keychain-profile "$NOTARY_PROFILE" --wait
+    xcrun stapler staple "$APP"
 fi
 
 STAGE=build/dmg
@@ -40,5 +61,6 @@ if [ -n "${SIGN_ID:-}" ] && [ -n "${NOTARY_PROFILE:-}" ]; then
     codesign --sign "$SIGN_ID" --timestamp "$DMG"
     xcrun notarytool submit "$DMG" --keychain-profile "$NOTARY_PROFILE" --wait
     xcrun stapler staple "$DMG"
+    spctl --assess --type execute --verbose "$APP"
 fi
 echo "build_dmg: $DMG"
