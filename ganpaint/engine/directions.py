@@ -424,7 +424,9 @@ def compute_directions(G: Generator, model: str, sha256: str, *, samples: int | 
     parsed = _parse_conditions(conditions)
     report_progress(0.0, "starting")
     ds = existing_directions(model, sha256, G.style_dim, root=root, warn=_warn)
-    for n in [n for n, i in ds.info.items() if i.get("kind") != "imported"]:
+    # recomputed here: label, GANSpace and SeFa directions; kept: imported ones and the landmark
+    # sliders of `ganpaint directions label` (made by another model, not recomputable here)
+    for n in [n for n, i in ds.info.items() if i.get("kind") not in ("imported", "landmark")]:
         ds.vectors.pop(n)
         ds.info.pop(n)
     made = (_label_directions(G, ds, samples=samples, seed=seed, classifier=classifier, warn=_warn,

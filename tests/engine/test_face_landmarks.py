@@ -224,6 +224,12 @@ def test_label_command_stores_directions_with_selectivity(tmp_path: Path, monkey
     assert cli_directions.label(args, measure=brightness_labeller, measure_names=NAMES) == 0
     ds2 = model_directions(Loaded(G=G, name=entry.name, sha256=entry.card.sha256, path=entry.path))
     assert {"pc0", "sefa0", "mouth_open"} <= set(ds2.vectors)
+    # and `compute` after `label` keeps the landmark sliders (it recomputes only its own kinds)
+    assert main(["directions", "compute", "--model", "tiny-ffhq", "--samples", "64", "--components", "2",
+                 "--labels", "none"]) == 0
+    ds3 = model_directions(Loaded(G=G, name=entry.name, sha256=entry.card.sha256, path=entry.path))
+    assert {"pc0", "sefa0", "mouth_open", "smile"} <= set(ds3.vectors)
+    assert ds3.info["mouth_open"]["kind"] == "landmark"
 
 
 def test_a_generator_without_faces_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
