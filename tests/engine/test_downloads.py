@@ -389,14 +389,9 @@ def test_a_finished_file_that_checks_is_not_fetched_again(server, tmp_path):
 
 
 def _nvlabs_dir() -> Path:
-    import os
+    from ganpaint.testing.compat import compat_dir
 
-    env = os.environ.get("GANPAINT_COMPAT_DIR")
-    for c in ([Path(env)] if env else []) + [Path(__file__).resolve().parents[3] / "shared" / "compat",
-                                             Path("/work/shared/compat")]:
-        if (c / "nvlabs").is_dir():
-            return c / "nvlabs"
-    return Path("/nonexistent")
+    return compat_dir("nvlabs")
 
 
 @pytest.mark.skipif(not (_nvlabs_dir() / "stylegan2ada_16px_w64.pkl").is_file(),

@@ -19,19 +19,9 @@ import torch
 from ganpaint.engine.cards import ModelFileError
 from ganpaint.engine.checkpoints import file_sha256
 from ganpaint.engine.store import ModelStore
+from ganpaint.testing.compat import compat_dir
 
-
-def _compat_dir() -> Path:
-    env = os.environ.get("GANPAINT_COMPAT_DIR")
-    candidates = [Path(env)] if env else []
-    candidates += [Path(__file__).resolve().parents[3] / "shared" / "compat", Path("/work/shared/compat")]
-    for c in candidates:
-        if (c / "nvlabs").is_dir():
-            return c / "nvlabs"
-    return candidates[0] / "nvlabs"
-
-
-NV = _compat_dir()
+NV = compat_dir("nvlabs")
 needs_nvlabs = pytest.mark.skipif(not NV.is_dir(), reason="NVlabs test vectors not present")
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import os
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +36,7 @@ from ganpaint.engine.thumbnails import ThumbnailContext
 from ganpaint.nn.stylegan3 import Generator as SG3Generator
 from ganpaint.nn.stylegan3 import StyleGAN3Config
 from ganpaint.testing import RecordingContext
+from ganpaint.testing.compat import compat_dir
 
 STYLEMIX = stylemix_tools()[0]
 FACES = faces_tools()[0]
@@ -46,17 +46,9 @@ TINY_CONFIG = StyleGAN3Config(img_resolution=16, z_dim=8, w_dim=12, channel_base
                               mapping_layers=2, output_scale=1.0)
 
 
-def _compat_dir() -> Path:
-    env = os.environ.get("GANPAINT_COMPAT_DIR")
-    candidates = [Path(env)] if env else []
-    candidates += [Path(__file__).resolve().parents[3] / "shared" / "compat", Path("/work/shared/compat")]
-    for c in candidates:
-        if (c / "nvlabs").is_dir():
-            return c / "nvlabs"
-    return candidates[0] / "nvlabs"
 
 
-NV = _compat_dir()
+NV = compat_dir("nvlabs")
 needs_nvlabs = pytest.mark.skipif(not NV.is_dir(), reason="NVlabs test vectors not present")
 
 

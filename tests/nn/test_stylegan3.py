@@ -8,8 +8,6 @@ $GANPAINT_COMPAT_DIR/nvlabs, never committed; skipped when absent).
 from __future__ import annotations
 
 import math
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,19 +23,9 @@ from ganpaint.nn.stylegan3 import (
     layer_geometry,
     upfirdn2d,
 )
+from ganpaint.testing.compat import compat_dir
 
-
-def _compat_dir() -> Path:
-    env = os.environ.get("GANPAINT_COMPAT_DIR")
-    candidates = [Path(env)] if env else []
-    candidates += [Path(__file__).resolve().parents[3] / "shared" / "compat", Path("/work/shared/compat")]
-    for c in candidates:
-        if (c / "nvlabs").is_dir():
-            return c / "nvlabs"
-    return candidates[0] / "nvlabs"
-
-
-NV = _compat_dir()
+NV = compat_dir("nvlabs")
 needs_nvlabs = pytest.mark.skipif(not NV.is_dir(), reason="NVlabs test vectors not present")
 
 SMALL = StyleGAN3Config(img_resolution=16, z_dim=8, w_dim=12, channel_base=256, channel_max=8, mapping_layers=3)
