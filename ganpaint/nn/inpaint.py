@@ -81,27 +81,56 @@ class InpaintConfig:
 def push_pull_fill(image: torch.Tensor, hole: torch.Tensor, gain: float = PUSH_PULL_GAIN) -> torch.Tensor:
     """Fill ``hole`` (B x 1 x H x W, 1 = unknown) smoothly from the known pixels of ``image``.
 
-    Push: average the known pixels (weighted by 1 - hole) down a pyramid to one pixel.
-    Pull: from the coarsest level up, each level keeps its own average where it has known
-    pixels and takes the upsampled coarser estimate where it has none; a pixel whose share
-    of known pixels is w uses its own average with weight min(1, gain * w), so even a few
-    known pixels nearby outweigh far-away context. Known pixels come out unchanged; a fully
-    masked picture comes out 0 (mid grey)."""
+    Push: halve (rounding up) down to a single pixel, each coarse pixel holding the mean of
+    ``image * known`` and of ``known`` over the fine pixels it really covers (an odd edge
+    is averaged on its own; a 1-pixel side is not halved). Pull: from that pixel back up,
+    a pixel whose share of known pixels is w takes ``up + a * (mean - up)`` with
+    ``a = min(1, gain * w)``, ``mean`` being the known-weighted average under it and ``up``
+    the upsampled coarser estimate; so even a few known pixels nearby outweigh far-away
+    context, a cell with nothing known under it takes the coarser estimate (never 0), and a
+    constant picture stays that constant. Known pixels come out unchanged; only a fully
+    masked picture comes out 0 (mid grey). A plain torch op: differentiable in ``image``."""
     known = (1.0 - hole).clamp(0, 1)
     levels = [(image * known, known)]
-    while min(levels[-1][1].shape[-2:]) > 1:
+    while max(levels[-1][1].shape[-2:]) > 1:
         s, w = levels[-1]
-        levels.append((F.avg_pool2d(s, 2, ceil_mode=True), F.avg_pool2d(w, 2, ceil_mode=True)))
+        k = (2 if s.shape[-2] > 1 else 1, 2 if s.shape[-1] > 1 else 1)
+        # padding 0 + ceil_mode: an odd edge block is divided by the pixels it really holds
+        levels.append((F.avg_pool2d(s, k, k, ceil_mode=True), F.avg_pool2d(w, k, k, ceil_mode=True)))
     s, w = levels[-1]
-    est = s / w.clamp_min(1e-6)
+    est = torch.where(w > 0, s / w.clamp_min(1e-12), torch.zeros_like(s))
     for s, w in reversed(levels[:-1]):
-        up = F.interpolate(est, size=s.shape[-2:], mode="bilinear", align_corners=False)
-        mean = s / w.clamp_min(1e-6)
+        up = _upsample_level(est, s.shape[-2:])
+        mean = s / w.clamp_min(1e-12)
         # w is the share of known pixels under this level's pixel: trust the local average
         # as soon as it has some support
         a = (w * gain).clamp(max=1.0)
-        est = a * mean + (1.0 - a) * up
+        est = torch.where(a >= 1.0, mean, up + a * (mean - up))
     return est
+
+
+def _upsample_level(a: torch.Tensor, size: torch.Size | tuple[int, int]) -> torch.Tensor:
+    """Bilinear resize of a coarse pyramid level to the finer ``size`` it was halved from:
+    fine pixel i lies at coarse coordinate (i - 0.5) / 2 (clamped; a side that was not
+    halved maps 1:1). Written as ``p + f * (q - p)`` so a constant stays exactly that."""
+    h, w = a.shape[-2:]
+    H, W = int(size[0]), int(size[1])
+
+    def axis(n_fine: int, n_coarse: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        if n_fine == n_coarse:
+            i0 = torch.arange(n_fine, device=a.device)
+            return i0, i0, torch.zeros(n_fine, dtype=a.dtype, device=a.device)
+        c = ((torch.arange(n_fine, device=a.device, dtype=torch.float64) - 0.5) / 2.0).clamp(0, n_coarse - 1)
+        i0 = c.floor().long()
+        i1 = (i0 + 1).clamp(max=n_coarse - 1)
+        return i0, i1, (c - i0).to(a.dtype)
+
+    y0, y1, fy = axis(H, h)
+    x0, x1, fx = axis(W, w)
+    top, bot = a[..., y0, :], a[..., y1, :]
+    rows = top + fy[:, None] * (bot - top)
+    left, right = rows[..., x0], rows[..., x1]
+    return left + fx * (right - left)
 
 
 class GatedConv(nn.Module):
