@@ -189,7 +189,8 @@ def make_methods(model_file: str) -> dict[str, Any]:
     gain = InpaintConfig.from_dict(dict(read_card(model_file).config)).coarse_gain  # the model's own coarse stage
 
     def ours(img8: np.ndarray, hole: np.ndarray) -> np.ndarray:
-        req = make_request(img8, spec=spec, params={"model": "eval"}, mask=hole)
+        # grow 0: the held-out holes are exact (no halo), and the baselines fill exactly them
+        req = make_request(img8, spec=spec, params={"model": "eval", "grow": 0}, mask=hole)
         return np.asarray(tool.run(req, ctx).image)  # type: ignore[arg-type]
 
     def coarse(img8: np.ndarray, hole: np.ndarray) -> np.ndarray:

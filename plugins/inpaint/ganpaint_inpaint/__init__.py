@@ -39,6 +39,9 @@ def ganpaint_register_tools() -> list[ToolSpec]:
                           "procedural landscapes)."),
                 ParamSpec("seed", "seed", label="Variation",
                           help="0 gives the plain fill; every other number gives another version of it."),
+                ParamSpec("grow", "int", label="Grow area", default=4, minimum=0, maximum=64, step=1,
+                          help="Grows the area to fill by this many pixels, so the halo around the "
+                          "removed object goes too. 0 fills exactly the area given."),
                 ParamSpec("context", "float", label="Surroundings looked at", default=1.0, minimum=0.25,
                           maximum=4.0, step=0.25,
                           help="How much picture around the area the model looks at, as a multiple of the "

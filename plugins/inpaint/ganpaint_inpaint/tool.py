@@ -24,7 +24,7 @@ from ganpaint.engine.loading import read_card, register_architecture
 from ganpaint.engine.model_cache import default_cache
 from ganpaint.nn.inpaint import InpaintConfig, InpaintGenerator, inpaint_tensor
 from ganpaint_inpaint import DEFAULT_MODEL, TOOL_ID
-from ganpaint_inpaint.geometry import EPS, Box, context_box, inner_distance, push_pull
+from ganpaint_inpaint.geometry import EPS, Box, context_box, grow_mask, inner_distance, push_pull
 
 ARCHITECTURE = "inpaint_gated"
 #: amplitude (in the model's [-1, 1] range) of the low-frequency noise that makes variations
@@ -44,6 +44,7 @@ def run(request: ToolRequest, ctx: RunContext) -> ToolResult:
     seed = int(p.get("seed") or 0)
     context = float(p.get("context") or 1.0)
     work_size = max(16, int(p.get("work_size") or 512))
+    grow = max(0, int(p.get("grow") or 0))
 
     image = np.asarray(request.image, dtype=np.float32)
     h, w = image.shape[:2]
@@ -51,8 +52,15 @@ def run(request: ToolRequest, ctx: RunContext) -> ToolResult:
     if mask is None or not (np.asarray(mask) > EPS).any():
         raise ToolError("Inpaint: the mask is empty. Select the area to fill (or paint it on a mask layer) first.")
     mask = np.asarray(mask, dtype=np.float32)
-    hole = mask > EPS
     alpha = None if request.alpha is None else np.asarray(request.alpha, dtype=np.float32)
+    if grow:  # the halo of the removed object goes too; nothing beyond the grown area is read as hole
+        grown = grow_mask(mask, grow)
+        left = grown <= EPS if alpha is None else (grown <= EPS) & (alpha >= 0.5)
+        if left.any():
+            mask = grown
+        else:  # growing would leave nothing to fill from (a tiny picture): fill the area as given
+            grow = 0
+    hole = mask > EPS
     # transparent pixels have no meaningful colour: the model does not fill from them
     valid = ~hole if alpha is None else (~hole & (alpha >= 0.5))
     if not valid.any():
@@ -76,11 +84,18 @@ def run(request: ToolRequest, ctx: RunContext) -> ToolResult:
     h_crop = hole[box.slices]
     region[h_crop] = fill[h_crop]  # the whole hole, at full weight (the host applies soft edges)
     out_alpha = None if alpha is None else _fill_alpha(alpha, hole, box)
+    if grow:
+        # the host blends through the mask it gave, which the halo is outside of: blend here
+        # through the grown mask instead (its soft edge included); beyond it, exact originals
+        m = mask[..., None]
+        out = np.where(m > 0, out * m + image * (1.0 - m), image).astype(np.float32)
+        if out_alpha is not None and alpha is not None:
+            out_alpha = np.where(mask > 0, out_alpha * mask + alpha * (1.0 - mask), alpha).astype(np.float32)
     ctx.progress(1.0, "Done")
     return ToolResult(
         image=out,
         alpha=out_alpha,
-        composited=False,
+        composited=bool(grow),
         name=f"{request.source_name} (inpainted)" if request.source_name else "Inpaint",
         metadata={
             "model": name,
@@ -89,6 +104,7 @@ def run(request: ToolRequest, ctx: RunContext) -> ToolResult:
             "seed": seed,
             "context": context,
             "work_size": work_size,
+            "grow": grow,
             "box": [box.x0, box.y0, box.width, box.height],
         },
     )

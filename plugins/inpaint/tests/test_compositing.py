@@ -17,7 +17,7 @@ SPEC = ganpaint_inpaint.ganpaint_register_tools()[0]
 
 
 def _run(img, mask, ctx, alpha=None, **params):  # type: ignore[no-untyped-def]
-    req = make_request(img, spec=SPEC, params={"model": "tiny-inpaint", **params}, mask=mask, alpha=alpha)
+    req = make_request(img, spec=SPEC, params={"model": "tiny-inpaint", "grow": 0, **params}, mask=mask, alpha=alpha)
     return req, validate_result(req, tool.run(req, ctx))
 
 
@@ -202,7 +202,7 @@ def test_apply_result_honours_the_selection_softness(ctx) -> None:  # type: igno
     sel = _mask(h, w, slice(10, 30), slice(12, 40))
     sel[9, 12:40] = 0.5
     doc.set_selection(sel)
-    req = build_request(doc, SPEC, params={"model": "tiny-inpaint"})
+    req = build_request(doc, SPEC, params={"model": "tiny-inpaint", "grow": 0})
     assert req.mask is not None and np.allclose(req.mask, sel, atol=1 / 255)
     res = validate_result(req, tool.run(req, ctx))
     apply_result(doc, SPEC, req, res, result_source(doc, SPEC))
@@ -223,7 +223,7 @@ def test_the_tool_has_no_feather_of_its_own() -> None:
 def test_result_is_not_composited_by_the_tool(ctx) -> None:  # type: ignore[no-untyped-def]
     img = _picture(20, 20)
     mask = _mask(20, 20, slice(5, 15), slice(5, 15))
-    req = make_request(img, spec=SPEC, params={"model": "tiny-inpaint"}, mask=mask)
+    req = make_request(img, spec=SPEC, params={"model": "tiny-inpaint", "grow": 0}, mask=mask)
     res = tool.run(req, ctx)
     assert isinstance(res, ToolResult) and res.composited is False
     assert "feather" not in res.metadata

@@ -24,7 +24,7 @@ SPEC = ganpaint_inpaint.ganpaint_register_tools()[0]
 
 
 def _run(img, mask, ctx, alpha=None, **params):  # type: ignore[no-untyped-def]
-    req = make_request(img, spec=SPEC, params={"model": "tiny-inpaint", **params}, mask=mask, alpha=alpha)
+    req = make_request(img, spec=SPEC, params={"model": "tiny-inpaint", "grow": 0, **params}, mask=mask, alpha=alpha)
     return req, validate_result(req, tool.run(req, ctx))
 
 
@@ -45,7 +45,7 @@ def test_entry_point_spec_and_api_version() -> None:
     assert SPEC.roles() == (Role.IMAGE, Role.MASK)
     assert SPEC.param("model").kind == "model"
     assert SPEC.param("seed").kind == "seed"
-    assert {p.name for p in SPEC.params} == {"model", "seed", "context", "work_size"}
+    assert {p.name for p in SPEC.params} == {"model", "seed", "context", "work_size", "grow"}
 
 
 def test_default_model_spec_points_into_the_package() -> None:
@@ -205,7 +205,7 @@ def test_shipped_default_fills_a_real_result(make_picture) -> None:  # type: ign
     mask = _box_mask(64, 96, 20, 44, 30, 66)
     damaged = img.copy()
     damaged[mask == 1] = 0.0  # the model must not see what was there
-    req = make_request(damaged, spec=SPEC, params={"model": "inpaint-default"}, mask=mask)
+    req = make_request(damaged, spec=SPEC, params={"model": "inpaint-default", "grow": 0}, mask=mask)
     out = validate_result(req, tool.run(req, ctx)).image
     inside, outside = mask == 1, mask == 0
     assert np.array_equal(out[outside], damaged[outside])
@@ -219,7 +219,8 @@ def test_shipped_default_fills_a_real_result(make_picture) -> None:  # type: ign
 @pytest.mark.slow
 def test_command_line_fills_through_the_mask(tmp_path, isolated_data_dir, make_picture) -> None:  # type: ignore[no-untyped-def]
     """`ganpaint run inpaint IN --mask M -o OUT` with the default model (found in the plugin
-    package, nothing in the user's store): only the white area of the mask changes."""
+    package, nothing in the user's store): only the white area of the mask, grown by the
+    default 4 px, changes."""
     from PIL import Image
 
     img = (make_picture(64, 80, seed=4) * 255).astype(np.uint8)
@@ -233,5 +234,8 @@ def test_command_line_fills_through_the_mask(tmp_path, isolated_data_dir, make_p
     )
     assert proc.returncode == 0, proc.stderr
     out = np.asarray(Image.open(tmp_path / "out.png").convert("RGB"))
-    assert np.array_equal(out[mask == 0], img[mask == 0])
+    from ganpaint_inpaint.geometry import grow_mask
+
+    beyond = grow_mask(mask / 255.0, 4) == 0
+    assert np.array_equal(out[beyond], img[beyond])
     assert not np.array_equal(out[mask == 255], img[mask == 255])
