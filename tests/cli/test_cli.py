@@ -288,6 +288,9 @@ def test_ctrl_c_cancels_cleanly(env, picture, tmp_path: Path) -> None:  # type: 
     proc = subprocess.Popen(
         [sys.executable, "-m", "ganpaint", "run", "slow", str(src), "-o", str(out), "--set", f"marker={marker}"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # as in a terminal: a test run started in the background of a shell (nohup ... &) ignores
+        # SIGINT, every child inherits that, and Python then never raises KeyboardInterrupt
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 60
