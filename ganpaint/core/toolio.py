@@ -318,7 +318,6 @@ def apply_result(
     """
     from ganpaint.core.commands import InsertLayer, PixelPatch
     from ganpaint.core.geometry import Rect
-    from ganpaint.core.layers import Layer, LayerKind, ResultInfo
 
     resize = spec.output is OutputMode.RESIZE
     if not _is_clean(request, result):
@@ -343,23 +342,31 @@ def apply_result(
     else:
         layers = list(doc.layers)
         index = layers.index(source) + 1 if source is not None and source in layers else len(layers)
-        model = next((request.params.get(p.name) for p in spec.params if p.kind == "model"), None)
-        info = ResultInfo(
-            tool_id=spec.id,
-            plugin=spec.plugin,
-            model=str(model) if model else None,
-            params=dict(request.params),
-            source_layer_id=source.id if source is not None else source_layer_id,
-            metadata=dict(result.metadata),
-            attachments=dict(result.attachments),
-            before=_source_rgba(request),
-        )
-        name = result.name or (f"{spec.title} ({request.source_name})" if request.source_name else spec.title)
-        layer = Layer(pixels, name=name, kind=LayerKind.RESULT, result=info)
+        layer = _result_layer(spec, request, result, pixels, source, source_layer_id, _source_rgba(request))
         assert layer.rect == Rect(0, 0, doc.width, doc.height)
         cmd = InsertLayer(layer, index, title=spec.title)
     doc.execute(cmd)
     return cmd
+
+
+def _result_layer(spec: ToolSpec, request: ToolRequest, result: ToolResult, pixels: np.ndarray,
+                  source: Layer | None, source_layer_id: str | None, before: np.ndarray | None) -> Layer:
+    """The RESULT layer of a tool run: its pixels, its name, and the ResultInfo that re-runs it."""
+    from ganpaint.core.layers import Layer, LayerKind, ResultInfo
+
+    model = next((request.params.get(p.name) for p in spec.params if p.kind == "model"), None)
+    info = ResultInfo(
+        tool_id=spec.id,
+        plugin=spec.plugin,
+        model=str(model) if model else None,
+        params=dict(request.params),
+        source_layer_id=source.id if source is not None else source_layer_id,
+        metadata=dict(result.metadata),
+        attachments=dict(result.attachments),
+        before=before,
+    )
+    name = result.name or (f"{spec.title} ({request.source_name})" if request.source_name else spec.title)
+    return Layer(pixels, name=name, kind=LayerKind.RESULT, result=info)
 
 
 def _resize_with_result(
@@ -374,7 +381,6 @@ def _resize_with_result(
     """``OutputMode.RESIZE``: Image > Resize to the result's size plus the result layer above
     the source, as one ReplaceStack (one undo step)."""
     from ganpaint.core.commands import ReplaceStack, StackState
-    from ganpaint.core.layers import Layer, LayerKind, ResultInfo
     from ganpaint.core.transform import _resample, resize_image_command
 
     nh, nw = pixels.shape[:2]
@@ -382,20 +388,9 @@ def _resize_with_result(
     layers, props = list(base.after.layers), list(base.after.props)
     ids = [layer.id for layer in layers]
     index = ids.index(source.id) + 1 if source is not None and source.id in ids else len(layers)
-    model = next((request.params.get(p.name) for p in spec.params if p.kind == "model"), None)
     before = _source_rgba(request)
-    info = ResultInfo(
-        tool_id=spec.id,
-        plugin=spec.plugin,
-        model=str(model) if model else None,
-        params=dict(request.params),
-        source_layer_id=source.id if source is not None else source_layer_id,
-        metadata=dict(result.metadata),
-        attachments=dict(result.attachments),
-        before=None if before is None else _resample(before, nw, nh),
-    )
-    name = result.name or (f"{spec.title} ({request.source_name})" if request.source_name else spec.title)
-    layer = Layer(pixels, name=name, kind=LayerKind.RESULT, result=info)
+    layer = _result_layer(spec, request, result, pixels, source, source_layer_id,
+                          None if before is None else _resample(before, nw, nh))
     layers.insert(index, layer)
     props.insert(index, layer.props())
     after = StackState(nw, nh, tuple(layers), base.after.selection, index, tuple(props))
