@@ -57,49 +57,15 @@ _cleaned_at: dict[str, float] = {}  # folder -> monotonic time of its last clean
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
-    """Open a binary file object that replaces ``path`` when the block ends without error.
-
-    Raises OSError (unchanged) when the temporary file cannot be created, written,
-    flushed to disk or renamed; callers turn it into a message naming the file.
-    A symbolic link at ``path`` is followed: its target file is replaced.
-    """
-    target = _resolve(path)
-    folder = target.parent
-    fd, tmp_name = _make_temp(target)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
-            fh.flush()
-            # fsync before the rename: otherwise a power cut can leave an empty file
-            # under the new name on some file systems (ext4 delalloc).
-            os.fsync(fh.fileno())
-        _set_mode(tmp_name, target)
-        os.replace(tmp_name, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise
-    finally:
-        with _lock:
-            _in_flight.discard(tmp_name)
-    _fsync_folder(folder)
-    _clean_now_and_then(folder)
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Like atomic_write, for writers that need a file name (``safetensors.save_file``):
-    yields the path of an empty temporary file beside the target (same naming, so a
-    killed process's leftover is cleaned) and renames it over the target when the block
-    ends without error. Symbolic links are followed as in atomic_write."""
+def _replacing(path: str | os.PathLike[str]) -> Iterator[tuple[int, str, Path]]:
+    """(fd, temp name, target) of a new temporary file beside ``path`` (links followed); when
+    the block ends without error the temp file takes the target's mode and replaces it, the
+    folder is synced and cleaned now and then; on any error the temp file is removed and the
+    target stays. The block owns ``fd`` and must fsync what it wrote."""
     target = _resolve(path)
     fd, tmp_name = _make_temp(target)
-    os.close(fd)
     try:
-        yield Path(tmp_name)
-        with open(tmp_name, "rb+") as fh:
-            os.fsync(fh.fileno())
+        yield fd, tmp_name, target
         _set_mode(tmp_name, target)
         os.replace(tmp_name, target)
     except BaseException:
@@ -111,6 +77,35 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
             _in_flight.discard(tmp_name)
     _fsync_folder(target.parent)
     _clean_now_and_then(target.parent)
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    """Open a binary file object that replaces ``path`` when the block ends without error.
+
+    Raises OSError (unchanged) when the temporary file cannot be created, written,
+    flushed to disk or renamed; callers turn it into a message naming the file.
+    A symbolic link at ``path`` is followed: its target file is replaced.
+    """
+    with _replacing(path) as (fd, _tmp_name, _target), os.fdopen(fd, "wb") as fh:
+        yield fh
+        fh.flush()
+        # fsync before the rename: otherwise a power cut can leave an empty file
+        # under the new name on some file systems (ext4 delalloc).
+        os.fsync(fh.fileno())
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Like atomic_write, for writers that need a file name (``safetensors.save_file``):
+    yields the path of an empty temporary file beside the target (same naming, so a
+    killed process's leftover is cleaned) and renames it over the target when the block
+    ends without error. Symbolic links are followed as in atomic_write."""
+    with _replacing(path) as (fd, tmp_name, _target):
+        os.close(fd)
+        yield Path(tmp_name)
+        with open(tmp_name, "rb+") as fh:
+            os.fsync(fh.fileno())
 
 
 def _resolve(path: str | os.PathLike[str]) -> Path:
