@@ -2,13 +2,17 @@
 
 The budget (bytes of activations one forward pass may allocate) comes from, in order:
 an explicit argument, ``$GANPAINT_INFERENCE_MEMORY_MB``, ``Settings.inference_memory_mb``
-(0 = automatic), else half of the memory the OS reports available (``MemAvailable`` in
-/proc/meminfo, ``os.sysconf`` elsewhere; psutil is not a dependency) capped at
-:data:`AUTO_CAP_BYTES`, or 70 % of free CUDA memory on a GPU.
+(0 = automatic), else what the OS reports available now (``psutil.virtual_memory().available``)
+minus a safety margin (:func:`safety_margin_bytes`: a quarter of it, at least
+:data:`MARGIN_MIN_BYTES`), or 70 % of free CUDA memory on a GPU.
 
-Why a cap (1.5 GB): larger tiles only save the overlap work (about 10-25 % at 1-2k px tiles),
-while an editor that takes all free memory makes everything else swap; with the picture's own
-arrays on top, a 4096 px translation then peaks under the issue's 3 GB.
+Why available-minus-margin and no fixed cap: a picture whose activations fit in memory runs
+in one pass, which is 3-5x faster than tiles (a 2560x1600 season run: docs/performance.md);
+the former 1.5 GB cap tiled such pictures on machines with plenty of memory. The margin
+keeps room for the picture's own arrays, the editor's document and whatever else runs, so
+the machine does not swap. Tiled runs still honour a cancel within a fraction of a second:
+:func:`ganpaint.engine.tiling.run_tiled` checks it between tiles and between the model's
+layers inside a tile.
 
 The activation estimate runs the model once on the ``meta`` device (shapes only: no memory,
 no arithmetic, a few milliseconds) and simulates what eager PyTorch keeps alive: the input
@@ -31,14 +35,18 @@ import torch
 from torch import nn
 
 __all__ = [
-    "AUTO_CAP_BYTES",
+    "MARGIN_MIN_BYTES",
     "activation_bytes_per_pixel",
     "available_memory_bytes",
     "fits",
     "memory_budget_bytes",
+    "safety_margin_bytes",
 ]
 
-AUTO_CAP_BYTES = 1536 * 1024**2
+#: the automatic budget leaves at least this much of the available memory unused ...
+MARGIN_MIN_BYTES = 1024**3
+#: ... or this fraction of it, whichever is more
+MARGIN_FRACTION = 0.25
 MIN_BUDGET_BYTES = 128 * 1024**2
 #: measured peak / simulated peak was 1.1-1.4 on the CPU for the ResNet and U-Net generators
 SAFETY = 1.5
@@ -48,7 +56,16 @@ _cache_lock = threading.Lock()
 
 
 def available_memory_bytes() -> int:
-    """Memory the OS could give us now without swapping (MemAvailable), or a guess of 2 GB."""
+    """Memory the OS could give us now without swapping (psutil's ``available``; MemAvailable
+    on Linux), or a guess of 2 GB when it cannot tell."""
+    try:
+        import psutil
+
+        avail = int(psutil.virtual_memory().available)
+        if avail > 0:
+            return avail
+    except Exception:  # noqa: BLE001 - psutil missing or unsupported here: the fallbacks below
+        pass
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemAvailable:"):
@@ -63,6 +80,11 @@ def available_memory_bytes() -> int:
     except (ValueError, OSError, AttributeError):
         pass
     return 2 * 1024**3
+
+
+def safety_margin_bytes(available: int) -> int:
+    """What the automatic budget leaves unused of ``available`` bytes."""
+    return max(MARGIN_MIN_BYTES, int(available * MARGIN_FRACTION))
 
 
 def _configured_mb() -> int:
@@ -89,7 +111,8 @@ def memory_budget_bytes(device: str | torch.device = "cpu", override_mb: int | N
     if dev.type == "cuda" and torch.cuda.is_available():
         free, _total = torch.cuda.mem_get_info(dev)
         return max(MIN_BUDGET_BYTES, int(free * 0.7))
-    return max(MIN_BUDGET_BYTES, min(AUTO_CAP_BYTES, available_memory_bytes() // 2))
+    avail = available_memory_bytes()
+    return max(MIN_BUDGET_BYTES, avail - safety_margin_bytes(avail))
 
 
 def _nbytes(t: Any) -> int:

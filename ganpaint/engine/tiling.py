@@ -15,6 +15,12 @@ per-channel (mean, var), and the tiles then normalise with those (:func:`frozen_
 Out of memory (torch.OutOfMemoryError, RuntimeError "out of memory", MemoryError) is caught
 by :func:`run_full_resolution`: it retries with tiles half the size, then on the CPU, and
 says so through ``ctx.progress``.
+
+Cancel: ``ctx.progress`` is called before every tile, and while a model runs through
+:func:`run_full_resolution` a forward pre-hook on each of its leaf modules asks
+``ctx.cancelled()``, so a cancel lands between two layers of the running tile (well under a
+second) instead of at the end of a tile that may take many seconds on the CPU. A converted
+graph (OpenVINO, TorchScript) runs no hooks: there the cancel lands at the next tile.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ __all__ = [
     "TilePlan",
     "axis_windows",
     "axis_weights",
+    "cancel_checks",
     "capture_norm_stats",
     "frozen_norm_stats",
     "is_oom",
@@ -254,6 +261,31 @@ def whole_picture_stats(model: nn.Module, x: torch.Tensor, call: Call, budget_by
 # ----------------------------------------------------------------------------- running
 
 
+@contextlib.contextmanager
+def cancel_checks(model: nn.Module, ctx: Any) -> Iterator[None]:
+    """While inside, every leaf module of ``model`` checks ``ctx.cancelled()`` before it runs
+    and raises the context's JobCancelled (through ``ctx.progress``) once it is set."""
+    asked = getattr(ctx, "cancelled", None)
+    if not callable(asked) or not isinstance(model, nn.Module):
+        yield
+        return
+
+    def check(_m: nn.Module, _args: Any) -> None:
+        if asked():
+            ctx.progress(0.0, "Cancelling")  # raises the host's JobCancelled
+            from ganpaint.core.specs import JobCancelled
+
+            raise JobCancelled("cancelled")  # a context whose progress did not raise
+
+    hooks = [m.register_forward_pre_hook(check) for m in model.modules() if not any(True for _ in m.children())]
+    try:
+        yield
+    finally:
+        for h in hooks:
+            h.remove()
+
+
+
 def is_oom(exc: BaseException) -> bool:
     if isinstance(exc, (MemoryError, torch.OutOfMemoryError)):
         return True
@@ -327,38 +359,39 @@ def run_full_resolution(
     # the estimate runs the model on the meta device, whose first use imports ~3 s of torch
     # internals: pictures that fit even at a generous 4 KB/px (the zoo's generators need
     # 0.3-0.9 KB/px) skip it, so a first small result is not delayed
-    if h * w * QUICK_FIT_BYTES_PER_PIXEL > budget:
+    # (a picture that fits by area runs whole, even when a square tile of that area would be
+    # narrower than its long side: 2560x1600 in a 2500x2500 budget is one pass)
+    if h * w * QUICK_FIT_BYTES_PER_PIXEL > budget and h * w * activation_bytes_per_pixel(model, x.dtype) > budget:
         tile = tile_for_budget(model, budget, x.dtype)
-        if tile >= max(h, w) and h * w * activation_bytes_per_pixel(model, x.dtype) <= budget:
-            tile = None
     home = x.device
     moved = False
     try:
-        while True:
-            try:
-                if tile is None:
-                    return call(x)
-                return _tiled_pass(model, x, tile, eager_call or call, budget, ctx, stats_call)
-            except Exception as exc:
-                if not is_oom(exc):
+        with cancel_checks(model, ctx):
+            while True:
+                try:
+                    if tile is None:
+                        return call(x)
+                    return _tiled_pass(model, x, tile, eager_call or call, budget, ctx, stats_call)
+                except Exception as exc:
+                    if not is_oom(exc):
+                        raise
+                    del exc
+                    _free(x.device)
+                    smaller = (tile or max(h, w)) // 2 // align * align
+                    if smaller >= least and smaller >= 2 * align:
+                        tile = smaller
+                        _say(ctx, f"Out of memory: retrying in {tile}x{tile} tiles")
+                        continue
+                    if x.device.type != "cpu" and not moved:
+                        _say(ctx, f"Out of memory on {x.device}: retrying on the CPU")
+                        model.to("cpu")
+                        moved, x = True, x.to("cpu")
+                        call = eager_call = model
+                        stats_call = None
+                        tile = tile_for_budget(model, memory_budget_bytes("cpu"), x.dtype)
+                        tile = None if tile >= max(h, w) else tile
+                        continue
                     raise
-                del exc
-                _free(x.device)
-                smaller = (tile or max(h, w)) // 2 // align * align
-                if smaller >= least and smaller >= 2 * align:
-                    tile = smaller
-                    _say(ctx, f"Out of memory: retrying in {tile}x{tile} tiles")
-                    continue
-                if x.device.type != "cpu" and not moved:
-                    _say(ctx, f"Out of memory on {x.device}: retrying on the CPU")
-                    model.to("cpu")
-                    moved, x = True, x.to("cpu")
-                    call = eager_call = model
-                    stats_call = None
-                    tile = tile_for_budget(model, memory_budget_bytes("cpu"), x.dtype)
-                    tile = None if tile >= max(h, w) else tile
-                    continue
-                raise
     finally:
         if moved:
             model.to(home)  # the cached model belongs to its device

@@ -21,9 +21,10 @@ def test_budget_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: object) ->
     monkeypatch.setenv("GANPAINT_INFERENCE_MEMORY_MB", "0")
     monkeypatch.setattr(memory, "_configured_mb", lambda: 0)
     monkeypatch.setattr(memory, "available_memory_bytes", lambda: 1000 * 2**20)
-    assert memory.memory_budget_bytes("cpu") == 500 * 2**20  # half of what is available
+    # available minus the margin (at least 1 GB), never under the minimum budget
+    assert memory.memory_budget_bytes("cpu") == memory.MIN_BUDGET_BYTES
     monkeypatch.setattr(memory, "available_memory_bytes", lambda: 64 * 2**30)
-    assert memory.memory_budget_bytes("cpu") == memory.AUTO_CAP_BYTES
+    assert memory.memory_budget_bytes("cpu") == 48 * 2**30  # no fixed cap any more
 
 
 def test_settings_value_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
