@@ -24,6 +24,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     prepare_torch_env()
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["--plugin-probe-child"]:  # a frozen build's plugin probe (ganpaint/plugins/probe.py)
+        from ganpaint.plugins.probe_child import main as probe_main
+
+        return probe_main()
     if args[:1] == ["--smoke-test"]:  # installers' self-test: ganpaint --smoke-test [DIR] (ganpaint/smoke.py)
         from ganpaint.smoke import run as smoke_run
 

@@ -86,13 +86,32 @@ def check_named_device(option: str | None) -> str | None:
 # --------------------------------------------------------------------------- plugins
 
 
-def plugin_manager(args: argparse.Namespace) -> PluginManager:
-    """A loaded plugin host honouring --safe-mode (and GANPAINT_DISABLE_PLUGINS)."""
+def plugin_manager(args: argparse.Namespace, *, warn: bool = True, reprobe: bool = False) -> PluginManager:
+    """A loaded plugin host honouring --safe-mode (and GANPAINT_DISABLE_PLUGINS).
+
+    Plugins that hung or crashed while loading (ganpaint.plugins.probe) are skipped; with
+    ``warn`` one line on stderr names them (and, in safe mode, those that did last time).
+    ``reprobe`` loads even unchanged plugins in the probe process again."""
     from ganpaint.plugins.manager import PluginManager
 
     pm = PluginManager(safe_mode=bool(getattr(args, "safe_mode", False)))
-    pm.load()
+    pm.load(use_cached_probe=not reprobe)
+    if warn:
+        warn_unloaded_plugins(pm)
     return pm
+
+
+def warn_unloaded_plugins(pm: PluginManager) -> None:
+    """One stderr line for plugins that hung or crashed while loading (the probe's verdicts),
+    naming them and how to leave them off; nothing when there are none."""
+    from ganpaint.plugins.report import startup_problems
+
+    hung = [r for r in pm.records() if r.status == "not responding"
+            or (r.status == "failed" and "crashed while loading" in r.error)
+            or (r.status == "disabled" and "when last tried: " in r.error)]
+    text = startup_problems(hung, safe_mode=pm.safe_mode, frontend="cli") if hung else ""
+    if text:
+        sys.stderr.write(f"ganpaint: warning: {text}\n")
 
 
 # --------------------------------------------------------------------------- files

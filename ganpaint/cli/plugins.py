@@ -20,6 +20,9 @@ def add_parser(subparsers: Any) -> None:
         "--safe-mode shows what safe mode loads.",
     )
     p.add_argument("--traceback", action="store_true", help="also print the tracebacks of failed plugins")
+    p.add_argument("--reprobe", action="store_true",
+                   help="load every plugin in the probe process again, even unchanged ones (plugins that "
+                   "hang or crash while loading are marked 'not responding' or 'failed')")
     actions = p.add_subparsers(dest="plugins_action", metavar="ACTION")
     inst = actions.add_parser(
         "install",
@@ -45,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         return _install_or_uninstall(action, args)
     from ganpaint.plugins.report import format_plugin_table
 
-    pm = plugin_manager(args)
+    pm = plugin_manager(args, warn=False, reprobe=bool(getattr(args, "reprobe", False)))
     tracebacks = bool(getattr(args, "traceback", False) or getattr(args, "debug", False))
     sys.stdout.write(format_plugin_table(pm.records(), tracebacks=tracebacks).rstrip("\n") + "\n")
     return EXIT_OK

@@ -34,6 +34,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "max_document_pixels": (1, 1 << 42),
     "inference_memory_mb": (0, 1 << 24),
     "autosave_interval_s": (0, 24 * 3600),  # 0 turns autosave off
+    "plugin_load_timeout_s": (0.1, 3600),
 }
 
 
@@ -56,6 +57,9 @@ class Settings:
     disabled_plugins: list[str] = field(default_factory=list)
     inference_memory_mb: int = 0  #: memory budget for model work; 0 = choose automatically
     autosave_interval_s: int = 60  #: seconds of changes between autosaves; 0 = off
+    #: seconds one plugin may take to load (in the probe process, ganpaint.plugins.probe) before it
+    #: is marked "not responding" and skipped; $GANPAINT_PLUGIN_TIMEOUT overrides it
+    plugin_load_timeout_s: float = 10.0
     extra: dict[str, Any] = field(default_factory=dict)  #: unknown keys, kept as they were
     notes: list[str] = field(default_factory=list, compare=False, repr=False)  #: load problems (not saved)
 
@@ -140,7 +144,7 @@ def _validate(name: str, value: Any, default: Any) -> tuple[Any, str]:
         lo, hi = _RANGES[name]
         if not lo <= value <= hi:
             return default, f"must be between {lo:g} and {hi:g}, not {value!r}"
-        return int(value), ""
+        return (float(value) if isinstance(default, float) else int(value)), ""
     if name in ("recent_files", "disabled_plugins"):
         if not isinstance(value, list):
             return default, f"must be a list, not {value!r}"

@@ -50,6 +50,9 @@ class Candidate:
     dist: str = ""
     location: str = ""
     builtin: bool = False
+    #: what a probe child imports: the entry point's "module:attr" (entry points), or
+    #: the file's path (single-file plugins); '' for a candidate that cannot be probed
+    target: str = ""
 
 
 def add_packages_dir(path: Path) -> None:
@@ -122,6 +125,7 @@ def entry_point_candidates(
                     dist=dist_name,
                     location=location,
                     builtin=dist_name in BUILTIN_DISTRIBUTIONS,
+                    target=ep.value,
                 )
             )
     found.sort(key=lambda c: (not c.builtin, c.name, c.dist))
@@ -143,6 +147,7 @@ def file_candidates(folder: Path) -> list[Candidate]:
                 source="file",
                 load=_file_loader(path),
                 location=str(path),
+                target=str(path),
             )
         )
     return out

@@ -31,6 +31,7 @@ from ganpaint.core import paths
 from ganpaint.core.settings import Settings
 from ganpaint.core.specs import PLUGIN_API_VERSION, ModelSpec, RecipeSpec, ToolSpec
 from ganpaint.plugins import hookspecs, state
+from ganpaint.plugins import probe as _probe
 from ganpaint.plugins.discovery import (
     BUILTIN_DISTRIBUTIONS,
     Candidate,
@@ -56,6 +57,9 @@ from ganpaint.plugins.markers import PROJECT_NAME
 from ganpaint.plugins.records import PluginRecord, PluginSource
 
 log = logging.getLogger(__name__)
+
+#: How a disabled plugin's record says that it hung or crashed when last probed.
+LAST_TRIED = "when last tried: "
 
 def _module_problem(module_name: str, attr: str, read_source: bool) -> str:
     """'' when ``module_name`` can be imported later, else why not. Uses
@@ -168,6 +172,13 @@ class PluginManager:
             from it and ``set_enabled`` updates it in place (then saves it), so the
             app's own later saves keep the choice. Without it the settings file is
             read and written directly (only when ``user_dirs``).
+        probe: load every plugin that is not built in in a child process first
+            (ganpaint.plugins.probe), with a time limit per plugin; one that hangs
+            or crashes there is marked ``not responding`` / ``failed`` and never
+            imported here. Verdicts are cached in the user's cache folder (only when
+            ``user_dirs``).
+        load_timeout: the per-plugin limit in seconds (default: ``$GANPAINT_PLUGIN_TIMEOUT``,
+            else the ``plugin_load_timeout_s`` setting, else 10 s).
     """
 
     #: emitted after load(), register() and set_enabled(): records or tools changed
@@ -182,6 +193,8 @@ class PluginManager:
         *,
         search_path: list[str] | None = None,
         settings: Settings | None = None,
+        probe: bool = True,
+        load_timeout: float | None = None,
     ) -> None:
         self.discover = discover
         self.safe_mode = safe_mode
@@ -199,32 +212,105 @@ class PluginManager:
         self._resolved: dict[str, Callable[..., Any]] = {}
         self._lock = threading.RLock()
         self._loaded = False
+        self._load_done = threading.Event()
+        self.probe = probe
+        if load_timeout is None:
+            load_timeout = _probe.load_timeout(settings if settings is not None
+                                               else Settings.load() if user_dirs else None)
+        self.load_timeout = float(load_timeout)
+        self._cache: _probe.ProbeCache | None = None
 
     # ----------------------------------------------------------------------------------
     # Loading
     # ----------------------------------------------------------------------------------
 
-    def load(self) -> list[PluginRecord]:
-        """Discover and load every plugin once (later calls do nothing). Never raises
-        for a plugin's fault; returns the records."""
+    def load(self, *, notify: bool = True, use_cached_probe: bool = True) -> list[PluginRecord]:
+        """Discover and load every plugin once (later calls wait for the first to finish,
+        then do nothing). Never raises for a plugin's fault; returns the records.
+
+        Plugins not built in are probed first (see the ``probe`` argument); the lock is
+        not held while the probe runs, so ``records()`` and ``tools()`` answer meanwhile
+        (plugins not yet loaded have status ``loading``). ``notify=False`` leaves the
+        ``changed`` signal to the caller (the GUI emits it on its own thread).
+        ``use_cached_probe=False`` probes again even unchanged plugins.
+        """
         with self._lock:
-            if self._loaded:
-                return self.records()
+            first = not self._loaded
             self._loaded = True
-            candidates: list[Candidate] = []
-            packages = None
-            if self.user_dirs:
-                packages = paths.plugin_packages_dir()
-                add_packages_dir(packages)
-            if self.discover:
-                candidates += entry_point_candidates(self._search_path, packages)
-            if self.user_dirs:
-                candidates += file_candidates(paths.plugins_dir())
-            for cand in candidates:
-                self._load_candidate(cand)
-            self._rebuild()
-        self.changed.emit()
+        if not first:
+            self._load_done.wait()
+            return self.records()
+        try:
+            self._load_all(use_cached_probe)
+        finally:
+            self._load_done.set()
+        if notify:
+            self.changed.emit()
         return self.records()
+
+    @property
+    def is_loaded(self) -> bool:
+        """``load()`` has finished (every plugin found is loaded, failed or skipped)."""
+        return self._load_done.is_set()
+
+    def wait_loaded(self, timeout: float | None = None) -> bool:
+        """Block until ``load()`` (running in another thread) has finished; False on timeout."""
+        return self._load_done.wait(timeout)
+
+    def _load_all(self, use_cached_probe: bool) -> None:
+        candidates: list[Candidate] = []
+        packages = None
+        if self.user_dirs:
+            packages = paths.plugin_packages_dir()
+            add_packages_dir(packages)
+        if self.discover:
+            candidates += entry_point_candidates(self._search_path, packages)
+        if self.user_dirs:
+            candidates += file_candidates(paths.plugins_dir())
+        with self._lock:
+            entries = [e for e in (self._prepare_candidate(c) for c in candidates) if e is not None]
+            self._note_last_probe()
+        verdicts = self._verdicts(entries, use_cached_probe)
+        for entry in entries:
+            with self._lock:
+                self._load_verdict(entry, verdicts.get(entry.name))
+        with self._lock:
+            self._rebuild()
+
+    def _probe_cache(self) -> _probe.ProbeCache | None:
+        if not self.user_dirs:
+            return None
+        if self._cache is None:
+            self._cache = _probe.ProbeCache(_probe.default_cache_path())
+        return self._cache
+
+    def _verdicts(self, entries: list[Entry], use_cached: bool = True) -> dict[str, _probe.Verdict]:
+        """Probe verdicts for the entries that are not built in (none when ``probe`` is off)."""
+        cands = [e.candidate for e in entries if not e.builtin and e.candidate is not None]
+        if not self.probe or not cands:
+            return {}
+        return _probe.probe(cands, self.load_timeout, cache=self._probe_cache(), use_cached=use_cached)
+
+    def _load_verdict(self, entry: Entry, verdict: _probe.Verdict | None) -> None:
+        """Import ``entry`` here unless its probe hung or crashed."""
+        if verdict is not None and verdict.bad:
+            entry.fail(verdict.status, verdict.message)
+            log.info("plugin %r not loaded: %s", entry.name, verdict.message)
+            return
+        self._load_entry(entry)
+
+    def _note_last_probe(self) -> None:
+        """A disabled plugin (safe mode, say) that hung or crashed when last probed says so,
+        so the user knows which one to leave off."""
+        cache = self._probe_cache() if self.probe else None
+        if cache is None or not cache.entries:
+            return
+        for entry in self._entries.values():
+            if entry.status != "disabled" or entry.candidate is None or entry.builtin:
+                continue
+            last = cache.last(_probe.code_key(entry.candidate))
+            if last is not None and last.bad:
+                entry.errors.append(f"{LAST_TRIED}{last.message}")
 
     def register(self, obj: object, name: str | None = None) -> PluginRecord:
         """Register a plugin module or object directly (tests, embedding).
@@ -260,6 +346,7 @@ class PluginManager:
                 source="file",
                 load=lambda: load_module_from_file(file, module_name),
                 location=str(file),
+                target=str(file),
             )
             self._load_candidate(cand)
             self._rebuild()
@@ -300,8 +387,8 @@ class PluginManager:
                 if reason:
                     entry.errors = [reason]
                 else:
-                    entry.errors, entry.tracebacks, entry.status = [], [], "loaded"
-                    self._load_entry(entry)
+                    entry.errors, entry.tracebacks, entry.status = [], [], "loading"
+                    self._load_verdict(entry, self._verdicts([entry]).get(entry.name))
             self._rebuild()
             record = self._record(entry)
         self.changed.emit()
@@ -339,6 +426,12 @@ class PluginManager:
         return ""
 
     def _load_candidate(self, cand: Candidate) -> None:
+        entry = self._prepare_candidate(cand)
+        if entry is not None:
+            self._load_verdict(entry, self._verdicts([entry]).get(entry.name))
+
+    def _prepare_candidate(self, cand: Candidate) -> Entry | None:
+        """The entry of a found plugin; None when it is not to be loaded (disabled, a duplicate)."""
         entry = self._new_entry(
             cand.name,
             cand.source,
@@ -348,13 +441,14 @@ class PluginManager:
             location=cand.location,
         )
         if entry.status == "failed":  # a duplicate name
-            return
+            return None
         entry.candidate = cand
         reason = self._disabled_reason(entry)
         if reason:
             entry.fail("disabled", reason)
-            return
-        self._load_entry(entry)
+            return None
+        entry.status = "loading"
+        return entry
 
     def _load_entry(self, entry: Entry) -> None:
         obj = entry.obj

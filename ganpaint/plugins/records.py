@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-PluginStatus = Literal["loaded", "failed", "disabled", "incompatible"]
+PluginStatus = Literal["loaded", "failed", "disabled", "incompatible", "not responding", "loading"]
 #: Where a plugin came from.
 PluginSource = Literal["entry point", "packages", "file", "registered"]
 
@@ -20,7 +20,11 @@ class PluginRecord:
                         non-fatal problem, e.g. a tool id another plugin already took, or
                         an event hook that raised);
       ``failed``        it raised at import, in a contribution hook, or returned malformed
-                        descriptors: nothing of it is active;
+                        descriptors, or its probe process crashed while loading it
+                        (ganpaint.plugins.probe): nothing of it is active;
+      ``not responding`` loading it in the probe process took longer than the time limit
+                        (``plugin_load_timeout_s``, 10 s): it is not imported;
+      ``loading``       found, being probed or imported (only seen while ``load()`` runs);
       ``disabled``      switched off (Plugins dialog, ``GANPAINT_DISABLE_PLUGINS``, safe mode);
       ``incompatible``  its ``GANPAINT_API_VERSION`` is missing or another major version.
     """

@@ -44,3 +44,39 @@ def format_plugin_table(records: Iterable[PluginRecord], *, tracebacks: bool = F
     if any(r.builtin for r in recs):
         out.append("(* built-in)")
     return "\n".join(out) + "\n"
+
+
+#: Statuses of a plugin that was found and meant to load, but did not.
+PROBLEM_STATUSES = ("failed", "not responding", "incompatible")
+
+
+def startup_problems(records: Iterable[PluginRecord], *, safe_mode: bool = False, frontend: str = "gui") -> str:
+    """One or two sentences naming the plugins that did not load (failed, not responding,
+    incompatible) and how to leave them off; in safe mode, which plugins hung or crashed
+    when last tried. '' when there is nothing to say. ``frontend`` "gui" or "cli" picks
+    where the details are."""
+    recs = list(records)
+    gui = frontend == "gui"
+    details = "Edit > Plugins... says why" if gui else "'ganpaint plugins' says why"
+    parts: list[str] = []
+    if safe_mode:
+        last = [r.name for r in recs if r.status == "disabled" and "when last tried: " in r.error]
+        text = "Safe mode: only built-in plugins are loaded."
+        if last:
+            off = "untick them in Edit > Plugins..." if gui else "list them in GANPAINT_DISABLE_PLUGINS"
+            text += (f" When last tried, {_names(last)} hung or crashed while loading: "
+                     f"{off} before starting without --safe-mode.")
+        parts.append(text)
+    bad = [r for r in recs if r.status in PROBLEM_STATUSES]
+    if bad:
+        listed = ", ".join(f"{r.name} ({r.status})" for r in bad)
+        off = "untick them in Edit > Plugins..., " if gui else ""
+        parts.append(f"Plugins not loaded: {listed}; {details}. To leave them off: {off}"
+                     f"GANPAINT_DISABLE_PLUGINS={','.join(r.name for r in bad)}, or --safe-mode "
+                     "(built-in plugins only).")
+    return " ".join(parts)
+
+
+def _names(names: list[str]) -> str:
+    quoted = [f"'{n}'" for n in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
