@@ -74,7 +74,7 @@ def bench_cancel_blur(size: int = 2048) -> dict[str, Any]:
 
     from ganpaint.core.specs import Role, ToolRequest, ToolSpec
     from ganpaint.engine.jobs import JobQueue, JobState
-    from ganpaint.engine.runner import make_tool_job
+    from ganpaint.engine.jobs.runner import make_tool_job
 
     spec = ToolSpec(id="blur", title="Blur", run="ganpaint_classic.tools:blur", plugin="classic")
     img = np.random.default_rng(1).random((size, size, 3), dtype=np.float32)

@@ -41,7 +41,7 @@ from ganpaint.cli.messages import for_cli
 if TYPE_CHECKING:
     from ganpaint.core.specs import Role, ToolRequest, ToolResult, ToolSpec
     from ganpaint.engine.jobs import JobQueue
-    from ganpaint.engine.runner import Resolver
+    from ganpaint.engine.jobs.runner import Resolver
 
 #: extra input options: option name -> (Role value, LayerKind value)
 #: the canvas of a run without INPUT or --size (unless the tool's ``canvas`` hook says otherwise)
@@ -152,6 +152,7 @@ def run(args: argparse.Namespace) -> int:
         device=device,
         precision=args.precision,
         model_resolver=model_path,
+        pool=_worker_pool(),  # the tool runs in a worker process, as in the editor
     )
     try:
         runner = _Runner(spec, params, queue, pm.resolve, args, model_path)
@@ -162,6 +163,19 @@ def run(args: argparse.Namespace) -> int:
     finally:
         queue.shutdown(wait=False)
         pm.shutdown()
+
+
+def _worker_pool() -> Any:
+    """The pool the tool runs in: the editor's settings (``worker_*`` keys) and environment."""
+    from ganpaint.engine.jobs.workers import WorkerPool, pool_settings
+
+    try:
+        from ganpaint.core.settings import Settings
+
+        settings: Any = Settings.load()
+    except Exception:  # noqa: BLE001 - unreadable settings: the defaults
+        settings = None
+    return WorkerPool(settings=pool_settings(settings))
 
 
 def _model_resolver(pm: Any) -> Any:
@@ -298,7 +312,7 @@ class _Runner:
 
     def _run_job(self, request: ToolRequest, bar: ProgressBar) -> ToolResult:
         from ganpaint.engine.jobs import JobState, ProgressMessage
-        from ganpaint.engine.runner import make_tool_job
+        from ganpaint.engine.jobs.runner import make_tool_job
 
         job = make_tool_job(self.spec, request, resolver=self.resolver)
 

@@ -439,8 +439,12 @@ class ToolResult:
     composited: bool = False
 
 
-class JobCancelled(Exception):
-    """Raised by ``RunContext.progress`` when the user cancelled the job."""
+class JobCancelled(BaseException):
+    """Raised by ``RunContext.progress`` when the user cancelled the job.
+
+    A ``BaseException`` (like ``KeyboardInterrupt``), so a tool's ``except Exception:`` does
+    not swallow a cancel; clean up in ``finally`` (or catch ``JobCancelled`` and re-raise).
+    """
 
 
 class ToolError(Exception):

@@ -89,10 +89,13 @@ def create_window(path: str | None = None, args: Any = None, *, plugin_manager: 
     store = _model_store(pm)
     if queue is None:
         from ganpaint.engine.jobs import JobQueue
+        from ganpaint.engine.jobs.workers import WorkerPool, pool_settings
 
+        # tools run in per-plugin worker processes (the queue shuts the pool down with itself)
         queue = JobQueue(device=_device_resolver(args, settings),
                          precision="fast" if getattr(settings, "precision", "full") == "fast" else "full",
-                         model_resolver=store.path_for if store is not None else None)
+                         model_resolver=store.path_for if store is not None else None,
+                         pool=WorkerPool(settings=pool_settings(settings)))
     if recovery is None:
         recovery = _recovery_store()
     window = MainWindow(plugin_manager=pm, queue=queue, recovery=recovery, model_store=store, settings=settings)

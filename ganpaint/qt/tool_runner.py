@@ -106,7 +106,7 @@ class ToolRunner(QObject):
         Raises ToolError (missing input) or ValueError (bad parameter) before queuing.
         """
         from ganpaint.core.toolio import build_request, result_source
-        from ganpaint.engine.runner import make_tool_job
+        from ganpaint.engine.jobs.runner import make_tool_job
 
         doc = self.controller.document
         request = build_request(doc, spec, role_layers, params)
@@ -171,7 +171,7 @@ class ToolRunner(QObject):
     def _submit_rerun(self, layer_id: str, spec: ToolSpec, params: Mapping[str, Any], source: str | None, *,
                       preview: bool) -> str:
         from ganpaint.core.toolio import build_request
-        from ganpaint.engine.runner import make_tool_job
+        from ganpaint.engine.jobs.runner import make_tool_job
 
         doc = self.controller.document
         # None: made from nothing, so no picture now either (never the active layer: that is

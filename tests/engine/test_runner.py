@@ -12,7 +12,7 @@ import pytest
 
 from ganpaint.core.specs import JobCancelled, Role, ToolError, ToolRequest, ToolResult, ToolSpec
 from ganpaint.engine.jobs import Job, JobContext, JobQueue, JobState
-from ganpaint.engine.runner import ToolRunError, load_tool_function, make_tool_job, run_tool
+from ganpaint.engine.jobs.runner import ToolRunError, load_tool_function, make_tool_job, run_tool
 
 H, W = 4, 5
 

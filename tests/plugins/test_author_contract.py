@@ -194,7 +194,7 @@ def _tools_plugin() -> SimpleNamespace:
 def test_run_tool_applies_the_selection_exactly_as_the_editor(plugin_host: PluginManager) -> None:
     from ganpaint.core.document import Document
     from ganpaint.core.toolio import apply_result, build_request
-    from ganpaint.engine.runner import run_tool as host_run
+    from ganpaint.engine.jobs.runner import run_tool as host_run
 
     plugin_host.register(_tools_plugin(), "tp_tools")
     rng = np.random.default_rng(3)

@@ -186,7 +186,7 @@ def test_a_replaced_inversion_job_keeps_its_steps(data_dir: Path, tiny_store: Mo
     import threading
 
     from ganpaint.engine.jobs import JobQueue, JobState
-    from ganpaint.engine.runner import make_tool_job
+    from ganpaint.engine.jobs.runner import make_tool_job
 
     _save(tiny_store)
     stylegan_tools.CACHE.clear()

@@ -1,9 +1,13 @@
 """Running one tool: import its lazy code, call it, check what it returned.
 
-Shared by the editor (inside a :class:`~ganpaint.engine.jobs.Job`) and the
-command line (synchronously). Whatever a plugin does wrong comes back as a
-:class:`ToolRunError` naming the plugin and the tool; ``JobCancelled`` passes
-through untouched (it is how a job stops).
+Shared by the editor and the command line (both inside a :class:`~ganpaint.engine.jobs.Job`)
+and by the worker process a tool runs in (``child``). Whatever a plugin does wrong
+comes back as a :class:`ToolRunError` naming the plugin and the tool; ``JobCancelled``
+passes through untouched (it is how a job stops).
+
+:func:`make_tool_job` runs the tool in the queue's worker pool when it has one (the
+editor's and ``ganpaint run``'s queues do), else in the lane's thread (tests, and
+the plugin author's ``ganpaint.testing``).
 """
 
 from __future__ import annotations
@@ -24,9 +28,9 @@ from ganpaint.core.specs import (
     ToolSpec,
 )
 from ganpaint.core.toolio import ResultError, validate_result
-from ganpaint.engine.jobs import INTERACTIVE, Job, JobContext, one_line
+from ganpaint.engine.jobs.queue import INTERACTIVE, Job, JobContext, one_line
 
-__all__ = ["ToolRunError", "load_tool_function", "make_tool_job", "run_tool"]
+__all__ = ["ToolRunError", "importable_name", "load_tool_function", "make_tool_job", "run_tool", "tool_lane"]
 
 
 class ToolRunError(Exception):
@@ -111,6 +115,29 @@ def run_tool(
         raise ToolRunError(spec, f"returned a bad result: {exc}") from exc
 
 
+def tool_lane(spec: ToolSpec) -> str:
+    """The interactive lane of ``spec``'s plugin: tools of one plugin run one at a time, and
+    a hung tool holds up only its own plugin's lane."""
+    owner = spec.plugin or spec.run.partition(":")[0] or spec.id
+    return f"{INTERACTIVE}:{owner}"
+
+
+def importable_name(fn: Any) -> str | None:
+    """``"module:qualname"`` a fresh process can import ``fn`` by, or None (a lambda, a
+    function defined inside another, one defined in ``__main__``)."""
+    module = getattr(fn, "__module__", None)
+    qualname = getattr(fn, "__qualname__", None)
+    if not module or not qualname or module == "__main__" or "<" in qualname:
+        return None
+    try:
+        obj: Any = importlib.import_module(module)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError):
+        return None
+    return f"{module}:{qualname}" if obj is fn else None
+
+
 def make_tool_job(
     spec: ToolSpec,
     request: ToolRequest,
@@ -118,18 +145,28 @@ def make_tool_job(
     fn: ToolFunction | None = None,
     resolver: Resolver | None = None,
     key: str | None = None,
-    lane: str = INTERACTIVE,
+    lane: str | None = None,
     title: str = "",
 ) -> Job:
     """A job that runs ``spec`` on ``request``; its result is the checked ToolResult.
-    ``key`` (default the tool id) groups live previews for ``submit(mode="replace")``."""
+    ``key`` (default the tool id) groups live previews for ``submit(mode="replace")``;
+    ``lane`` defaults to the plugin's own interactive lane (:func:`tool_lane`).
+
+    On a queue with a worker pool the tool runs in its plugin's worker process, which
+    imports ``spec.run`` itself (or ``fn`` by its module path); a ``fn`` no other process
+    can import (a lambda, a nested function) runs in the lane's thread, as without a pool."""
 
     def work(req: ToolRequest, ctx: JobContext) -> ToolResult:
+        pool = ctx.pool
+        if pool is not None:
+            target = spec.run if fn is None else importable_name(fn)
+            if target:
+                return pool.run_tool(spec, req, ctx, run=target)  # type: ignore[no-any-return]
         return run_tool(spec, fn, req, ctx, resolver=resolver)
 
     return Job(
         kind="tool",
-        lane=lane,
+        lane=lane or tool_lane(spec),
         fn=work,
         inputs=request,
         key=key if key is not None else f"tool:{spec.id}",

@@ -5,12 +5,19 @@ No Qt here. Signals are psygnal signals emitted *from the worker threads*;
 
 Lanes: ``"interactive"`` (tool runs, previews) and ``"training"`` (long runs).
 Each lane has one worker thread, so jobs in a lane run one at a time, in order.
-A job on any other lane than ``"interactive"`` pauses at its next progress step
-while an interactive job is queued or running, so the two never fight for the
-device; it resumes by itself afterwards.
+A lane named ``"interactive:<name>"`` (a plugin's own tool lane, see
+:func:`ganpaint.engine.jobs.runner.tool_lane`) is made on first use when the queue
+has an ``"interactive"`` lane, so one plugin's hung tool never holds up another's;
+all of them count as interactive. A job on a lane that is not interactive pauses at
+its next progress step while an interactive job is queued or running, so the two
+never fight for the device; it resumes by itself afterwards.
 
-Cancel is cooperative: ``ctx.progress`` raises :class:`JobCancelled` at the job's
-next step. A cancelled job's result is discarded, whatever the function returned.
+A queue given a :class:`~ganpaint.engine.jobs.workers.WorkerPool` runs tool jobs in
+worker processes (``ctx.pool``) and shuts the pool down with itself.
+
+Cancel is cooperative for in-process jobs: ``ctx.progress`` raises :class:`JobCancelled`
+at the job's next step (a tool in a worker process is ended if it does not stop soon).
+A cancelled job's result is discarded, whatever the function returned.
 """
 
 from __future__ import annotations
@@ -40,6 +47,12 @@ INTERACTIVE = "interactive"
 TRAINING = "training"
 
 QueueMode = Literal["queue", "replace"]
+
+
+def is_interactive(lane: str) -> bool:
+    """``"interactive"`` or a plugin's own interactive lane (``"interactive:<name>"``)."""
+    return lane == INTERACTIVE or lane.startswith(INTERACTIVE + ":")
+
 ModelResolver = Callable[[str, str], str]
 DeviceResolver = Callable[[], str]
 
@@ -188,6 +201,11 @@ class JobContext:
         self._on_progress = on_progress
 
     @property
+    def pool(self) -> Any:
+        """The queue's worker pool (tool jobs run in its processes), or None: run in-process."""
+        return getattr(self._queue, "pool", None)
+
+    @property
     def device(self) -> str:
         # Resolved on first use, so a tool that never asks never imports torch.
         if callable(self._device):
@@ -256,12 +274,15 @@ class JobQueue:
         precision: Literal["full", "fast"] = "full",
         model_resolver: ModelResolver | None = None,
         keep_finished: int = 50,
+        pool: Any = None,
     ) -> None:
         if not lanes or len(set(lanes)) != len(lanes):
             raise ValueError("lanes must be distinct names")
         self.events = JobEvents()
         self.precision: Literal["full", "fast"] = precision
         self.model_resolver = model_resolver
+        #: a WorkerPool for tool jobs (owned: shut down with the queue), or None
+        self.pool = pool
         self._device_src: str | DeviceResolver = device
         self._device_lock = threading.Lock()
         self._cond = threading.Condition()
@@ -272,28 +293,35 @@ class JobQueue:
         self._keep_finished = max(0, int(keep_finished))
         self._closed = False
         for lane in self._lanes.values():
-            lane.thread = threading.Thread(
-                target=self._worker, args=(lane,), name=f"ganpaint-{lane.name}", daemon=True
-            )
-            lane.thread.start()
+            self._start_lane(lane)
+
+    def _start_lane(self, lane: _Lane) -> None:
+        lane.thread = threading.Thread(
+            target=self._worker, args=(lane,), name=f"ganpaint-{lane.name}", daemon=True
+        )
+        lane.thread.start()
 
     # ---------------------------------------------------------------- public API
 
     @property
     def lanes(self) -> tuple[str, ...]:
-        return tuple(self._lanes)
+        with self._cond:
+            return tuple(self._lanes)
 
     def submit(self, job: Job, mode: QueueMode = "queue") -> Job:
         """Queue ``job`` on its lane. ``mode="replace"``: latest wins among jobs with
         the same key (queued ones are dropped as CANCELLED, a running one is cancelled)."""
         if mode not in ("queue", "replace"):
             raise ValueError(f"unknown queue mode {mode!r}")
-        if job.lane not in self._lanes:
+        if job.lane not in self._lanes and not (is_interactive(job.lane) and INTERACTIVE in self._lanes):
             raise ValueError(f"unknown lane {job.lane!r} (lanes: {', '.join(self._lanes)})")
         dropped: list[Job] = []
         with self._cond:
             if self._closed:
                 raise RuntimeError("the job queue is shut down")
+            if job.lane not in self._lanes:  # a plugin's own interactive lane, made on first use
+                self._lanes[job.lane] = _Lane(job.lane)
+                self._start_lane(self._lanes[job.lane])
             if job.state is not JobState.QUEUED or job.id in self._jobs:
                 raise ValueError(f"{job!r} was already submitted")
             if mode == "replace":
@@ -352,7 +380,10 @@ class JobQueue:
                     self._finished.remove(job_id)
 
     def busy(self, lane: str) -> bool:
+        """Jobs queued or running on ``lane`` (``"interactive"``: on any interactive lane)."""
         with self._cond:
+            if lane == INTERACTIVE:
+                return self._interactive_busy()
             return self._lane_busy(self._lanes[lane])
 
     def device(self) -> str:
@@ -379,8 +410,10 @@ class JobQueue:
             self._cond.notify_all()
         for job in dropped:
             self._finish(job, JobState.CANCELLED)
+        if self.pool is not None:  # ends the workers (a running tool is cancelled with its job)
+            self.pool.shutdown()
         if wait:
-            for lane in self._lanes.values():
+            for lane in list(self._lanes.values()):
                 if lane.thread is not None and lane.thread is not threading.current_thread():
                     lane.thread.join(timeout)
 
@@ -391,8 +424,7 @@ class JobQueue:
         return lane.current is not None or bool(lane.pending)
 
     def _interactive_busy(self) -> bool:
-        lane = self._lanes.get(INTERACTIVE)
-        return lane is not None and self._lane_busy(lane)
+        return any(self._lane_busy(lane) for name, lane in self._lanes.items() if is_interactive(name))
 
     def _emit(self, signal: Any, *args: Any) -> None:
         # A failing listener must never kill a worker or lose a job's end.
@@ -404,7 +436,7 @@ class JobQueue:
     def _maybe_pause(self, job: Job) -> None:
         """Called from a job's progress step: a non-interactive job waits here while
         interactive work is queued or running."""
-        if job.lane == INTERACTIVE:
+        if is_interactive(job.lane):
             return
         with self._cond:
             if not self._interactive_busy() or job.cancel_requested or self._closed:
@@ -516,7 +548,7 @@ def describe_error(exc: BaseException) -> tuple[str, str]:
     """(one-line message, traceback text) for a failed job.
 
     An exception with ``user_message`` / ``traceback_text`` attributes (the
-    runner's :class:`~ganpaint.engine.runner.PluginRunError`) supplies its own;
+    runner's :class:`~ganpaint.engine.jobs.runner.ToolRunError`) supplies its own;
     a :class:`~ganpaint.core.specs.ToolError` has no traceback (the user can fix it).
     """
     from ganpaint.core.specs import ToolError

@@ -1,0 +1,157 @@
+"""What runs inside a worker process: a loop that runs one tool at a time for the editor.
+
+Started by :class:`~ganpaint.engine.jobs.workers.WorkerPool` with the "spawn" start
+method; it imports the plugin's code itself (``spec.run``), so the plugin's module-level
+caches (loaded models) stay warm between runs. Messages on the pipe, editor -> worker:
+``("run", spec, request, block, slots, result_block, precision)``, ``("answer", ok,
+value)``, ``("exit",)``; worker -> editor: ``("ready", pid)``, ``("loaded",)``,
+``("progress", fraction, message, preview)``, ``("ask", "device" | "model_path", ...)``,
+``("done", result, slots)``, ``("error", reason, traceback, user_error)``, ``("cancelled",)``.
+Pictures travel in shared memory (:mod:`ganpaint.engine.jobs.shm`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import threading
+import time
+import traceback as tb_module
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+from ganpaint.core.specs import JobCancelled, ToolError, ToolRequest, ToolResult
+from ganpaint.engine.jobs import shm
+
+
+class ChildContext:
+    """The RunContext a tool gets in the worker: progress and questions go to the editor;
+    cancel is the editor's shared flag."""
+
+    def __init__(self, conn: Any, cancel: Any, precision: str) -> None:
+        self._conn = conn
+        self._cancel = cancel
+        self.precision = precision
+        self._device: str | None = None
+
+    @property
+    def device(self) -> str:
+        if self._device is None:  # asked once, only by tools that need it (the editor may import torch)
+            self._device = str(self._ask("device"))
+        return self._device
+
+    @device.setter
+    def device(self, value: str) -> None:
+        self._device = value
+
+    def cancelled(self) -> bool:
+        return bool(self._cancel.is_set())
+
+    def progress(self, fraction: float, message: str = "", preview: np.ndarray | None = None) -> None:
+        if self._cancel.is_set():
+            raise JobCancelled()
+        frac = float(min(max(fraction, 0.0), 1.0)) if np.isfinite(fraction) else 0.0
+        if preview is not None:
+            preview = np.ascontiguousarray(preview)
+        self._conn.send(("progress", frac, str(message), preview))
+        if self._cancel.is_set():
+            raise JobCancelled()
+
+    def model_path(self, name: str, tool: str) -> str:
+        return str(self._ask("model_path", name, tool))
+
+    def _ask(self, *question: Any) -> Any:
+        self._conn.send(("ask", *question))
+        _, ok, value = self._conn.recv()
+        if not ok:
+            raise ToolError(str(value))
+        return value
+
+
+def _watch_parent(parent_pid: int) -> None:
+    """End this worker when the editor is gone (killed: it could not say so)."""
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent_pid:
+            os._exit(0)
+
+
+def main(conn: Any, cancel: Any, parent_pid: int) -> None:
+    """The worker's loop (the process target)."""
+    # Ctrl+C in a terminal reaches the whole process group: the editor decides about cancel.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_parent, args=(parent_pid,), name="ganpaint-parent-watch", daemon=True).start()
+    from ganpaint.engine.devices import prepare_torch_env
+
+    prepare_torch_env()
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        if msg[0] == "exit":
+            return
+        if msg[0] == "run":
+            _run(conn, cancel, *msg[1:])
+
+
+def _import_from_file(name: str, path: str) -> None:
+    """A single-file plugin the editor imported from its file (not on ``sys.path``): import it
+    here from the same file under the same name, as plugin discovery does."""
+    import importlib.util
+    import sys
+
+    if not path or name in sys.modules or importlib.util.find_spec(name) is not None:
+        return
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        return
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+
+
+def _run(conn: Any, cancel: Any, spec_fields: dict[str, Any], request: ToolRequest, block: str | None,
+         slots: list[Any], result_block: str, precision: str) -> None:
+    from ganpaint.engine.jobs.queue import freeze
+    from ganpaint.engine.jobs.runner import ToolRunError, load_tool_function, run_tool
+
+    spec: Any = SimpleNamespace(**spec_fields)
+    mapped, arrays = shm.unpack(block, slots, copy=False)
+    try:
+        n_images = len(request.images)
+        images = dict(zip(request.images, arrays[:n_images], strict=True))
+        req = freeze(dataclasses.replace(request, images=images, alpha=arrays[n_images], mask=arrays[n_images + 1]))
+        del arrays
+        ctx = ChildContext(conn, cancel, precision)
+        try:
+            _import_from_file(spec.run.partition(":")[0], spec.module_file)
+            fn = load_tool_function(spec)
+            conn.send(("loaded",))
+            result = run_tool(spec, fn, req, ctx)
+        except JobCancelled:
+            conn.send(("cancelled",))
+            return
+        except ToolRunError as exc:
+            conn.send(("error", exc.reason, exc.traceback_text, exc.user_error))
+            return
+        except BaseException as exc:  # noqa: BLE001 - reported, the worker lives on
+            conn.send(("error", f"failed: {type(exc).__name__}: {exc}", tb_module.format_exc(), False))
+            return
+        del req
+        out, out_slots = shm.pack([result.image, result.alpha], name=result_block)
+        shm.close_quietly(out)  # the editor unlinks it once copied
+        bare = ToolResult(image=np.zeros((0, 0, 3), np.float32), alpha=None, name=result.name,
+                          metadata=dict(result.metadata), attachments=dict(result.attachments),
+                          composited=result.composited)
+        conn.send(("done", bare, out_slots))
+    finally:
+        shm.close_quietly(mapped)
