@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -221,11 +222,14 @@ class FolderData:
         xb = augment.to_array(augment.apply(b, d if self.paired else db, crop)) if b is not None else None
         return xa, xb
 
-    def batch(self, step: int, size: int, aug: augment.Augment, seed: int) -> dict[str, torch.Tensor]:
-        """The training batch of ``step``: a pure function of (seed, step, size, aug)."""
+    def batch(self, step: int, size: int, aug: augment.Augment, seed: int,
+              indices: Sequence[int] | None = None) -> dict[str, torch.Tensor]:
+        """The training batch of ``step``: a pure function of (seed, step, size, aug).
+        ``indices``: only these pictures of it (a process's share of a multi-process run),
+        each the same as in the whole batch."""
         xs_a: list[np.ndarray] = []
         xs_b: list[np.ndarray] = []
-        for i in range(size):
+        for i in range(size) if indices is None else indices:
             pos = step * size + i
             rng = np.random.default_rng([seed, 7, step, i])
             d = augment.draw(aug, rng)

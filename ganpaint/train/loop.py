@@ -19,6 +19,7 @@ import copy
 import dataclasses
 import math
 import random
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -29,7 +30,9 @@ import torch
 from torch import nn
 
 from ganpaint.train import checkpoints as ck
+from ganpaint.train import distributed as dd
 from ganpaint.train.datasets import FolderData
+from ganpaint.train.draws import SampleDraws
 from ganpaint.train.events import TrainError, TrainEvent, TrainResult
 from ganpaint.train.recipes.base import Recipe, Trainer, recalibrate_batch_norm, side_effect_free
 
@@ -95,6 +98,7 @@ def train(
     bf16: bool = False,
     init_weights: Mapping[str, torch.Tensor] | None = None,
     card_info: Mapping[str, Any] | None = None,
+    dist: dd.DistContext | None = None,
 ) -> Iterator[TrainEvent]:
     """Train ``recipe`` on ``data`` up to ``steps`` steps, yielding a TrainEvent per step.
 
@@ -108,6 +112,9 @@ def train(
     bf16:             run forward passes under ``torch.autocast(device, bfloat16)``
     init_weights:     start the generator(s) from these weights (fine-tuning; not on resume)
     card_info:        extra card fields (``name``, ``training_command``, ``source`` ...)
+    dist:             this process's place in a multi-process run (ganpaint.train.distributed;
+                      the process group is already joined): ``recipe.batch`` is the global
+                      batch, this process trains its share; only rank 0 writes files
 
     The last event is ``done`` (with ``result``) or ``cancelled`` (with ``checkpoint``).
     Raises :class:`TrainError` for problems the user can fix.
@@ -115,13 +122,15 @@ def train(
     if not isinstance(steps, int) or steps < 1:
         raise TrainError(f"steps must be a positive integer, got {steps!r}")
     _check_data(recipe, data)
+    ctx = dist or dd.SINGLE
+    share = dd.shard(recipe.batch, ctx)
     run = Path(run_dir)
     run.mkdir(parents=True, exist_ok=True)
     config = _jsonable(recipe.config())
     start, elapsed0 = 0, 0.0
     ckpt: ck.Checkpoint | None = None
     if resume:
-        ckpt = ck.load_checkpoint(run)
+        ckpt = _load_shared_checkpoint(run, ctx)
         if ckpt.meta.get("recipe") != recipe.id or not _same_options(ckpt.meta.get("config"), config, recipe):
             raise TrainError(f"the run in {run} was made with other recipe options; resume it with the same ones")
         seed = int(ckpt.meta["seed"])
@@ -145,11 +154,15 @@ def train(
         ck.restore_state(ckpt, modules=trainer.modules, optimizers=trainer.optimizers, ema=ema)
         trainer.load_extra_state({k: v.to(device) for k, v in ckpt.extra().items()})
         ck.restore_rng(ckpt)
-    ck.write_json_atomic(
-        run / RUN_INFO,
-        {"recipe": recipe.id, "config": config, "seed": seed, "steps": steps, "data": data.args(),
-         "describe": data.describe(), "bf16": bf16, **{k: v for k, v in (card_info or {}).items() if k != "extra"}},
-    )
+    dd.reseed_for_rank(seed, start, ctx)
+    dd.wrap_trainer(trainer, ctx, device)
+    if ctx.is_main:
+        ck.write_json_atomic(
+            run / RUN_INFO,
+            {"recipe": recipe.id, "config": config, "seed": seed, "steps": steps, "data": data.args(),
+             "describe": data.describe(), "bf16": bf16,
+             **{k: v for k, v in (card_info or {}).items() if k != "extra"}},
+        )
 
     aug = recipe.augment()
     autocast = (
@@ -165,13 +178,21 @@ def train(
     def elapsed() -> float:
         return elapsed0 + time.perf_counter() - t0
 
-    def save(reason: str) -> Path:
+    def save(reason: str, *, together: bool = True) -> Path:
+        # every process calls this at the same step; rank 0 writes between two barriers
+        # (``together=False``: rank 0 alone, when the others may not come, e.g. on close())
         nonlocal saved_step, saved_at
         meta = {"recipe": recipe.id, "config": config, "seed": seed, "steps": steps, "reason": reason,
                 "sampler_position": step * recipe.batch, "elapsed_s": elapsed(), "losses": losses,
                 "bf16": bf16}
-        path = ck.save_checkpoint(run, step=step, modules=trainer.modules, optimizers=trainer.optimizers,
-                                  ema=ema, extra=trainer.extra_state(), meta=meta, device=device)
+        if together:
+            dd.barrier(ctx)
+        path = ck.checkpoint_path(run)
+        if ctx.is_main:
+            path = ck.save_checkpoint(run, step=step, modules=trainer.modules, optimizers=trainer.optimizers,
+                                      ema=ema, extra=trainer.extra_state(), meta=meta, device=device)
+        if together:
+            dd.barrier(ctx)
         saved_step, saved_at = step, _clock()
         return path
 
@@ -183,29 +204,39 @@ def train(
         return bool(checkpoint_every_s) and _clock() - saved_at >= checkpoint_every_s
 
     finished = False
+    # several processes stop together: the first check is agreed here, the others after each step
+    stop, _, _ = dd.agree(ctx, device, stop=_is_cancelled(cancel), save=False, losses={})
     try:
         while step < steps:
-            if _is_cancelled(cancel):
+            if stop if ctx.enabled else _is_cancelled(cancel):
                 path = save("cancel")
                 finished = True
                 yield TrainEvent("cancelled", step, steps, losses, elapsed_s=elapsed(), checkpoint=path)
                 return
-            batch = {k: v.to(device, non_blocking=True) for k, v in data.batch(step, recipe.batch, aug, seed).items()}
+            part = data.batch(step, recipe.batch, aug, seed, indices=share if ctx.enabled else None)
+            batch = {k: v.to(device, non_blocking=True) for k, v in part.items()}
             trainer.set_lr_factor(recipe.lr_factor(step, steps))
+            trainer.draws = SampleDraws(seed, step, share)
             with autocast:
                 losses = trainer.step(batch)
+            step += 1
+            if ctx.enabled:
+                # one all_reduce: the mean losses, anyone asked to stop, rank 0's clock says save
+                stop, due, losses = dd.agree(ctx, device, stop=_is_cancelled(cancel),
+                                             save=ctx.is_main and checkpoint_due(), losses=losses)
+            else:
+                due = checkpoint_due()
             bad = [k for k, v in losses.items() if not math.isfinite(v)]
             if bad:
                 raise TrainError(
-                    f"loss {', '.join(bad)} became non-finite at step {step + 1}; the last checkpoint "
+                    f"loss {', '.join(bad)} became non-finite at step {step}; the last checkpoint "
                     f"(step {saved_step}) is intact" + (" (try without bf16)" if bf16 else "")
                 )
             if ema:
                 _update_ema(ema, trainer.ema_sources, recipe.ema)
-            step += 1
             done_here = step - start
             rate = done_here / max(time.perf_counter() - t0, 1e-9)
-            saved = save("periodic") if checkpoint_due() else None
+            saved = save("periodic") if due else None
             samples = None
             if sample_every and (step % sample_every == 0 or step == steps) and preview:
                 samples = _samples(trainer, preview, ema or trainer.ema_sources, autocast)
@@ -218,10 +249,25 @@ def train(
         finished = True
         yield TrainEvent("done", step, steps, dict(losses), elapsed_s=elapsed(), checkpoint=path, result=result)
     except GeneratorExit:
-        # the consumer stopped iterating: keep the progress (the state is whole at a yield)
+        # the consumer stopped iterating: keep the progress (the state is whole at a yield);
+        # the other processes may not come: rank 0 writes alone (the weights are the same everywhere)
         if not finished and step != saved_step:
-            save("cancel")
+            save("cancel", together=not ctx.enabled)
         raise
+
+
+def _load_shared_checkpoint(run: Path, ctx: dd.DistContext) -> ck.Checkpoint:
+    """The run's checkpoint; in a multi-process run rank 0's file, sent to the others (machines
+    that do not share the run folder resume too)."""
+    if not ctx.enabled:
+        return ck.load_checkpoint(run)
+    data = dd.broadcast_file(ctx, ck.checkpoint_path(run))
+    if ctx.is_main or data is None:
+        return ck.load_checkpoint(run)  # rank 0's own file; or the error that rank 0 meets too
+    with tempfile.TemporaryDirectory(prefix="ganpaint-resume-") as tmp:
+        got = ck.load_checkpoint(dd.checkpoint_bytes_to_file(data, tmp))
+        tensors = {k: v.clone() for k, v in got.tensors.items()}  # nothing mapped from the file removed
+    return ck.Checkpoint(ck.checkpoint_path(run), got.meta, tensors)
 
 
 def _samples(

@@ -20,6 +20,7 @@ from torch import nn
 
 from ganpaint.nn import losses
 from ganpaint.train.augment import Augment
+from ganpaint.train.draws import SampleDraws
 
 GanLoss = Literal["vanilla", "lsgan", "hinge"]
 GAN_LOSSES: tuple[str, ...] = ("vanilla", "lsgan", "hinge")
@@ -56,6 +57,10 @@ class Trainer:
     optimizers: dict[str, torch.optim.Optimizer]
     #: the modules that get an EMA copy when the recipe asks for one (the generators)
     ema_sources: dict[str, nn.Module]
+    #: set by the loop before each ``step``: draws keyed by (seed, step, global picture index),
+    #: for recipes that draw per picture (results then do not depend on the number of
+    #: processes); None when a step is called outside the loop
+    draws: SampleDraws | None = None
 
     def step(self, batch: Mapping[str, torch.Tensor]) -> dict[str, float]:
         """One optimisation step on ``batch`` (tensors on the device). Returns the losses."""

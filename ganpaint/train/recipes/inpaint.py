@@ -1,8 +1,10 @@
 """Inpainting (DeepFill v2-style losses on the gated generator of ganpaint.nn.inpaint).
 
 One folder of pictures ("single" data). Each step draws a hole per picture (free-form
-strokes or boxes covering 10-40 %, ganpaint.train.masks) from a numpy generator seeded by
-torch's global RNG, which the loop seeds and checkpoints, so resume stays exact.
+strokes or boxes covering 10-40 %, ganpaint.train.masks) from a numpy generator keyed by
+(seed, step, global picture index) (the loop's ``trainer.draws``), so resume stays exact and
+several processes draw what one would; a step called outside the loop seeds it from
+torch's global RNG.
 
 Losses of the generator: hole-weighted L1 on its raw output (hole pixels x ``l1_hole``,
 known pixels x ``l1_valid``), hinge adversarial loss from an SN-PatchGAN that sees the
@@ -150,9 +152,12 @@ class InpaintTrainer(Trainer):
         r = self.recipe
         real = batch["A"]  # B x 3 x H x W in [-1, 1]
         b, _, h, w = real.shape
-        # the mask draw comes from torch's RNG, which the loop seeds and checkpoints
-        rng = np.random.default_rng(int(torch.randint(0, 2**62, ())))
-        hole = self._holes(b, h, w, rng)
+        if self.draws is not None and len(self.draws) == b:
+            # in the loop: one hole per picture, keyed by (seed, step, global picture index)
+            hole = torch.cat([self._holes(1, h, w, self.draws.numpy(i, "holes")) for i in range(b)])
+        else:
+            # called directly: the mask draw comes from torch's RNG
+            hole = self._holes(b, h, w, np.random.default_rng(int(torch.randint(0, 2**62, ()))))
         known = real * (1 - hole)  # the generator never sees the hole's content
         out = self.G(known, hole)
         comp = known + out * hole

@@ -143,23 +143,50 @@ class StyleGAN2Trainer(Trainer):
         self._steps = 0  # for the lazy R1 schedule; kept in checkpoints
 
     # ---------------------------------------------------------------------------- training
-    def _augment(self, x: torch.Tensor) -> torch.Tensor:
-        return diff_augment(x, self.recipe.diffaug) if self.recipe.diffaug else x
+    def _augment(self, x: torch.Tensor, stream: str = "") -> torch.Tensor:
+        if not self.recipe.diffaug:
+            return x
+        gens = self._gens(stream) if stream else None
+        return diff_augment(x, self.recipe.diffaug, gens)
 
-    def _latents(self, n: int) -> torch.Tensor:
+    def _gens(self, stream: str) -> list[torch.Generator] | None:
+        """One generator per picture of this step (keyed by seed, step and the picture's global
+        index: the loop's ``draws``), or None outside the loop (torch's global RNG)."""
+        if self.draws is None:
+            return None
+        return self.draws.torch_all(stream, self.device)
+
+    def _latents(self, n: int, gens: list[torch.Generator] | None = None) -> torch.Tensor:
         """ws (n, n_styles, dim) from fresh z; with probability ``mixing`` a picture switches
-        from one latent to a second at a random style input (1 ... n_styles - 1)."""
+        from one latent to a second at a random style input (1 ... n_styles - 1). ``gens``:
+        picture i's draws come from ``gens[i]``."""
         G, k = self.G, self.G.n_styles
-        z = torch.randn(2 * n, G.style_dim, device=self.device)
+        dev = self.device
+        if gens is None:
+            z = torch.randn(2 * n, G.style_dim, device=dev)
+            cut = torch.randint(1, k, (n, 1), device=dev)
+            mix = torch.rand(n, 1, device=dev)
+        else:
+            z2 = torch.cat([torch.randn(1, 2, G.style_dim, generator=g, device=dev) for g in gens])
+            z = torch.cat([z2[:, 0], z2[:, 1]])
+            cut = torch.cat([torch.randint(1, k, (1, 1), generator=g, device=dev) for g in gens])
+            mix = torch.cat([torch.rand(1, 1, generator=g, device=dev) for g in gens])
         w = G.mapping(z)
         w1, w2 = w[:n, None].expand(-1, k, -1), w[n:, None].expand(-1, k, -1)
-        cut = torch.randint(1, k, (n, 1), device=self.device)
-        cut = torch.where(torch.rand(n, 1, device=self.device) < self.recipe.mixing, cut, torch.full_like(cut, k))
-        first = torch.arange(k, device=self.device)[None, :] < cut  # (n, k): style inputs taken from w1
+        cut = torch.where(mix < self.recipe.mixing, cut, torch.full_like(cut, k))
+        first = torch.arange(k, device=dev)[None, :] < cut  # (n, k): style inputs taken from w1
         return torch.where(first[..., None], w1, w2)
 
-    def _generate(self, n: int) -> torch.Tensor:
-        out: torch.Tensor = self.G(self._latents(n), "random")
+    def _generate(self, n: int, stream: str = "") -> torch.Tensor:
+        gens = self._gens(stream) if stream else None
+        if gens is None or len(gens) != n:
+            out: torch.Tensor = self.G(self._latents(n), "random")
+            return out
+        ws = self._latents(n, gens)
+        # the per-layer noise, picture i's from its own generator after its latents
+        per_pic = [self.G.random_noise(1, g) for g in gens]
+        noise = [torch.cat(layer) for layer in zip(*per_pic, strict=True)]
+        out = self.G(ws, noise)
         return out
 
     def step(self, batch: Mapping[str, torch.Tensor]) -> dict[str, float]:
@@ -172,9 +199,9 @@ class StyleGAN2Trainer(Trainer):
         # discriminator: non-saturating logistic loss
         set_requires_grad([self.D], True)
         with torch.no_grad():
-            fake = self._generate(n)
-        fake_logits = self.D(self._augment(fake))
-        real_logits = self.D(self._augment(real))
+            fake = self._generate(n, "fake_d")
+        fake_logits = self.D(self._augment(fake, "aug_fake_d"))
+        real_logits = self.D(self._augment(real, "aug_real_d"))
         loss_d = F.softplus(fake_logits.float()).mean() + F.softplus(-real_logits.float()).mean()
         opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
@@ -186,7 +213,7 @@ class StyleGAN2Trainer(Trainer):
         # lazy R1 on real pictures (through the augmentation, as D sees them)
         if r.r1 > 0 and self._steps % r.d_reg_every == 0:
             x = real.detach().requires_grad_(True)
-            logits = self.D(self._augment(x))
+            logits = self.D(self._augment(x, "aug_r1"))
             (grad,) = torch.autograd.grad(logits.float().sum(), x, create_graph=True)
             penalty = grad.float().pow(2).reshape(n, -1).sum(1).mean()
             opt_d.zero_grad(set_to_none=True)
@@ -197,8 +224,8 @@ class StyleGAN2Trainer(Trainer):
 
         # generator: fool D
         set_requires_grad([self.D], False)
-        fake = self._generate(n)
-        loss_g = F.softplus(-self.D(self._augment(fake)).float()).mean()
+        fake = self._generate(n, "fake_g")
+        loss_g = F.softplus(-self.D(self._augment(fake, "aug_fake_g")).float()).mean()
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()

@@ -24,6 +24,7 @@ from torch import nn
 
 from ganpaint.nn import NLayerDiscriminator, UnetConfig, UnetGenerator
 from ganpaint.nn import losses as L
+from ganpaint.train.draws import SampleDraws
 from ganpaint.train.recipes.base import adam, eval_mode, gan_losses, init_weights
 from ganpaint.train.recipes.pix2pix import Pix2PixRecipe, Pix2PixTrainer
 from ganpaint_sketch.hints import IN_CHANNELS, make_input, sample_hints, sketch_channel
@@ -103,10 +104,17 @@ class SketchTrainer(Pix2PixTrainer):
         # hint draws: a private generator advanced once per step, its position in the checkpoint
         self._step_no = torch.zeros((), dtype=torch.int64)
 
-    def _condition(self, batch: Mapping[str, torch.Tensor], step_no: int) -> torch.Tensor:
-        g = torch.Generator().manual_seed(0x5EED_0000 + step_no)
-        rgb, mask = sample_hints(batch["B"].float().cpu(), g, p_none=self.recipe.hint_none,
-                                 max_hints=self.recipe.max_hints)
+    def _condition(self, batch: Mapping[str, torch.Tensor], step_no: int,
+                   draws: SampleDraws | None = None) -> torch.Tensor:
+        target = batch["B"].float().cpu()
+        opts = {"p_none": self.recipe.hint_none, "max_hints": self.recipe.max_hints}
+        if draws is not None and len(draws) == target.shape[0]:
+            # in the loop: each picture's hints keyed by (seed, step, its global index), so a
+            # picture gets the same hints however many processes share the batch
+            parts = [sample_hints(target[i:i + 1], draws.torch(i, "hints"), **opts) for i in range(len(draws))]
+            rgb, mask = torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
+        else:
+            rgb, mask = sample_hints(target, torch.Generator().manual_seed(0x5EED_0000 + step_no), **opts)
         dev = batch["A"].device
         return make_input(sketch_channel(batch["A"]), rgb.to(dev), mask.to(dev))
 
@@ -114,7 +122,7 @@ class SketchTrainer(Pix2PixTrainer):
         r = self.recipe
         step_no = int(self._step_no)
         self._step_no += 1
-        cond, real_b = self._condition(batch, step_no), batch["B"]
+        cond, real_b = self._condition(batch, step_no, self.draws), batch["B"]
         fake_b = self.G(cond)
         loss_l1 = L.l1(fake_b.float(), real_b.float()) * r.l1_weight
         if not r.adversarial:
