@@ -50,6 +50,11 @@ def ganpaint_register_tools() -> list[ToolSpec]:
                 ParamSpec("strength", "float", label="Strength", default=1.0, minimum=0.0, maximum=1.0, step=0.05,
                           live=True, help="How much of the change to keep: 1 = all of it, 0 = the picture "
                           "unchanged."),
+                ParamSpec("keep_picture", "bool", label="Keep the picture", default=True,
+                          help="On: the network runs at the scale it learned and only its change of colour "
+                          "and light is laid onto your picture, which keeps its own edges and texture; winter "
+                          "adds snow where surfaces face up, summer changes only vegetation and snow-covered "
+                          "ground (never sky, water, wood or buildings). Off: the network's raw output."),
             ),
             description=HELP,
             category="GAN",

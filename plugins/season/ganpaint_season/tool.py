@@ -1,8 +1,12 @@
 """The Season transfer tool's code (imported on first use, in a worker: it loads torch).
 
     check the model is an RGB image-to-image pair -> fill fully transparent pixels
-    -> translate_array (whole picture, or tiles with whole-picture norm statistics
-    above the memory budget) -> blend with the original by ``strength``.
+    -> "Keep the picture" on (the default): ganpaint_season.structure runs the generator at
+       its own scale and lays only its colour/light change onto the picture (snow where
+       surfaces face up for winter; the change confined to vegetation for summer);
+       off: translate_array on the whole picture (or tiles with whole-picture norm
+       statistics above the memory budget), the network's raw output
+    -> blend with the original by ``strength``.
 
 The last translation is kept (one entry), so moving the live strength slider only
 re-blends instead of running the network again.
@@ -23,6 +27,7 @@ from ganpaint.engine.inference import translate_array
 from ganpaint.engine.loading import read_card
 from ganpaint.engine.model_cache import default_cache
 from ganpaint_season import DEFAULT_MODEL, DIRECTIONS, TOOL_ID
+from ganpaint_season.structure import summer_to_winter, winter_to_summer
 
 #: architectures that map a picture to a picture of the same size
 IMAGE_TO_IMAGE = ("resnet_generator", "unet_generator")
@@ -38,6 +43,7 @@ def run(request: ToolRequest, ctx: RunContext) -> ToolResult:
     name = str(p.get("model") or DEFAULT_MODEL)
     direction = str(p.get("direction") or "summer_to_winter")
     strength = float(p.get("strength", 1.0))
+    keep = bool(p.get("keep_picture", True))
     if direction not in DIRECTIONS:
         raise ToolError(f"Season: unknown direction {direction!r} (expected {' or '.join(DIRECTIONS)})")
     if not 0.0 <= strength <= 1.0:
@@ -51,7 +57,7 @@ def run(request: ToolRequest, ctx: RunContext) -> ToolResult:
     card = check_model(name, path, component)
     metadata = {
         "model": name, "model_version": card.version, "model_sha256": card.sha256,
-        "direction": direction, "component": component, "strength": strength,
+        "direction": direction, "component": component, "strength": strength, "keep_picture": keep,
     }
     result_name = f"{request.source_name} ({direction.replace('_', ' ')})" if request.source_name else "Season"
     out_alpha = None if alpha is None else alpha.copy()
@@ -61,7 +67,7 @@ def run(request: ToolRequest, ctx: RunContext) -> ToolResult:
         raise ToolError(f"Season: the picture ({w}x{h}) is fully transparent; there is nothing to change")
 
     x = _fill_transparent(image, alpha)
-    translated = _translate_cached(path, component, x, ctx)
+    translated = _translate_cached(path, component, x, ctx, keep)
     out = translated if strength == 1.0 else image * (1.0 - strength) + translated * strength
     return ToolResult(image=np.clip(out, 0.0, 1.0).astype(np.float32, copy=False), alpha=out_alpha,
                       name=result_name, metadata=metadata)
@@ -104,11 +110,11 @@ def _fill_transparent(image: np.ndarray, alpha: np.ndarray | None) -> np.ndarray
     return out
 
 
-def _translate_cached(path: str, component: str, x: np.ndarray, ctx: RunContext) -> np.ndarray:
+def _translate_cached(path: str, component: str, x: np.ndarray, ctx: RunContext, keep: bool = True) -> np.ndarray:
     global _last
     st = os.stat(path)
     digest = hashlib.blake2b(np.ascontiguousarray(x).data, digest_size=16).hexdigest()
-    key = (os.path.realpath(path), st.st_mtime_ns, st.st_size, component, str(ctx.device), x.shape, digest)
+    key = (os.path.realpath(path), st.st_mtime_ns, st.st_size, component, str(ctx.device), x.shape, digest, keep)
     with _last_lock:
         if _last is not None and _last[0] == key:
             return _last[1]
@@ -116,7 +122,11 @@ def _translate_cached(path: str, component: str, x: np.ndarray, ctx: RunContext)
         model = default_cache().get(path, component=component, device=ctx.device, ctx=ctx)
     except ModelFileError as exc:
         raise ToolError(f"Season: {exc}") from None
-    out = translate_array(model, x, ctx=ctx, mode="eval")
+    if keep:
+        how = summer_to_winter if component == "forward" else winter_to_summer
+        out = how(x, lambda small: translate_array(model, small, ctx=ctx, mode="eval"))
+    else:
+        out = translate_array(model, x, ctx=ctx, mode="eval")
     out.setflags(write=False)  # shared with later runs through the cache
     with _last_lock:
         _last = (key, out)

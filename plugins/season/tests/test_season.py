@@ -56,8 +56,8 @@ def test_plugin_registers_tool_and_default_model(plugin_host, register_plugin) -
 
 def test_forward_is_the_forward_generator_and_reverse_the_other(picture, ctx, tiny_store) -> None:  # type: ignore[no-untyped-def]
     img = picture()
-    _, fwd = season(img, ctx)
-    _, rev = season(img, ctx, direction="winter_to_summer")
+    _, fwd = season(img, ctx, keep_picture=False)  # the network's raw output
+    _, rev = season(img, ctx, direction="winter_to_summer", keep_picture=False)
     path = str(tiny_store[TINY])
     want_f = translate_array(load_model(path, component="forward"), img)
     want_r = translate_array(load_model(path, component="reverse"), img)
@@ -154,7 +154,8 @@ def test_official_pair_imports_as_a_season_model_and_runs_from_the_cli(picture, 
     src = tmp_path / "in.png"
     Image.fromarray((picture() * 255).astype(np.uint8)).save(src)
     out = tmp_path / "out.png"
-    argv = ["run", "season", str(src), "-o", str(out), "--model", "yosemite", "--set", "direction=winter_to_summer", "-q"]
+    argv = ["run", "season", str(src), "-o", str(out), "--model", "yosemite", "--set", "direction=winter_to_summer",
+            "--set", "keep_picture=false", "-q"]
     assert main(argv) == 0
     got = np.asarray(Image.open(out).convert("RGB"), np.float32) / 255
     x = np.asarray(Image.open(src).convert("RGB"), np.float32) / 255

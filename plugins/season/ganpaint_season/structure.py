@@ -1,0 +1,227 @@
+"""Keep the picture: the season change taken from the network at its own scale, laid onto
+the input without its detail (numpy and Pillow only, no torch).
+
+    picture -> work size (the long side WORK_SIDE, the scale the generator learned)
+            -> generator (the caller's function) -> its colour/light change, fitted as a
+               local per-channel gain and offset (a guided filter: out = a * in + b, with
+               a shrunk towards 1 and clamped, so flat regions only shift and edges stay)
+            -> a and b brought back to full size (bilinear) and applied to the full picture
+    summer -> winter: + snow where surfaces face up (horizontal structure, ground, the
+                      network's own whitening), never on the sky, keeping the texture
+    winter -> summer: the change only where vegetation can be (green, or snow-covered
+                      ground), never on sky, water, wood or buildings
+
+Every map that decides something is computed at the work size and is smooth, so nothing
+at the full size can add a grid, a checkerboard or stripes: the full-size output is the
+input's own pixels times a smooth gain plus a smooth offset, blended with a smooth mask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from PIL import Image
+
+#: the long side the generator runs at (it was trained on whole scenes of 128-256 px)
+WORK_SIDE = 256
+#: guided-filter regularisation: local variance below this keeps the input's own contrast
+EPS = 0.004
+#: the local gain never drops below this (the input's detail is never flattened or inverted)
+GAIN_MIN, GAIN_MAX = 0.35, 1.15
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+#: the colour of fresh snow in daylight (a little blue), scaled to luma 1
+SNOW_RGB = np.array([0.90, 0.93, 0.97], np.float32) / float(np.array([0.90, 0.93, 0.97]) @ LUMA)
+#: snow's luma is SNOW_BASE + SNOW_CONTRAST * the input's luma: the picture's light and dark
+#: (a trunk's edge, a shadow, texture) stay visible under the snow, at about half contrast
+SNOW_BASE, SNOW_CONTRAST = 0.62, 0.45
+
+Translate = Callable[[np.ndarray], np.ndarray]
+
+
+# ------------------------------------------------------------------------------ resampling
+def resize(img: np.ndarray, h: int, w: int, up: bool = False) -> np.ndarray:
+    """(H, W) or (H, W, C) float32 to (h, w): box (area) when shrinking, bicubic when
+    enlarging (bicubic: smooth maps stay smooth, no kinks at the work-size samples); per channel in Pillow's float mode (no 8-bit rounding)."""
+    if img.shape[:2] == (h, w):
+        return img.astype(np.float32, copy=True)
+    f = Image.Resampling.BICUBIC if up or (h >= img.shape[0] and w >= img.shape[1]) else Image.Resampling.BOX
+    if img.ndim == 2:
+        return np.asarray(Image.fromarray(img.astype(np.float32), "F").resize((w, h), f), np.float32)
+    return np.stack([resize(img[..., c], h, w, up) for c in range(img.shape[2])], axis=-1)
+
+
+def work_size(h: int, w: int, side: int = WORK_SIDE) -> tuple[int, int]:
+    """The size the generator runs at: the long side ``side`` (never enlarged)."""
+    s = min(1.0, side / max(h, w))
+    return max(1, round(h * s)), max(1, round(w * s))
+
+
+def box(img: np.ndarray, r: int) -> np.ndarray:
+    """Mean over a (2r+1)^2 window (edges: the window shrinks; summed-area table)."""
+    if r <= 0:
+        return img.astype(np.float32, copy=True)
+    out = img.astype(np.float64)
+    for axis in (0, 1):
+        n = out.shape[axis]
+        c = np.cumsum(out, axis=axis)
+        c = np.concatenate([np.zeros_like(np.take(c, [0], axis=axis)), c], axis=axis)
+        idx = np.arange(n)
+        hi, lo = np.minimum(idx + r + 1, n), np.maximum(idx - r, 0)
+        out = (np.take(c, hi, axis=axis) - np.take(c, lo, axis=axis))
+        shape = [1] * out.ndim
+        shape[axis] = n
+        out = out / (hi - lo).reshape(shape)
+    return out.astype(np.float32)
+
+
+def smoothstep(e0: float, e1: float, x: np.ndarray) -> np.ndarray:
+    t = np.clip((x - e0) / (e1 - e0), 0.0, 1.0)
+    return (t * t * (3 - 2 * t)).astype(np.float32)
+
+
+def hsv(img: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Hue in degrees [0, 360), saturation and value of an RGB float picture."""
+    mx, mn = img.max(-1), img.min(-1)
+    d = mx - mn
+    s = np.where(mx > 1e-6, d / np.maximum(mx, 1e-6), 0.0)
+    r, g, b = img[..., 0], img[..., 1], img[..., 2]
+    dd = np.maximum(d, 1e-6)
+    h = np.where(mx == r, (g - b) / dd % 6, np.where(mx == g, (b - r) / dd + 2, (r - g) / dd + 4)) * 60.0
+    return np.where(d > 1e-6, h, 0.0).astype(np.float32), s.astype(np.float32), mx.astype(np.float32)
+
+
+# ------------------------------------------------------------------------------ the transfer
+def fit_gain_offset(x: np.ndarray, y: np.ndarray, r: int, eps: float = EPS) -> tuple[np.ndarray, np.ndarray]:
+    """Per channel, per pixel: y ~ a * x + b over (2r+1)^2 windows (a guided filter with the
+    input as its own guide), a shrunk towards 1 by ``eps`` and clamped to [GAIN_MIN, GAIN_MAX];
+    both then averaged twice more, so they vary smoothly and a network's grid or stripes
+    (periods of a few pixels) average out."""
+    mx, my = box(x, r), box(y, r)
+    cov = box(x * y, r) - mx * my
+    var = box(x * x, r) - mx * mx
+    a = np.clip((cov + eps) / (np.maximum(var, 0.0) + eps), GAIN_MIN, GAIN_MAX)
+    b = my - a * mx
+    return box(box(a, r), r), box(box(b, r), r)
+
+
+def transfer(x: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The network's change ``xs -> ys`` (work size) laid on the full picture ``x``.
+    Returns (out, a, b) with a and b at the work size."""
+    r = max(1, round(max(xs.shape[:2]) / 40))
+    a, b = fit_gain_offset(xs, ys, r)
+    h, w = x.shape[:2]
+    out = np.empty_like(x, dtype=np.float32)
+    for c in range(3):  # one channel at a time: a 6000x4000 picture needs only two full planes more
+        out[..., c] = x[..., c] * resize(a[..., c], h, w, up=True) + resize(b[..., c], h, w, up=True)
+    return out, a, b
+
+
+# ------------------------------------------------------------------------------ what is where
+def sky_mask(xs: np.ndarray) -> np.ndarray:
+    """Soft sky at the work size: sky-like pixels (blue, or bright and smooth) reached from
+    the top edge through sky-like pixels, row by row, never across a colour edge (so a
+    snowfield below the horizon is not sky); a step may go a few pixels sideways, so towers,
+    poles and cables do not cut the sky below them off."""
+    hue, sat, val = hsv(xs)
+    luma = xs @ LUMA
+    r = max(1, round(max(xs.shape[:2]) / 96))
+    texture = np.sqrt(np.maximum(box(luma * luma, r) - box(luma, r) ** 2, 0.0))
+    blue = smoothstep(170, 195, hue) * (1 - smoothstep(250, 275, hue)) * smoothstep(0.08, 0.18, sat) \
+        * smoothstep(0.06, 0.15, val)
+    bright = smoothstep(0.6, 0.75, val) * (1 - smoothstep(0.12, 0.25, sat))
+    smooth = 1 - smoothstep(0.02, 0.05, texture)
+    like = np.maximum(blue, bright) * smooth
+    passable = box(like, 2 * r) > 0.4  # thin lines across the sky are absorbed
+    soft = box(xs, r)
+    edge = np.zeros(like.shape, np.float32)
+    edge[1:] = np.abs(soft[1:] - soft[:-1]).sum(-1)
+    passable &= edge < 0.06
+    joined = np.zeros_like(passable)
+    reach = np.ones(passable.shape[1], bool)
+    step = max(1, round(max(xs.shape[:2]) / 64))
+    for i in range(passable.shape[0]):
+        joined[i] = passable[i] & reach
+        c = np.concatenate([[0], np.cumsum(joined[i])])
+        idx = np.arange(len(reach))
+        reach = (c[np.minimum(idx + step + 1, len(reach))] - c[np.maximum(idx - step, 0)]) > 0
+    return box(joined.astype(np.float32), r) * like
+
+
+def water_mask(xs: np.ndarray, sky: np.ndarray) -> np.ndarray:
+    """Blue or blue-grey pixels that are not sky (lakes, sea, rivers)."""
+    hue, sat, val = hsv(xs)
+    blue = smoothstep(165, 190, hue) * (1 - smoothstep(250, 275, hue)) * smoothstep(0.08, 0.2, sat)
+    return blue * (1 - sky)
+
+
+def upward(xs: np.ndarray) -> np.ndarray:
+    """How much the structure around a pixel is horizontal (0..1): ground, roofs and ledges
+    recede into horizontal texture and lines; trunks, walls and poles are vertical."""
+    luma = xs @ LUMA
+    if min(luma.shape) < 2:  # a line or a pixel has no orientation
+        return np.full(luma.shape, 0.5, np.float32)
+    gy, gx = np.gradient(luma)
+    r = max(1, round(max(xs.shape[:2]) / 48))
+    jyy, jxx = box(gy * gy, r), box(gx * gx, r)
+    return (jyy + 1e-5) / (jxx + jyy + 2e-5)
+
+
+def snow_amount(xs: np.ndarray, ys: np.ndarray, sky: np.ndarray) -> np.ndarray:
+    """Soft snow cover at the work size, 0..1: where the structure is horizontal (surfaces
+    facing up), low in the frame (the ground), lit from above and whitened by the network;
+    never on the sky, little on dark things or vivid ones that are not green."""
+    h, w = xs.shape[:2]
+    rows = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None]
+    ground = smoothstep(0.25, 0.7, rows) * np.ones((1, w), np.float32)
+    lx, ly = xs @ LUMA, ys @ LUMA
+    r = max(1, round(max(h, w) / 64))
+    white = ly - lx
+    white = smoothstep(0.0, 0.15, box(white - np.median(white), r))  # more than the overall grade
+    lit = smoothstep(-0.04, 0.1, lx - box(lx, 2 * r))  # tops catch the light (and the snow)
+    flat_up = 2.0 * upward(xs) - 1.0  # -1 vertical structure .. +1 horizontal
+    hue, sat, val = hsv(xs)
+    plant = smoothstep(50, 70, hue) * (1 - smoothstep(160, 180, hue))  # green is where snow lies
+    object_ = smoothstep(0.45, 0.7, sat) * (1 - plant) + (1 - smoothstep(0.08, 0.2, val))  # vivid or dark things
+    score = 0.6 * flat_up + 0.5 * ground + 0.3 * white + 0.3 * lit - 0.35 * np.clip(object_, 0, 1)
+    m = smoothstep(0.25, 0.55, box(score, r)) * (1 - sky)
+    return np.clip(box(box(m, r), r), 0.0, 1.0)  # wide, soft edges: snow never draws a line
+
+
+def vegetation(xs: np.ndarray, ys: np.ndarray, sky: np.ndarray) -> np.ndarray:
+    """Where winter -> summer may change the picture (0..1): green or yellow-green pixels, or
+    snow lying on the ground, and where the network itself turns things green; never the sky,
+    water, or warm saturated surfaces (wood, brick, roofs)."""
+    hue, sat, val = hsv(xs)
+    h, w = xs.shape[:2]
+    rows = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None] * np.ones((1, w), np.float32)
+    green = smoothstep(55, 75, hue) * (1 - smoothstep(160, 180, hue)) * smoothstep(0.1, 0.2, sat)
+    snow_ground = smoothstep(0.6, 0.75, val) * (1 - smoothstep(0.12, 0.25, sat)) * smoothstep(0.35, 0.6, rows) \
+        * upward(xs)
+    warm = (1 - smoothstep(35, 50, hue)) * smoothstep(0.2, 0.35, sat)  # wood, brick, skin
+    greener = ys[..., 1] - 0.5 * (ys[..., 0] + ys[..., 2]) - (xs[..., 1] - 0.5 * (xs[..., 0] + xs[..., 2]))
+    m = np.maximum(green, snow_ground) * smoothstep(0.0, 0.04, greener) * (1 - warm)
+    m = m * (1 - sky) * (1 - water_mask(xs, sky))
+    r = max(1, round(max(h, w) / 96))
+    return np.clip(box(m, r), 0.0, 1.0)
+
+
+# ------------------------------------------------------------------------------ the two directions
+def summer_to_winter(x: np.ndarray, translate: Translate, side: int = WORK_SIDE) -> np.ndarray:
+    h, w = x.shape[:2]
+    xs = resize(x, *work_size(h, w, side))
+    ys = np.asarray(translate(xs), np.float32)
+    out, _, _ = transfer(x, xs, ys)
+    sky = sky_mask(xs)
+    m = resize(snow_amount(xs, ys, sky), h, w, up=True)[..., None]
+    snow = (SNOW_BASE + SNOW_CONTRAST * (x @ LUMA))[..., None] * SNOW_RGB
+    return np.clip(out * (1 - m) + snow * m, 0.0, 1.0).astype(np.float32)
+
+
+def winter_to_summer(x: np.ndarray, translate: Translate, side: int = WORK_SIDE) -> np.ndarray:
+    h, w = x.shape[:2]
+    xs = resize(x, *work_size(h, w, side))
+    ys = np.asarray(translate(xs), np.float32)
+    out, _, _ = transfer(x, xs, ys)
+    m = resize(vegetation(xs, ys, sky_mask(xs)), h, w, up=True)[..., None]
+    return np.clip(x + m * (out - x), 0.0, 1.0).astype(np.float32)
