@@ -33,7 +33,10 @@ def ensure_app() -> QApplication:
     app = QApplication.instance()
     if app is None:
         QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
-        app = QApplication(sys.argv[:1])
+        from ganpaint.qt.file_open import GANPaintApplication
+
+        # opens the documents macOS sends as QFileOpenEvent (Finder, the Dock icon)
+        app = GANPaintApplication(sys.argv[:1])
         app.setApplicationName("GANPaint")
         app.setOrganizationName("GANPaint")
         app.setApplicationDisplayName("GANPaint")
@@ -214,7 +217,12 @@ def run_gui(path: str | None, args: Any = None) -> int:
         # the window shows first; recovery and the picture come in the next turn of the loop
         if not offer_recovery(window) and path:
             window.open_path(os.fspath(path))
-        show_first_start(window, path)
+        # documents macOS sent as QFileOpenEvent so far open now, later ones at once
+        from ganpaint.qt.file_open import attach_file_open
+
+        sent = attach_file_open(app, window)
+        first = path or (sent[0] if sent else None)
+        show_first_start(window, first)
 
     QTimer.singleShot(0, after_shown)
     rc = app.exec()
