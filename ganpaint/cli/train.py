@@ -5,12 +5,18 @@
     ganpaint train cyclegan --data horses/ --data-b zebras/ --steps 100000 --as h2z --bf16
     ganpaint train cyclegan --resume h2z --steps 100000          (continue a stopped run)
     ganpaint train stylegan2 --data faces/ --steps 5000 --as myfaces [--no-directions]
+    torchrun --nproc_per_node=4 -m ganpaint train cyclegan --data A/ --data-b B/ --batch 16 ...
 
 Runs live in ``<data dir>/runs/<NAME>`` unless ``--run-dir`` says otherwise. Ctrl+C
 stops at the end of the current step, writes a checkpoint and prints how to resume.
 A stored StyleGAN2 model then gets its faces-slider directions computed, as
 ``ganpaint directions compute --model NAME`` does (unless ``--no-directions``); if that
 fails the model stays stored and the exit status is 1.
+
+Under torchrun every process runs this command with the same arguments: they join one process
+group (ganpaint.train.distributed), ``--batch`` is the global batch, and only rank 0 shows
+progress, writes samples and stores the model. SIGINT or SIGTERM to any of them stops all at
+the next step with a checkpoint (repeated signals do not abort: torchrun forwards Ctrl+C).
 """
 
 from __future__ import annotations
@@ -211,27 +217,39 @@ def _command_line(args: argparse.Namespace, name: str) -> str:
 
 
 class _SigintCancel:
-    """First Ctrl+C: stop after the current step (with a checkpoint). Second: abort now."""
+    """First Ctrl+C: stop after the current step (with a checkpoint). Second: abort now.
 
-    def __init__(self, event: threading.Event) -> None:
+    ``distributed``: SIGTERM stops too, and a repeated signal does not abort (torchrun sends
+    its own SIGINT/SIGTERM after the terminal's Ctrl+C; every rank must reach the checkpoint)."""
+
+    def __init__(self, event: threading.Event, distributed: bool = False) -> None:
         self.event = event
-        self._old: Any = None
+        self.distributed = distributed
+        self._old: dict[int, Any] = {}
 
     def __enter__(self) -> threading.Event:
         if threading.current_thread() is threading.main_thread():
-            self._old = signal.signal(signal.SIGINT, self._handle)
+            sigs = (signal.SIGINT, signal.SIGTERM) if self.distributed else (signal.SIGINT,)
+            for sig in sigs:
+                self._old[sig] = signal.signal(sig, self._handle)
         return self.event
 
     def _handle(self, signum: int, frame: Any) -> None:
         if self.event.is_set():
+            if self.distributed:
+                return
             raise KeyboardInterrupt
         self.event.set()
-        print("\nganpaint: stopping after this step (Ctrl+C again to abort without a checkpoint)",
-              file=sys.stderr)
+        if self.distributed:
+            print(f"\nganpaint: {signal.Signals(signum).name}: every process stops after this step "
+                  f"with a checkpoint", file=sys.stderr)
+        else:
+            print("\nganpaint: stopping after this step (Ctrl+C again to abort without a checkpoint)",
+                  file=sys.stderr)
 
     def __exit__(self, *exc: object) -> None:
-        if self._old is not None:
-            signal.signal(signal.SIGINT, self._old)
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
 
 
 def _save_samples(run: Path, step: int, samples: dict[str, Any]) -> None:
@@ -248,16 +266,75 @@ def _save_samples(run: Path, step: int, samples: dict[str, Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ganpaint.train import distributed as dd
+
+    if not dd.launched_by_torchrun():
+        return _run(args, dd.SINGLE)
+    try:
+        ctx = dd.env_context()
+    except Exception as exc:  # a TrainError naming what torchrun set
+        raise CliError(str(exc)) from None
+    try:
+        return _run(args, ctx)
+    finally:
+        dd.shutdown()
+
+
+def _resolve_run_shared(ref: str, ctx: Any) -> Path:
+    """``_resolve_run`` on rank 0, its answer sent to every process (other machines need not
+    have the run folder: they get rank 0's checkpoint and run.json)."""
+    from ganpaint.train import distributed as dd
+
+    got: Any
+    try:
+        got = str(_resolve_run(ref)) if ctx.is_main else None
+    except CliError as exc:
+        got = exc
+    got = dd.broadcast_object(ctx, got if not isinstance(got, CliError) else ("error", str(got)))
+    if isinstance(got, tuple):
+        raise CliError(got[1])
+    return Path(got)
+
+
+def _read_run_info(run_dir: Path, ctx: Any) -> dict[str, Any]:
+    """run.json of a run to resume; under torchrun rank 0's, sent to every process."""
+    from ganpaint.train import RUN_INFO
+    from ganpaint.train import distributed as dd
+
+    got: Any = None
+    if ctx.is_main:
+        try:
+            got = json.loads((run_dir / RUN_INFO).read_text())
+        except (OSError, ValueError) as exc:
+            got = f"{run_dir / RUN_INFO}: cannot read the run's description ({exc})"
+    got = dd.broadcast_object(ctx, got)
+    if not isinstance(got, dict):
+        raise CliError(str(got))
+    return got
+
+
+def _run(args: argparse.Namespace, ctx: Any) -> int:
     from ganpaint.engine.devices import DeviceError, cpu_supports_bf16, pick_device
-    from ganpaint.train import RUN_INFO, TrainError, load_data, train
+    from ganpaint.train import TrainError, load_data, train
+    from ganpaint.train import distributed as dd
+
+    main = ctx.is_main
+    if not main:
+        args.no_progress = True
+    try:
+        device = pick_device(getattr(args, "device", None))
+    except DeviceError as exc:
+        raise CliError(str(exc)) from None
+    if ctx.enabled:
+        try:
+            ctx, device = dd.init(device, ctx)
+        except (RuntimeError, ValueError) as exc:
+            raise CliError(f"cannot join the other training processes: {exc}") from None
 
     info: dict[str, Any] = {}
     if args.resume:
-        run_dir = Path(args.run_dir).expanduser() if args.run_dir else _resolve_run(args.resume)
-        try:
-            info = json.loads((run_dir / RUN_INFO).read_text())
-        except (OSError, ValueError) as exc:
-            raise CliError(f"{run_dir / RUN_INFO}: cannot read the run's description ({exc})") from None
+        run_dir = Path(args.run_dir).expanduser() if args.run_dir else _resolve_run_shared(args.resume, ctx)
+        info = _read_run_info(run_dir, ctx)
         if info.get("recipe") != args.recipe:
             raise CliError(f"run {run_dir} is a {info.get('recipe')} run, not {args.recipe}")
     name = args.name or info.get("name")
@@ -271,11 +348,7 @@ def run(args: argparse.Namespace) -> int:
             raise CliError("--data DIR is required")
         run_dir = Path(args.run_dir).expanduser() if args.run_dir else _runs_root() / name
 
-    try:
-        device = pick_device(getattr(args, "device", None))
-    except DeviceError as exc:
-        raise CliError(str(exc)) from None
-    if args.bf16 and device == "cpu" and not cpu_supports_bf16():
+    if main and args.bf16 and device == "cpu" and not cpu_supports_bf16():
         print("ganpaint: note: this CPU has no native bf16; --bf16 will be slower than fp32", file=sys.stderr)
 
     init_weights = None
@@ -312,7 +385,7 @@ def run(args: argparse.Namespace) -> int:
         data = load_data(data_args["data"], data_args.get("data_b"), paired=data_args.get("paired"),
                          reverse=bool(data_args.get("reverse")))
         skipped = len(data.skipped)
-        if skipped:
+        if skipped and main:
             print(f"ganpaint: skipped {skipped} unreadable file(s), e.g. {data.skipped[0][0]}: {data.skipped[0][1]}",
                   file=sys.stderr)
         command = _command_line(args, name)
@@ -324,17 +397,23 @@ def run(args: argparse.Namespace) -> int:
         events = train(recipe, data, steps=int(steps), run_dir=run_dir, resume=bool(args.resume), seed=seed,
                        cancel=stop,
                        sample_every=max(0, args.sample_every), checkpoint_every=max(0, args.checkpoint_every),
-                       device=device, bf16=args.bf16, init_weights=init_weights, card_info=card_info)
-        last = _drive(events, int(steps), run_dir, args, stop)
+                       device=device, bf16=args.bf16, init_weights=init_weights, card_info=card_info,
+                       dist=ctx if ctx.enabled else None)
+        last = _drive(events, int(steps), run_dir, args, stop, distributed=ctx.enabled, write_samples=main)
     except TrainError as exc:
         raise CliError(str(exc)) from None
 
     if last is None or last.kind == "cancelled":
         step = last.step if last is not None else 0
-        print(f"ganpaint: cancelled at step {step}; checkpoint in {run_dir}\n"
-              f"ganpaint: resume with: ganpaint train {args.recipe} --resume {shlex.quote(str(run_dir))} "
-              f"--steps {steps} --as {name}", file=sys.stderr)
+        if main:
+            how = "torchrun ... -m ganpaint" if ctx.enabled else "ganpaint"
+            print(f"ganpaint: cancelled at step {step}; checkpoint in {run_dir}\n"
+                  f"ganpaint: resume with: {how} train {args.recipe} --resume {shlex.quote(str(run_dir))} "
+                  f"--steps {steps} --as {name}" + (" (under any number of processes)" if ctx.enabled else ""),
+                  file=sys.stderr)
         return EXIT_INTERRUPTED
+    if not main:
+        return EXIT_OK  # rank 0 stores the model
     result = last.result
     assert result is not None
     try:
@@ -384,12 +463,13 @@ def _recompute_directions(entry: Any, root: Path, args: argparse.Namespace) -> i
     return EXIT_OK
 
 
-def _drive(events: Any, steps: int, run_dir: Path, args: argparse.Namespace, stop: threading.Event) -> Any:
+def _drive(events: Any, steps: int, run_dir: Path, args: argparse.Namespace, stop: threading.Event,
+           distributed: bool = False, write_samples: bool = True) -> Any:
     from tqdm import tqdm
 
     last = None
     bar = None
-    with _SigintCancel(stop):
+    with _SigintCancel(stop, distributed):
         try:
             for ev in events:
                 last = ev
@@ -400,7 +480,7 @@ def _drive(events: Any, steps: int, run_dir: Path, args: argparse.Namespace, sto
                 if ev.kind == "step":
                     bar.update(ev.step - bar.n)
                     bar.set_postfix_str(ev.describe(), refresh=False)
-                if ev.samples:
+                if ev.samples and write_samples:
                     _save_samples(run_dir, ev.step, dict(ev.samples))
         finally:
             if bar is not None:

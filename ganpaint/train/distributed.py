@@ -206,8 +206,7 @@ def wrap_trainer(trainer: Any, ctx: DistContext, device: str) -> list[str]:
                 converted = nn.SyncBatchNorm.convert_sync_batchnorm(value)
                 if converted is not value:  # only when the model itself is a batch norm
                     raise TrainError("a model that is a single batch-norm layer cannot be trained on several GPUs")
-            wrapped[id(value)] = GanDDP(value, device_ids=[torch.device(device).index] if cuda else None,
-                                        broadcast_buffers=True)
+            wrapped[id(value)] = GanDDP(value, device_ids=[torch.device(device).index] if cuda else None)
         setattr(trainer, attr, wrapped[id(value)])
         names.append(attr)
     return names
