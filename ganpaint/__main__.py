@@ -33,6 +33,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         rest = [a for a in args[1:] if a != "--write-reference"]  # --write-reference: smoke_reference.json
         return smoke_run(rest[0] if rest else None, write_reference="--write-reference" in args)
+    if args[:1] == ["--run-python"] and len(args) > 1:
+        # ganpaint --run-python SCRIPT [ARGS]: SCRIPT as __main__ in this interpreter; for the frozen
+        # bundle, where it is the way to run a check with the bundle's own Python, Qt and torch
+        # (packaging/smoke_frozen.sh runs tests/qt/long_session_driver.py so)
+        import runpy
+
+        sys.argv = args[1:]
+        runpy.run_path(args[1], run_name="__main__")
+        return 0
     from ganpaint.cli.main import main as cli_main
 
     return cli_main(argv, gui=_run_gui)

@@ -5,9 +5,15 @@
 #      one tool, save, screenshot;
 #   2. start-up times: `ganpaint --version` and the smoke test's "main window shown";
 #   3. the command line: `ganpaint plugins`, `ganpaint run blur`;
-#   4. a pure-Python plugin installed AFTER freezing with `pip install --target
-#      <data>/plugin-packages` is found and runs (packaging/testdata/ganpaint-posterize-demo);
-#   5. the smoke test again under xvfb-run (a real X server, xcb platform) when xvfb-run exists.
+#   4. a wheel plugin installed AFTER freezing the packaged user's way, by the frozen
+#      `ganpaint plugins install FILE.whl` (the code behind the Plugins dialog's Install from
+#      file), is found and runs; then `ganpaint plugins uninstall` removes it
+#      (packaging/testdata/ganpaint-posterize-demo, built into a wheel by the build venv);
+#   5. the smoke test again under xvfb-run (a real X server, xcb platform) when xvfb-run exists;
+#   6. the long-session test of the Qt binding (tests/qt/test_long_session.py: 2,000 strokes,
+#      layer operations and tool runs in a real window) with the bundle's own Python, PySide6 and
+#      Qt (ganpaint --run-python), when the dev venv (SMOKE_PYTEST, default .venv/bin/python)
+#      has pytest; SMOKE_LONG_SESSION=0 skips it.
 # The build venv must match packaging/constraints-bundle.txt (checked first): the bundle and its
 # test run use that one lock.
 #
@@ -74,11 +80,15 @@ run_clean "$APP" plugins | tee "$OUT/plugins.log"
 run_clean "$APP" run blur "$ROOT/resources/samples/meadow.png" -o "$OUT/cli-blur.png"
 [ -s "$OUT/cli-blur.png" ] && echo "smoke_frozen: ganpaint run blur wrote $OUT/cli-blur.png"
 
-echo "== 4. a pure-Python plugin installed after freezing (pip --target)"
+echo "== 4. a wheel plugin installed after freezing (frozen 'ganpaint plugins install')"
 DATA="$OUT/userdata"
-mkdir -p "$DATA/plugin-packages"
-"$BUILD_PY" -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation \
-    --target "$DATA/plugin-packages" packaging/testdata/ganpaint-posterize-demo
+mkdir -p "$DATA"
+cp -r packaging/testdata/ganpaint-posterize-demo "$OUT/posterize-src"  # no build output in the tree
+"$BUILD_PY" -m pip wheel -q --disable-pip-version-check --no-deps --no-build-isolation \
+    -w "$OUT/wheels" "$OUT/posterize-src"
+WHEEL=$(ls "$OUT"/wheels/ganpaint_posterize_demo-*.whl)
+GANPAINT_DATA_DIR="$DATA" run_clean "$APP" plugins install "$WHEEL" | tee "$OUT/plugin-install.log"
+[ -d "$DATA/plugin-packages/ganpaint_posterize_demo" ] || { echo "smoke_frozen: the wheel was not unpacked"; exit 1; }
 GANPAINT_DATA_DIR="$DATA" run_clean "$APP" plugins | tee "$OUT/plugins-user.log"
 grep -q "posterize_demo" "$OUT/plugins-user.log"
 GANPAINT_DATA_DIR="$DATA" run_clean "$APP" run posterize_demo "$ROOT/resources/samples/meadow.png" \
@@ -86,11 +96,26 @@ GANPAINT_DATA_DIR="$DATA" run_clean "$APP" run posterize_demo "$ROOT/resources/s
 [ -s "$OUT/cli-posterize.png" ]
 EXPECT="$EXPECT,posterize_demo" GANPAINT_DATA_DIR="$DATA" run_clean "$APP" --smoke-test "$OUT/user-plugin" \
     | tee "$OUT/smoke-user-plugin.log"
-echo "smoke_frozen: the plugin in $DATA/plugin-packages was found and ran"
+GANPAINT_DATA_DIR="$DATA" run_clean "$APP" plugins uninstall ganpaint-posterize-demo
+GANPAINT_DATA_DIR="$DATA" run_clean "$APP" plugins > "$OUT/plugins-after-uninstall.log"
+if grep -q "posterize_demo" "$OUT/plugins-after-uninstall.log"; then
+    echo "smoke_frozen: posterize_demo still listed after uninstall"; exit 1
+fi
+echo "smoke_frozen: the wheel installed by the frozen 'ganpaint plugins install' was found and ran; uninstall removed it"
 
 if command -v xvfb-run >/dev/null; then
     echo "== 5. smoke test under xvfb-run (xcb)"
     QT_QPA_PLATFORM=xcb run_clean xvfb-run -a -s "-screen 0 1600x1000x24" "$APP" --smoke-test "$OUT/xvfb" \
         | tee "$OUT/smoke-xvfb.log"
+fi
+SMOKE_PYTEST=${SMOKE_PYTEST:-.venv/bin/python}
+if [ "${SMOKE_LONG_SESSION:-1}" != 0 ] && "$SMOKE_PYTEST" -c "import pytest" 2>/dev/null; then
+    echo "== 6. long-session test with the bundle's Python and Qt (ganpaint --run-python)"
+    t0=$(date +%s)
+    GANPAINT_FROZEN_APP="$APP" QT_QPA_PLATFORM=offscreen OMP_NUM_THREADS=1 "$SMOKE_PYTEST" -m pytest -q \
+        -p no:xdist -p no:cacheprovider tests/qt/test_long_session.py | tee "$OUT/long-session.log"
+    echo "smoke_frozen: long session with the frozen app passed in $(( $(date +%s) - t0 )) s"
+else
+    echo "== 6. long-session test skipped (no pytest in $SMOKE_PYTEST, or SMOKE_LONG_SESSION=0)"
 fi
 echo "smoke_frozen: PASSED (logs and pictures in $OUT)"

@@ -21,10 +21,17 @@ DRIVER = Path(__file__).with_name("long_session_driver.py")
 STROKES = 2000
 
 
+def _python() -> list[str]:
+    """This interpreter, or with GANPAINT_FROZEN_APP=dist/ganpaint/ganpaint the frozen bundle's
+    (its own Python, PySide6 and Qt: packaging/smoke_frozen.sh runs this test so)."""
+    frozen = os.environ.get("GANPAINT_FROZEN_APP")
+    return [os.path.abspath(frozen), "--run-python"] if frozen else [sys.executable]
+
+
 def test_a_long_painting_session_keeps_the_process_healthy(tmp_path):
     out = tmp_path / "report.json"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "GANPAINT_DATA_DIR": str(tmp_path / "data")}
-    proc = subprocess.run([sys.executable, str(DRIVER), str(STROKES), str(out)], env=env,
+    proc = subprocess.run([*_python(), str(DRIVER), str(STROKES), str(out)], env=env,
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, f"the editor process died (status {proc.returncode}):\n{proc.stderr[-3000:]}"
     assert "Fatal Python error" not in proc.stderr
