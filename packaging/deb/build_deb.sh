@@ -16,7 +16,8 @@
 # PKG_BUILD (default build: the staging folder), PKG_DEB_REVISION (default 1), PKG_DEB_COMPRESS
 # (default xz; gzip is faster, zstd is smaller and faster but lintian rejects it), PKG_LINTIAN=1 (run
 # lintian on the result; minutes for the full bundle).
-# Homepage and Maintainer come from packaging/project.env.
+# Homepage and Maintainer come from packaging/project.env (or the environment variables of the
+# same names: GANPAINT_HOMEPAGE, GANPAINT_MAINTAINER, GANPAINT_SOURCE_URL).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -26,7 +27,9 @@ DIST=${PKG_DIST:-dist}
 BUNDLE="$DIST/ganpaint"
 [ -x "$BUNDLE/ganpaint" ] || { echo "build_deb: no bundle in $BUNDLE; run packaging/build.sh first" >&2; exit 1; }
 
-project() { sed -n "s/^$1=//p" packaging/project.env; }
+# an environment variable of the same name wins over packaging/project.env (a release build sets
+# the real addresses so; bundle_rules.project_info does the same for the bundle's SOURCE.md)
+project() { if [ -n "${!1:-}" ]; then printf '%s\n' "${!1}"; else sed -n "s/^$1=//p" packaging/project.env; fi; }
 UPSTREAM=$(sed -n 's/^__version__ *= *"\(.*\)"/\1/p' ganpaint/_version.py)
 VERSION="$UPSTREAM-${PKG_DEB_REVISION:-1}"
 ARCH=$(dpkg --print-architecture)
