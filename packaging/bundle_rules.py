@@ -30,7 +30,7 @@ What the bundle does keep its own copy of (``OWN_COPY`` and everything inside a 
   come from a system folder, so the host-library rule cannot touch them.
 
 ``PKG_KEEP_HOST_LIBS=1`` (environment of the build) turns the host-library rule off, for a bundle
-that must run on systems without those packages (an AppImage built for older distributions);
+that must run on systems without those packages (e.g. the AppDir, copied to older distributions);
 ``PKG_KEEP_HOST_LIBS=libxcb-,libxkbcommon`` keeps only the libraries whose names start so (to
 trade a few frozen copies of small, stable libraries for fewer packages in a minimal install).
 """

@@ -1,16 +1,13 @@
 #!/usr/bin/env bash
-# Make build/GANPaint.AppDir from the frozen bundle, ready for appimagetool.
+# Make build/GANPaint.AppDir from the frozen bundle: the bundle with AppRun, desktop entry, icon
+# and AppStream metadata, a folder that runs as it is (AppRun).
 #
 #   bash packaging/build.sh                  # the bundle in dist/ganpaint
 #   bash packaging/appdir/make_appdir.sh     # build/GANPaint.AppDir, checked with AppRun --version
 #
-# The last step runs on a release machine that has appimagetool (it is not packaged for
-# Debian 12 and cannot be fetched here):
-#   ARCH=x86_64 appimagetool build/GANPaint.AppDir dist/GANPaint-<version>-x86_64.AppImage
-# (add -u "gh-releases-zsync|<owner>|<repo>|latest|GANPaint-*x86_64.AppImage.zsync" for updates
-# and --sign to sign). Build on the oldest distribution you support: the bundle needs that
-# glibc or newer, and the libraries listed as Depends in the .deb (X11/xcb, fontconfig, GL)
-# come from the host, as for every AppImage.
+# No AppImage is made from it: no package registry this project can use (PyPI, npm, Debian)
+# ships appimagetool or the AppImage type-2 runtime (the PyPI and npm AppImage builders download
+# both from GitHub at run time), so packaging/README.md claims no AppImage (see "AppImage").
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -42,5 +39,4 @@ if command -v appstreamcli >/dev/null; then
     appstreamcli validate --no-net --pedantic "$APPDIR/usr/share/metainfo/ganpaint.appdata.xml" || true
 fi
 "$APPDIR/AppRun" --version
-echo "make_appdir: $APPDIR ($(du -sm "$APPDIR" | cut -f1) MB); final step on a release machine:"
-echo "  ARCH=x86_64 appimagetool $APPDIR $DIST/GANPaint-$(sed -n 's/^__version__ *= *"\(.*\)"/\1/p' ganpaint/_version.py)-x86_64.AppImage"
+echo "make_appdir: $APPDIR ($(du -sm "$APPDIR" | cut -f1) MB)"
