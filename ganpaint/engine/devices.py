@@ -171,6 +171,17 @@ def pick_device(preference: str | None = None) -> str:
     return "mps"
 
 
+def cuda_device_count() -> int:
+    """How many CUDA devices torch sees (0 without torch or CUDA): the Train dialog offers a
+    multi-GPU run (torchrun) from 2."""
+    try:
+        import torch
+
+        return int(torch.cuda.device_count()) if torch.cuda.is_available() else 0
+    except Exception:  # noqa: BLE001 - torch missing or broken: no GPU to offer
+        return 0
+
+
 def cpu_supports_bf16() -> bool:
     """True when the CPU has native bf16 instructions (AVX512-BF16 or AMX), so the
     "fast" precision can use bf16 on the CPU."""

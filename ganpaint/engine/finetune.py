@@ -340,6 +340,82 @@ def _lr_options(recipe: Any, lr: float) -> dict[str, Any]:
     return out
 
 
+def _new_run_recipe(req: FinetuneRequest, store: Any, resolver: RecipeResolver | None,
+                    avail: Iterable[str]) -> tuple[str, Any, Any, dict[str, Any]]:
+    """(recipe id, recipe with the request's options, base model entry or None, those options)."""
+    values = req.resolved()
+    base = store.get(req.base_model) if req.base_model else None
+    recipe_id = recipe_for(req.family, base.card if base is not None else None, avail)
+    recipe = default_recipe(recipe_id, resolver)
+    opts = {"batch": values["batch"], "crop": values["size"], **_lr_options(recipe, values["lr"])}
+    if base is not None:
+        opts.update(_arch_options(recipe_id, base.card))
+    opts.update(dict(req.options))
+    opts.update(fit_unet_to_crop(recipe, opts, depth_fixed="num_downs" in opts))
+    try:
+        recipe = replace(recipe, **opts)
+    except (TypeError, ValueError) as exc:
+        raise FinetuneError(f"recipe {recipe_id}: {exc}") from None
+    return recipe_id, recipe, base, opts
+
+
+@dataclass(frozen=True)
+class DistributedLaunch:
+    """A multi-GPU fine-tune as a torchrun command line (``ganpaint train`` on each GPU)."""
+
+    command: tuple[str, ...]
+    run_dir: str
+    name: str
+
+
+def _option_text(value: Any) -> str:
+    if isinstance(value, tuple | list):
+        return ",".join(str(v) for v in value)
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def torchrun_command(req: FinetuneRequest, *, gpus: int, store: Any, resolver: RecipeResolver | None = None,
+                     available_recipes: Iterable[str] = (), runs_root: str | os.PathLike[str] | None = None,
+                     python: str = sys.executable) -> DistributedLaunch:
+    """The command that trains ``req`` on ``gpus`` local GPUs: ``python -m torch.distributed.run
+    --nproc_per_node=N -m ganpaint train RECIPE ...`` with the recipe and options a one-GPU
+    fine-tune would use (``--batch`` is the global batch: rounded up to a multiple of N)."""
+    from ganpaint.train import RECIPES
+
+    fam = families().get(req.family)
+    if fam is None:
+        raise FinetuneError(f"unknown model family {req.family!r}")
+    if req.family == "sketch":
+        raise FinetuneError("the sketch family draws its line art in the editor first; train it on one GPU")
+    if len(req.folders) != len(fam.folders):
+        raise FinetuneError(f"{fam.title} needs {len(fam.folders)} folder(s)")
+    if gpus < 2:
+        raise FinetuneError("a multi-GPU run needs at least 2 GPUs")
+    recipe_id, recipe, base, opts = _new_run_recipe(req, store, resolver, {*RECIPES, *available_recipes})
+    name = req.name or (base.name if base is not None and not base.readonly else
+                        f"{base.name}-mine" if base is not None else f"{req.family}-mine")
+    run = _runs_root(runs_root) / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}-x{gpus}"
+    batch = recipe.batch + (-recipe.batch % gpus)
+    folders = [str(Path(f).expanduser()) for f in req.folders]
+    cmd = [python, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={gpus}", "-m", "ganpaint",
+           "--device", "cuda", "train", recipe_id, "--data", folders[0]]
+    if len(folders) > 1:
+        cmd += ["--data-b", folders[1]]
+    if recipe.data_kind == "paired":
+        cmd += ["--paired", "names"]
+    cmd += ["--steps", str(req.resolved()["steps"]), "--batch", str(batch), "--size", str(recipe.crop),
+            "--as", name, "--run-dir", str(run), "--seed", str(req.seed),
+            "--checkpoint-every", str(req.checkpoint_every), "--sample-every", str(req.sample_every)]
+    if base is not None:
+        cmd += ["--from", base.ref]
+    for key, value in sorted(opts.items()):
+        if key not in ("batch", "crop"):
+            cmd += ["--set", f"{key}={_option_text(value)}"]
+    if req.bf16:
+        cmd.append("--bf16")
+    return DistributedLaunch(tuple(cmd), str(run), name)
+
+
 def _make_pairs(photos: Path, out: Path, progress: Callable[[float, str], None], cancelled: Callable[[], bool]) -> Path:
     """Sketch family: A/<name>.png = XDoG line art of the photo, B/<name>.png = the photo."""
     from PIL import Image
@@ -465,18 +541,7 @@ def _run(inputs: Any, ctx: Any, *, store: Any, control: TrainControl, resolver: 
             req: FinetuneRequest = inputs["request"]
             fam = families()[req.family]
             values = req.resolved()
-            base = store.get(req.base_model) if req.base_model else None
-            recipe_id = recipe_for(req.family, base.card if base is not None else None, avail)
-            recipe = default_recipe(recipe_id, resolver)
-            opts = {"batch": values["batch"], "crop": values["size"], **_lr_options(recipe, values["lr"])}
-            if base is not None:
-                opts.update(_arch_options(recipe_id, base.card))
-            opts.update(dict(req.options))
-            opts.update(fit_unet_to_crop(recipe, opts, depth_fixed="num_downs" in opts))
-            try:
-                recipe = replace(recipe, **opts)
-            except (TypeError, ValueError) as exc:
-                raise FinetuneError(f"recipe {recipe_id}: {exc}") from None
+            recipe_id, recipe, base, _ = _new_run_recipe(req, store, resolver, avail)
             folders = [str(Path(f).expanduser()) for f in req.folders]
             run.mkdir(parents=True, exist_ok=True)
             if req.family == "sketch":

@@ -11,16 +11,23 @@ A StyleGAN2 run then recomputes the faces sliders' directions in the same job ("
 slider directions…"; Pause is off, Cancel stops only that); the status says whether they
 were, and a failure there is a warning: the model stays stored.
 One training at a time: a second Start while one runs is refused with a message.
+On a machine with several GPUs a "GPUs" box appears: more than 1 starts the run as
+``torchrun --nproc_per_node=N -m ganpaint train ...`` (``engine.finetune.torchrun_command``)
+in a QProcess; its progress bar and "stored as" line are read from its output, Pause and
+Cancel send SIGTERM (every process writes the checkpoint and stops), and the stopped run
+resumes from 'Stopped runs' on one GPU.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QProcess, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -30,6 +37,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QSpinBox,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -41,6 +49,23 @@ from ganpaint.qt.dialogs.train_form import TrainForm
 from ganpaint.qt.dialogs.train_monitor import TrainMonitor
 
 Compare = Callable[[str, str, str], None]  # (tool id, base model ref, new model ref)
+
+
+_PROGRESS = re.compile(r"(\d+)/(\d+) \[")
+_STORED = re.compile(r"stored as (\S+@\d+)")
+
+
+def local_gpu_count() -> int:
+    """CUDA devices for a multi-GPU run: 0 unless the NVIDIA driver lists at least two (Linux:
+    NCCL needs it), so opening the dialog imports torch only on such machines."""
+    try:
+        if sum(1 for _ in Path("/proc/driver/nvidia/gpus").iterdir()) < 2:
+            return 0
+    except OSError:
+        return 0
+    from ganpaint.engine.devices import cuda_device_count
+
+    return cuda_device_count()
 
 
 def _clean(error: str) -> str:
@@ -79,6 +104,15 @@ class TrainDialog(QDialog):
         self.close_button = QPushButton("Close")
         self.runs = QComboBox()
         self.resume_run_button = QPushButton("Resume run")
+        gpus = local_gpu_count()
+        self.gpus = QSpinBox()
+        self.gpus.setRange(1, max(1, gpus))
+        self.gpus.setValue(max(1, gpus))
+        self.gpus.setToolTip("More than 1: one training process per GPU (torchrun); the batch is shared")
+        self._process: QProcess | None = None
+        self._process_log = ""
+        self._process_stop = False
+        self._launch_info: ft.DistributedLaunch | None = None
         self.monitor = TrainMonitor()
         m = self.monitor
         self.plot, self.samples, self.progress, self.status = m.plot, m.samples, m.progress, m.status
@@ -88,8 +122,13 @@ class TrainDialog(QDialog):
         lv.addWidget(self.form)
         row = QHBoxLayout()
         row.addWidget(self.check_button)
+        self.gpus_label = QLabel("GPUs")
+        row.addWidget(self.gpus_label)
+        row.addWidget(self.gpus)
         row.addWidget(self.start_button)
         lv.addLayout(row)
+        self.gpus_label.setVisible(gpus > 1)
+        self.gpus.setVisible(gpus > 1)
         lv.addWidget(self.report_view, 1)
         runs_row = QHBoxLayout()
         runs_row.addWidget(QLabel("Stopped runs"))
@@ -205,6 +244,9 @@ class TrainDialog(QDialog):
         if self._report_key is None or self._report_key != self._key():
             QMessageBox.information(self, "Training", "Check the data first.")
             return
+        if self.gpus.isVisible() and self.gpus.value() > 1:
+            self._start_distributed(self.gpus.value())
+            return
         try:
             job, control = ft.make_finetune_job(
                 self.form.request(), store=self.store, queue=self.bridge.queue, resolver=self.resolver,
@@ -222,10 +264,72 @@ class TrainDialog(QDialog):
         self._set_state("running")
         self.bridge.submit(job)
 
+    # ------------------------------------------------------------------ several GPUs (torchrun)
+    def _start_distributed(self, gpus: int) -> None:
+        try:
+            launch = ft.torchrun_command(self.form.request(), gpus=gpus, store=self.store, resolver=self.resolver,
+                                         available_recipes=self.available, runs_root=self.runs_root)
+        except (ft.FinetuneError, Exception) as exc:  # noqa: BLE001 - bad model/options: say so
+            QMessageBox.warning(self, "Training", _clean(str(exc)))
+            return
+        proc = QProcess(self)
+        proc.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
+        proc.readyReadStandardOutput.connect(self._on_process_output)
+        proc.finished.connect(self._on_process_finished)
+        self._process, self._process_log, self._process_stop = proc, "", False
+        self._launch_info, self.job, self.control, self.outcome = launch, None, None, None
+        self.run_dir = launch.run_dir
+        self.plot.set_history([])
+        self.status.setText(f"Starting {gpus} training processes (one per GPU)…")
+        self._set_state("running")
+        proc.start(launch.command[0], list(launch.command[1:]))
+
+    def _on_process_output(self) -> None:
+        proc = self._process
+        if proc is None:
+            return
+        text = bytes(proc.readAllStandardOutput().data()).decode("utf-8", "replace")
+        self._process_log = (self._process_log + text)[-20_000:]
+        found = _PROGRESS.findall(text)
+        if found and not self._process_stop:
+            done, total = (int(v) for v in found[-1])
+            self.progress.setValue(int(1000 * done / max(total, 1)))
+            self.status.setText(f"Training on {self.gpus.value()} GPUs: step {done} of {total}")
+
+    def _stop_process(self, what: str) -> None:
+        if self._process is not None and self._process.state() != QProcess.ProcessState.NotRunning:
+            self._process_stop = True
+            self.status.setText(f"{what}: every GPU stops after its current step and writes a checkpoint…")
+            self._process.terminate()  # SIGTERM to torchrun, which passes it on to every process
+
+    def _on_process_finished(self, code: int, status: Any = None) -> None:
+        self._on_process_output()
+        log, launch = self._process_log, self._launch_info
+        self._process = None
+        stored = _STORED.findall(log)
+        if code == 0 and stored:
+            self.status.setText(f"Done: stored as {stored[-1]} (trained on {self.gpus.value()} GPUs).")
+            self.progress.setValue(1000)
+            self._set_state("done")
+            self.modelStored.emit(stored[-1])
+        elif self._process_stop:
+            where = launch.run_dir if launch is not None else self.run_dir
+            self.status.setText(f"Stopped with a checkpoint in {where}; resume it from 'Stopped runs'.")
+            self._set_state("cancelled")
+        else:
+            lines = [ln for ln in log.splitlines() if ln.startswith("ganpaint: error:")]
+            error = lines[-1][len("ganpaint: error:"):].strip() if lines else f"the training processes ended with {code}"
+            self.status.setText(f"Training stopped: {error}")
+            self._set_state("failed")
+        self.refresh_runs()
+
     def _directions_phase(self) -> bool:
         return self._busy() and self.control is not None and self.control.phase == "directions"
 
     def pause(self) -> None:
+        if self._process is not None:
+            self._stop_process("Pausing")
+            return
         if self.control is not None and self._busy() and not self._directions_phase():
             self.control.pause()
             self.status.setText("Pausing after the current step (writing a checkpoint)…")
@@ -253,6 +357,9 @@ class TrainDialog(QDialog):
         self._launch(job, control, run_dir)
 
     def cancel(self) -> None:
+        if self._process is not None:
+            self._stop_process("Cancelling")
+            return
         if self.job is not None and self._directions_phase():
             self.status.setText("Stopping the slider directions; the trained model stays stored…")
             self.bridge.cancel(self.job.id)
@@ -363,6 +470,7 @@ class TrainDialog(QDialog):
         running = self.state == "running"
         checked_ok = self._report_key is not None and self._report_key == self._key()
         self.form.setEnabled(not running)
+        self.gpus.setEnabled(not running)
         self.check_button.setEnabled(not running and not self._checking)
         self.start_button.setEnabled(not running and checked_ok)
         self.pause_button.setEnabled(running and not (self.control is not None and self.control.phase == "directions"))
