@@ -158,9 +158,11 @@ def test_crash_ends_only_the_worker(queue: JobQueue, tool: str, words: str) -> N
     assert job.state is JobState.FAILED and job.result is None
     assert job.error.startswith(f"plugin 'faults', tool '{tool}' {words}"), job.error
     assert "\n" not in job.error and job.error.count(". ") == 0
+    assert leftovers() == []  # the dead worker's shared memory went with it
     print(f"{tool}: '{job.error}' after {time.monotonic() - t0:.2f} s; "
           f"the next run (fresh worker) took {recovered(queue, before):.2f} s")
-    assert leftovers() == []
+    queue.shutdown(wait=True, timeout=10)
+    assert leftovers() == []  # the dead worker's blocks too
 
 
 def test_memory_beyond_the_limit_ends_the_worker(queue: JobQueue) -> None:
@@ -171,8 +173,10 @@ def test_memory_beyond_the_limit_ends_the_worker(queue: JobQueue) -> None:
     assert job.state is JobState.FAILED
     assert job.error.startswith("plugin 'faults', tool 'hog' used more than 512 MB of memory"), job.error
     assert took < 25  # killed at the limit, not after the tool's 30 s
-    print(f"hog: '{job.error}' after {took:.2f} s, recovered in {recovered(queue, before):.2f} s")
     assert leftovers() == []
+    print(f"hog: '{job.error}' after {took:.2f} s, recovered in {recovered(queue, before):.2f} s")
+    queue.shutdown(wait=True, timeout=10)
+    assert leftovers() == []  # the dead worker's blocks too
 
 
 def test_a_tool_that_raises_keeps_its_warm_worker(queue: JobQueue) -> None:

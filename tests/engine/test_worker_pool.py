@@ -38,6 +38,13 @@ TOOLS = textwrap.dedent('''
                           "writeable": bool(request.image.flags.writeable)},
                           attachments={"blob": b"abc"})
 
+    KEPT = []
+
+    def keep(request, ctx):  # keeps a view of its input (a cache of the last picture, say)
+        intact = all(float(a.sum()) == s for a, s in KEPT)
+        KEPT.append((request.image[1:], float(request.image[1:].sum())))
+        return ToolResult(request.image, metadata={"intact": intact})
+
     def unknown_model(request, ctx):
         return ToolResult(request.image, metadata={"path": ctx.model_path("nope", "x")})
 ''')
@@ -190,3 +197,17 @@ def test_pool_settings_from_settings_and_environment() -> None:
     assert (s.size, s.stall_s, s.memory_mb) == (2, 5.0, 512)
     assert pool_settings(None, environ={}).memory_mb == 0  # 0: from the available memory
     assert WorkerPool(size=3).size == 3
+
+
+def test_a_kept_view_of_a_request_is_never_overwritten(tools: None) -> None:
+    q = JobQueue(pool=WorkerPool())
+    try:
+        for i in range(3):
+            r = ToolRequest("t", {Role.IMAGE: np.full((16, 16, 3), i / 4, np.float32)}, {})
+            job = q.submit(make_tool_job(spec("keep", "p1"), r))
+            assert job.wait(T) and job.state is JobState.DONE, job.error
+            assert job.result.metadata["intact"] is True
+            np.testing.assert_array_equal(job.result.image, r.image)
+    finally:
+        q.shutdown(wait=True, timeout=10)
+    assert leftovers() == []

@@ -119,18 +119,38 @@ def _import_from_file(name: str, path: str) -> None:
         raise
 
 
+#: the editor's request block, mapped once and kept while the editor reuses it
+_in: Any = None
+#: this worker's result block (the editor maps it once; a larger result gets a new one)
+_out: Any = None
+
+
+def _map_request(block: str | None) -> Any:
+    global _in
+    if block is None:
+        return None
+    if _in is None or _in.name != block:
+        shm.close_quietly(_in)  # the editor unlinked it; unmapped once no array views it
+        _in = None
+        _in, _ = shm.unpack(block, [], copy=False)
+    return _in
+
+
 def _run(conn: Any, cancel: Any, spec_fields: dict[str, Any], request: ToolRequest, block: str | None,
          slots: list[Any], result_block: str, precision: str) -> None:
+    global _out
     from ganpaint.engine.jobs.queue import freeze
     from ganpaint.engine.jobs.runner import ToolRunError, load_tool_function, run_tool
 
     spec: Any = SimpleNamespace(**spec_fields)
-    mapped, arrays = shm.unpack(block, slots, copy=False)
+    mapped = _map_request(block)
+    reply: tuple[Any, ...]
     try:
+        arrays = shm.views(mapped, slots, copy=False)
         n_images = len(request.images)
         images = dict(zip(request.images, arrays[:n_images], strict=True))
         req = freeze(dataclasses.replace(request, images=images, alpha=arrays[n_images], mask=arrays[n_images + 1]))
-        del arrays
+        del arrays, images
         ctx = ChildContext(conn, cancel, precision)
         try:
             _import_from_file(spec.run.partition(":")[0], spec.module_file)
@@ -138,20 +158,24 @@ def _run(conn: Any, cancel: Any, spec_fields: dict[str, Any], request: ToolReque
             conn.send(("loaded",))
             result = run_tool(spec, fn, req, ctx)
         except JobCancelled:
-            conn.send(("cancelled",))
-            return
+            reply = ("cancelled",)
         except ToolRunError as exc:
-            conn.send(("error", exc.reason, exc.traceback_text, exc.user_error))
-            return
+            reply = ("error", exc.reason, exc.traceback_text, exc.user_error)
         except BaseException as exc:  # noqa: BLE001 - reported, the worker lives on
-            conn.send(("error", f"failed: {type(exc).__name__}: {exc}", tb_module.format_exc(), False))
-            return
-        del req
-        out, out_slots = shm.pack([result.image, result.alpha], name=result_block)
-        shm.close_quietly(out)  # the editor unlinks it once copied
-        bare = ToolResult(image=np.zeros((0, 0, 3), np.float32), alpha=None, name=result.name,
-                          metadata=dict(result.metadata), attachments=dict(result.attachments),
-                          composited=result.composited)
-        conn.send(("done", bare, out_slots))
+            reply = ("error", f"failed: {type(exc).__name__}: {exc}", tb_module.format_exc(), False)
+        else:
+            del req
+            out, out_slots = shm.pack([result.image, result.alpha], name=result_block, reuse=_out)
+            if out is not _out:
+                shm.close_quietly(_out)  # the editor unlinks the old one when it sees the new name
+                _out = out
+            reply = ("done", ToolResult(image=np.zeros((0, 0, 3), np.float32), alpha=None, name=result.name,
+                                        metadata=dict(result.metadata), attachments=dict(result.attachments),
+                                        composited=result.composited),
+                     out.name if out is not None else None, out_slots)
+            del result
     finally:
-        shm.close_quietly(mapped)
+        req = result = None  # noqa: F841 - drop this run's views before looking for kept ones
+    if mapped is not None and shm.in_use(mapped):
+        conn.send(("pinned",))
+    conn.send(reply)

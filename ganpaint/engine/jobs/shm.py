@@ -24,7 +24,7 @@ from multiprocessing import shared_memory
 
 import numpy as np
 
-__all__ = ["PREFIX", "Slot", "block_name", "close_quietly", "pack", "unlink_name", "unpack"]
+__all__ = ["PREFIX", "Slot", "block_name", "close_quietly", "layout", "pack", "unlink_name", "in_use", "unpack", "views", "write"]
 
 #: every block this program makes starts with it (tests look for leftovers by it)
 PREFIX = "gpw"
@@ -45,13 +45,11 @@ def block_name(tag: str = "") -> str:
     return f"{PREFIX}{os.getpid():x}_{secrets.token_hex(5)}{tag}"
 
 
-def pack(arrays: Sequence[np.ndarray | None], name: str | None = None
-         ) -> tuple[shared_memory.SharedMemory | None, list[Slot | None]]:
-    """Copy ``arrays`` into one new block (named ``name`` or fresh); None where an array is
-    None. No block (None) when there is nothing to carry."""
+def layout(arrays: Sequence[np.ndarray | None]) -> tuple[list[np.ndarray | None], list[Slot | None], int]:
+    """Contiguous arrays, their slots, and the bytes a block needs for them."""
     slots: list[Slot | None] = []
-    offset = 0
     contiguous: list[np.ndarray | None] = []
+    offset = 0
     for arr in arrays:
         if arr is None:
             slots.append(None)
@@ -61,29 +59,47 @@ def pack(arrays: Sequence[np.ndarray | None], name: str | None = None
         slots.append(Slot(offset, tuple(int(n) for n in a.shape), a.dtype.str))
         contiguous.append(a)
         offset += (a.nbytes + _ALIGN - 1) // _ALIGN * _ALIGN
-    if offset == 0:
+    return contiguous, slots, offset
+
+
+def write(shm: shared_memory.SharedMemory, contiguous: Sequence[np.ndarray | None],
+          slots: Sequence[Slot | None]) -> None:
+    """Copy arrays laid out by :func:`layout` into ``shm`` (large enough)."""
+    for a, slot in zip(contiguous, slots, strict=True):
+        if a is not None and slot is not None and a.nbytes:
+            np.ndarray(slot.shape, np.dtype(slot.dtype), buffer=shm.buf, offset=slot.offset)[...] = a
+
+
+def pack(arrays: Sequence[np.ndarray | None], name: str | None = None, *,
+         reuse: shared_memory.SharedMemory | None = None, spare: float = 1.0,
+         ) -> tuple[shared_memory.SharedMemory | None, list[Slot | None]]:
+    """Copy ``arrays`` into one block; None where an array is None. ``reuse``: that block when
+    they fit in it (its pages are already mapped: a fresh block costs a page fault per 4 KB,
+    which dominates moving a picture), else a new one named ``name`` (or fresh), ``spare``
+    times the size needed. No block (None) when there is nothing to carry and nothing to reuse."""
+    contiguous, slots, total = layout(arrays)
+    if reuse is not None and total <= reuse.size:
+        write(reuse, contiguous, slots)
+        return reuse, slots
+    if total == 0:
         return None, slots
-    shm = shared_memory.SharedMemory(name=name or block_name(), create=True, size=offset)
+    size = max(total, int(total * spare) // _ALIGN * _ALIGN)
+    shm = shared_memory.SharedMemory(name=name or block_name(), create=True, size=size)
     try:
-        for a, slot in zip(contiguous, slots, strict=True):
-            if a is not None and slot is not None and a.nbytes:
-                np.ndarray(slot.shape, np.dtype(slot.dtype), buffer=shm.buf, offset=slot.offset)[...] = a
+        write(shm, contiguous, slots)
     except BaseException:
         close_quietly(shm, unlink=True)
         raise
     return shm, slots
 
 
-def unpack(name: str | None, slots: Sequence[Slot | None], *, copy: bool
-           ) -> tuple[shared_memory.SharedMemory | None, list[np.ndarray | None]]:
-    """Map block ``name`` and return its arrays: read-only views of the block (``copy``
-    False: keep the block open while they are used) or writable copies."""
-    if name is None:
-        return None, [None for _ in slots]
-    shm = shared_memory.SharedMemory(name=name)
+def views(shm: shared_memory.SharedMemory | None, slots: Sequence[Slot | None], *, copy: bool
+          ) -> list[np.ndarray | None]:
+    """The arrays in ``shm``: read-only views of the block (``copy`` False: keep the block open
+    while they are used) or writable copies."""
     out: list[np.ndarray | None] = []
     for slot in slots:
-        if slot is None:
+        if slot is None or shm is None:
             out.append(None)
             continue
         view = np.ndarray(slot.shape, np.dtype(slot.dtype), buffer=shm.buf, offset=slot.offset)
@@ -93,7 +109,25 @@ def unpack(name: str | None, slots: Sequence[Slot | None], *, copy: bool
             view.setflags(write=False)
             out.append(view)
         del view
-    return shm, out
+    return out
+
+
+def unpack(name: str | None, slots: Sequence[Slot | None], *, copy: bool
+           ) -> tuple[shared_memory.SharedMemory | None, list[np.ndarray | None]]:
+    """Map block ``name`` and return it with its arrays (see :func:`views`)."""
+    if name is None:
+        return None, [None for _ in slots]
+    shm = shared_memory.SharedMemory(name=name)
+    return shm, views(shm, slots, copy=copy)
+
+
+def in_use(shm: shared_memory.SharedMemory) -> bool:
+    """Whether some array still views ``shm``. A numpy view of the block holds a reference to
+    its mmap (its ``base``); the block itself holds two (its attribute and its memoryview)."""
+    import sys
+
+    mm = getattr(shm, "_mmap", None)
+    return mm is not None and sys.getrefcount(mm) > 4  # + our local name and getrefcount's argument
 
 
 #: blocks still mapped by an array a tool kept (closed on a later try)
@@ -104,16 +138,19 @@ def close_quietly(shm: shared_memory.SharedMemory | None, *, unlink: bool = Fals
     """Close (and unlink) a block. A block some array still views cannot be unmapped yet:
     it stays mapped (its name is gone once unlinked) and is closed on a later call."""
     for old in list(_pinned):
-        try:
-            old.close()
+        if not in_use(old):
             _pinned.remove(old)
-        except BufferError:
-            pass
+            with contextlib.suppress(BufferError):
+                old.close()
     if shm is None:
         return
     if unlink:
         with contextlib.suppress(FileNotFoundError):
             shm.unlink()
+    if in_use(shm):  # unmapping under a live array would crash when it is read
+        if shm not in _pinned:
+            _pinned.append(shm)
+        return
     try:
         shm.close()
     except BufferError:

@@ -138,6 +138,12 @@ class _Worker:
         self.lock = threading.Lock()
         self.ready = False
         self.dead = False
+        #: the shared-memory blocks kept between runs (a fresh block costs a page fault per 4 KB):
+        #: requests go into ``in_block``; the worker writes results into ``out_block``
+        self.in_block: Any = None
+        self.out_block: Any = None
+        #: the worker said a tool kept a view of ``in_block``: the next request gets a new one
+        self.in_pinned = False
         self.limit = self._limit()
         self.started = time.monotonic()
 
@@ -156,6 +162,12 @@ class _Worker:
         except (psutil.Error, ValueError, TypeError):
             return 0
 
+    def release(self) -> None:
+        """Remove the blocks kept for this worker (it is gone or going)."""
+        shm.close_quietly(self.in_block, unlink=True)
+        shm.close_quietly(self.out_block, unlink=True)
+        self.in_block = self.out_block = None
+
     def kill(self) -> None:
         self.dead = True
         with contextlib.suppress(Exception):
@@ -163,6 +175,7 @@ class _Worker:
         self.process.join(5.0)
         with contextlib.suppress(Exception):
             self.conn.close()
+        self.release()
 
     def stop(self, timeout: float = 1.0) -> None:
         """Ask an idle worker to leave; end it if it does not."""
@@ -175,6 +188,7 @@ class _Worker:
         self.dead = True
         with contextlib.suppress(Exception):
             self.conn.close()
+        self.release()
 
 
 class WorkerPool:
@@ -284,7 +298,12 @@ class WorkerPool:
                                    params=dict(request.params), previous=dict(request.previous))
         fields = {"id": spec.id, "plugin": spec.plugin, "run": run, "output": spec.output,
                   "module_file": _module_file(run)}
-        block, slots = shm.pack(arrays, name=shm.block_name("i"))
+        keep = None if worker.in_pinned else worker.in_block
+        block, slots = shm.pack(arrays, name=shm.block_name("i"), reuse=keep)
+        if block is not worker.in_block:
+            shm.close_quietly(worker.in_block, unlink=True)  # the worker's mapping stays while it needs it
+            worker.in_block, worker.in_pinned = block, False
+        # the name the worker gives a new result block, when the one it has is too small
         result_block = shm.block_name("o")
         worker.cancel.clear()
         try:
@@ -295,9 +314,9 @@ class WorkerPool:
                 self._discard(worker, "")
                 raise _failure(spec, _exit_text(worker.process.exitcode)) from None
             return self._wait(worker, spec, ctx, result_block)
-        finally:
-            shm.close_quietly(block, unlink=True)
-            shm.unlink_name(result_block)  # left by a worker that died after making it
+        except BaseException:
+            shm.unlink_name(result_block)  # made by a worker that died before saying so
+            raise
 
     def _wait(self, worker: _Worker, spec: ToolSpec, ctx: Any, result_block: str) -> ToolResult:
         s = self.settings
@@ -345,10 +364,14 @@ class WorkerPool:
                         cancel_at = time.monotonic()
             elif kind == "ask":
                 self._answer(worker, ctx, msg[1:])
+            elif kind == "pinned":  # a tool kept a view of the request's block: do not reuse it
+                worker.in_pinned = True
             elif kind == "done":
-                _, bare, slots = msg
-                mapped, (image, alpha) = shm.unpack(result_block, slots, copy=True)
-                shm.close_quietly(mapped, unlink=True)
+                _, bare, name, slots = msg
+                if worker.out_block is None or worker.out_block.name != name:
+                    shm.close_quietly(worker.out_block, unlink=True)
+                    worker.out_block, _ = shm.unpack(name, [], copy=True)
+                image, alpha = shm.views(worker.out_block, slots, copy=True)
                 return dataclasses.replace(bare, image=image, alpha=alpha)
             elif kind == "error":
                 _, reason, trace, user_error = msg
