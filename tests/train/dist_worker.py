@@ -3,7 +3,7 @@
 from the environment and a JSON job from argv[1]:
 
     {"runs": [{"recipe": ID, "options": {...}, "data": {...}, "steps": N, "run_dir": DIR,
-               "stop_after": K or null, "stop_rank": R}], "out": FILE}
+               "stop_after": K or null, "stop_rank": R}], "out": FILE, "device": "cpu" | "cuda"}
 
 For each run it trains with ganpaint.train.train(dist=...), and rank 0 writes the events'
 losses to ``out`` as JSON ({run_dir: [[kind, step, losses], ...]}).
@@ -34,7 +34,7 @@ def recipe_for(recipe_id: str, options: dict):
 def main() -> int:
     torch.set_num_threads(1)
     job = json.loads(Path(sys.argv[1]).read_text())
-    ctx, device = dd.init("cpu")
+    ctx, device = dd.init(job.get("device", "cpu"))  # cuda: nccl, cuda:LOCAL_RANK
     assert ctx.world == 2, ctx
     results = {}
     for spec in job["runs"]:
@@ -49,7 +49,8 @@ def main() -> int:
         events = []
         for ev in train(recipe_for(spec["recipe"], spec["options"]), data, steps=spec["steps"],
                         run_dir=spec["run_dir"], seed=spec.get("seed", 5), cancel=cancel,
-                        checkpoint_every_s=0, sample_every=spec.get("sample_every", 0), dist=ctx):
+                        checkpoint_every_s=0, sample_every=spec.get("sample_every", 0), device=device,
+                        dist=ctx):
             if ev.kind == "step":
                 steps_done["n"] = ev.step
             events.append([ev.kind, ev.step, dict(ev.losses)])

@@ -55,18 +55,22 @@ def _data_args(recipe_id: str, root: Path, pictures) -> dict:
 
 
 def _recipe(recipe_id: str):
+    return _recipe_with(recipe_id, RECIPES[recipe_id])
+
+
+def _recipe_with(recipe_id: str, options: dict):
     sys.path.insert(0, str(HERE))
     try:
         from dist_worker import recipe_for
     finally:
         sys.path.remove(str(HERE))
-    return recipe_for(recipe_id, RECIPES[recipe_id])
+    return recipe_for(recipe_id, options)
 
 
-def _two_processes(tmp_path: Path, runs: list[dict], timeout: float = 240) -> dict:
+def _two_processes(tmp_path: Path, runs: list[dict], timeout: float = 240, device: str = "cpu") -> dict:
     job = tmp_path / "job.json"
     out = tmp_path / "out.json"
-    job.write_text(json.dumps({"runs": runs, "out": str(out)}))
+    job.write_text(json.dumps({"runs": runs, "out": str(out), "device": device}))
     env = {**os.environ, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(_free_port()), "WORLD_SIZE": "2",
            "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     procs = [subprocess.Popen([sys.executable, str(WORKER), str(job)], env={**env, "RANK": str(r), "LOCAL_RANK": str(r)},
@@ -83,27 +87,30 @@ def _two_processes(tmp_path: Path, runs: list[dict], timeout: float = 240) -> di
     return json.loads(out.read_text())
 
 
-def _one_process(recipe_id: str, data: dict, run_dir: Path, steps: int, resume: bool = False) -> list:
+def _one_process(recipe_id: str, data: dict, run_dir: Path, steps: int, resume: bool = False,
+                 options: dict | None = None, device: str = "cpu") -> list:
     d = load_data(data["data"], data.get("data_b"), paired=data.get("paired"))
-    events = train(_recipe(recipe_id), d, steps=steps, run_dir=run_dir, seed=5, resume=resume,
-                   checkpoint_every_s=0)
+    recipe = _recipe(recipe_id) if options is None else _recipe_with(recipe_id, options)
+    events = train(recipe, d, steps=steps, run_dir=run_dir, seed=5, resume=resume, checkpoint_every_s=0,
+                   device=device)
     return [[e.kind, e.step, dict(e.losses)] for e in events]
 
 
-def _assert_close_losses(one: list, two: list) -> None:
+def _assert_close_losses(one: list, two: list, rel: float = 1e-4, abs_: float = 1e-5) -> None:
     assert [(k, s) for k, s, _ in one] == [(k, s) for k, s, _ in two]
     for (_, step, a), (_, _, b) in zip(one, two, strict=True):
         assert set(a) == set(b)
         for key in a:
-            assert a[key] == pytest.approx(b[key], rel=1e-4, abs=1e-5), (step, key, a[key], b[key])
+            assert a[key] == pytest.approx(b[key], rel=rel, abs=abs_), (step, key, a[key], b[key])
 
 
-def _assert_close_weights(run_a: Path, run_b: Path, prefixes: tuple[str, ...] = ("model/", "ema/")) -> int:
+def _assert_close_weights(run_a: Path, run_b: Path, prefixes: tuple[str, ...] = ("model/", "ema/"),
+                          rtol: float = 1e-4, atol: float = 1e-5) -> int:
     ta, tb = load_checkpoint(run_a).tensors, load_checkpoint(run_b).tensors
     keys = [k for k in ta if k.startswith(prefixes)]
     assert keys and set(keys) == {k for k in tb if k.startswith(prefixes)}
     for k in keys:
-        torch.testing.assert_close(ta[k], tb[k], rtol=1e-4, atol=1e-5, msg=lambda m, k=k: f"{k}: {m}")
+        torch.testing.assert_close(ta[k], tb[k], rtol=rtol, atol=atol, msg=lambda m, k=k: f"{k}: {m}")
     return len(keys)
 
 
