@@ -49,6 +49,7 @@ def test_a_transparent_result_fails_the_step(window, tmp_path, monkeypatch) -> N
         return ToolResult(image=np.asarray(request.image).copy(), alpha=np.full((h, w), 0.5, np.float32))
 
     monkeypatch.setattr(classic_tools, "invert", ghost)
+    monkeypatch.setattr(win.queue, "pool", None)  # run in this process, where the patch is
     invert = win.plugin_manager.tools()["invert"]
     monkeypatch.setattr(smoke, "builtin_tools", lambda _win: [invert])
     lines: list[tuple[str, str, str]] = []
