@@ -275,7 +275,7 @@ def run(args: argparse.Namespace) -> int:
     except Exception as exc:  # a TrainError naming what torchrun set
         raise CliError(str(exc)) from None
     try:
-        return _run(args, ctx)
+        return _run(args, ctx, torchrun=True)
     finally:
         dd.shutdown()
 
@@ -313,7 +313,7 @@ def _read_run_info(run_dir: Path, ctx: Any) -> dict[str, Any]:
     return got
 
 
-def _run(args: argparse.Namespace, ctx: Any) -> int:
+def _run(args: argparse.Namespace, ctx: Any, *, torchrun: bool = False) -> int:
     from ganpaint.engine.devices import DeviceError, cpu_supports_bf16, pick_device
     from ganpaint.train import TrainError, load_data, train
     from ganpaint.train import distributed as dd
@@ -399,7 +399,8 @@ def _run(args: argparse.Namespace, ctx: Any) -> int:
                        sample_every=max(0, args.sample_every), checkpoint_every=max(0, args.checkpoint_every),
                        device=device, bf16=args.bf16, init_weights=init_weights, card_info=card_info,
                        dist=ctx if ctx.enabled else None)
-        last = _drive(events, int(steps), run_dir, args, stop, distributed=ctx.enabled, write_samples=main)
+        # under torchrun (even alone) SIGTERM stops with a checkpoint and a repeated signal never aborts
+        last = _drive(events, int(steps), run_dir, args, stop, distributed=torchrun, write_samples=main)
     except TrainError as exc:
         raise CliError(str(exc)) from None
 
