@@ -20,6 +20,11 @@ def _run_gui(path: str | None, args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ganpaint`` script; returns the exit status."""
+    import multiprocessing
+
+    # a frozen build starts its tool worker processes (spawn) through this executable: they
+    # run here and exit instead of opening the editor (a no-op when not frozen)
+    multiprocessing.freeze_support()
     from ganpaint.engine.devices import prepare_torch_env
 
     prepare_torch_env()

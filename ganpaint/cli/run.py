@@ -2,8 +2,8 @@
 
 The same path as the editor: the picture becomes a Document, the mask its
 selection, ``core.toolio.build_request`` copies the inputs out, the job engine
-runs the tool (``engine.runner``), ``core.toolio.apply_result`` makes the result
-layer. A plain-picture OUTPUT gets that layer's pixels (composited through the
+runs the tool in a worker process (``engine.jobs.runner``, ``engine.jobs.workers``),
+``core.toolio.apply_result`` makes the result layer. A plain-picture OUTPUT gets that layer's pixels (composited through the
 mask); an ``.ora`` OUTPUT gets the document with the original and the result as
 separate layers. A folder INPUT and OUTPUT runs a batch.
 """
