@@ -146,6 +146,24 @@ class History:
         self._clean = self._index
         self._changed()
 
+    def checkpoint(self) -> tuple[Command | None, int]:
+        """A token for the state the target is in now, for :meth:`mark_clean_at` once a save
+        of it (made from a snapshot, in the background) has finished. The newest step stops
+        absorbing merges, so the token's step keeps meaning exactly this state."""
+        self._top_mergeable = False
+        return (self._commands[self._index - 1] if self._index > 0 else None, self.dropped)
+
+    def mark_clean_at(self, token: tuple[Command | None, int]) -> None:
+        """Record that the state of ``token`` (from :meth:`checkpoint`) was saved, although
+        steps may have been done, undone or dropped since; an unreachable state leaves no
+        clean point."""
+        cmd, dropped = token
+        if cmd is None:
+            self._clean = 0 if dropped == self.dropped else None
+        else:
+            self._clean = next((k + 1 for k, c in enumerate(self._commands) if c is cmd), None)
+        self._changed()
+
     def mark_dirty(self) -> None:
         """Forget the clean state (e.g. the file was lost); ``is_clean`` stays False."""
         self._clean = None

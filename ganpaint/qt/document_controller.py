@@ -122,9 +122,16 @@ class DocumentController(QObject):
         shown = self._path or self.source_path
         return os.path.basename(shown) if shown else "Untitled"
 
-    def mark_saved(self, path: str) -> None:
-        """Record a successful save: the history's clean point and the file name."""
-        self._doc.mark_clean(path)
+    def mark_saved(self, path: str, token: Any = None) -> None:
+        """Record a successful save: the history's clean point and the file name.
+
+        ``token``: ``history.checkpoint()`` taken with the snapshot a background save wrote
+        (the document may have changed since); None: the document as it is now."""
+        if token is None:
+            self._doc.mark_clean(path)
+        else:
+            self._doc.path = path
+            self._doc.history.mark_clean_at(token)
         self.set_path(path)
         self._emit_modified(force=True)
 

@@ -4,6 +4,15 @@ Pictures come through ``ganpaint.core.imageio``, layered documents through
 ``ganpaint.core.ora``. Every failure is shown as a dialog that names the file and
 changes nothing: the document in the window stays as it was. A truncated picture is
 refused first, then offered as "open the readable part".
+
+Large documents never hold the GUI thread: from :data:`BACKGROUND_BYTES` of layer pixels,
+Save, Save As and Export copy the document (``ora.snapshot``) and write the copy on the
+window's :class:`~ganpaint.qt.background_io.BackgroundIO` thread while the user goes on
+painting (the saved file is the document as it was when Save was pressed; the history's
+clean point is that state, ``History.checkpoint``); files from :data:`BACKGROUND_OPEN_BYTES`
+are decoded there too and swapped in on the GUI thread when ready. A second Save while one
+is still waiting replaces it; :meth:`FileActions.wait` finishes what runs (before closing).
+Small documents are saved and opened at once (the thread hop would cost more than it saves).
 """
 
 from __future__ import annotations
@@ -28,6 +37,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ORA_EXT = ".ora"
+#: documents with at least this many bytes of layer pixels are saved and exported in the background
+BACKGROUND_BYTES = 32 * 1024**2
+#: files of at least this many bytes are opened (decoded) in the background
+BACKGROUND_OPEN_BYTES = 4 * 1024**2
 #: where the folder of the last open, save or export is remembered (the window's QSettings)
 LAST_DIR_KEY = "files/last_dir"
 
@@ -117,6 +130,13 @@ def load_document(path: str, *, allow_truncated: bool = False,
     return doc, list(loaded.notes)
 
 
+def _load(path: str, allow_truncated: bool, max_pixels: int | None,
+          max_document_pixels: int | None) -> tuple[Document, list[str]]:
+    # (any thread: the Document is built here and handed to the GUI thread when ready)
+    return load_document(path, allow_truncated=allow_truncated, max_pixels=max_pixels,
+                         max_document_pixels=max_document_pixels)
+
+
 def _forget_history(doc: Document) -> None:
     """Opening a file is not an undoable step: the new document starts clean."""
     clear = getattr(doc.history, "clear", None)
@@ -134,11 +154,27 @@ def save_document(doc: Document, path: str) -> None:
     ora.save_ora(doc, path)
 
 
-def export_picture(doc: Document, path: str) -> list[str]:
-    """Flatten and write a picture by extension (atomic). Returns notes."""
+def export_picture(doc: Any, path: str) -> list[str]:
+    """Flatten and write a picture by extension (atomic). Returns notes.
+
+    ``doc``: a Document, or an ``ora.snapshot`` of one (flattened here, on the caller's thread)."""
     from ganpaint.core.imageio import write_image
 
-    return write_image(path, doc.composite(), icc_profile=getattr(doc, "icc_profile", None))
+    if isinstance(doc, Document):
+        rgba = doc.composite()
+    else:
+        from ganpaint.core.blend import composite_layers
+        from ganpaint.core.geometry import Rect
+        from ganpaint.core.layers import LayerKind
+
+        content = [la for la in doc.layers if la.kind is not LayerKind.MASK]
+        rgba = composite_layers(content, Rect(0, 0, doc.width, doc.height))
+    return write_image(path, rgba, icc_profile=getattr(doc, "icc_profile", None))
+
+
+def document_bytes(doc: Document) -> int:
+    """Bytes of pixels in the document's layers."""
+    return sum(int(layer.pixels.nbytes) for layer in doc.layers)
 
 
 class FileActions:
@@ -149,6 +185,17 @@ class FileActions:
         self.controller = controller
         self._settings = settings
         self._last_dir: str | None = None  # this session's, when there are no settings
+        from ganpaint.qt.background_io import BackgroundIO
+
+        #: the thread large saves, exports and opens run on (its indicator goes in the status bar)
+        self.io = BackgroundIO(window)
+        #: called with the path after every successful save (at once, or when a background save ends)
+        self.on_saved: Any = None
+        #: called with the path after every successful open (at once, or when a background open ends)
+        self.on_opened: Any = None
+        #: asked before a background open replaces a document changed while it was read (True: go on)
+        self.confirm_replace: Any = None
+        self._save_failed = False
 
     @property
     def settings(self) -> QSettings | None:
@@ -186,38 +233,70 @@ class FileActions:
         )
         return answer == QMessageBox.StandardButton.Open
 
-    def open_path(self, path: str) -> bool:
-        """Open ``path`` into the window; on failure show why and keep the current document."""
+    def open_path(self, path: str, *, background: bool | None = None) -> bool:
+        """Open ``path`` into the window; on failure show why and keep the current document.
+
+        A file of :data:`BACKGROUND_OPEN_BYTES` or more (or ``background=True``) is decoded on
+        the background thread: True then means "being opened" and the document is swapped in
+        when it is ready (``on_opened`` is called then)."""
         path = os.fspath(path)
+        if background is None:
+            try:
+                background = os.path.getsize(path) >= BACKGROUND_OPEN_BYTES
+            except OSError:
+                background = False  # the sync path says why it cannot be read
+        return self._open(path, allow_truncated=False, background=background)
+
+    def _open(self, path: str, *, allow_truncated: bool, background: bool) -> bool:
         limit = self.max_pixels()
         budget = _max_document_pixels(getattr(self.window, "app_settings", None))
-        try:
-            doc, notes = load_document(path, max_pixels=limit, max_document_pixels=budget)
-        except ImageReadError as exc:
-            if getattr(exc, "truncated", False):
+        args = (path, allow_truncated, limit, budget)
+        if not background:
+            try:
+                loaded = _load(*args)
+            except BaseException as exc:  # noqa: BLE001 - every failure is reported below
+                return self._opened(path, None, exc, allow_truncated=allow_truncated, background=False)
+            return self._opened(path, loaded, None, allow_truncated=allow_truncated, background=False)
+        hist = self.controller.document.history
+        before = (self.controller.document, hist.index, len(hist.entries))
+        self.io.submit(f"Opening {Path(path).name}…", _load, *args, key=None,
+                       on_done=lambda res, err: self._opened(path, res, err, allow_truncated=allow_truncated,
+                                                             background=True, before=before))
+        self.controller.status_message.emit(f"Opening {path}…")
+        return True
+
+    def _opened(self, path: str, loaded: Any, exc: BaseException | None, *, allow_truncated: bool,
+                background: bool, before: Any = None) -> bool:
+        if exc is not None:
+            if isinstance(exc, ImageReadError) and getattr(exc, "truncated", False) and not allow_truncated:
                 if not self._ask_readable_part(exc):
                     return False
-                try:
-                    doc, notes = load_document(path, allow_truncated=True, max_pixels=limit)
-                except GanpaintError as exc2:
-                    self.error("Cannot open", str(exc2))
-                    return False
-                self._install(doc, None, notes)  # not the same file any more: Save asks a name
-                return True
-            self.error("Cannot open", str(exc))
+                return self._open(path, allow_truncated=True, background=background)
+            if isinstance(exc, GanpaintError):
+                text = str(exc)
+            elif isinstance(exc, MemoryError):
+                text = f"Cannot open '{path}': there is not enough memory to open it."
+            elif isinstance(exc, Exception):  # nothing a file holds may take the editor down
+                log.warning("opening %s failed", path, exc_info=exc)
+                text = f"Cannot open '{path}': {type(exc).__name__}: {exc}"
+            else:
+                raise exc
+            self.error("Cannot open", text)
             return False
-        except GanpaintError as exc:
-            self.error("Cannot open", str(exc))
-            return False
-        except MemoryError:
-            self.error("Cannot open", f"Cannot open '{path}': there is not enough memory to open it.")
-            return False
-        except Exception as exc:  # noqa: BLE001 - nothing a file holds may take the editor down
-            log.warning("opening %s failed", path, exc_info=True)
-            self.error("Cannot open", f"Cannot open '{path}': {type(exc).__name__}: {exc}")
-            return False
-        is_ora = path.lower().endswith(ORA_EXT)
-        self._install(doc, path if is_ora else None, notes, source=path)
+        doc, notes = loaded
+        if before is not None and self.confirm_replace is not None:
+            cur = self.controller.document
+            hist = cur.history
+            if (cur, hist.index, len(hist.entries)) != before and not self.confirm_replace():
+                self.controller.status_message.emit(f"Not opened: {path}")
+                return False
+        if allow_truncated:
+            self._install(doc, None, notes)  # not the same file any more: Save asks a name
+        else:
+            is_ora = path.lower().endswith(ORA_EXT)
+            self._install(doc, path if is_ora else None, notes, source=path)
+        if self.on_opened is not None:
+            self.on_opened(path)
         return True
 
     def ask_open_as_layer(self) -> bool:
@@ -279,16 +358,59 @@ class FileActions:
         src = self.controller.source_path or self.controller.path
         return Path(src).stem if src else "Untitled"
 
+    def _background(self, doc: Document) -> bool:
+        return document_bytes(doc) >= BACKGROUND_BYTES
+
     def _save_to(self, path: str) -> bool:
+        """Save to ``path``: at once for a small document, else from a snapshot in the
+        background (True: saved, or the save has started; failures are shown either way)."""
+        doc = self.controller.document
+        if not self._background(doc):
+            try:
+                save_document(doc, path)
+            except (GanpaintError, OSError) as exc:
+                self._save_failed = True
+                self.error("Cannot save", str(exc))
+                return False
+            self._saved(doc, path, None)
+            return True
+        from ganpaint.core.ora import save_ora, snapshot
+
         try:
-            save_document(self.controller.document, path)
-        except (GanpaintError, OSError) as exc:
-            self.error("Cannot save", str(exc))
+            snap = snapshot(doc)
+        except MemoryError:
+            self.error("Cannot save", f"Cannot save '{path}': there is not enough memory to copy the document.")
             return False
-        self.controller.mark_saved(path)
+        token = doc.history.checkpoint()
+
+        def done(_result: Any, exc: BaseException | None) -> None:
+            if exc is None:
+                self._saved(doc, path, token)
+                return
+            self._save_failed = True
+            text = str(exc) if isinstance(exc, GanpaintError) else f"Cannot save '{path}': {exc}"
+            self.error("Cannot save", text)
+
+        self.io.submit(f"Saving {Path(path).name}…", save_ora, snap, path, key="save", on_done=done)
+        self.controller.status_message.emit(f"Saving {path}…")
+        return True
+
+    def _saved(self, doc: Document, path: str, token: Any) -> None:
+        if doc is self.controller.document:
+            self.controller.mark_saved(path, token)
+        elif token is not None:  # the window shows another document by now
+            doc.history.mark_clean_at(token)
         self.last_dir = str(Path(path).parent)
         self.controller.status_message.emit(f"Saved {path}")
-        return True
+        if self.on_saved is not None and doc is self.controller.document:
+            self.on_saved(path)
+
+    def wait(self) -> bool:
+        """Finish the saves, exports and opens still running; False if a save among them failed."""
+        self._save_failed = False
+        self.io.wait()
+        failed, self._save_failed = self._save_failed, False
+        return not failed
 
     def export_as(self) -> bool:
         start = str(Path(self.last_dir) / (self._stem() + ".png"))
@@ -299,13 +421,32 @@ class FileActions:
 
         if format_for_path(path) is None:
             path += ".png"
+        return self.export_to(path)
+
+    def export_to(self, path: str) -> bool:
+        """Flatten and write ``path`` (in the background for a large document)."""
+        doc = self.controller.document
+
+        def done(notes: Any, exc: BaseException | None) -> None:
+            if exc is not None:
+                text = str(exc) if isinstance(exc, GanpaintError) else f"Cannot export '{path}': {exc}"
+                self.error("Cannot export", text)
+                return
+            self.last_dir = str(Path(path).parent)
+            self.controller.status_message.emit(f"Exported {path}" + (f" ({' '.join(notes)})" if notes else ""))
+
+        if self._background(doc):
+            from ganpaint.core.ora import snapshot
+
+            self.io.submit(f"Exporting {Path(path).name}…", export_picture, snapshot(doc), path,
+                           key=f"export:{path}", on_done=done)
+            return True
         try:
-            notes = export_picture(self.controller.document, path)
+            notes = export_picture(doc, path)
         except (GanpaintError, OSError) as exc:
-            self.error("Cannot export", str(exc))
+            done(None, exc)
             return False
-        self.last_dir = str(Path(path).parent)
-        self.controller.status_message.emit(f"Exported {path}" + (f" ({' '.join(notes)})" if notes else ""))
+        done(notes, None)
         return True
 
     # ------------------------------------------------------------------ clipboard

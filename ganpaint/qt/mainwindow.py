@@ -79,6 +79,9 @@ class MainWindow(QMainWindow):
         self.runner = ToolRunner(self.controller, self.bridge, self)
         self.runner.toolFailed.connect(self._on_tool_failed)
         self.files = FileActions(self, self.controller)
+        self.files.on_saved = self._after_save  # also when a background save ends
+        self.files.on_opened = self.add_recent
+        self.files.confirm_replace = self.maybe_save  # the document changed while a file was read
         self.recovery = recovery
         self.settings = window_settings()
         autosave_ms = AUTOSAVE_MS
@@ -154,7 +157,7 @@ class MainWindow(QMainWindow):
         self._pos_label = QLabel("")
         self._zoom_label = QLabel("")
         self._size_label = QLabel("")
-        for w in (self._pos_label, self._size_label, self._zoom_label):
+        for w in (self.files.io.indicator, self._pos_label, self._size_label, self._zoom_label):
             sb.addPermanentWidget(w)
         self.canvas.zoom_changed.connect(lambda z: self._zoom_label.setText(f"{z * 100:.0f} %"))
         self.canvas.cursor_moved.connect(lambda x, y: self._pos_label.setText(f"{x}, {y}"))
@@ -306,26 +309,25 @@ class MainWindow(QMainWindow):
             self.open_path(path)
 
     def open_path(self, path: str) -> bool:
-        ok = self.files.open_path(str(path))
-        if ok:
-            self.add_recent(str(path))
-        return ok
+        """Open a file (a large one is read in the background: True = being opened)."""
+        return self.files.open_path(str(path))
 
     def save(self) -> bool:
-        return self._after_save(self.files.save())
+        """Save (a large document from a snapshot, in the background: True = started)."""
+        return self.files.save()
 
     def save_as(self) -> bool:
-        return self._after_save(self.files.save_as())
+        return self.files.save_as()
 
-    def _after_save(self, ok: bool) -> bool:
-        path = self.controller.path
-        if ok and path:
-            self.add_recent(path)
-            self._discard_recovery()
-            if self.plugin_manager is not None:
-                for err in self.plugin_manager.document_saved(path):  # never raises; failures listed
-                    log.warning("%s", err)
-        return ok
+    def _after_save(self, path: str) -> None:
+        """A save ended well (FileActions.on_saved): recent files, recovery slot, plugins."""
+        self.add_recent(path)
+        self._discard_recovery()
+        if self.controller.modified:  # changed while a background save wrote the snapshot
+            self._mark_autosave()
+        if self.plugin_manager is not None:
+            for err in self.plugin_manager.document_saved(path):  # never raises; failures listed
+                log.warning("%s", err)
 
     def new_document(self, width: int = 1024, height: int = 768) -> None:
         if not self.maybe_save():
@@ -393,7 +395,7 @@ class MainWindow(QMainWindow):
             B.Save | B.Discard | B.Cancel, B.Save,
         )
         if answer == B.Save:
-            return self.save()
+            return self.save() and self.files.wait() and not self.controller.modified
         return answer == B.Discard
 
     # ------------------------------------------------------------------ autosave
@@ -684,6 +686,7 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, self, lambda p=paths[0]: self.maybe_save() and self.open_path(p))
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.files.wait()  # a save in flight ends first (and marks the document saved)
         if not self.maybe_save():
             event.ignore()
             return
@@ -693,6 +696,7 @@ class MainWindow(QMainWindow):
         if self._autosave_executor is not None:
             self._autosave_executor.shutdown(wait=True)
             self._autosave_executor = None
+        self.files.io.shutdown()
         if self.recovery is not None:
             try:
                 self.recovery.clear_session()
