@@ -3,6 +3,15 @@
     .venv/bin/python tools/eval_season.py judge --model plugins/season/ganpaint_season/models/season-default.safetensors \
         --json /tmp/season-eval.json --sheet docs/images/season-contact-sheet.png
     .venv/bin/python tools/eval_season.py large --model ... --out docs/images   # the 6000x4000 showcase
+    .venv/bin/python tools/eval_season.py photos --model plugins/season/ganpaint_season/models/season-default.safetensors \
+        --json /tmp/season-photos.json --sheet docs/images/season-photos-contact-sheet.png
+
+photos: the tool on real photos the season model never saw (HELD_OUT below), summer -> winter
+judged by the four figures of ganpaint_season.measures (gradient correlation and luma SSIM
+with the input, flat-region high-frequency energy ratio, snow cover) for the tool as it ships
+("keep the picture"), the network's raw output and the hand filter (desaturate, cool tint,
+lift: the colour filter fitted on the train renders, parameters as in the model card), all in
+the same run; the contact sheet shows input, filter, ours, raw and winter -> summer.
 
 judge: summer -> winter on every test scene (120 procedural scenes rendered in both seasons,
 never seen in training), scored against the ground-truth winter render with PSNR and SSIM
@@ -180,6 +189,175 @@ def contact_sheet(rows: list[list[np.ndarray]], headers: list[str], labels: list
     sheet.save(out)
 
 
+# ------------------------------------------------------------------------------ held-out photos
+#: real photos the season model never trained on: (Debian package or wheel, file inside it,
+#: author, licence). The seasons set trained on the Lomiri landscapes and china.jpg; these are
+#: the outdoor (and one indoor) photos of the same packages that it never saw, plus a winter
+#: photo from lomiri-wallpapers-20.04. Share-alike ones are used for judging only.
+HELD_OUT = [
+    ("deb:lomiri-wallpapers-16.04", "usr/share/backgrounds/Bridge_by_Sander_Klootwijk.jpg", "Sander Klootwijk",
+     "CC-BY-SA-4.0"),
+    ("deb:lomiri-wallpapers-16.04", "usr/share/backgrounds/Dragonfly_by_Bolly.jpg", "Bolly", "CC-BY-SA-4.0"),
+    ("deb:lomiri-wallpapers-16.04", "usr/share/backgrounds/friends_by_Aitzol_Berasategi.jpg", "Aitzol Berasategi",
+     "CC-BY-4.0"),
+    ("deb:lomiri-wallpapers-16.04", "usr/share/backgrounds/Wine_by_Jakkub_Mede.jpg", "Jakub Mede", "CC-BY-4.0"),
+    ("deb:lomiri-wallpapers-20.04", "usr/share/backgrounds/Kleiber_by_Lukas_Baubkus.jpg", "Lukas Baubkus",
+     "CC-BY-SA-3.0"),
+    ("whl:scikit-image", "skimage/data/camera.png", "Lav Varshney", "CC0-1.0"),
+    ("whl:scikit-image", "skimage/data/rocket.jpg", "SpaceX", "public-domain"),
+    ("whl:scikit-learn", "sklearn/datasets/images/flower.jpg", "see sklearn/datasets/images/README.txt",
+     "CC-BY-2.0"),
+]
+#: the hand filter's parameters (ColourFilter.fit on 200 train renders per season; the card's
+#: extra.evaluation.filter_summer_to_winter)
+HAND_FILTER = ColourFilter(0.7730071869685629, (0.8612439632415771, 0.931105375289917, 0.8364344835281372),
+                           (0.12228864431381226, 0.09501788020133972, 0.26892906427383423))
+
+
+def held_out_photos(cache: Path, side: int) -> list[tuple[str, np.ndarray, str, str]]:
+    from ganpaint.data.debian import fetch_deb, fetch_wheel
+    from ganpaint.data.photos import SKIMAGE_VERSION, SKLEARN_VERSION
+
+    roots: dict[str, Path] = {}
+    out = []
+    for where, member, author, licence in HELD_OUT:
+        if where not in roots:
+            kind, name = where.split(":", 1)
+            if kind == "deb":
+                roots[where] = fetch_deb(name, cache).root
+            else:
+                version = SKIMAGE_VERSION if name == "scikit-image" else SKLEARN_VERSION
+                roots[where] = fetch_wheel(name, version, cache, member.rsplit("/", 1)[0] + "/").root
+        with Image.open(roots[where] / member) as im:
+            im = im.convert("RGB")
+            im.thumbnail((side, side), Image.Resampling.LANCZOS)
+            out.append((Path(member).stem, np.asarray(im, np.float32) / 255.0, author, licence))
+    return out
+
+
+def photos(args: argparse.Namespace) -> int:
+    from ganpaint_season.measures import flat_hf_ratio, gradient_correlation, luma_ssim, snow_cover
+    from ganpaint_season.structure import summer_to_winter, winter_to_summer
+
+    forward, reverse = model_fn(str(args.model), "forward"), model_fn(str(args.model), "reverse")
+    pics = held_out_photos(Path(args.cache), args.side)
+    methods: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+        "hand_filter": HAND_FILTER,
+        "ours": lambda x: summer_to_winter(x, forward),
+        "network_raw": forward,
+    }
+    figures = {"gradient_correlation": gradient_correlation, "luma_ssim": luma_ssim,
+               "flat_hf_ratio": flat_hf_ratio, "snow_cover": lambda y, x: snow_cover(y)}
+    per: dict[str, dict[str, dict[str, float]]] = {m: {} for m in methods}
+    rows, labels = [], []
+    for name, x, _, _ in pics:
+        outs = {}
+        for m, fn in methods.items():
+            t0 = time.perf_counter()
+            y = fn(x)
+            secs = time.perf_counter() - t0
+            outs[m] = y
+            per[m][name] = {k: round(float(f(y, x)), 4) for k, f in figures.items()} | {"seconds": round(secs, 2)}
+        per["input"] = per.get("input", {})
+        per["input"][name] = {"snow_cover": round(snow_cover(x), 4)}
+        w2s = winter_to_summer(x, reverse)
+        print(f"{name:32s} " + "  ".join(f"{m}: gc {per[m][name]['gradient_correlation']:.3f} "
+                                          f"hf {per[m][name]['flat_hf_ratio']:.2f} snow {per[m][name]['snow_cover']:.3f}"
+                                          for m in methods), flush=True)
+        rows.append([x, outs["hand_filter"], outs["ours"], outs["network_raw"], w2s])
+        labels.append(name)
+    summary = {m: {k: {"mean": round(float(np.mean([per[m][n][k] for n in per[m]])), 4),
+                       "median": round(float(np.median([per[m][n][k] for n in per[m]])), 4),
+                       "min": round(float(np.min([per[m][n][k] for n in per[m]])), 4),
+                       "max": round(float(np.max([per[m][n][k] for n in per[m]])), 4)}
+                   for k in figures} for m in methods}
+    summary["input"] = {"snow_cover": {"mean": round(float(np.mean([v["snow_cover"] for v in per["input"].values()])), 4)}}
+    report = {"model": str(args.model), "side": args.side, "photos": [
+        {"name": n, "author": a, "licence": lic} for n, _, a, lic in pics], "summary": summary, "per_photo": per}
+    print(json.dumps(summary, indent=1))
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=1))
+    if args.card:
+        write_card(Path(args.model), report, args)
+    if args.sheet:
+        photo_sheet(rows, ["input (summer)", "hand filter", "ours: winter", "network raw", "ours: input -> summer"],
+                    labels, Path(args.sheet))
+    return 0
+
+
+PHOTOS_COMMAND = ("OMP_NUM_THREADS=1 .venv/bin/python tools/eval_season.py photos --model "
+                  "plugins/season/ganpaint_season/models/season-default.safetensors --json /tmp/season-photos.json "
+                  "--sheet docs/images/season-photos-contact-sheet.png --card")
+
+
+def write_card(model: Path, report: dict, args: argparse.Namespace) -> None:
+    """Put the held-out photo figures into the model's card, embedded and beside (the weights,
+    and so the card's sha256 of them, stay as they are)."""
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    from ganpaint.core.atomic import atomic_write_text
+    from ganpaint.engine.cards import METADATA_KEY, card_of_file
+
+    card = card_of_file(model)
+    sm = report["summary"]
+    o, f, raw = sm["ours"], sm["hand_filter"], sm["network_raw"]
+    n = len(report["photos"])
+    verdict = (
+        f"On {n} real photos it never saw (summer -> winter, the tool's default 'Keep the picture', "
+        f"{args.side} px): gradient correlation with the input {o['gradient_correlation']['mean']:.3f} "
+        f"(lowest {o['gradient_correlation']['min']:.3f}; the network's raw output "
+        f"{raw['gradient_correlation']['mean']:.3f}, the hand filter {f['gradient_correlation']['mean']:.3f}); "
+        f"flat-region high-frequency energy {o['flat_hf_ratio']['mean']:.2f}x the input's (highest "
+        f"{o['flat_hf_ratio']['max']:.2f}; raw {raw['flat_hf_ratio']['mean']:.2f}x, filter "
+        f"{f['flat_hf_ratio']['mean']:.2f}x); snow cover {o['snow_cover']['mean']:.3f} (filter "
+        f"{f['snow_cover']['mean']:.3f}, raw {raw['snow_cover']['mean']:.3f}, input "
+        f"{sm['input']['snow_cover']['mean']:.3f}); luma SSIM {o['luma_ssim']['mean']:.3f} (filter "
+        f"{f['luma_ssim']['mean']:.3f}, raw {raw['luma_ssim']['mean']:.3f})."
+    )
+    old_desc = card.description.split(" On ")[0] if " On " in card.description else card.description
+    extra = dict(card.extra)
+    extra["evaluation_photos"] = {k: report[k] for k in ("side", "photos", "summary", "per_photo")} | {
+        "judged_through": "ganpaint_season.structure (the tool with keep_picture on, its default); network_raw = "
+                          "keep_picture off; hand_filter = the colour filter of extra.evaluation",
+        "command": PHOTOS_COMMAND, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    extra["verdict_photos"] = verdict
+    metrics = dict(card.metrics)
+    for method in ("ours", "hand_filter", "network_raw"):
+        for k in ("gradient_correlation", "luma_ssim", "flat_hf_ratio", "snow_cover"):
+            metrics[f"photos_{method}_{k}"] = sm[method][k]["mean"]
+    card = card.replace(description=f"{old_desc} {verdict}", metrics=metrics, extra=extra)
+    with safe_open(str(model), "pt") as fh:
+        tensors = {k: fh.get_tensor(k) for k in fh.keys()}
+    tmp = model.with_name(model.name + ".tmp")
+    save_file(tensors, str(tmp), metadata={METADATA_KEY: card.to_json(indent=None)})
+    tmp.replace(model)
+    atomic_write_text(model.with_name(model.name + ".card.json"), card.to_json() + "\n")
+    print(f"card of {model} updated")
+
+
+def photo_sheet(rows: list[list[np.ndarray]], headers: list[str], labels: list[str], out: Path,
+                width: int = 240) -> None:
+    """Like contact_sheet, but each row keeps its photo's aspect ratio."""
+    pad, top, left = 4, 22, 150
+    tiles = [[Image.fromarray(to_u8(img)).resize((width, max(1, round(width * img.shape[0] / img.shape[1]))),
+                                                 Image.Resampling.LANCZOS) for img in row] for row in rows]
+    height = top + sum(r[0].size[1] + pad for r in tiles)
+    sheet = Image.new("RGB", (left + len(headers) * (width + pad), height), "white")
+    draw = ImageDraw.Draw(sheet)
+    for j, h in enumerate(headers):
+        draw.text((left + j * (width + pad) + 4, 5), h, fill="black")
+    y = top
+    for row, label in zip(tiles, labels, strict=True):
+        draw.text((4, y + row[0].size[1] // 2 - 6), label[:24], fill="black")
+        for j, tile in enumerate(row):
+            sheet.paste(tile, (left + j * (width + pad), y))
+        y += row[0].size[1] + pad
+    out.parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(out)
+
+
 # ------------------------------------------------------------------------------ 6000x4000
 def large(args: argparse.Namespace) -> int:
     """A 6000x4000 summer picture (a procedural scene rendered at 3000x2000, scaled up 2x)
@@ -254,8 +432,15 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--input", help="the source picture: read if it exists, else rendered and saved here")
     g.add_argument("--render-only", action="store_true")
     g.add_argument("--json")
+    ph = sub.add_parser("photos", help="the four figures on held-out real photos, with the hand filter")
+    ph.add_argument("--model", required=True)
+    ph.add_argument("--cache", default=str(DATA.parent / "_sources"), help="where the packages are fetched")
+    ph.add_argument("--side", type=int, default=768, help="photos scaled to this long side")
+    ph.add_argument("--json")
+    ph.add_argument("--sheet")
+    ph.add_argument("--card", action="store_true", help="write the figures into the model's card (embedded and beside)")
     args = ap.parse_args(argv)
-    return judge(args) if args.cmd == "judge" else large(args)
+    return {"judge": judge, "large": large, "photos": photos}[args.cmd](args)
 
 
 if __name__ == "__main__":

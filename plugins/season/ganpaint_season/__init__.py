@@ -28,7 +28,9 @@ HELP = (
     "The default model learned from a SYNTHETIC winter: GANPaint's own procedural landscape "
     "renders (snow on surfaces that face up, bare trees, frozen water, colder light) plus a few "
     "real summer photos. It has never seen a real winter photo: do not expect realistic snow "
-    "on photographs. Official CycleGAN season models "
+    "on photographs. By default the tool keeps your picture: it takes only the network's change of "
+    "colour and light, adds snow where surfaces face up, and in summer changes only vegetation. "
+    "Official CycleGAN season models "
     "(summer2winter / winter2summer, imported with --tool season) can be chosen instead."
 )
 

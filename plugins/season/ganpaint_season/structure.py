@@ -23,6 +23,8 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image
 
+#: colour distance at which the edge-aware means stop mixing two pixels
+EDGE_SIGMA = 0.08
 #: the long side the generator runs at (it was trained on whole scenes of 128-256 px)
 WORK_SIDE = 256
 #: guided-filter regularisation: local variance below this keeps the input's own contrast
@@ -92,11 +94,38 @@ def hsv(img: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 # ------------------------------------------------------------------------------ the transfer
+def edge_mean(f: np.ndarray, guide: np.ndarray, r: int, sigma: float = EDGE_SIGMA) -> np.ndarray:
+    """Edge-aware mean of ``f`` (H, W[, K]) over a (2r+1)^2 window: each neighbour weighs
+    exp(-|guide_q - guide_p|^2 / 2 sigma^2), so values do not leak across the guide's edges
+    (no halo around a head against the sky). Offsets are taken with a stride of about r/3
+    (odd, so a 2-pixel grid still averages out)."""
+    h, w = guide.shape[:2]
+    flat = f.ndim == 2
+    ff = f[..., None] if flat else f
+    step = max(1, r // 3) | 1
+    g = np.pad(guide, ((r, r), (r, r), (0, 0)), mode="edge")
+    fp = np.pad(ff, ((r, r), (r, r), (0, 0)), mode="edge")
+    acc = np.zeros(ff.shape, np.float32)
+    total = np.zeros((h, w, 1), np.float32)
+    offsets = sorted({*range(-r, r + 1, step), -r, r})
+    for dy in offsets:
+        for dx in offsets:
+            gq = g[r + dy : r + dy + h, r + dx : r + dx + w]
+            wgt = np.exp(-((gq - guide) ** 2).sum(-1, keepdims=True) / (2 * sigma * sigma)).astype(np.float32)
+            acc += wgt * fp[r + dy : r + dy + h, r + dx : r + dx + w]
+            total += wgt
+    out = acc / total
+    return out[..., 0] if flat else out
+
+
 def fit_gain_offset(x: np.ndarray, y: np.ndarray, r: int, eps: float = EPS) -> tuple[np.ndarray, np.ndarray]:
     """Per channel, per pixel: y ~ a * x + b over (2r+1)^2 windows (a guided filter with the
-    input as its own guide), a shrunk towards 1 by ``eps`` and clamped to [GAIN_MIN, GAIN_MAX];
-    both then averaged twice more, so they vary smoothly and a network's grid or stripes
-    (periods of a few pixels) average out."""
+    input as its own guide), a shrunk towards 1 by ``eps`` and clamped to [GAIN_MIN,
+    GAIN_MAX]; both then averaged twice more, so they vary smoothly (plain means, not
+    edge-aware ones: a gain that jumps at an edge would change that edge's contrast, and the
+    picture's structure with it). ``y`` is first smoothed over 5x5 twice, so a network's grid
+    or stripes (periods of a few pixels) never reach a or b."""
+    y = box(box(y, 2), 2)
     mx, my = box(x, r), box(y, r)
     cov = box(x * y, r) - mx * my
     var = box(x * x, r) - mx * mx
@@ -121,8 +150,9 @@ def transfer(x: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray,
 def sky_mask(xs: np.ndarray) -> np.ndarray:
     """Soft sky at the work size: sky-like pixels (blue, or bright and smooth) reached from
     the top edge through sky-like pixels, row by row, never across a colour edge (so a
-    snowfield below the horizon is not sky); a step may go a few pixels sideways, so towers,
-    poles and cables do not cut the sky below them off."""
+    snowfield below the horizon is not sky); a step may go a few pixels sideways (towers and
+    poles do not cut the sky below them off), and a column may cross a thin obstacle (a
+    cable, a wire) to sky of the same colour as above it."""
     hue, sat, val = hsv(xs)
     luma = xs @ LUMA
     r = max(1, round(max(xs.shape[:2]) / 96))
@@ -136,15 +166,33 @@ def sky_mask(xs: np.ndarray) -> np.ndarray:
     soft = box(xs, r)
     edge = np.zeros(like.shape, np.float32)
     edge[1:] = np.abs(soft[1:] - soft[:-1]).sum(-1)
-    passable &= edge < 0.06
+    h, w = passable.shape
     joined = np.zeros_like(passable)
-    reach = np.ones(passable.shape[1], bool)
-    step = max(1, round(max(xs.shape[:2]) / 64))
-    for i in range(passable.shape[0]):
-        joined[i] = passable[i] & reach
+    reach = np.ones(w, bool)           # the row above was sky here (or a few pixels beside)
+    last = soft[0].copy()              # each column's latest sky colour
+    gap = np.zeros(w, np.int32)        # rows since each column was last sky
+    step = max(1, round(max(h, w) / 64))
+    jump = max(2, round(max(h, w) / 24))  # a cable or a wire this thick is crossed
+    idx = np.arange(w)
+    for i in range(h):
+        direct = reach & (edge[i] < 0.06)
+        across = (gap > 0) & (gap <= jump) & (np.abs(soft[i] - last).sum(-1) < 0.1)
+        joined[i] = passable[i] & (direct | across)
+        last[joined[i]] = soft[i][joined[i]]
+        gap = np.where(joined[i], 0, gap + 1)
         c = np.concatenate([[0], np.cumsum(joined[i])])
-        idx = np.arange(len(reach))
-        reach = (c[np.minimum(idx + step + 1, len(reach))] - c[np.maximum(idx - step, 0)]) > 0
+        reach = (c[np.minimum(idx + step + 1, w)] - c[np.maximum(idx - step, 0)]) > 0
+    # pockets cut off on every side (between two cables) join when their colour is the colour
+    # of the sky found in the same rows
+    counts = joined.sum(1)
+    ok = counts >= max(3, w // 20)
+    if ok.any():
+        row_sky = (soft * joined[..., None]).sum(1) / np.maximum(counts, 1)[:, None]
+        rows_ok = np.flatnonzero(ok)
+        row_sky = row_sky[rows_ok[np.abs(np.arange(h)[:, None] - rows_ok[None, :]).argmin(1)]]
+        pocket = passable & (np.abs(soft - row_sky[:, None, :]).sum(-1) < 0.08)
+        pocket &= (np.arange(h) <= rows_ok.max())[:, None]  # never below the lowest row of real sky
+        joined |= pocket
     return box(joined.astype(np.float32), r) * like
 
 
@@ -162,7 +210,7 @@ def upward(xs: np.ndarray) -> np.ndarray:
     if min(luma.shape) < 2:  # a line or a pixel has no orientation
         return np.full(luma.shape, 0.5, np.float32)
     gy, gx = np.gradient(luma)
-    r = max(1, round(max(xs.shape[:2]) / 48))
+    r = max(1, round(max(xs.shape[:2]) / 32))  # wide: a thin pole does not make a whole field vertical
     jyy, jxx = box(gy * gy, r), box(gx * gx, r)
     return (jyy + 1e-5) / (jxx + jyy + 2e-5)
 
@@ -176,16 +224,18 @@ def snow_amount(xs: np.ndarray, ys: np.ndarray, sky: np.ndarray) -> np.ndarray:
     ground = smoothstep(0.25, 0.7, rows) * np.ones((1, w), np.float32)
     lx, ly = xs @ LUMA, ys @ LUMA
     r = max(1, round(max(h, w) / 64))
-    white = ly - lx
-    white = smoothstep(0.0, 0.15, box(white - np.median(white), r))  # more than the overall grade
-    lit = smoothstep(-0.04, 0.1, lx - box(lx, 2 * r))  # tops catch the light (and the snow)
+    _, sat_y, _ = hsv(ys)
+    white = box(smoothstep(0.6, 0.85, ly) * (1 - smoothstep(0.15, 0.3, sat_y)), r)  # the network's own snow
+    lit = box(smoothstep(-0.04, 0.1, lx - box(lx, 2 * r)), r)  # tops catch the light (and the snow)
     flat_up = 2.0 * upward(xs) - 1.0  # -1 vertical structure .. +1 horizontal
     hue, sat, val = hsv(xs)
     plant = smoothstep(50, 70, hue) * (1 - smoothstep(160, 180, hue))  # green is where snow lies
-    object_ = smoothstep(0.45, 0.7, sat) * (1 - plant) + (1 - smoothstep(0.08, 0.2, val))  # vivid or dark things
-    score = 0.6 * flat_up + 0.5 * ground + 0.3 * white + 0.3 * lit - 0.35 * np.clip(object_, 0, 1)
-    m = smoothstep(0.25, 0.55, box(score, r)) * (1 - sky)
-    return np.clip(box(box(m, r), r), 0.0, 1.0)  # wide, soft edges: snow never draws a line
+    object_ = smoothstep(0.45, 0.7, sat) * (1 - plant) + 1.5 * (1 - smoothstep(0.1, 0.3, val))  # vivid or dark
+    score = 0.6 * flat_up + 0.5 * ground + 0.3 * white + 0.3 * lit - 0.6 * np.clip(object_, 0, 1)
+    m = smoothstep(0.25, 0.55, edge_mean(score, xs, 2 * r)) * (1 - sky)
+    # wide and soft (snow never draws a line of its own), then cut by the sky again so it
+    # never glows past an outline into the sky
+    return np.clip(box(box(m, r), r) * (1 - sky), 0.0, 1.0)
 
 
 def vegetation(xs: np.ndarray, ys: np.ndarray, sky: np.ndarray) -> np.ndarray:
@@ -196,14 +246,15 @@ def vegetation(xs: np.ndarray, ys: np.ndarray, sky: np.ndarray) -> np.ndarray:
     h, w = xs.shape[:2]
     rows = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None] * np.ones((1, w), np.float32)
     green = smoothstep(55, 75, hue) * (1 - smoothstep(160, 180, hue)) * smoothstep(0.1, 0.2, sat)
-    snow_ground = smoothstep(0.6, 0.75, val) * (1 - smoothstep(0.12, 0.25, sat)) * smoothstep(0.35, 0.6, rows) \
-        * upward(xs)
+    snow_ground = smoothstep(0.7, 0.85, val) * (1 - smoothstep(0.08, 0.15, sat)) * smoothstep(0.45, 0.7, rows) \
+        * upward(xs)  # white (snow, not sand or mud), low in the frame, lying flat
     warm = (1 - smoothstep(35, 50, hue)) * smoothstep(0.2, 0.35, sat)  # wood, brick, skin
     greener = ys[..., 1] - 0.5 * (ys[..., 0] + ys[..., 2]) - (xs[..., 1] - 0.5 * (xs[..., 0] + xs[..., 2]))
-    m = np.maximum(green, snow_ground) * smoothstep(0.0, 0.04, greener) * (1 - warm)
+    m = np.maximum(green, snow_ground) * smoothstep(0.01, 0.06, greener) * (1 - warm)
     m = m * (1 - sky) * (1 - water_mask(xs, sky))
-    r = max(1, round(max(h, w) / 96))
-    return np.clip(box(m, r), 0.0, 1.0)
+    r = max(1, round(max(h, w) / 64))
+    sky_or_water = np.maximum(sky, water_mask(xs, sky))
+    return np.clip(box(box(m, r), r) * (1 - sky_or_water) * (1 - warm), 0.0, 1.0)  # soft, yet never past an edge
 
 
 # ------------------------------------------------------------------------------ the two directions

@@ -139,7 +139,7 @@ def test_the_tool_keeps_the_picture_by_default_and_restores_alpha(ctx, tiny_stor
     raw = translate_array(load_model(str(tiny_store[TINY]), component="forward"), img)
     vis = alpha > 0
     kept, lost = gradient_correlation(res.image[:, 30:], img[:, 30:]), gradient_correlation(raw[:, 30:], img[:, 30:])
-    assert lost < 0.2 and kept > 0.75  # an untrained network: its raw output has none of the picture
+    assert lost < 0.2 and kept > 0.7  # an untrained network: its raw output has none of the picture
     assert np.isfinite(res.image[vis]).all()
 
 
