@@ -54,6 +54,11 @@ KIND = "finetune"
 DIRECTIONS_MESSAGE = "recomputing slider directions…"
 
 
+#: a training run in a worker process has this long to write its checkpoint after a cancel, then
+#: its worker is killed (the last checkpoint stands)
+CANCEL_GRACE_S = 15.0
+
+
 class FinetuneError(Exception):
     """A problem the user can fix; the message is one line naming the folder/model/run."""
 
@@ -582,10 +587,16 @@ def _run(inputs: Any, ctx: Any, *, store: Any, control: TrainControl, resolver: 
                 card_info["licence"] = base.card.licence
             sample_every, checkpoint_every = req.sample_every, req.checkpoint_every
             dir_opts = dict(req.directions) if req.directions is not None else None
-        events = train(recipe, data, steps=steps, run_dir=run, resume=resume, seed=seed,
-                       cancel=lambda: control.pause_requested,
-                       sample_every=sample_every, checkpoint_every=checkpoint_every, device=device, bf16=bf16,
-                       init_weights=init, card_info=card_info)
+        train_args = dict(recipe=recipe, data=data, steps=steps, run_dir=run, resume=resume, seed=seed,
+                          sample_every=sample_every, checkpoint_every=checkpoint_every, device=device, bf16=bf16,
+                          init_weights=init, card_info=card_info)
+        if getattr(ctx, "pool", None) is not None:  # the editor: the loop runs in a worker process
+            from ganpaint.engine.jobs.workers import worker_generator
+
+            events = worker_generator("ganpaint.train.loop:train", train_args, cancel=lambda: control.pause_requested,
+                                      what=f"training run {run.name}", grace_s=CANCEL_GRACE_S)
+        else:
+            events = train(**train_args, cancel=lambda: control.pause_requested)
 
         def on_event(ev: Any) -> None:
             control.record(ev)
@@ -606,6 +617,12 @@ def _run(inputs: Any, ctx: Any, *, store: Any, control: TrainControl, resolver: 
         raise FinetuneError(str(exc)) from None
     except OSError as exc:
         raise FinetuneError(f"training run {run}: {exc.strerror or exc} (the last checkpoint is kept)") from None
+    except Exception as exc:
+        from ganpaint.engine.jobs.workers import WorkerJobError
+
+        if not isinstance(exc, WorkerJobError):
+            raise
+        raise FinetuneError(str(exc)) from None  # the worker's failure: one sentence, the checkpoint kept
     if last is None:
         raise FinetuneError(f"training run {run} produced nothing")
     _save_history(run, control, last.step)

@@ -12,8 +12,10 @@ Pictures travel in shared memory (:mod:`ganpaint.engine.jobs.shm`).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
+import pickle
 import signal
 import threading
 import time
@@ -179,3 +181,40 @@ def _run(conn: Any, cancel: Any, spec_fields: dict[str, Any], request: ToolReque
     if mapped is not None and shm.in_use(mapped):
         conn.send(("pinned",))
     conn.send(reply)
+
+
+def generator_main(conn: Any, cancel: Any, parent_pid: int, target: str, kwargs_pickle: bytes) -> None:
+    """A one-off worker (a training run): call ``target(**kwargs, cancel=...)``, a generator, and send
+    each value it yields as ``("event", value)``, then ``("end",)`` or ``("error", message, traceback,
+    user_error)``. ``cancel()`` is the editor's flag; the generator is expected to notice it, write
+    what it must (a checkpoint) and end."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_parent, args=(parent_pid,), name="ganpaint-parent-watch", daemon=True).start()
+    import importlib
+
+    from ganpaint.engine.devices import prepare_torch_env
+
+    prepare_torch_env()
+    try:
+        module_name, _, attr = target.partition(":")
+        fn: Any = importlib.import_module(module_name)
+        for part in attr.split("."):
+            fn = getattr(fn, part)
+        # the arguments come as a plain pickle (tensors copied: no shared handles to outlive)
+        events = fn(**pickle.loads(kwargs_pickle), cancel=cancel.is_set)
+        try:
+            for value in events:
+                # plain pickle: multiprocessing's own would hand torch tensors over as shared-memory
+                # handles that vanish once this process drops them
+                conn.send_bytes(pickle.dumps(("event", value), protocol=pickle.HIGHEST_PROTOCOL))
+        finally:
+            close = getattr(events, "close", None)
+            if close is not None:
+                close()
+        conn.send_bytes(pickle.dumps(("end",)))
+    except BaseException as exc:  # noqa: BLE001 - reported to the editor, which ends the job
+        from ganpaint.core.errors import GanpaintError
+
+        user = isinstance(exc, (ToolError, GanpaintError)) or type(exc).__name__ == "TrainError"
+        with contextlib.suppress(Exception):
+            conn.send_bytes(pickle.dumps(("error", str(exc) or type(exc).__name__, tb_module.format_exc(), user)))

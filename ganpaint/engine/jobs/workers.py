@@ -29,6 +29,7 @@ import contextlib
 import dataclasses
 import multiprocessing
 import os
+import pickle
 import signal
 import threading
 import time
@@ -392,3 +393,108 @@ class WorkerPool:
         except Exception as exc:  # noqa: BLE001 - the tool sees it as a ToolError
             reply = ("answer", False, str(exc) or type(exc).__name__)
         worker.conn.send(reply)
+
+
+class WorkerJobError(Exception):
+    """A generator run in a worker process (:func:`worker_generator`) failed, or its worker was ended.
+    ``user_error``: the generator raised a problem the user can fix (its own message, no traceback)."""
+
+    def __init__(self, message: str, traceback_text: str = "", *, user_error: bool = False) -> None:
+        super().__init__(message)
+        self.traceback_text = traceback_text
+        self.user_error = user_error
+
+
+def worker_generator(target: str, kwargs: Mapping[str, Any], *, cancel: Any, what: str = "the run",
+                     grace_s: float = 15.0, stall_s: float | None = None, memory_mb: int = 0,
+                     memory_fraction: float = 0.75, poll_s: float = 0.05) -> Any:
+    """Run the generator ``target(**kwargs, cancel=...)`` ("module:attr") in a process of its own and
+    yield what it yields (pickled across). A training run goes through here.
+
+    ``cancel()`` (polled here) sets the worker's flag, which the generator's own ``cancel`` sees: it is
+    expected to write a checkpoint and end; it gets ``grace_s`` seconds to do so, and is then killed
+    (the last checkpoint stands). Closing this generator (the consumer stopped: a job cancel) does the
+    same. A crash, ``stall_s`` seconds without a value (None: no limit) or resident memory beyond the
+    limit (``memory_mb``, 0: ``memory_fraction`` of the available memory) ends the worker and raises
+    :class:`WorkerJobError` with one sentence naming ``what``."""
+    import psutil
+
+    from ganpaint.engine.jobs import child
+
+    mp = multiprocessing.get_context("spawn")
+    flag = mp.Event()
+    conn, child_conn = mp.Pipe(duplex=True)
+    packed = pickle.dumps(dict(kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+    proc = mp.Process(target=child.generator_main, args=(child_conn, flag, os.getpid(), target, packed),
+                      name="ganpaint-worker-generator", daemon=False)
+    proc.start()
+    child_conn.close()
+    limit = int(memory_mb) * MB if memory_mb > 0 else int(psutil.virtual_memory().available * memory_fraction)
+    last = time.monotonic()
+    stop_at: float | None = None
+    finished = False
+
+    def rss() -> int:
+        try:
+            return int(psutil.Process(proc.pid).memory_info().rss)
+        except (psutil.Error, ValueError, TypeError):
+            return 0
+
+    def end(reason: str) -> WorkerJobError:
+        with contextlib.suppress(Exception):
+            proc.kill()
+        proc.join(5.0)
+        return WorkerJobError(f"{what} {reason}; its worker was ended and the last checkpoint stands")
+
+    try:
+        while True:
+            now = time.monotonic()
+            if stop_at is None and cancel():
+                flag.set()
+                stop_at = now
+            if stop_at is not None and now - stop_at > grace_s:
+                with contextlib.suppress(Exception):
+                    proc.kill()
+                proc.join(5.0)
+                finished = True
+                return
+            if stall_s is not None and stop_at is None and now - last > stall_s:
+                raise end(f"stopped responding (nothing for {stall_s:g} s)")
+            if limit and rss() > limit:
+                raise end(f"used more than {limit // MB} MB of memory")
+            try:
+                if not conn.poll(poll_s):
+                    if not proc.is_alive():
+                        raise EOFError
+                    continue
+                msg = pickle.loads(conn.recv_bytes())
+            except (EOFError, OSError) as exc:
+                proc.join(1.0)
+                finished = True
+                if proc.exitcode is None:  # alive, but what it sent could not be read
+                    raise end(f"sent what could not be read ({type(exc).__name__}: {exc})") from exc
+                raise end(_exit_text(proc.exitcode)) from None
+            last = time.monotonic()
+            if msg[0] == "event":
+                yield msg[1]
+            elif msg[0] == "end":
+                finished = True
+                proc.join(5.0)
+                return
+            elif msg[0] == "error":
+                finished = True
+                proc.join(5.0)
+                raise WorkerJobError(msg[1], msg[2], user_error=bool(msg[3]))
+    finally:
+        if not finished and proc.is_alive():  # the consumer stopped (a job cancel): checkpoint, then end
+            flag.set()
+            deadline = time.monotonic() + grace_s
+            while proc.is_alive() and time.monotonic() < deadline:
+                with contextlib.suppress(EOFError, OSError):
+                    if conn.poll(poll_s):
+                        conn.recv_bytes()  # drain, so the worker never blocks on a full pipe
+            if proc.is_alive():
+                proc.kill()
+            proc.join(5.0)
+        with contextlib.suppress(Exception):
+            conn.close()
