@@ -52,8 +52,10 @@ from ganpaint.core.selection import (
     combine,
     ellipse_mask,
     feather,
+    grow,
     lasso_mask,
     rect_mask,
+    shrink,
     to_mask8,
 )
 
@@ -418,6 +420,18 @@ class Document:
     ) -> None:
         shape = lasso_mask(self._width, self._height, points, antialias)
         self._select_shape(shape, mode, feather, "Lasso selection")
+
+    def grow_selection(self, pixels: int) -> None:
+        """Move the selection's edge out by ``pixels`` (one undoable step)."""
+        if self.selection.is_empty():
+            raise ValueError("nothing is selected")
+        self.set_selection(grow(np.asarray(self.selection.mask), pixels), f"Grow selection by {int(pixels)} px")
+
+    def shrink_selection(self, pixels: int) -> None:
+        """Move the selection's edge in by ``pixels`` (one undoable step)."""
+        if self.selection.is_empty():
+            raise ValueError("nothing is selected")
+        self.set_selection(shrink(np.asarray(self.selection.mask), pixels), f"Shrink selection by {int(pixels)} px")
 
     # -- canvas operations ------------------------------------------------------------------
     def crop(self, rect: Rect) -> None:

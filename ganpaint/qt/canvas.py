@@ -12,6 +12,7 @@ View transform: widget = offset + doc * zoom (logical pixels; Qt scales for high
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QPointF, QRect, QRectF, Qt, QTimer, Signal
@@ -92,6 +93,8 @@ class Canvas(QWidget):
         self._panning = False
         self._pan_last = QPointF()
         self._compare = False
+        #: callables drawing over the picture in document coordinates (the fill preview)
+        self.overlay_painters: list[Callable[[QPainter], None]] = []
         self._compare_cache: tuple[str, int, QImage] | None = None
         self._watching_release = False  # the compare key was pressed through the window's action
         self._last_mouse: QPointF | None = None
@@ -197,7 +200,7 @@ class Canvas(QWidget):
         self._outline_pending = False
         self._rebuild_outline()
         doc = self.document
-        if self.controller.tool == "mask_brush":
+        if self.controller.tool in ("mask_brush", "mask_eraser"):
             self._tint = ArgbBuffer(doc.width, doc.height)
             self._write_tint(Rect(0, 0, doc.width, doc.height))
         else:
@@ -353,6 +356,8 @@ class Canvas(QWidget):
                     self._paint_compare(p)
                 if self._tint is not None:
                     p.drawImage(qsrc, self._tint.image, qsrc)
+                for paint_overlay in self.overlay_painters:
+                    paint_overlay(p)
                 p.restore()
             if self._zoom >= GRID_ZOOM:
                 self._paint_grid(p, visible)

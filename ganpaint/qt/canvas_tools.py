@@ -195,6 +195,23 @@ class MaskBrushTool(BrushTool):
         super().press(pt, mods)
 
 
+class MaskEraserTool(MaskBrushTool):
+    """Removes from the selection with the brush's size and hardness (Alt held: adds);
+    the mask brush's opposite, whatever ``brush.mask_add`` says."""
+
+    id = "mask_eraser"
+
+    def press(self, pt: QPointF, mods: Qt.KeyboardModifier) -> None:
+        from dataclasses import replace
+
+        saved = self.controller.brush
+        self.controller._brush = replace(saved, mask_add=bool(mods & Mods.AltModifier))  # noqa: SLF001 - this stroke
+        try:
+            BrushTool.press(self, pt, Mods.NoModifier)
+        finally:
+            self.controller._brush = saved  # noqa: SLF001
+
+
 class PickerTool(CanvasTool):
     """Click or drag: the foreground colour becomes the composite's colour there."""
 
@@ -440,7 +457,7 @@ class MoveTool(CanvasTool):
 TOOL_CLASSES: dict[str, type[CanvasTool]] = {
     cls.id: cls
     for cls in (BrushTool, EraserTool, PickerTool, RectSelectTool, EllipseSelectTool, LassoSelectTool,
-                MaskBrushTool, MoveTool)
+                MaskBrushTool, MaskEraserTool, MoveTool)
 }
 
 

@@ -27,6 +27,7 @@ CANVAS_TOOLS: tuple[tuple[str, str, str], ...] = (
     ("ellipse_select", "Ellipse selection", "Shift+M"),
     ("lasso_select", "Lasso selection", "L"),
     ("mask_brush", "Mask brush", "Q"),
+    ("mask_eraser", "Mask eraser", "Shift+Q"),
     ("move", "Move layer", "V"),
 )
 

@@ -28,6 +28,7 @@ TOOL_ICONS: dict[str, str] = {
     "ellipse_select": "select-ellipse",
     "lasso_select": "select-lasso",
     "mask_brush": "mask-brush",
+    "mask_eraser": "mask-eraser",
     "move": "move",
 }
 

@@ -115,6 +115,9 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._build_docks()
         build_menus(self)
+        from ganpaint.qt.fill_preview import FillPreview
+
+        self.fill_preview = FillPreview(self)  # Inpaint's live low-resolution preview
         # hold \ for before/after wherever the focus is in the window (not only on the canvas)
         self.action_map["compare"] = self.canvas.add_compare_action(self)
         remember_editor_state(self.settings, self.controller, self.tools_panel)

@@ -66,6 +66,23 @@ def _dialog(win: MainWindow, module: str, func: str, fallback: Callable[[], None
     return run
 
 
+def _ask_grow(win: MainWindow, *, grow: bool) -> None:
+    """Select > Grow / Shrink selection: ask for N pixels, then one undoable step."""
+    from ganpaint.core.selection import MAX_GROW
+
+    doc = win.controller.document
+    title = "Grow Selection" if grow else "Shrink Selection"
+    if doc.selection.is_empty():
+        QMessageBox.information(win, title, "Nothing is selected.")
+        return
+    label = "Grow the selection by (pixels):" if grow else "Shrink the selection by (pixels):"
+    n, ok = QInputDialog.getInt(win, title, label, int(win.settings.value("select/grow_px", 4) or 4), 1, MAX_GROW)
+    if not ok:
+        return
+    win.settings.setValue("select/grow_px", int(n))
+    _doc_op(win, "grow_selection" if grow else "shrink_selection", int(n), title=title)()
+
+
 def build_menus(win: MainWindow) -> None:
     mb = win.menuBar()
     a = win.add_action
@@ -145,9 +162,12 @@ def build_menus(win: MainWindow) -> None:
         group.addAction(act)
         win.tool_actions[tool_id] = act
         all_tools.addAction(act)
-        if tool_id in ("rect_select", "ellipse_select", "lasso_select", "mask_brush"):
+        if tool_id in ("rect_select", "ellipse_select", "lasso_select", "mask_brush", "mask_eraser"):
             m.addAction(act)
     win.tool_actions[c.tool].setChecked(True)
+    m.addSeparator()
+    m.addAction(a("select_grow", "&Grow Selection...", lambda: _ask_grow(win, grow=True)))
+    m.addAction(a("select_shrink", "S&hrink Selection...", lambda: _ask_grow(win, grow=False)))
 
     # Image --------------------------------------------------------------------------------
     m = mb.addMenu("&Image")
