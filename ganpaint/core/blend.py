@@ -122,27 +122,32 @@ _Part = tuple[Compositable, Rect, np.ndarray]
 
 
 def _visible_parts(layers: Sequence[Compositable], rect: Rect) -> tuple[list[_Part], bool]:
-    """The layer pieces that show in ``rect``, and whether the first one is opaque over all of it."""
-    parts: list[_Part] = []
-    for layer in layers:
+    """The layer pieces that show in ``rect``, and whether the first one is opaque over all of it.
+
+    Walks from the top down and stops at the first opaque NORMAL layer that covers the whole
+    rect (everything under it is hidden), so a tile under a stack of opaque results costs
+    the layers above the topmost one, not all of them."""
+    above: list[_Part] = []
+    for layer in reversed(layers):
         if not layer.visible or layer.opacity <= 0.0:
             continue
         h, w = layer.pixels.shape[:2]
         lrect = Rect(layer.x, layer.y, w, h)
         inter = rect.intersect(lrect)
-        if not inter.is_empty():
-            parts.append((layer, inter, layer.pixels[inter.slices_in(lrect)]))
-    # Everything under the topmost opaque NORMAL layer that covers the whole rect is hidden.
-    for i in range(len(parts) - 1, -1, -1):
-        layer, inter, src = parts[i]
+        if inter.is_empty():
+            continue
+        src = layer.pixels[inter.slices_in(lrect)]
         if (
             inter == rect
             and layer.opacity >= 1.0
             and BlendMode(layer.blend) is BlendMode.NORMAL
             and bool((src[:, :, 3] == 255).all())
         ):
-            return parts[i : i + 1] + _nonempty(parts[i + 1 :]), True
-    return _nonempty(parts), False
+            above.reverse()
+            return [(layer, inter, src), *_nonempty(above)], True
+        above.append((layer, inter, src))
+    above.reverse()
+    return _nonempty(above), False
 
 
 def _nonempty(parts: list[_Part]) -> list[_Part]:

@@ -1,7 +1,10 @@
 """The document's undoable commands (layer list, properties, pixels, selection, whole stack).
 
 Each command emits the document events its change implies, both when done and undone,
-so views repaint exactly what changed on undo/redo too. Commands reach the document
+so views repaint exactly what changed on undo/redo too. A layer-level change (add, delete,
+reorder, show/hide, opacity, blend, move) announces only the layer's content rect (the
+bounding box of its non-transparent pixels, :func:`content_rect`), so its cost follows the
+pixels it changes, not the canvas size times the number of layers. Commands reach the document
 through a few private hooks (``_layers``, ``_active``, ``_notify_pixels`` ...) documented
 in ``ganpaint.core.document``.
 """
@@ -32,9 +35,25 @@ __all__ = [
     "SetLayerProps",
     "SetResultInfo",
     "StackState",
+    "content_rect",
 ]
 
 _VISUAL_PROPS = {"visible", "opacity", "blend", "x", "y", "kind"}
+
+
+def content_rect(layer: Layer) -> Rect:
+    """Canvas rect of the layer's non-transparent pixels (empty when it has none)."""
+    px = layer.pixels
+    if px.size == 0:
+        return Rect.empty()
+    alpha = px[:, :, 3]
+    rows = np.flatnonzero(alpha.any(axis=1))
+    if rows.size == 0:
+        return Rect.empty()
+    r0, r1 = int(rows[0]), int(rows[-1]) + 1
+    cols = np.flatnonzero(alpha[r0:r1].any(axis=0))
+    c0, c1 = int(cols[0]), int(cols[-1]) + 1
+    return Rect(layer.x + c0, layer.y + r0, c1 - c0, r1 - r0)
 
 
 def _layer(doc: Document, layer_id: str) -> Layer:
@@ -84,13 +103,13 @@ class InsertLayer(Command):
         doc._layers.insert(self.index, self.layer)
         doc.events.layers_changed.emit()
         doc._set_active(self.index)
-        doc._notify_pixels(self.layer.rect)
+        doc._notify_pixels(content_rect(self.layer))
 
     def undo(self, doc: Document) -> None:
         doc._layers.remove(self.layer)
         doc.events.layers_changed.emit()
         doc._set_active(self._active_before)
-        doc._notify_pixels(self.layer.rect)
+        doc._notify_pixels(content_rect(self.layer))
 
     @property
     def nbytes(self) -> int:
@@ -109,14 +128,14 @@ class RemoveLayer(Command):
         self.layer = doc._layers.pop(self.index)
         doc.events.layers_changed.emit()
         doc._set_active(min(self.index, len(doc._layers) - 1))
-        doc._notify_pixels(self.layer.rect)
+        doc._notify_pixels(content_rect(self.layer))
 
     def undo(self, doc: Document) -> None:
         assert self.layer is not None
         doc._layers.insert(self.index, self.layer)
         doc.events.layers_changed.emit()
         doc._set_active(self._active_before)
-        doc._notify_pixels(self.layer.rect)
+        doc._notify_pixels(content_rect(self.layer))
 
     @property
     def nbytes(self) -> int:
@@ -134,7 +153,7 @@ class MoveLayer(Command):
         doc._layers.insert(b, layer)
         doc.events.layers_changed.emit()
         doc._set_active(active)
-        doc._notify_pixels(layer.rect)
+        doc._notify_pixels(content_rect(layer))
 
     def do(self, doc: Document) -> None:
         self._active_before = doc._active
@@ -155,12 +174,14 @@ class SetLayerProps(Command):
 
     def _apply(self, doc: Document, values: dict[str, Any]) -> None:
         layer = _layer(doc, self.layer_id)
-        before = layer.rect
+        visual = bool(_VISUAL_PROPS.intersection(values))
+        before = content_rect(layer) if visual else Rect.empty()
+        bx, by = layer.x, layer.y
         for k, v in values.items():
             setattr(layer, k, v)
         doc.events.layers_changed.emit()
-        if _VISUAL_PROPS.intersection(values):
-            doc._notify_pixels(before.union(layer.rect))
+        if visual and not before.is_empty():  # the same pixels, maybe elsewhere (x, y)
+            doc._notify_pixels(before.union(before.translated(layer.x - bx, layer.y - by)))
 
     def do(self, doc: Document) -> None:
         self._apply(doc, self.new)
@@ -285,14 +306,17 @@ class StackState:
 class ReplaceStack(Command):
     """Swap the whole layer stack, canvas size and selection (merge, flatten, transforms)."""
 
-    def __init__(self, title: str, before: StackState, after: StackState) -> None:
+    def __init__(self, title: str, before: StackState, after: StackState, *, dirty: Rect | None = None) -> None:
         self.title = title
         self.before = before
         self.after = after
+        #: the canvas rect whose picture may change when the size stays (None: all of it)
+        self.dirty = dirty
 
     def _apply(self, doc: Document, state: StackState) -> None:
         old_rect = Rect(0, 0, doc.width, doc.height)
         resized = (state.width, state.height) != (doc.width, doc.height)
+        selection_changed = resized or state.selection is not doc.selection
         doc._width, doc._height = state.width, state.height
         doc._layers[:] = state.layers  # same list object: views holding doc.layers stay valid
         for layer, props in zip(state.layers, state.props, strict=False):
@@ -304,8 +328,12 @@ class ReplaceStack(Command):
         doc.events.layers_changed.emit()
         doc._active = -1
         doc._set_active(state.active)
-        doc.events.selection_changed.emit(Rect(0, 0, state.width, state.height))
-        doc._notify_pixels(old_rect.union(Rect(0, 0, state.width, state.height)))
+        if selection_changed:
+            doc.events.selection_changed.emit(Rect(0, 0, state.width, state.height))
+        if self.dirty is not None and not resized:
+            doc._notify_pixels(self.dirty)
+        else:
+            doc._notify_pixels(old_rect.union(Rect(0, 0, state.width, state.height)))
 
     def do(self, doc: Document) -> None:
         self._apply(doc, self.after)

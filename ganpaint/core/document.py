@@ -19,8 +19,9 @@ Private hooks used by the commands module: ``_layers`` (the list), ``_active``,
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ from ganpaint.core.commands import (
     SetLayerProps,
     SetResultInfo,
     StackState,
+    content_rect,
     normalise_props,
 )
 from ganpaint.core.geometry import Rect
@@ -220,6 +222,24 @@ class Document:
         return None if self.selection.is_empty() else self.selection.as_float()
 
     # -- history ----------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Announce the changes made inside once, at the end: one ``layers_changed``, one
+        ``history_changed``, the last ``active_changed`` and ``size_changed``, and one
+        ``pixels_changed`` / ``selection_changed`` of the union of their rects. Each change
+        stays its own history step. Used to apply a burst of tool results: views then
+        rebuild and re-composite once, not once per result."""
+        ev = self.events
+        with contextlib.ExitStack() as stack:
+            # resumed in reverse: size, layers, pixels, selection, active, then history
+            stack.enter_context(ev.history_changed.paused(_last))
+            stack.enter_context(ev.active_changed.paused(_last))
+            stack.enter_context(ev.selection_changed.paused(_union))
+            stack.enter_context(ev.pixels_changed.paused(_union))
+            stack.enter_context(ev.layers_changed.paused(_last))
+            stack.enter_context(ev.size_changed.paused(_last))
+            yield
+
     def execute(self, cmd: Command, *, merge: bool = False) -> Command:
         """Do ``cmd`` and record it as one history step."""
         self.history.push(cmd, merge=merge)
@@ -316,7 +336,9 @@ class Document:
         )
         after = list(self._layers)
         after[i - 1 : i + 1] = [merged]
-        self._replace(f"Merge {upper.name} down", after, i - 1)
+        # the picture changes (if at all) only where either layer has content
+        dirty = content_rect(upper).union(content_rect(lower))
+        self._replace(f"Merge {upper.name} down", after, i - 1, dirty=dirty)
         return merged
 
     def flatten(self) -> Layer:
@@ -326,11 +348,11 @@ class Document:
         self._replace("Flatten", [flat, *masks], 0)
         return flat
 
-    def _replace(self, title: str, layers: Sequence[Layer], active: int) -> None:
+    def _replace(self, title: str, layers: Sequence[Layer], active: int, *, dirty: Rect | None = None) -> None:
         before = StackState.capture(self)
         after = StackState(self._width, self._height, tuple(layers), self.selection, active,
                            tuple(layer.props() for layer in layers))
-        self.execute(ReplaceStack(title, before, after))
+        self.execute(ReplaceStack(title, before, after, dirty=dirty))
 
     def replace_pixels(
         self, index: int | None, pixels: np.ndarray, *, rect: Rect | None = None, title: str = "Replace pixels"
@@ -482,6 +504,14 @@ class Document:
 
     def __repr__(self) -> str:
         return f"Document({self._width}x{self._height}, {len(self._layers)} layers, path={self.path!r})"
+
+
+def _last(_old: tuple[Any, ...], new: tuple[Any, ...]) -> tuple[Any, ...]:
+    return new
+
+
+def _union(old: tuple[Any, ...], new: tuple[Any, ...]) -> tuple[Any, ...]:
+    return (old[0].union(new[0]),)
 
 
 def _unplaced(layer: Layer, **overrides: Any) -> Layer:

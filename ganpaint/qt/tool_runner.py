@@ -12,21 +12,30 @@ outside the history. The run on release (``preview=False``) replaces any draft i
 and is recorded as ONE undoable step from the layer as it was before the drag; if it
 fails or is cancelled, the layer goes back to that state (nothing is lost) and the
 failure is reported.
+
+Bursts: results that arrive in one event-loop turn (a queue of 200 finished jobs, say) are
+applied together after it, inside ``Document.batch()``: each result is still its own undo
+step, but the panels rebuild, the canvas re-composites and the history list redraws once
+for the whole batch instead of once per result.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from ganpaint.core.document import Document
 from ganpaint.core.specs import Role, ToolError, ToolRequest, ToolSpec
 from ganpaint.engine.jobs import FinishedMessage, JobState
 from ganpaint.qt.bridge import JobBridge
 from ganpaint.qt.document_controller import DocumentController
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -83,6 +92,8 @@ class ToolRunner(QObject):
         self._drafts: dict[str, _Draft] = {}
         #: release runs overtaken by a newer drag (or a drag back to the start): never a history step
         self._superseded: set[str] = set()
+        #: finished jobs of this event-loop turn, applied together after it (``_apply_arrived``)
+        self._arrived: list[FinishedMessage] = []
         bridge.jobFinished.connect(self._on_finished)
         controller.document_replaced.connect(self._forget_drafts)
 
@@ -236,9 +247,29 @@ class ToolRunner(QObject):
         return p.doc.history.commands[-1] if p.doc.history.commands else None
 
     def _on_finished(self, msg: FinishedMessage) -> None:
+        if msg.job_id not in self._pending:
+            return  # not one of ours (training, previews ...)
+        self._arrived.append(msg)
+        if len(self._arrived) == 1:  # the first of this turn: apply them all after it
+            QTimer.singleShot(0, self, self._apply_arrived)
+
+    def _apply_arrived(self) -> None:
+        """Apply the results that arrived in one turn, announcing the changes once."""
+        batch, self._arrived = self._arrived, []
+        with contextlib.ExitStack() as stack:
+            batching = getattr(self.controller.document, "batch", None)
+            if len(batch) > 1 and callable(batching):
+                stack.enter_context(batching())
+            for msg in batch:
+                try:
+                    self._finish(msg)
+                except Exception:  # noqa: BLE001 - one bad result must not drop the others
+                    log.exception("applying the result of job %s failed", msg.job_id)
+
+    def _finish(self, msg: FinishedMessage) -> None:
         p = self._pending.pop(msg.job_id, None)
         if p is None:
-            return  # not one of ours (training, previews ...)
+            return
         try:
             d = self._drafts.get(p.update_layer_id or "")
             if d is not None and d.doc is not p.doc:

@@ -62,10 +62,29 @@ def thumbnail(pixels: np.ndarray, size: int = THUMB) -> QPixmap:
 
 
 def _small_icon(name: str, box: int = THUMB, size: int = 18) -> QIcon:
-    """An icon drawn small in the middle of a thumbnail-sized box (the list has one icon size)."""
-    from PySide6.QtGui import QGuiApplication
+    """An icon drawn small in the middle of a thumbnail-sized box (the list has one icon size).
+
+    Kept per name, size, screen scale and theme colours: the list asks for two per row on
+    every rebuild, and drawing them was most of a rebuild's time at 200 layers."""
+    from PySide6.QtGui import QGuiApplication, QPalette
 
     dpr = QGuiApplication.primaryScreen().devicePixelRatio() if QGuiApplication.primaryScreen() else 1.0
+    pal = QGuiApplication.palette()
+    key = (name, box, size, dpr, pal.color(QPalette.ColorRole.WindowText).rgba(),
+           pal.color(QPalette.ColorRole.Window).rgba(), pal.color(QPalette.ColorRole.HighlightedText).rgba())
+    hit = _SMALL_ICONS.get(key)
+    if hit is not None:
+        return hit
+    if len(_SMALL_ICONS) > 64:  # theme switches: keep it small
+        _SMALL_ICONS.clear()
+    _SMALL_ICONS[key] = out = _draw_small_icon(name, box, size, dpr)
+    return out
+
+
+_SMALL_ICONS: dict[tuple[Any, ...], QIcon] = {}
+
+
+def _draw_small_icon(name: str, box: int, size: int, dpr: float) -> QIcon:
     out = QIcon()
     # a Selected pixmap of its own (drawn in the highlighted-text colour): without it Qt
     # tints the normal one with the highlight, and it fades into the selected row
@@ -191,6 +210,8 @@ class LayersPanel(QWidget):
         self._thumb_timer.setSingleShot(True)
         self._thumb_timer.setInterval(250)  # thumbnails lag strokes a little; painting stays fast
         self._thumb_timer.timeout.connect(self.refresh_thumbnails)
+        #: layer id -> (sampled pixels' key, thumbnail icon)
+        self._thumbs: dict[str, tuple[Any, QIcon]] = {}
         self.set_document(document)
 
     # ------------------------------------------------------------------ document
@@ -203,6 +224,7 @@ class LayersPanel(QWidget):
             ev.active_changed.disconnect(self._sync_active, missing_ok=True)
             ev.pixels_changed.disconnect(self._schedule_thumbs, missing_ok=True)
         self.document = document
+        self._thumbs.clear()
         if document is not None:
             ev = document.events
             ev.layers_changed.connect(self.refresh)
@@ -232,13 +254,31 @@ class LayersPanel(QWidget):
                 item.setData(COL_NAME, Qt.ItemDataRole.UserRole, layer.id)
                 self._fill(item, layer)
                 self.tree.addTopLevelItem(item)
+            ids = {la.id for la in self.document.layers}
+            for gone in [k for k in self._thumbs if k not in ids]:
+                del self._thumbs[gone]
         self._sync_active()
+
+    def _thumb(self, layer: Any) -> QIcon:
+        """The layer's thumbnail icon, drawn again only when its sampled pixels changed (a
+        rebuild of the list after one layer operation then draws one thumbnail, not all)."""
+        px = layer.pixels
+        h, w = px.shape[:2]
+        step = max(1, int(np.ceil(max(h, w) / THUMB)))
+        sample = np.ascontiguousarray(px[::step, ::step, :4])
+        key = (sample.shape, hash(sample.tobytes()))
+        hit = self._thumbs.get(layer.id)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        ic = QIcon(thumbnail(px))
+        self._thumbs[layer.id] = (key, ic)
+        return ic
 
     def _fill(self, item: QTreeWidgetItem, layer: Any) -> None:
         item.setIcon(COL_VISIBLE, _small_icon("visible" if layer.visible else "hidden"))
         item.setToolTip(COL_VISIBLE, "Hide layer" if layer.visible else "Show layer")
         item.setText(COL_NAME, layer.name)
-        item.setIcon(COL_NAME, QIcon(thumbnail(layer.pixels)))
+        item.setIcon(COL_NAME, self._thumb(layer))
         kind = _kind_value(layer)
         # a long name is elided in the row; the tooltip always has all of it
         item.setToolTip(COL_NAME, f"{layer.name}\n{kind.capitalize()} layer"
@@ -257,7 +297,7 @@ class LayersPanel(QWidget):
             for row, layer in enumerate(reversed(self.document.layers)):
                 item = self.tree.topLevelItem(row)
                 if item is not None:
-                    item.setIcon(COL_NAME, QIcon(thumbnail(layer.pixels)))
+                    item.setIcon(COL_NAME, self._thumb(layer))
 
     def _schedule_thumbs(self, *_: Any) -> None:
         if not isValid(self):
