@@ -593,7 +593,9 @@ def _run(inputs: Any, ctx: Any, *, store: Any, control: TrainControl, resolver: 
         if getattr(ctx, "pool", None) is not None:  # the editor: the loop runs in a worker process
             from ganpaint.engine.jobs.workers import worker_generator
 
-            events = worker_generator("ganpaint.train.loop:train", train_args, cancel=lambda: control.pause_requested,
+            # a pause or a job cancel (even while a step hangs) asks the loop for its checkpoint
+            events = worker_generator("ganpaint.train.loop:train", train_args,
+                                      cancel=lambda: control.pause_requested or ctx.cancelled(),
                                       what=f"training run {run.name}", grace_s=CANCEL_GRACE_S)
         else:
             events = train(**train_args, cancel=lambda: control.pause_requested)

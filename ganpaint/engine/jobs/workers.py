@@ -15,6 +15,9 @@ worker's pipe and meanwhile
   (a segfault, ``os._exit``). The job then fails with one sentence naming the plugin and
   tool; the next run starts a fresh worker.
 
+:func:`worker_generator` runs a generator (a training loop) in a one-off process the same way:
+a cancel lets it write its checkpoint, then it is killed after a grace period.
+
 Settings (``Settings.extra`` keys, or environment variables, which win):
 ``worker_processes`` / ``GANPAINT_WORKERS`` (pool size, default 4),
 ``worker_stall_s`` / ``GANPAINT_WORKER_STALL_S`` (default 120),
@@ -43,7 +46,7 @@ from ganpaint.core.specs import JobCancelled, ToolRequest, ToolResult, ToolSpec
 from ganpaint.engine.jobs import shm
 from ganpaint.engine.jobs.runner import ToolRunError
 
-__all__ = ["WorkerPool", "WorkerSettings", "pool_settings"]
+__all__ = ["WorkerJobError", "WorkerPool", "WorkerSettings", "pool_settings", "worker_generator"]
 
 MB = 1 << 20
 
