@@ -16,13 +16,16 @@ failure is reported.
 Bursts: results that arrive in one event-loop turn (a queue of 200 finished jobs, say) are
 applied together after it, inside ``Document.batch()``: each result is still its own undo
 step, but the panels rebuild, the canvas re-composites and the history list redraws once
-for the whole batch instead of once per result.
+for the whole batch instead of once per result. A batch stops after ``batch_budget_s`` of
+work (large results take tens of milliseconds each); the rest follows in the next turns,
+so the window keeps painting and taking input meanwhile.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -253,18 +256,26 @@ class ToolRunner(QObject):
         if len(self._arrived) == 1:  # the first of this turn: apply them all after it
             QTimer.singleShot(0, self, self._apply_arrived)
 
+    #: seconds of applying results in one event-loop turn before the rest waits for the next
+    batch_budget_s = 0.05
+
     def _apply_arrived(self) -> None:
         """Apply the results that arrived in one turn, announcing the changes once."""
-        batch, self._arrived = self._arrived, []
+        batch = self._arrived
+        end = time.perf_counter() + self.batch_budget_s
         with contextlib.ExitStack() as stack:
             batching = getattr(self.controller.document, "batch", None)
             if len(batch) > 1 and callable(batching):
                 stack.enter_context(batching())
-            for msg in batch:
+            while batch:
+                msg = batch.pop(0)
                 try:
                     self._finish(msg)
                 except Exception:  # noqa: BLE001 - one bad result must not drop the others
                     log.exception("applying the result of job %s failed", msg.job_id)
+                if batch and time.perf_counter() > end:
+                    QTimer.singleShot(0, self, self._apply_arrived)  # the rest in the next turn
+                    break
 
     def _finish(self, msg: FinishedMessage) -> None:
         p = self._pending.pop(msg.job_id, None)

@@ -9,7 +9,42 @@ import numpy as np
 from ganpaint.core import document as document_module
 
 
+def _held_results(window, qtbot, n: int) -> list:
+    """Run Invert ``n`` times; return the finished messages, not yet handed to the runner."""
+    doc = window.controller.document
+    spec = next(s for s in window.tool_specs() if s.id == "invert")
+    runner, bridge = window.runner, window.bridge
+    held: list = []
+    bridge.jobFinished.disconnect(runner._on_finished)
+    bridge.jobFinished.connect(held.append)
+    doc.active_index = 0
+    for _ in range(n):
+        assert window.run_tool(spec, {})
+    qtbot.waitUntil(lambda: len(held) == n, timeout=60000)
+    bridge.jobFinished.disconnect(held.append)
+    bridge.jobFinished.connect(runner._on_finished)
+    return held
+
+
+def test_a_long_burst_is_spread_over_several_turns(window, qtbot):
+    """Past the time budget of one turn, the rest waits for the next: the window keeps
+    painting and taking input between the slices; every result still arrives."""
+    doc = window.controller.document
+    runner = window.runner
+    held = _held_results(window, qtbot, 6)
+    runner.batch_budget_s = 0.0  # every result past the first of a turn waits for the next
+    layers_changed: list[int] = []
+    doc.events.layers_changed.connect(lambda: layers_changed.append(1))
+    n_layers = len(doc.layers)
+    for msg in held:
+        runner._on_finished(msg)
+    qtbot.waitUntil(lambda: len(doc.layers) == n_layers + 6, timeout=10000)
+    assert len(layers_changed) == 6  # six slices of one
+    assert runner.pending() == []
+
+
 def test_a_burst_of_results_is_applied_as_one_batch(window, qtbot, monkeypatch):
+    window.runner.batch_budget_s = 60.0  # all of them fit one turn here, however loaded the machine
     doc = window.controller.document
     spec = next(s for s in window.tool_specs() if s.id == "invert")
     runner, bridge = window.runner, window.bridge
