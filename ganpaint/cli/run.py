@@ -5,14 +5,20 @@ selection, ``core.toolio.build_request`` copies the inputs out, the job engine
 runs the tool in a worker process (``engine.jobs.runner``, ``engine.jobs.workers``),
 ``core.toolio.apply_result`` makes the result layer. A plain-picture OUTPUT gets that layer's pixels (composited through the
 mask); an ``.ora`` OUTPUT gets the document with the original and the result as
-separate layers. A folder INPUT and OUTPUT runs a batch.
+separate layers. A folder INPUT and OUTPUT runs a batch: ``--jobs N`` spreads its pictures
+over N worker processes of the tool's plugin (each its own models and 1/N of the cores),
+outputs that exist are finished (writes are atomic) and skipped unless ``--overwrite``, and a
+picture that fails is reported by name while the others go on.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import queue as queue_module
 import sys
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -78,6 +84,11 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--precision", choices=("full", "fast"), default="full",
                    help="fast allows reduced precision where the device supports it")
     p.add_argument("--format", metavar="EXT", help="batch: write this picture type (png, jpg, ...)")
+    p.add_argument("-j", "--jobs", type=_positive_int, default=1, metavar="N",
+                   help="batch: run N pictures at once, each in a worker process of its own "
+                        "with 1/N of the CPU threads (default 1)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="batch: redo pictures whose output already exists (default: skip them)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
@@ -89,6 +100,16 @@ def parse_assignments(items: list[str]) -> dict[str, str]:
             raise UsageError(f"--set expects NAME=VALUE, got {item!r}")
         out[name.strip()] = value
     return out
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expects a whole number of 1 or more, got {text!r}")
+    return value
 
 
 def _parse_size(text: str) -> tuple[int, int]:
@@ -147,12 +168,16 @@ def run(args: argparse.Namespace) -> int:
         check_output_type(f"x.{args.format.lstrip('.')}")
 
     model_path = _model_resolver(pm)
+    jobs = int(getattr(args, "jobs", 1) or 1) if batch else 1
+    pool = _worker_pool(jobs)
+    if jobs > 1:  # N workers of this plugin at once, each with its own models
+        pool.set_workers(pool.key_of(spec), jobs)
     queue = JobQueue(
         lanes=(INTERACTIVE,),
         device=device,
         precision=args.precision,
         model_resolver=model_path,
-        pool=_worker_pool(),  # the tool runs in a worker process, as in the editor
+        pool=pool,  # the tool runs in a worker process, as in the editor
     )
     try:
         runner = _Runner(spec, params, queue, pm.resolve, args, model_path)
@@ -165,8 +190,9 @@ def run(args: argparse.Namespace) -> int:
         pm.shutdown()
 
 
-def _worker_pool() -> Any:
-    """The pool the tool runs in: the editor's settings (``worker_*`` keys) and environment."""
+def _worker_pool(jobs: int = 1) -> Any:
+    """The pool the tool runs in: the editor's settings (``worker_*`` keys) and environment.
+    ``jobs`` > 1: room for that many workers, each with its share of the threads."""
     from ganpaint.engine.jobs.workers import WorkerPool, pool_settings
 
     try:
@@ -175,7 +201,12 @@ def _worker_pool() -> Any:
         settings: Any = Settings.load()
     except Exception:  # noqa: BLE001 - unreadable settings: the defaults
         settings = None
-    return WorkerPool(settings=pool_settings(settings))
+    base = pool_settings(settings)
+    if jobs <= 1:
+        return WorkerPool(settings=base)
+    from ganpaint.engine.devices import default_threads
+
+    return WorkerPool(settings=base, size=max(base.size, jobs), threads=max(1, default_threads() // jobs))
 
 
 def _model_resolver(pm: Any) -> Any:
@@ -216,7 +247,8 @@ class _Runner:
         finally:
             bar.close()
 
-    def _one(self, in_path: str | None, out_path: str, bar: ProgressBar) -> None:
+    def _one(self, in_path: str | None, out_path: str, bar: ProgressBar | None, *, lane: str | None = None,
+             stop: threading.Event | None = None) -> None:
         from ganpaint.core.document import Document
         from ganpaint.core.layers import LayerKind
         from ganpaint.core.specs import Role, ToolError
@@ -256,7 +288,7 @@ class _Runner:
             request = build_request(doc, self.spec, role_layers, self.params)
         except (ValueError, ToolError) as exc:  # a missing input: the user can fix it
             raise CliError(str(exc)) from None
-        result = self._run_job(request, bar)
+        result = self._run_job(request, bar, lane=lane, stop=stop)
         cmd = apply_result(doc, self.spec, request, result, source.id)
         if is_ora(out_path):
             write_document(doc, out_path)
@@ -310,14 +342,17 @@ class _Runner:
             self.mask_cache[(width, height)] = np.clip(np.rint(grey), 0, 255).astype(np.uint8)
         return self.mask_cache[(width, height)]
 
-    def _run_job(self, request: ToolRequest, bar: ProgressBar) -> ToolResult:
+    def _run_job(self, request: ToolRequest, bar: ProgressBar | None, *, lane: str | None = None,
+                 stop: threading.Event | None = None) -> ToolResult:
+        """Run the tool on ``request`` through the queue (on ``lane``: a batch's slot). ``stop``
+        set (a batch's Ctrl+C, seen from a slot's thread) cancels the job like Ctrl+C does."""
         from ganpaint.engine.jobs import JobState, ProgressMessage
         from ganpaint.engine.jobs.runner import make_tool_job
 
-        job = make_tool_job(self.spec, request, resolver=self.resolver)
+        job = make_tool_job(self.spec, request, resolver=self.resolver, lane=lane)
 
         def on_progress(m: ProgressMessage) -> None:
-            if m.job_id == job.id:
+            if m.job_id == job.id and bar is not None:
                 bar.update(m.fraction, m.message)
 
         self.queue.events.job_progress.connect(on_progress)
@@ -326,7 +361,10 @@ class _Runner:
                 # submit inside: a Ctrl+C while submit() returns (the tool may already run) cancels too
                 self.queue.submit(job)
                 while not job.wait(0.1):
-                    pass
+                    if stop is not None and stop.is_set():
+                        self.queue.cancel(job.id)
+                        job.wait(30.0)
+                        raise Interrupted("interrupted: nothing was written")
             except KeyboardInterrupt:
                 self.queue.cancel(job.id)
                 if self.queue.get(job.id) is not None:  # it was submitted: let it end first
@@ -336,7 +374,8 @@ class _Runner:
         finally:
             self.queue.events.job_progress.disconnect(on_progress)
         if job.state is JobState.DONE:
-            bar.update(1.0)
+            if bar is not None:
+                bar.update(1.0)
             return job.result  # type: ignore[no-any-return]
         if job.state is JobState.CANCELLED:
             raise Interrupted("cancelled: nothing was written")
@@ -356,33 +395,116 @@ class _Runner:
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise CliError(f"cannot create '{out_dir}': {exc.strerror or exc}") from None
-        bar = ProgressBar(len(files), self.spec.id, enabled=not self.args.quiet)
-        failed = 0
+        todo = [(path, out_dir / self._output_name(path)) for path in files]
+        if not getattr(self.args, "overwrite", False):
+            # finished = the output exists: every write is atomic (a temp file renamed over the
+            # target when complete), so an interrupted run never leaves a partial output behind
+            todo = [(path, target) for path, target in todo if not os.path.lexists(target)]
+            if len(todo) < len(files):
+                note(f"{len(files) - len(todo)} of {len(files)} pictures already have an output in "
+                     f"'{out_dir}': skipped (--overwrite redoes them)")
+            if not todo:
+                return EXIT_OK
+        jobs = min(int(getattr(self.args, "jobs", 1) or 1), len(todo))
+        bar = ProgressBar(len(todo), self.spec.id, enabled=not self.args.quiet)
         try:
-            for i, path in enumerate(files):
-                bar.set_item(i, path.name)
-                target = out_dir / self._output_name(path)
-                try:
-                    self._one(str(path), str(target), bar)
-                except Interrupted:
-                    raise
-                except Exception as exc:  # one bad picture does not stop the batch
-                    failed += 1
-                    from ganpaint.core.errors import GanpaintError
-
-                    text = str(exc) if isinstance(exc, (CliError, GanpaintError)) else f"{type(exc).__name__}: {exc}"
-                    note(f"error: {path.name}: {' '.join(for_cli(text).split())}")
-                    if getattr(self.args, "debug", False):
-                        import traceback
-
-                        traceback.print_exc()
-            bar.set_item(len(files))
+            failed = self._parallel(todo, jobs, bar) if jobs > 1 else self._sequential(todo, bar)
+            bar.set_item(len(todo))
         finally:
             bar.close()
         if failed:
-            note(f"{failed} of {len(files)} pictures failed")
+            note(f"{failed} of {len(todo)} pictures failed")
             return EXIT_FAILURE
         return EXIT_OK
+
+    def _sequential(self, todo: list[tuple[Path, Path]], bar: ProgressBar) -> int:
+        failed = 0
+        for i, (path, target) in enumerate(todo):
+            bar.set_item(i, path.name)
+            try:
+                self._one(str(path), str(target), bar)
+            except Interrupted:
+                raise
+            except Exception as exc:  # one bad picture does not stop the batch
+                failed += 1
+                self._report(path, exc)
+        return failed
+
+    def _parallel(self, todo: list[tuple[Path, Path]], jobs: int, bar: ProgressBar) -> int:
+        """``--jobs N``: N threads here, each taking the next picture and running its tool job on a
+        lane of its own, so N run at once, each in one of the plugin's N workers (the pool's
+        ``set_workers``). Reading, the document and writing happen in the thread too. The bar
+        counts finished pictures; failures are reported by name as they come."""
+        from collections import deque
+
+        from ganpaint.engine.jobs.runner import tool_lane
+
+        pending = deque(todo)
+        take = threading.Lock()
+        stop = threading.Event()
+        finished: queue_module.Queue[tuple[Path, BaseException | None] | None] = queue_module.Queue()
+
+        def slot(k: int) -> None:
+            lane = f"{tool_lane(self.spec)}#{k}"
+            try:
+                while not stop.is_set():
+                    with take:
+                        if not pending:
+                            return
+                        path, target = pending.popleft()
+                    try:
+                        self._one(str(path), str(target), None, lane=lane, stop=stop)
+                    except Interrupted as exc:
+                        if stop.is_set():
+                            return
+                        finished.put((path, exc))  # cancelled, not by us: a failure of that picture
+                    except BaseException as exc:  # noqa: BLE001 - reported, the others go on
+                        finished.put((path, exc))
+                    else:
+                        finished.put((path, None))
+            finally:
+                finished.put(None)
+
+        threads = [threading.Thread(target=slot, args=(k,), name=f"ganpaint-batch-{k}", daemon=True)
+                   for k in range(jobs)]
+        done = failed = ended = 0
+        try:
+            for t in threads:
+                t.start()
+            while ended < len(threads):
+                try:
+                    item = finished.get(timeout=0.1)
+                except queue_module.Empty:
+                    continue
+                if item is None:
+                    ended += 1
+                    continue
+                path, error = item
+                done += 1
+                if error is not None:
+                    failed += 1
+                    self._report(path, error)
+                bar.set_item(done, path.name)
+        except KeyboardInterrupt:
+            stop.set()  # each slot cancels its job; its worker stops or is ended within a second
+            note("cancelling (Ctrl+C again to quit at once) ...")
+            deadline = time.monotonic() + 30.0
+            for t in threads:  # a second Ctrl+C raises KeyboardInterrupt out of here
+                t.join(max(0.0, deadline - time.monotonic()))
+            raise Interrupted(f"interrupted: {done - failed} of {len(todo)} pictures written; the "
+                              f"others were not (run again to do them)") from None
+        return failed
+
+    def _report(self, path: Path, exc: BaseException) -> None:
+        """One failed picture of a batch: one line naming the file."""
+        from ganpaint.core.errors import GanpaintError
+
+        text = str(exc) if isinstance(exc, (CliError, GanpaintError)) else f"{type(exc).__name__}: {exc}"
+        note(f"error: {path.name}: {' '.join(for_cli(text).split())}")
+        if getattr(self.args, "debug", False):
+            import traceback
+
+            traceback.print_exception(exc)
 
     def _output_name(self, path: Path) -> str:
         from ganpaint.core.imageio import format_for_path

@@ -17,6 +17,7 @@ import dataclasses
 import os
 import pickle
 import signal
+import sys
 import threading
 import time
 import traceback as tb_module
@@ -81,13 +82,23 @@ def _watch_parent(parent_pid: int) -> None:
             os._exit(0)
 
 
-def main(conn: Any, cancel: Any, parent_pid: int) -> None:
-    """The worker's loop (the process target)."""
+#: torch threads this worker was given (``WorkerSettings.threads``, e.g. ``ganpaint run --jobs N``); 0: the default
+_threads = 0
+
+
+def main(conn: Any, cancel: Any, parent_pid: int, threads: int = 0) -> None:
+    """The worker's loop (the process target). ``threads`` > 0: this worker's share of the
+    cores (torch's intra-op threads, set before torch is imported and again once it is)."""
+    global _threads
     # Ctrl+C in a terminal reaches the whole process group: the editor decides about cancel.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_watch_parent, args=(parent_pid,), name="ganpaint-parent-watch", daemon=True).start()
     from ganpaint.engine.devices import prepare_torch_env
 
+    if threads > 0:  # wins over the inherited environment: N workers share the cores
+        _threads = int(threads)
+        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "GANPAINT_THREADS"):
+            os.environ[var] = str(_threads)
     prepare_torch_env()
     conn.send(("ready", os.getpid()))
     while True:
@@ -157,6 +168,10 @@ def _run(conn: Any, cancel: Any, spec_fields: dict[str, Any], request: ToolReque
         try:
             _import_from_file(spec.run.partition(":")[0], spec.module_file)
             fn = load_tool_function(spec)
+            if _threads and "torch" in sys.modules:  # the tool's import brought torch: its share of threads
+                from ganpaint.engine.devices import configure_torch
+
+                configure_torch()
             conn.send(("loaded",))
             result = run_tool(spec, fn, req, ctx)
         except JobCancelled:

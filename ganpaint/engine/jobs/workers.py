@@ -62,10 +62,15 @@ class WorkerSettings:
     memory_fraction: float = 0.75
     #: how long a cancelled tool has to stop by itself before its worker is ended
     grace_s: float = 0.4
+    #: the same for a run replaced by a newer one (a live slider's draft): finishing it keeps the
+    #: worker and its loaded models, which is worth more than starting the next draft early
+    superseded_grace_s: float = 10.0
     #: how often the waiting thread looks at the worker (memory, liveness, cancel)
     poll_s: float = 0.05
     #: a new worker must be up (Python and the host's modules imported) within this
     start_s: float = 120.0
+    #: torch threads in each worker (its share of the cores when several run at once); 0: the default
+    threads: int = 0
 
 
 def pool_settings(settings: Any = None, environ: Mapping[str, str] | None = None, **overrides: Any) -> WorkerSettings:
@@ -135,7 +140,7 @@ class _Worker:
         self.settings = settings
         self.cancel = mp.Event()
         self.conn, child_conn = mp.Pipe(duplex=True)
-        self.process = mp.Process(target=child.main, args=(child_conn, self.cancel, os.getpid()),
+        self.process = mp.Process(target=child.main, args=(child_conn, self.cancel, os.getpid(), settings.threads),
                                   name=f"ganpaint-worker-{key}", daemon=False)
         self.process.start()
         child_conn.close()
@@ -212,6 +217,8 @@ class WorkerPool:
         self._mp = multiprocessing.get_context("spawn")  # fork is unsafe with Qt's and torch's threads
         self._lock = threading.Lock()
         self._workers: OrderedDict[str, _Worker] = OrderedDict()
+        #: workers a plugin may have at once (:meth:`set_workers`); 1 when not named
+        self._counts: dict[str, int] = {}
         self._closed = False
         #: (plugin key, what happened, seconds) of each worker ended by a fault (newest last)
         self.incidents: list[tuple[str, str, float]] = []
@@ -256,7 +263,16 @@ class WorkerPool:
     def run_tool(self, spec: ToolSpec, request: ToolRequest, ctx: Any, *, run: str | None = None) -> ToolResult:
         """Run ``spec`` (its ``run`` string, or ``run``) on ``request`` in its plugin's worker;
         returns the checked ToolResult. Raises JobCancelled or ToolRunError, as ``run_tool``."""
-        key = spec.plugin or (run or spec.run).partition(":")[0]
+        key = self.key_of(spec, run)
+        count = self._counts.get(key, 1)
+        while count > 1:  # several workers for this plugin: the first idle one, or a new one
+            worker = self._acquire_free(key, count)
+            try:
+                if worker.dead:
+                    continue
+                return self._run(worker, spec, request, ctx, run or spec.run)
+            finally:
+                worker.lock.release()
         while True:
             worker = self._acquire(key)
             with worker.lock:
@@ -286,6 +302,57 @@ class WorkerPool:
                 self._workers[key] = worker
             self._workers.move_to_end(key)
             return worker
+
+    @staticmethod
+    def key_of(spec: ToolSpec, run: str | None = None) -> str:
+        """The pool's key for ``spec``'s workers: its plugin (or the module of its function)."""
+        return spec.plugin or (run or spec.run).partition(":")[0]
+
+    def set_workers(self, key: str, count: int) -> None:
+        """Let plugin ``key`` (:meth:`key_of`) have up to ``count`` workers at once, each with its
+        own process and models (``ganpaint run --jobs N``); runs beyond that wait for a free one.
+        The pool's ``size`` should be at least ``count``."""
+        if count < 1:
+            raise ValueError("a plugin needs at least one worker")
+        with self._lock:
+            self._counts[key] = int(count)
+
+    def _acquire_free(self, key: str, count: int) -> _Worker:
+        """An idle worker of ``key`` (its lock held by the caller now), or a new one in a free slot
+        (``key``, ``key#1`` ... ``key#<count-1>``); waits while all ``count`` are busy."""
+        slots = [key] + [f"{key}#{i}" for i in range(1, count)]
+        while True:
+            with self._lock:
+                if self._closed:
+                    raise JobCancelled()
+                for slot in slots:
+                    worker = self._workers.get(slot)
+                    if worker is not None and not worker.dead and worker.process.is_alive() \
+                            and worker.lock.acquire(timeout=0.0):
+                        self._workers.move_to_end(slot)
+                        return worker
+                for slot in slots:
+                    worker = self._workers.get(slot)
+                    if worker is not None and (worker.dead or not worker.process.is_alive()) \
+                            and worker.lock.acquire(timeout=0.0):  # ended, nobody waits on it
+                        worker.lock.release()
+                        del self._workers[slot]
+                        worker = None
+                    if worker is None:
+                        for other_key, other in list(self._workers.items()):
+                            if len(self._workers) < self.settings.size:
+                                break
+                            if other.lock.acquire(timeout=0.0):  # idle: the least recently used goes
+                                try:
+                                    del self._workers[other_key]
+                                    other.stop()
+                                finally:
+                                    other.lock.release()
+                        worker = _Worker(slot, self._mp, self.settings)
+                        worker.lock.acquire()
+                        self._workers[slot] = worker
+                        return worker
+            time.sleep(0.01)
 
     def _discard(self, worker: _Worker, what: str) -> None:
         worker.kill()
@@ -331,7 +398,9 @@ class WorkerPool:
             if cancel_at is None and (ctx.cancelled() or self._closed):
                 worker.cancel.set()
                 cancel_at = now
-            if cancel_at is not None and now - cancel_at > s.grace_s:
+            job = getattr(ctx, "job", None)
+            grace = s.superseded_grace_s if getattr(job, "superseded", False) else s.grace_s
+            if cancel_at is not None and now - cancel_at > grace:
                 self._discard(worker, "" if self._closed else "cancelled without stopping")
                 raise JobCancelled()
             limit_s = s.stall_s if worker.ready else max(s.stall_s, s.start_s)
