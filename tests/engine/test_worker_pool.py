@@ -45,6 +45,11 @@ TOOLS = textwrap.dedent('''
         KEPT.append((request.image[1:], float(request.image[1:].sum())))
         return ToolResult(request.image, metadata={"intact": intact})
 
+    def slow(request, ctx):  # a long step without progress (a model's forward pass, say)
+        import time
+        time.sleep(float(request.params.get("seconds", 1.0)))
+        return ToolResult(request.image, metadata={"pid": os.getpid()})
+
     def unknown_model(request, ctx):
         return ToolResult(request.image, metadata={"path": ctx.model_path("nope", "x")})
 ''')
@@ -211,3 +216,37 @@ def test_a_kept_view_of_a_request_is_never_overwritten(tools: None) -> None:
     finally:
         q.shutdown(wait=True, timeout=10)
     assert leftovers() == []
+
+
+def test_a_replaced_draft_finishes_in_its_warm_worker_but_a_user_cancel_ends_it(tools: None) -> None:
+    q = JobQueue(pool=WorkerPool())
+
+    def draft(seconds: float) -> Job:
+        r = ToolRequest("t", {Role.IMAGE: np.zeros((8, 8, 3), np.float32)}, {"seconds": seconds})
+        return make_tool_job(spec("slow", "p1"), r, key="live:x")
+
+    try:
+        warm = q.submit(draft(0.0))
+        assert warm.wait(T) and warm.state is JobState.DONE, warm.error
+        pid = warm.result.metadata["pid"]
+        first = q.submit(draft(1.0), mode="replace")
+        time_to_start = threading.Event()
+        time_to_start.wait(0.3)
+        second = q.submit(draft(0.0), mode="replace")  # a newer slider value: the first is replaced
+        assert first.wait(T) and second.wait(T)
+        assert first.state is JobState.CANCELLED and second.state is JobState.DONE, second.error
+        assert second.result.metadata["pid"] == pid  # the replaced run was let finish: still warm
+
+        stuck = q.submit(draft(60.0), mode="replace")
+        time_to_start.wait(0.3)
+        newer = q.submit(draft(0.0), mode="replace")
+        import time
+
+        t0 = time.monotonic()
+        assert q.cancel(stuck.id)  # the user presses Cancel on the replaced one: no more patience
+        assert stuck.wait(T) and stuck.state is JobState.CANCELLED
+        assert time.monotonic() - t0 < 3.0
+        assert newer.wait(T) and newer.state is JobState.DONE
+        assert newer.result.metadata["pid"] != pid  # that worker was ended
+    finally:
+        q.shutdown(wait=True, timeout=10)

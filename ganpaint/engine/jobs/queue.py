@@ -163,6 +163,9 @@ class Job:
             self.title = self.kind
         self._cancel = threading.Event()
         self._done = threading.Event()
+        #: cancelled because a newer job with its key replaced it (a live slider's draft), not by
+        #: the user: a worker finishing it gets longer before it is ended (its models stay loaded)
+        self.superseded = False
 
     @property
     def replace_key(self) -> str:
@@ -332,7 +335,8 @@ class JobQueue:
                             other._cancel.set()
                             dropped.append(other)
                     cur = lane.current
-                    if cur is not None and cur.replace_key == job.replace_key:
+                    if cur is not None and cur.replace_key == job.replace_key and not cur.cancel_requested:
+                        cur.superseded = True
                         cur._cancel.set()
             self._jobs[job.id] = job
             self._lanes[job.lane].pending.append(job)
@@ -348,6 +352,9 @@ class JobQueue:
         drop: Job | None = None
         with self._cond:
             job = self._jobs.get(job_id)
+            if job is not None and not job.state.finished and job.superseded:
+                job.superseded = False  # the user's cancel on a replaced job: no longer patient
+                return True
             if job is None or job.state.finished or job.cancel_requested:
                 return False
             job._cancel.set()
