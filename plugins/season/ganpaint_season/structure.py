@@ -118,27 +118,42 @@ def edge_mean(f: np.ndarray, guide: np.ndarray, r: int, sigma: float = EDGE_SIGM
     return out[..., 0] if flat else out
 
 
-def fit_gain_offset(x: np.ndarray, y: np.ndarray, r: int, eps: float = EPS) -> tuple[np.ndarray, np.ndarray]:
+def split_box(f: np.ndarray, r: int, part: np.ndarray | None) -> np.ndarray:
+    """``box(f, r)``, but with ``part`` (a soft 0..1 map, e.g. the sky) each pixel averages only
+    over its own side: part pixels over part pixels, the rest over the rest."""
+    if part is None:
+        return box(f, r)
+    p = part[..., None] if f.ndim == 3 else part
+    inside = box(f * p, r) / np.maximum(box(p, r), 1e-6)
+    outside = box(f * (1 - p), r) / np.maximum(box(1 - p, r), 1e-6)
+    return p * inside + (1 - p) * outside
+
+
+def fit_gain_offset(x: np.ndarray, y: np.ndarray, r: int, eps: float = EPS,
+                    part: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per channel, per pixel: y ~ a * x + b over (2r+1)^2 windows (a guided filter with the
     input as its own guide), a shrunk towards 1 by ``eps`` and clamped to [GAIN_MIN,
     GAIN_MAX]; both then averaged twice more, so they vary smoothly (plain means, not
     edge-aware ones: a gain that jumps at an edge would change that edge's contrast, and the
     picture's structure with it). ``y`` is first smoothed over 5x5 twice, so a network's grid
-    or stripes (periods of a few pixels) never reach a or b."""
+    or stripes (periods of a few pixels) never reach a or b. With ``part`` (the sky) every
+    mean stays on its own side of the skyline, so the ground's change does not glow into the
+    sky above it (no halo along a ridge or round a head)."""
     y = box(box(y, 2), 2)
-    mx, my = box(x, r), box(y, r)
-    cov = box(x * y, r) - mx * my
-    var = box(x * x, r) - mx * mx
+    mx, my = split_box(x, r, part), split_box(y, r, part)
+    cov = split_box(x * y, r, part) - mx * my
+    var = split_box(x * x, r, part) - mx * mx
     a = np.clip((cov + eps) / (np.maximum(var, 0.0) + eps), GAIN_MIN, GAIN_MAX)
     b = my - a * mx
-    return box(box(a, r), r), box(box(b, r), r)
+    return split_box(split_box(a, r, part), r, part), split_box(split_box(b, r, part), r, part)
 
 
-def transfer(x: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The network's change ``xs -> ys`` (work size) laid on the full picture ``x``.
-    Returns (out, a, b) with a and b at the work size."""
+def transfer(x: np.ndarray, xs: np.ndarray, ys: np.ndarray,
+             sky: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The network's change ``xs -> ys`` (work size) laid on the full picture ``x``, sky and
+    ground fitted apart when ``sky`` is given. Returns (out, a, b) with a and b at the work size."""
     r = max(1, round(max(xs.shape[:2]) / 40))
-    a, b = fit_gain_offset(xs, ys, r)
+    a, b = fit_gain_offset(xs, ys, r, part=sky)
     h, w = x.shape[:2]
     out = np.empty_like(x, dtype=np.float32)
     for c in range(3):  # one channel at a time: a 6000x4000 picture needs only two full planes more
@@ -156,14 +171,14 @@ def sky_mask(xs: np.ndarray) -> np.ndarray:
     hue, sat, val = hsv(xs)
     luma = xs @ LUMA
     r = max(1, round(max(xs.shape[:2]) / 96))
-    texture = np.sqrt(np.maximum(box(luma * luma, r) - box(luma, r) ** 2, 0.0))
+    texture = np.sqrt(np.maximum(box(luma * luma, 1) - box(luma, 1) ** 2, 0.0))  # 3x3: an outline spoils 1 px
     blue = smoothstep(170, 195, hue) * (1 - smoothstep(250, 275, hue)) * smoothstep(0.08, 0.18, sat) \
         * smoothstep(0.06, 0.15, val)
     bright = smoothstep(0.6, 0.75, val) * (1 - smoothstep(0.12, 0.25, sat))
     smooth = 1 - smoothstep(0.02, 0.05, texture)
     like = np.maximum(blue, bright) * smooth
-    passable = box(like, 2 * r) > 0.4  # thin lines across the sky are absorbed
-    soft = box(xs, r)
+    passable = (box(like, 2 * r) > 0.4) | (like > 0.5)  # thin lines across the sky are absorbed
+    soft = box(xs, 1)  # 3x3: a wider mean would stop the sky a few pixels above every skyline
     edge = np.zeros(like.shape, np.float32)
     edge[1:] = np.abs(soft[1:] - soft[:-1]).sum(-1)
     h, w = passable.shape
@@ -193,7 +208,8 @@ def sky_mask(xs: np.ndarray) -> np.ndarray:
         pocket = passable & (np.abs(soft - row_sky[:, None, :]).sum(-1) < 0.08)
         pocket &= (np.arange(h) <= rows_ok.max())[:, None]  # never below the lowest row of real sky
         joined |= pocket
-    return box(joined.astype(np.float32), r) * like
+    found = joined.astype(np.float32)
+    return np.maximum(found, box(found, r) * like)  # soft only on the far side of the skyline
 
 
 def water_mask(xs: np.ndarray, sky: np.ndarray) -> np.ndarray:
@@ -262,8 +278,8 @@ def summer_to_winter(x: np.ndarray, translate: Translate, side: int = WORK_SIDE)
     h, w = x.shape[:2]
     xs = resize(x, *work_size(h, w, side))
     ys = np.asarray(translate(xs), np.float32)
-    out, _, _ = transfer(x, xs, ys)
     sky = sky_mask(xs)
+    out, _, _ = transfer(x, xs, ys, sky)
     m = resize(snow_amount(xs, ys, sky), h, w, up=True)[..., None]
     snow = (SNOW_BASE + SNOW_CONTRAST * (x @ LUMA))[..., None] * SNOW_RGB
     return np.clip(out * (1 - m) + snow * m, 0.0, 1.0).astype(np.float32)
@@ -273,6 +289,7 @@ def winter_to_summer(x: np.ndarray, translate: Translate, side: int = WORK_SIDE)
     h, w = x.shape[:2]
     xs = resize(x, *work_size(h, w, side))
     ys = np.asarray(translate(xs), np.float32)
-    out, _, _ = transfer(x, xs, ys)
-    m = resize(vegetation(xs, ys, sky_mask(xs)), h, w, up=True)[..., None]
+    sky = sky_mask(xs)
+    out, _, _ = transfer(x, xs, ys, sky)
+    m = resize(vegetation(xs, ys, sky), h, w, up=True)[..., None]
     return np.clip(x + m * (out - x), 0.0, 1.0).astype(np.float32)
