@@ -424,7 +424,10 @@ class _Runner:
             try:
                 self._one(str(path), str(target), bar)
             except Interrupted:
-                raise
+                if i == 0:
+                    raise
+                raise Interrupted(f"interrupted: {i - failed} of {len(todo)} pictures written; the others "
+                                  f"were not (run again to do them)") from None
             except Exception as exc:  # one bad picture does not stop the batch
                 failed += 1
                 self._report(path, exc)

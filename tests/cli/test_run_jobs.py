@@ -29,7 +29,8 @@ PLUGIN = textwrap.dedent('''
     def ganpaint_register_tools():
         return [ToolSpec(id="record", title="Record", run=f"{M}:record",
                          params=(ParamSpec("log", "string"), ParamSpec("wait", "float", default=0.0, maximum=10.0))),
-                ToolSpec(id="slow", title="Slow", run=f"{M}:slow", params=(ParamSpec("log", "string"),))]
+                ToolSpec(id="slow", title="Slow", run=f"{M}:slow",
+                         params=(ParamSpec("log", "string"), ParamSpec("only_tall", "bool", default=False)))]
 
     def record(request, ctx):
         """Notes its worker, its threads and when it ran; refuses white pictures."""
@@ -42,6 +43,9 @@ PLUGIN = textwrap.dedent('''
         return ToolResult(image=1.0 - request.image)
 
     def slow(request, ctx):
+        h, w = request.image.shape[:2]
+        if request.params["only_tall"] and h <= w:
+            return ToolResult(image=request.image)
         with open(os.path.join(request.params["log"], str(os.getpid())), "w") as fh:
             fh.write(str(os.getpid()))
         end = time.monotonic() + 60
@@ -205,6 +209,37 @@ def test_ctrl_c_ends_every_worker_and_writes_nothing(env, tmp_path: Path) -> Non
         assert time.monotonic() < deadline, "a worker outlived the command"
         time.sleep(0.1)
     print(f"Ctrl+C with 2 workers busy: the command ended {took:.2f} s later")
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_ctrl_c_keeps_the_finished_pictures_and_says_how_many(env, tmp_path: Path, jobs: int) -> None:  # type: ignore[no-untyped-def]
+    src, out, log = tmp_path / "in", tmp_path / "out", tmp_path / "log"
+    pictures(src, 7)  # p6 is the only one taller than wide: the tool takes 60 s on it, no time on the rest
+    log.mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ganpaint", "run", "slow", str(src), "-o", str(out), "--jobs", str(jobs), "-q",
+         "--set", f"log={log}", "--set", "only_tall=true"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while not (any(log.iterdir()) and out.is_dir() and len(list(out.iterdir())) == 6):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the batch never got to the slow picture"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "interrupted: 6 of 7 pictures written" in err and "Traceback" not in err, err
+    assert sorted(p.name for p in out.iterdir()) == [f"p{i}.png" for i in range(6)]  # no temp files
+    assert not leftovers(proc.pid)
+    r = ganpaint(env, "run", "invert", src, "-o", out, "--jobs", jobs, "-q")  # run again: only p6 is done
+    assert r.returncode == 0 and "6 of 7 pictures already have an output" in r.stderr, r.stderr
+    assert (out / "p6.png").is_file()
 
 
 def test_jobs_must_be_a_positive_number(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
