@@ -9,6 +9,12 @@ size (model load, graph conversion when OpenVINO is installed) is reported separ
 Peak memory: VmHWM of this process after resetting it through /proc/self/clear_refs.
 
 ``BENCH_SIZES=512,1024`` limits the sizes; ``BENCH_QUICK=1`` takes one repeat.
+
+Tiled vs untiled (issue 12, point 5): the same 2560x1600 picture with the former fixed budget
+(1.5 GB, ``$GANPAINT_INFERENCE_MEMORY_MB=1536``: tiled) and with the automatic one (available
+memory minus a margin: one pass where memory allows); time and peak RSS of each, one run
+after one unmeasured warm-up. ``BENCH_TILING=0`` skips it; ``python benchmarks/bench_season.py
+tiling`` runs only it.
 """
 
 from __future__ import annotations
@@ -101,9 +107,60 @@ def run() -> list[dict[str, Any]]:
                     f"threads {torch.get_num_threads()}; {_load()}" + (f"; {'; '.join(msgs)}" if msgs else ""),
         })
         ctx.calls.clear()
+    if os.environ.get("BENCH_TILING", "1") != "0":
+        rows += run_tiling()
+    return rows
+
+
+def run_tiling(width: int = 2560, height: int = 1600) -> list[dict[str, Any]]:
+    import numpy as np
+    from ganpaint_season import DEFAULT_MODEL, MODEL_FILE, TOOL_ID, ganpaint_register_tools
+    from ganpaint_season.tool import run as run_tool
+    from PIL import Image
+
+    from ganpaint.engine.devices import prepare_torch_env
+    from ganpaint.engine.memory import memory_budget_bytes
+    from ganpaint.testing import RecordingContext, make_request
+
+    prepare_torch_env()
+    if not MODEL_FILE.is_file():
+        return []
+    spec = ganpaint_register_tools()[0]
+    ctx = RecordingContext(models={(DEFAULT_MODEL, TOOL_ID): str(MODEL_FILE)})
+    sq = (_picture(max(width, height)) * 255 + 0.5).astype(np.uint8)
+    img = np.asarray(Image.fromarray(sq).resize((width, height), Image.BICUBIC), np.float32) / 255.0
+    rows: list[dict[str, Any]] = []
+    saved = os.environ.get("GANPAINT_INFERENCE_MEMORY_MB")
+    try:
+        for n, (label, mb) in enumerate((("tiled, former 1.5 GB budget", "1536"), ("automatic budget", "0"))):
+            os.environ["GANPAINT_INFERENCE_MEMORY_MB"] = mb
+            budget = memory_budget_bytes("cpu") / 2**30
+            times: list[float] = []
+            peak = None
+            for i in range(2):  # run 0 warms up (model load, conversion), unmeasured
+                x = np.clip(img + (2 * n + i) / 255.0, 0, 1).astype(np.float32)
+                ctx.calls.clear()
+                _reset_peak()
+                t0 = time.perf_counter()
+                out = run_tool(make_request(x, spec=spec), ctx)
+                times.append(time.perf_counter() - t0)
+                peak = _peak_mb()
+                assert out.image.shape == x.shape
+            tiles = sorted({m for _, m in ctx.calls if m and m.startswith("Tile")})
+            rows.append({
+                "name": f"season {width}x{height}: {label}", "value": round(times[-1], 2), "unit": "s",
+                "target": "", "note": f"budget {budget:.1f} GB; {'tiled: ' + tiles[-1] if tiles else 'one pass'}; "
+                                      f"peak RSS {peak:.0f} MB; warm-up run {times[0]:.1f} s; {_load()}"})
+    finally:
+        if saved is None:
+            os.environ.pop("GANPAINT_INFERENCE_MEMORY_MB", None)
+        else:
+            os.environ["GANPAINT_INFERENCE_MEMORY_MB"] = saved
     return rows
 
 
 if __name__ == "__main__":
-    for r in run():
+    import sys
+
+    for r in run_tiling() if sys.argv[1:] == ["tiling"] else run():
         print(r)
