@@ -5,6 +5,7 @@ document as it was, the user sees one sentence naming the plugin, and the editor
 
 from __future__ import annotations
 
+import os
 import textwrap
 import time
 
@@ -134,3 +135,29 @@ def test_a_hung_tool_is_cancelled_within_a_second_and_others_run(editor, qtbot) 
     assert same(after_invert, snapshot(editor)) and after_invert[0] == before[0] + 1
     recover = run_ok(editor, qtbot)
     print(f"hang: cancelled in {took:.2f} s; the next run applied in {recover:.2f} s")
+
+
+def test_closing_the_editor_ends_its_workers(qtbot, classic_pm, answers, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import psutil
+
+    from ganpaint.engine.jobs.shm import PREFIX
+    from ganpaint.qt.app import create_window
+
+    app, win = create_window(None, plugin_manager=classic_pm, recovery=None)  # the app's own queue and pool
+    qtbot.addWidget(win)
+    pool = win.queue.pool
+    assert pool is not None
+    win.new_document_silent(20, 10)
+    run_ok(win, qtbot, "invert")
+    pids = list(pool.pids().values())
+    assert pids and all(psutil.pid_exists(p) for p in pids) and os.getpid() not in pids
+    win.controller.document.history.mark_clean()
+    t0 = time.monotonic()
+    win.close()
+    deadline = time.monotonic() + 10
+    while any(psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE for p in pids):
+        assert time.monotonic() < deadline, "a worker outlived the editor's window"
+        time.sleep(0.05)
+    assert pool.pids() == {}
+    assert not [n for n in os.listdir("/dev/shm") if n.startswith(f"{PREFIX}{os.getpid():x}_")]
+    print(f"closing the window ended its {len(pids)} worker(s) in {time.monotonic() - t0:.2f} s")
