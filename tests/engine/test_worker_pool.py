@@ -50,6 +50,15 @@ TOOLS = textwrap.dedent('''
         time.sleep(float(request.params.get("seconds", 1.0)))
         return ToolResult(request.image, metadata={"pid": os.getpid()})
 
+    def full_shm(request, ctx):  # /dev/shm full when the worker hands the result over (once)
+        from ganpaint.engine.jobs import shm
+        real = shm.pack
+        def pack(*a, **k):
+            shm.pack = real
+            raise OSError(28, "No space left on device")
+        shm.pack = pack
+        return ToolResult(request.image)
+
     def unknown_model(request, ctx):
         return ToolResult(request.image, metadata={"path": ctx.model_path("nope", "x")})
 ''')
@@ -248,5 +257,21 @@ def test_a_replaced_draft_finishes_in_its_warm_worker_but_a_user_cancel_ends_it(
         assert time.monotonic() - t0 < 3.0
         assert newer.wait(T) and newer.state is JobState.DONE
         assert newer.result.metadata["pid"] != pid  # that worker was ended
+    finally:
+        q.shutdown(wait=True, timeout=10)
+
+
+def test_a_result_that_cannot_be_handed_over_fails_the_run_not_the_worker(tools: None) -> None:
+    pool = WorkerPool()
+    q = JobQueue(pool=pool, model_resolver=resolver)
+    try:
+        job = q.submit(make_tool_job(spec("full_shm", "p1"), req()))
+        assert job.wait(T) and job.state is JobState.FAILED
+        assert job.error == ("plugin 'p1', tool 'full_shm': its result could not be handed over: "
+                             "OSError: [Errno 28] No space left on device")
+        worker = pool.pids()["p1"]
+        again = q.submit(make_tool_job(spec("echo", "p1"), req()))
+        assert again.wait(T) and again.state is JobState.DONE, again.error
+        assert again.result.metadata["pid"] == worker  # the worker lived on
     finally:
         q.shutdown(wait=True, timeout=10)

@@ -182,14 +182,18 @@ def _run(conn: Any, cancel: Any, spec_fields: dict[str, Any], request: ToolReque
             reply = ("error", f"failed: {type(exc).__name__}: {exc}", tb_module.format_exc(), False)
         else:
             del req
-            out, out_slots = shm.pack([result.image, result.alpha], name=result_block, reuse=_out)
-            if out is not _out:
-                shm.close_quietly(_out)  # the editor unlinks the old one when it sees the new name
-                _out = out
-            reply = ("done", ToolResult(image=np.zeros((0, 0, 3), np.float32), alpha=None, name=result.name,
-                                        metadata=dict(result.metadata), attachments=dict(result.attachments),
-                                        composited=result.composited),
-                     out.name if out is not None else None, out_slots)
+            try:
+                out, out_slots = shm.pack([result.image, result.alpha], name=result_block, reuse=_out)
+            except (OSError, MemoryError) as exc:  # no room for the result (a full /dev/shm, say)
+                reply = ("error", f"its result could not be handed over: {type(exc).__name__}: {exc}", "", False)
+            else:
+                if out is not _out:
+                    shm.close_quietly(_out)  # the editor unlinks the old one when it sees the new name
+                    _out = out
+                reply = ("done", ToolResult(image=np.zeros((0, 0, 3), np.float32), alpha=None, name=result.name,
+                                            metadata=dict(result.metadata), attachments=dict(result.attachments),
+                                            composited=result.composited),
+                         out.name if out is not None else None, out_slots)
             del result
     finally:
         req = result = None  # noqa: F841 - drop this run's views before looking for kept ones
