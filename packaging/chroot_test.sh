@@ -10,7 +10,10 @@
 #    enough; apt fetches them from the mirror);
 # 3. `ganpaint --smoke-test` runs inside with QT_QPA_PLATFORM=offscreen (and again under
 #    xvfb-run on the xcb platform with CHROOT_XVFB=1, which installs xvfb in the chroot);
-# 4. the logs and pictures are copied to build/chroot-smoke/.
+# 4. a wheel plugin (packaging/testdata/ganpaint-posterize-demo, built on the host) is installed
+#    through the Plugins dialog's Install from file, run in the window and uninstalled
+#    (ganpaint --run-python packaging/testdata/dialog_install_check.py);
+# 5. the logs and pictures are copied to build/chroot-smoke/.
 # Needs root and the Debian mirror; installs debootstrap with apt-get when it is missing. MIRROR= sets
 # the mirror; by default the first Debian (non-security) one of this machine's apt sources.
 set -euo pipefail
@@ -90,6 +93,18 @@ say "smoke test (offscreen) inside the chroot"
 in_chroot env QT_QPA_PLATFORM=offscreen ganpaint --version
 in_chroot env QT_QPA_PLATFORM=offscreen ganpaint --smoke-test /tmp/smoke-offscreen | tee "$RESULTS/smoke-offscreen.log"
 cp -r "$CHROOT/tmp/smoke-offscreen" "$RESULTS/"
+
+say "a wheel plugin installed through the Plugins dialog (Install from file) inside the chroot"
+WHEELS="$ROOT/build/chroot-wheel"
+rm -rf "$WHEELS" && mkdir -p "$WHEELS"
+cp -r packaging/testdata/ganpaint-posterize-demo "$WHEELS/src"  # no build output in the tree
+"${PKG_VENV:-build/pkg-venv}/bin/python" -m pip wheel -q --disable-pip-version-check --no-deps \
+    --no-build-isolation -w "$WHEELS" "$WHEELS/src"
+WHEEL=$(basename "$(ls "$WHEELS"/ganpaint_posterize_demo-*.whl)")
+cp "$WHEELS/$WHEEL" packaging/testdata/dialog_install_check.py "$CHROOT/tmp/"
+in_chroot env QT_QPA_PLATFORM=offscreen GANPAINT_DATA_DIR=/tmp/userdata-dialog \
+    ganpaint --run-python /tmp/dialog_install_check.py "/tmp/$WHEEL" | tee "$RESULTS/dialog-install.log"
+grep -q "dialog-install: PASSED" "$RESULTS/dialog-install.log"
 
 if [ "${CHROOT_XVFB:-0}" = 1 ]; then
     say "smoke test under xvfb-run (xcb) inside the chroot"

@@ -8,7 +8,8 @@
 #   4. a wheel plugin installed AFTER freezing the packaged user's way, by the frozen
 #      `ganpaint plugins install FILE.whl` (the code behind the Plugins dialog's Install from
 #      file), is found and runs; then `ganpaint plugins uninstall` removes it
-#      (packaging/testdata/ganpaint-posterize-demo, built into a wheel by the build venv);
+#      (packaging/testdata/ganpaint-posterize-demo, built into a wheel by the build venv); and the
+#      same wheel through the Plugins dialog (packaging/testdata/dialog_install_check.py);
 #   5. the smoke test again under xvfb-run (a real X server, xcb platform) when xvfb-run exists;
 #   6. the long-session test of the Qt binding (tests/qt/test_long_session.py: 2,000 strokes,
 #      layer operations and tool runs in a real window) with the bundle's own Python, PySide6 and
@@ -102,6 +103,10 @@ if grep -q "posterize_demo" "$OUT/plugins-after-uninstall.log"; then
     echo "smoke_frozen: posterize_demo still listed after uninstall"; exit 1
 fi
 echo "smoke_frozen: the wheel installed by the frozen 'ganpaint plugins install' was found and ran; uninstall removed it"
+# the same wheel through the Plugins dialog's Install from file, its tool run in the window, Uninstall
+GANPAINT_DATA_DIR="$OUT/userdata-dialog" run_clean "$APP" --run-python \
+    "$ROOT/packaging/testdata/dialog_install_check.py" "$WHEEL" | tee "$OUT/dialog-install.log"
+grep -q "dialog-install: PASSED" "$OUT/dialog-install.log"
 
 if command -v xvfb-run >/dev/null; then
     echo "== 5. smoke test under xvfb-run (xcb)"
