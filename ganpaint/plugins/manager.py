@@ -273,7 +273,8 @@ class PluginManager:
         verdicts = self._verdicts(entries, use_cached_probe)
         for entry in entries:
             with self._lock:
-                self._load_verdict(entry, verdicts.get(entry.name))
+                if entry.status == "loading":  # not switched off meanwhile (set_enabled)
+                    self._load_verdict(entry, verdicts.get(entry.name))
         with self._lock:
             self._rebuild()
 

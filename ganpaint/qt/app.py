@@ -78,8 +78,15 @@ def _device_resolver(args: Any, settings: Any):  # noqa: ANN202
 
 
 def create_window(path: str | None = None, args: Any = None, *, plugin_manager: Any = None,
-                  queue: Any = None, recovery: Any = None, load_plugins: bool = True):  # noqa: ANN201
-    """Build the application objects and the (not yet shown) MainWindow."""
+                  queue: Any = None, recovery: Any = None, load_plugins: bool = True,
+                  wait_for_plugins: bool = True):  # noqa: ANN201
+    """Build the application objects and the (not yet shown) MainWindow.
+
+    With ``load_plugins`` (and no ``plugin_manager``) the plugins load in a background
+    thread beside the window (``MainWindow.start_plugin_loading``); ``wait_for_plugins``
+    then waits for them before returning (tests, the smoke test, screenshots). The editor
+    itself (``run_gui``) does not wait: the window shows at once and lists the tools when
+    they are there."""
     app = ensure_app()
     settings = _settings()
     apply_saved_theme(app, settings)
@@ -87,8 +94,9 @@ def create_window(path: str | None = None, args: Any = None, *, plugin_manager: 
     from ganpaint.qt.mainwindow import MainWindow
 
     pm = plugin_manager
-    if pm is None and load_plugins:
-        pm = _load_plugins(args, settings)
+    load_later = pm is None and load_plugins
+    if load_later:
+        pm = _plugin_manager(args, settings)
     store = _model_store(pm)
     if queue is None:
         from ganpaint.engine.jobs import JobQueue
@@ -104,12 +112,19 @@ def create_window(path: str | None = None, args: Any = None, *, plugin_manager: 
     window = MainWindow(plugin_manager=pm, queue=queue, recovery=recovery, model_store=store, settings=settings)
     window._own_queue = True  # the window shuts the queue down when it closes
     notes = list(getattr(settings, "notes", []) or [])
-    if pm is not None:
-        failed = [r.name for r in pm.records() if r.status == "failed"]
-        if failed:
-            notes.append(f"Plugins that failed to load: {', '.join(failed)} (Edit > Plugins... says why).")
+    if pm is not None and not load_later:
+        from ganpaint.plugins.report import startup_problems
+
+        problems = startup_problems(pm.records(), safe_mode=bool(getattr(pm, "safe_mode", False)))
+        if problems:
+            notes.append(problems)
     if notes:
         window.statusBar().showMessage(" ".join(notes), 15000)
+    if load_later and pm is not None:
+        window.startup_notes = notes  # shown again with what the plugins have to say
+        window.start_plugin_loading(defer=not wait_for_plugins)
+        if wait_for_plugins:
+            window.wait_for_plugins()
     if path:
         window.open_path(path)
     else:
@@ -117,16 +132,14 @@ def create_window(path: str | None = None, args: Any = None, *, plugin_manager: 
     return app, window
 
 
-def _load_plugins(args: Any, settings: Any = None) -> Any:
+def _plugin_manager(args: Any, settings: Any = None) -> Any:
+    """The plugin host, not loaded yet (the window loads it in the background)."""
     try:
         from ganpaint.plugins.manager import PluginManager
 
         # the app's own Settings object: the Plugins dialog's enable/disable updates it,
         # so the window's later saves (recent files, theme) keep the choice
-        pm = PluginManager(safe_mode=bool(getattr(args, "safe_mode", False)), settings=settings)
-        pm.load()
-        pm.startup("gui")
-        return pm
+        return PluginManager(safe_mode=bool(getattr(args, "safe_mode", False)), settings=settings)
     except Exception as exc:  # noqa: BLE001 - the editor runs without plugins
         log.exception("plugins could not be loaded: %s", exc)
         return None
@@ -210,7 +223,7 @@ def show_first_start(window: Any, path: str | None) -> None:
 
 def run_gui(path: str | None, args: Any = None) -> int:
     """Open the editor (on ``path`` when given) and run until the window closes."""
-    app, window = create_window(None, args)
+    app, window = create_window(None, args, wait_for_plugins=False)
     window.show()
 
     def after_shown() -> None:
@@ -222,7 +235,12 @@ def run_gui(path: str | None, args: Any = None) -> int:
 
         sent = attach_file_open(app, window)
         first = path or (sent[0] if sent else None)
-        show_first_start(window, first)
+        # the Welcome window lists the GAN tools: it waits for the plugins (and is not
+        # shown when the editor was closed meanwhile: it would keep the application running)
+        if window.plugins_loading():
+            window.pluginsLoaded.connect(lambda: window.isVisible() and show_first_start(window, first))
+        else:
+            show_first_start(window, first)
 
     QTimer.singleShot(0, after_shown)
     rc = app.exec()

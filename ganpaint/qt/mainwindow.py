@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
 
@@ -34,6 +34,8 @@ from ganpaint.qt.tool_runner import ToolRunner
 log = logging.getLogger(__name__)
 MAX_RECENT = 10
 AUTOSAVE_MS = 60_000
+#: what the status bar, the Filters menu and the Tools panel say while plugins load
+LOADING_PLUGINS = "Loading plugins…"
 #: The Tools dock's width when there is no saved layout: every slider of the built-in tools
 #: and of the brush gets at least sliders.MIN_SLIDER_WIDTH pixels (tests/qt/
 #: test_panel_readability.py). The narrowest it may be dragged still leaves a tool panel's
@@ -54,6 +56,9 @@ def window_settings() -> QSettings:
 
 class MainWindow(QMainWindow):
     """The editor window. ``action_map`` maps a name ("open", "undo", ...) to its QAction."""
+
+    #: plugins finished loading in the background (``start_plugin_loading``); tools are listed
+    pluginsLoaded = Signal()
 
     def __init__(
         self,
@@ -104,6 +109,11 @@ class MainWindow(QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         self.tool_actions: dict[str, QAction] = {}
         self.tools_panel: Any = None
+        #: plugins are being loaded in a background thread (start_plugin_loading)
+        self._plugins_pending = False
+        self._plugin_loader: Any = None
+        #: start-up notes (settings problems) repeated when the plugins have loaded
+        self.startup_notes: list[str] = []
 
         # the brush and canvas tool of the last session (remember_editor_state keeps them)
         self.controller.restore_editor_state(load_editor_state(self.settings))
@@ -261,8 +271,84 @@ class MainWindow(QMainWindow):
             self._schedule_autosave()
         self.canvas.update()
 
+    # ------------------------------------------------------------------ plugins loading beside the window
+    def plugins_loading(self) -> bool:
+        """Plugins are still being loaded in the background: tool lists are empty for now."""
+        return self._plugins_pending
+
+    def start_plugin_loading(self, *, defer: bool = False) -> None:
+        """Load the plugin manager's plugins in a background thread (ganpaint.qt.plugin_loading):
+        menus and panels say "Loading plugins…" until ``pluginsLoaded``, then list the tools;
+        the status bar names plugins that failed or did not respond. ``defer`` starts the
+        thread in the event loop's first turn, once the window is up (scanning for entry
+        points holds the GIL, and the probe process competes for the CPU)."""
+        pm = self.plugin_manager
+        if pm is None or self._plugin_loader is not None:
+            return
+        from ganpaint.qt.plugin_loading import PluginLoader
+
+        self._plugins_pending = True
+        self._plugin_loader = PluginLoader(pm, self)
+        self._plugin_loader.finished.connect(self._on_plugins_loaded)
+        self._plugins_changed()
+        self.statusBar().showMessage(LOADING_PLUGINS)
+        if defer:
+            QTimer.singleShot(0, self._plugin_loader.start)
+        else:
+            self._plugin_loader.start()
+
+    def wait_for_plugins(self, timeout: float = 120.0) -> bool:
+        """Process events until background plugin loading has finished and the window shows
+        its tools (tests, smoke test, screenshots); False on timeout."""
+        from PySide6.QtWidgets import QApplication
+
+        end = time.monotonic() + timeout
+        while self._plugins_pending and time.monotonic() < end:
+            QApplication.processEvents()
+            pm = self.plugin_manager
+            if pm is not None and hasattr(pm, "wait_loaded"):
+                pm.wait_loaded(0.02)
+            else:
+                time.sleep(0.02)
+        QApplication.processEvents()
+        return not self._plugins_pending
+
+    def _on_plugins_loaded(self) -> None:
+        self._plugins_pending = False
+        pm = self.plugin_manager
+        if self.model_store is not None and pm is not None:
+            try:
+                self.model_store.defaults = tuple(pm.models())
+            except Exception as exc:  # noqa: BLE001 - tools without models still run
+                log.warning("plugin models not listed: %s", exc)
+        if pm is not None and hasattr(pm, "changed"):
+            pm.changed.emit()  # on this (the GUI) thread: panels, menus and dialogs refresh
+        else:
+            self._plugins_changed()
+        message = ""
+        if pm is not None:
+            from ganpaint.plugins.report import startup_problems
+
+            try:
+                message = startup_problems(pm.records(), safe_mode=bool(getattr(pm, "safe_mode", False)))
+            except Exception as exc:  # noqa: BLE001
+                log.warning("plugin records not read: %s", exc)
+        if self._plugin_loader is not None and self._plugin_loader.error:
+            message = f"Plugins could not be loaded: {self._plugin_loader.error}"
+        message = " ".join([*self.startup_notes, message]).strip()
+        if message:
+            self.statusBar().showMessage(message, 30000)
+        elif self.statusBar().currentMessage() == LOADING_PLUGINS:
+            self.statusBar().clearMessage()
+        self.pluginsLoaded.emit()
+
     def _plugins_changed(self) -> None:
         from ganpaint.qt.menus import rebuild_filters_menu
+
+        panel = getattr(self, "tools_panel", None)
+        combo = getattr(panel, "plugin_combo", None)
+        if combo is not None:
+            combo.setPlaceholderText(LOADING_PLUGINS if self._plugins_pending else "")
 
         if getattr(self, "tools_panel", None) is not None:
             self.tools_panel.set_plugin_tools(self.tool_specs())

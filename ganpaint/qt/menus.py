@@ -248,7 +248,8 @@ def rebuild_filters_menu(win: MainWindow) -> None:
         old.deleteLater()
     specs = win.tool_specs()
     if not specs:
-        act = menu.addAction("(no plugin tools)")
+        loading = getattr(win, "plugins_loading", lambda: False)()
+        act = menu.addAction("Loading plugins…" if loading else "(no plugin tools)")
         act.setEnabled(False)
         return
     by_cat: dict[str, list[Any]] = {}

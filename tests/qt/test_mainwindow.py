@@ -273,8 +273,8 @@ def test_run_gui_opens_the_file_and_returns_on_close(qtbot, answers, tmp_path):
 
     def check_and_close():
         wins = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
-        if not wins or wins[-1].controller.document.width != 50:
-            QTimer.singleShot(50, check_and_close)
+        if not wins or wins[-1].controller.document.width != 50 or wins[-1].plugins_loading():
+            QTimer.singleShot(50, check_and_close)  # plugins load beside the window
             return
         win = wins[-1]
         seen["title"] = win.windowTitle()

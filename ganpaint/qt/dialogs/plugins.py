@@ -43,6 +43,8 @@ _STATUS_TEXT = {
     "failed": "Failed",
     "disabled": "Disabled",
     "incompatible": "Incompatible",
+    "not responding": "Not responding",
+    "loading": "Loading…",
 }
 
 
@@ -174,7 +176,7 @@ class PluginsDialog(QDialog):
         for col, text in enumerate(cells, start=1):
             item = QTableWidgetItem(text)
             item.setToolTip(text if col != 1 else str(getattr(rec, "location", "") or rec.name))
-            if col == 4 and status in ("failed", "incompatible"):
+            if col == 4 and status in ("failed", "incompatible", "not responding"):
                 item.setIcon(icon("error"))
             elif col == 4 and error:
                 item.setIcon(icon("warning"))
