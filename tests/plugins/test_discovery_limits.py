@@ -248,3 +248,22 @@ def test_the_limit_is_a_setting_with_a_10_s_default(monkeypatch: pytest.MonkeyPa
     assert bad.plugin_load_timeout_s == 10.0 and bad.notes
     monkeypatch.setenv(probe.TIMEOUT_ENV, "0.5")
     assert PluginManager(discover=False, user_dirs=True).load_timeout == 0.5
+
+
+def test_a_plugin_switched_off_while_loading_stays_off() -> None:
+    import threading
+
+    _file_plugin("tp_lim_hang", HANG)
+    _file_plugin("tp_lim_good", GOOD)
+    host = PluginManager(discover=False, user_dirs=True)
+    thread = threading.Thread(target=host.load, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not host.records() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not host.is_loaded
+    host.set_enabled("tp_lim_good", False)  # the Plugins dialog, while the probe runs
+    assert host.wait_loaded(30)
+    assert host.record("tp_lim_good").status == "disabled" and "tp-lim-good" not in host.tools()
+    assert "tp_lim_good" not in sys.modules
+    thread.join(5)
