@@ -141,10 +141,169 @@ def contact_sheet(rows: list[list[np.ndarray]], labels: list[str], path: Path, c
     sheet.save(path, optimize=True)
 
 
+# --------------------------------------------------------------------------- real inputs (issue 17)
+
+REAL_DIR = paths.cache_dir() / "data" / "sketch-real-eval"
+
+
+def canny_sketch(photo: np.ndarray) -> np.ndarray:
+    """The Canny edges (OpenCV, thresholds 100/200 on the 8-bit grey) of a photo as a sketch:
+    1-px dark lines on white."""
+    import cv2
+
+    u8 = (np.clip(photo, 0, 1) * 255 + 0.5).astype(np.uint8)
+    edges = cv2.Canny(cv2.cvtColor(u8, cv2.COLOR_RGB2GRAY), 100, 200)
+    return (1.0 - edges / 255.0).astype(np.float32)
+
+
+def real_inputs(split: str, size: int, per_photo: int, drawings: int, seed: int = 0) \
+        -> list[tuple[str, str, np.ndarray, np.ndarray]]:
+    """(kind, name, sketch grey, colour truth) at ``size`` px: Canny edges of crops of the
+    ``split`` photos of ``ganpaint.data.photos.split_photos`` (the sketch-pairs builder's
+    whole-photo split) and the stroke line art of ``split`` openclipart drawings whose lines
+    are all the artist's own strokes (``render_pair`` method "strokes")."""
+    from ganpaint.data.build import _clip_split, sources_cache
+    from ganpaint.data.clipart import ClipartError, render_pair
+    from ganpaint.data.photos import load_rgb, random_crops, split_photos
+    from ganpaint.data.sources import fetch_sources
+
+    src = fetch_sources(sources_cache(), clipart=drawings > 0, photos=True)
+    which = split_photos(src.photos)
+    out: list[tuple[str, str, np.ndarray, np.ndarray]] = []
+    rng = np.random.default_rng(seed)
+    for p in sorted(src.photos, key=lambda p: p.id):
+        if which[p.id] != split:
+            continue
+        img = load_rgb(p.path, max_side=4096)
+        crops = random_crops(img, rng, 1, size, scales=tuple((1.0, 0.7, 0.5, 0.35)[i % 4] for i in range(per_photo)))
+        for k, (crop, _s) in enumerate(crops):
+            out.append(("photo", f"{p.id}#{k}", canny_sketch(crop), crop))
+    clips = [c for c in sorted(src.clipart, key=lambda c: c.digest) if _clip_split(c) == split]
+    n = 0
+    for c in clips:
+        if n >= drawings:
+            break
+        try:
+            pair = render_pair(c.path.read_bytes(), size)
+        except ClipartError:
+            continue
+        if pair.method != "strokes":
+            continue
+        out.append(("lineart", c.origin, pair.lines, pair.colour))
+        n += 1
+    return out
+
+
+def flat_hf(img: np.ndarray, sketch: np.ndarray, margin: int) -> float:
+    """High-frequency energy of ``img`` in the sketch's flat areas: the mean squared
+    difference from its 3x3 box blur, over pixels with no line within ``margin`` px."""
+    import cv2
+
+    ink = (sketch < 0.5).astype(np.uint8)
+    flat = cv2.dilate(ink, np.ones((2 * margin + 1, 2 * margin + 1), np.uint8)) == 0
+    img = np.atleast_3d(img).astype(np.float32)
+    d = ((img - cv2.blur(img, (3, 3)).reshape(img.shape)) ** 2).sum(axis=2)
+    return float(d[flat].mean()) if flat.any() else 0.0
+
+
+def judge_real(args: argparse.Namespace) -> int:
+    """Issue 17's measures on held-out real inputs: PSNR/SSIM with 12 hint dots against the
+    region-fill baseline, the old full-size run, no hints; flat-area high-frequency energy
+    at 512, 1024 and 2048 px; a contact sheet without hints."""
+    import torch
+    from ganpaint_sketch.metrics import psnr, ssim
+    from ganpaint_sketch.regions import region_fill_baseline
+    from ganpaint_sketch.tool import colourise
+
+    from ganpaint.engine.loading import load_model
+
+    torch.set_num_threads(1)
+    t0 = time.time()
+    from ganpaint.engine.cards import card_of_file
+
+    model = load_model(args.ours, dtype=torch.float32)
+    region = (card_of_file(args.ours).extra or {}).get("hint_input") == "regions"
+    rng = np.random.default_rng(1)
+    names = ("region_fill", "ours_hints12", "before_hints12", "ours_no_hints")
+    shadings = [float(v) for v in args.shading.split(",")] if args.shading else []
+    scores: dict[str, dict[str, dict[str, list[float]]]] = {}
+    items = real_inputs(args.split, args.size, args.per_photo, args.drawings)
+    sheet_rows: list[list[np.ndarray]] = []
+    half = max(1, args.sheet_rows // 2)
+    pick: set[int] = set()
+    for kind in ("photo", "lineart"):  # rows spread over the photos and the drawings
+        idx = [i for i, it in enumerate(items) if it[0] == kind]
+        if idx:
+            pick |= {idx[int(j)] for j in np.linspace(0, len(idx) - 1, min(half, len(idx)))}
+    for i, (kind, name, grey, truth) in enumerate(items):
+        hints = sample_dots(truth, rng, n=12)
+        rgb, mask = hints[..., :3], hints[..., 3]
+        outs = {
+            "region_fill": region_fill_baseline(grey, rgb, mask),
+            "ours_hints12": colourise(model, grey, (rgb, mask), region_hints=region),
+            "before_hints12": generate(model, grey, hints),
+            "ours_no_hints": colourise(model, grey),
+        }
+        if region:  # the same model's hinted regions without its second pass: the spread colour alone
+            outs["ours_hints12_spread_only"] = colourise(model, grey, (rgb, mask), region_hints=False)
+        for k in shadings:
+            outs[f"ours_hints12_shading{k:g}"] = colourise(model, grey, (rgb, mask), shading=k)
+        for n, o in outs.items():
+            s = scores.setdefault(kind, {}).setdefault(n, {"psnr": [], "ssim": []})
+            s["psnr"].append(psnr(o, truth))
+            s["ssim"].append(ssim(o, truth))
+        if i in pick:
+            m = mask[..., None]
+            view = np.repeat(grey[..., None], 3, axis=2) * (1 - m) + rgb * m
+            sheet_rows.append([grey, outs["ours_no_hints"], view, outs["region_fill"], outs["ours_hints12"], truth])
+        print(f"  {kind} {name}: " + ", ".join(f"{n} {scores[kind][n]['psnr'][-1]:.2f}" for n in names),
+              file=sys.stderr)
+    summary = {kind: {n: {k: float(np.mean(v)) for k, v in s.items()} for n, s in per.items()}
+               for kind, per in scores.items()}
+    counts = {kind: len(per["region_fill"]["psnr"]) for kind, per in scores.items()}
+    hf: dict[str, dict[str, float]] = {}
+    for size in (512, 1024, 2048):
+        ratios, before = [], []
+        for kind, _name, grey, truth in real_inputs(args.split, size, 1, 2)[:: max(1, args.hf_stride)]:
+            margin = max(2, size // 128)
+            base = max(flat_hf(truth, grey, margin), 1e-6)
+            ratios.append(flat_hf(colourise(model, grey), grey, margin) / base)
+            if size <= 1024:
+                before.append(flat_hf(generate(model, grey), grey, margin) / base)
+            del kind
+        hf[str(size)] = {"ours_median": float(np.median(ratios)), "ours_max": float(np.max(ratios))}
+        if before:
+            hf[str(size)]["before_median"] = float(np.median(before))
+        print(f"  flat-area HF at {size}: {hf[str(size)]}", file=sys.stderr)
+    result = {"model": str(args.ours), "region_hints": region, "split": args.split, "size": args.size,
+              "hint_dots": 12, "inputs": counts, "metrics": summary,
+              "flat_hf_ratio_vs_truth": hf, "seconds": round(time.time() - t0, 1),
+              "command": "python tools/eval_sketch.py " + " ".join(sys.argv[1:])}
+    result["verdict"] = {kind: {"beats_region_fill_psnr": s["ours_hints12"]["psnr"] > s["region_fill"]["psnr"],
+                                "beats_region_fill_ssim": s["ours_hints12"]["ssim"] > s["region_fill"]["ssim"]}
+                         for kind, s in summary.items()}
+    print(json.dumps(result, indent=1))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1))
+    if args.sheet:
+        contact_sheet(sheet_rows, ["sketch", "ours, no hints", "12 hint dots", "region fill", "ours + hints",
+                                   "truth"], args.sheet, cell=200)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ours", required=True, help="the pix2pix (GAN) sketch model file")
-    ap.add_argument("--l1", required=True, help="the L1-only ablation model file")
+    ap.add_argument("--l1", help="the L1-only ablation model file (clip-art judging)")
+    ap.add_argument("--real", action="store_true",
+                    help="judge on held-out real inputs instead (issue 17): Canny edges of photos and stroke "
+                    "line art at --real-size px with 12 hint dots, against the region-fill baseline")
+    ap.add_argument("--split", default="test", help="--real: the photo/drawing split to judge on (train: for tuning)")
+    ap.add_argument("--real-size", type=int, default=512)
+    ap.add_argument("--per-photo", type=int, default=6, help="--real: crops per photo")
+    ap.add_argument("--drawings", type=int, default=24, help="--real: stroke line-art drawings")
+    ap.add_argument("--shading", default="", help="--real: also judge these shading amounts (comma-separated)")
+    ap.add_argument("--hf-stride", type=int, default=1)
     ap.add_argument("--eval-dir", type=Path, default=paths.cache_dir() / "data" / "sketch-eval")
     ap.add_argument("--count", type=int, default=240)
     ap.add_argument("--size", type=int, default=128,
@@ -154,6 +313,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sheet", type=Path, help="write a contact sheet here")
     ap.add_argument("--sheet-rows", type=int, default=8)
     args = ap.parse_args(argv)
+    if args.real:
+        args.size = args.real_size
+        return judge_real(args)
+    if not args.l1:
+        ap.error("--l1 is needed (or --real)")
 
     import torch
     from ganpaint_sketch.metrics import flat_fill, gradient_magnitude, psnr, ssim

@@ -19,7 +19,7 @@ from typing import Any
 from ganpaint.cli.common import EXIT_OK, CliError, UsageError
 
 NAME = "data"
-DATASETS = ("sketch-pairs", "seasons", "inpaint", "faces")
+DATASETS = ("sketch-pairs", "sketch-real", "seasons", "inpaint", "faces")
 
 
 def add_parser(subparsers: Any) -> None:
@@ -34,7 +34,8 @@ def add_parser(subparsers: Any) -> None:
     b = sub.add_parser(
         "build",
         help="build a data set: " + ", ".join(DATASETS),
-        description="sketch-pairs: line art -> colour pairs from clip-art and photos; seasons: unpaired "
+        description="sketch-pairs: line art -> colour pairs from clip-art and photos; sketch-real: Canny/XDoG "
+        "edge maps of photos and stroke line art of clip-art (what users draw); seasons: unpaired "
         "summer/winter renders plus a paired test set; inpaint: photo crops, scenes and clip-art with "
         "fixed test masks. The same seed and count give the same files.",
     )
