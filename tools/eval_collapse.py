@@ -87,6 +87,46 @@ def collapse_row(pics: np.ndarray, judge: E.Judge, edges: np.ndarray, fa: np.nda
             "diversity_thumbs8_vs_real": div_t / ref_div["thumbs8"]}
 
 
+@torch.inference_mode()
+def tool_seeds(G: Any, seeds: range, psi: float = 0.7) -> np.ndarray:
+    """uint8 (len(seeds), H, W, 3): what the faces tool draws for each seed (one z per seed,
+    truncated by ``psi`` towards w_avg, const noise)."""
+    S = E.S
+    out = []
+    for s in seeds:
+        w = S.z_to_w(G, S.sample_z(G, 1, s))
+        if psi != 1.0:
+            w = S.truncate(w, S.w_avg(G), psi)
+        out.append(E.to_u8(S.to_pictures(S.synthesize(G, S.broadcast(G, w), noise="const"))))
+    return np.concatenate(out)
+
+
+def contact_sheet(models: list[tuple[str, Any]], out: Path, *, seeds: int = 32, cols: int = 8, psi: float = 0.7,
+                  scale: int = 2) -> Path:
+    """One block of ``seeds`` pictures (seeds 0 ...) per model, a caption above each."""
+    from PIL import Image, ImageDraw
+
+    blocks = []
+    for label, G in models:
+        pics = tool_seeds(G, range(seeds), psi)
+        n, h, w, _ = pics.shape
+        rows = -(-n // cols)
+        img = Image.new("RGB", (cols * w * scale, rows * h * scale + 16), "white")
+        ImageDraw.Draw(img).text((4, 2), f"{label}: seeds 0-{seeds - 1}, psi {psi}", fill="black")
+        for i, p in enumerate(pics):
+            tile = Image.fromarray(p).resize((w * scale, h * scale), Image.NEAREST)
+            img.paste(tile, ((i % cols) * w * scale, 16 + (i // cols) * h * scale))
+        blocks.append(img)
+    sheet = Image.new("RGB", (max(b.width for b in blocks), sum(b.height + 8 for b in blocks)), "white")
+    y = 0
+    for b in blocks:
+        sheet.paste(b, (0, y))
+        y += b.height + 8
+    out.parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(out)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", nargs="*", default=[])
@@ -97,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--psi", type=float, default=1.0)
     ap.add_argument("--out")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--sheet", help="also write a contact sheet (PNG) of seeds 0-31 of every --model (psi 0.7)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     refs = list(args.model) + [str(p) for r in args.checkpoints for p in E.run_checkpoints(r)]
@@ -122,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         rows[label] = {"ref": ref, "step": ld.step, **collapse_row(pics, judge, edges, fa, fb, ref_div)}
         print(f"  {label}: FD {rows[label]['fd']:.3f}  min decile {rows[label]['min_decile_share']:.3f}",
               file=sys.stderr, flush=True)
+    if args.sheet:
+        contact_sheet([(m, E.load_generator(m).G) for m in args.model], Path(args.sheet))
     lines = [f"Collapse figures, N = {args.n} samples (psi {args.psi}), reference {2 * args.n} training pictures",
              "", "| set | FD | min decile share | attributes with every decile >= 2 % | diversity feat. / real |"
              " 8x8 thumbs / real |", "|---|---|---|---|---|---|"]
