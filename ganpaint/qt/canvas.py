@@ -5,6 +5,10 @@ buffer (``ArgbBuffer``). ``doc.events.pixels_changed(rect)`` marks that canvas r
 dirty and asks Qt to update only its widget rect; the next paint composites just the
 dirty rects (``doc.composite(rect)``) into the buffer, then draws the exposed region.
 A brush dab on a 4096x4096 document therefore costs a few thousand pixels, not 16 M.
+A large dirty area (a new canvas-sized result on 4000x3000) is composited in chunks of
+:data:`FLUSH_CHUNK` with at most :data:`FLUSH_BUDGET_S` of work per paint: the rest stays
+dirty and the next paint (one event-loop turn later) goes on, so the window never freezes
+while the picture fills in; ``flush()`` without a budget still does all of it at once.
 
 View transform: widget = offset + doc * zoom (logical pixels; Qt scales for high-DPI).
 """
@@ -12,6 +16,7 @@ View transform: widget = offset + doc * zoom (logical pixels; Qt scales for high
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -55,6 +60,10 @@ GRID_ZOOM = 8.0  # pixel grid from this zoom up
 COMPARE_KEY = Qt.Key.Key_Backslash
 TINT_RGB = (220, 40, 60)  # quick-mask colour over what the mask brush has not selected
 TINT_ALPHA = 110
+#: seconds of compositing one paint may spend before the rest waits for the next paint
+FLUSH_BUDGET_S = 0.03
+#: the largest piece of a dirty area composited at once (canvas pixels: width, height)
+FLUSH_CHUNK = (1024, 128)
 
 
 class Canvas(QWidget):
@@ -233,15 +242,35 @@ class Canvas(QWidget):
                 return
         self._dirty.append(r)
 
-    def flush(self) -> None:
-        """Composite the dirty rects into the cache (called at the start of each paint)."""
+    def flush(self, budget_s: float | None = None) -> None:
+        """Composite the dirty rects into the cache. ``budget_s``: stop after that much work
+        (in chunks of FLUSH_CHUNK), leave the rest dirty and paint again in the next turn."""
         if not self._dirty or self._buffer is None:
             return
-        dirty, self._dirty = self._dirty, []
         doc = self.document
-        for r in dirty:
-            rgba = doc.composite(r)
-            self._buffer.write(r.x, r.y, rgba)
+        if budget_s is None:
+            dirty, self._dirty = self._dirty, []
+            for r in dirty:
+                self._buffer.write(r.x, r.y, doc.composite(r))
+            return
+        deadline = time.perf_counter() + budget_s
+        cw, ch = FLUSH_CHUNK
+        while self._dirty:
+            r = self._dirty[0]
+            if r.w * r.h <= cw * ch:
+                piece = self._dirty.pop(0)
+            else:  # the top band's first chunk; the rest of the band and the rect below stay
+                piece = Rect(r.x, r.y, min(cw, r.w), min(ch, r.h))
+                rest = [Rect(r.x + piece.w, r.y, r.w - piece.w, piece.h), Rect(r.x, r.y + piece.h, r.w, r.h - piece.h)]
+                self._dirty[0:1] = [q for q in rest if not q.is_empty()]
+            self._buffer.write(piece.x, piece.y, doc.composite(piece))
+            if self._dirty and time.perf_counter() > deadline:
+                QTimer.singleShot(0, self, self._continue_flush)
+                return
+
+    def _continue_flush(self) -> None:
+        for r in self._dirty:
+            self.update(self.doc_rect_to_widget(r))
 
     # ------------------------------------------------------------------ view transform
     @property
@@ -330,7 +359,7 @@ class Canvas(QWidget):
 
     # ------------------------------------------------------------------ painting
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt API
-        self.flush()
+        self.flush(FLUSH_BUDGET_S)
         doc = self.document
         p = QPainter(self)
         exposed = event.rect()
