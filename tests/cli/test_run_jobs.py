@@ -248,3 +248,23 @@ def test_jobs_must_be_a_positive_number(tmp_path: Path, capsys: pytest.CaptureFi
     for bad in ("0", "-2", "many"):
         code = main(["run", "invert", str(tmp_path), "-o", str(tmp_path / "o"), "--jobs", bad])
         assert code == 2 and "--jobs" in capsys.readouterr().err
+
+
+def test_the_batch_benchmark_times_whole_commands(tmp_path: Path) -> None:
+    """benchmarks/bench_batch.py's measurement on 3 tiny pictures: the outputs are made, the
+    wall and CPU seconds are plausible (the CPU of the command and its workers, not of this process)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_batch.py"
+    spec = importlib.util.spec_from_file_location("gp_bench_batch_under_test", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    src = tmp_path / "in"
+    bench.make_pictures(src, n=3, size=32)
+    assert len({(src / f"p{i:03d}.png").read_bytes() for i in range(3)}) == 3
+    t0 = time.process_time()
+    wall, cpu = bench.time_batch("invert", src, tmp_path / "out", 2)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"p{i:03d}.png" for i in range(3)]
+    assert 0 < wall < 180 and cpu > 0.1  # at least the interpreter's start-up
+    assert time.process_time() - t0 < cpu  # not this process's own time
