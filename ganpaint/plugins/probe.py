@@ -327,6 +327,8 @@ def _one_child(targets: Sequence[dict[str, str]], start: int, timeout: float,
                                     _exit_text(rc), f": {tail}" if tail else "")
                     return None
                 word, _, rest = raw.decode("utf-8", "replace").rstrip("\n").partition(" ")
+                if word == "done" and current is None:
+                    return None  # every plugin judged; what the child left running is killed below
                 index_text, _, message = rest.partition(" ")
                 try:
                     index = start + int(index_text)

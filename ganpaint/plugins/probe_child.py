@@ -3,7 +3,7 @@
 Reads ``{"sys_path": [...], "targets": [...]}`` as JSON on stdin, then loads each target
 in turn (import, then registration in a throw-away plugin manager, which calls its
 contribution hooks) and writes ``start I``, then ``ok I`` or ``error I MESSAGE``, one line
-each, flushed at once. Whatever a plugin prints goes to stderr: the protocol has stdout
+each, flushed at once, and ``done`` at the end. Whatever a plugin prints goes to stderr: the protocol has stdout
 (kept on a duplicate of its descriptor) to itself.
 """
 
@@ -48,8 +48,10 @@ def main() -> int:
             out.write(f"ok {index}\n")
         else:
             out.write(f"error {index} {_one_line(record.error) or record.status}\n")
+    out.write("done\n")
     out.close()
-    return 0
+    # a plugin may have left a thread (or a process holding our pipe) running: do not wait for it
+    os._exit(0)
 
 
 def _one_line(text: str) -> str:

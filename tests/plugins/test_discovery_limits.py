@@ -267,3 +267,15 @@ def test_a_plugin_switched_off_while_loading_stays_off() -> None:
     assert host.record("tp_lim_good").status == "disabled" and "tp-lim-good" not in host.tools()
     assert "tp_lim_good" not in sys.modules
     thread.join(5)
+
+
+def test_a_plugin_that_leaves_a_thread_running_does_not_hold_the_probe() -> None:
+    # a non-daemon thread that lives on in the probe child only (here it ends at once)
+    _file_plugin("tp_lim_thread", "import sys, threading, time\n"
+                 "secs = 1000 if 'probe_child' in sys.argv[0] else 0\n"
+                 "threading.Thread(target=time.sleep, args=(secs,)).start()\n" + GOOD)
+    host = PluginManager(discover=False, user_dirs=True)
+    start = time.monotonic()
+    host.load()
+    assert host.record("tp_lim_thread").status == "loaded"
+    assert time.monotonic() - start < 3 * (LIMIT + 3)  # the probe's 60 s wait for the child's exit is not paid
