@@ -35,6 +35,8 @@ from ganpaint.qt.icons import icon
 from ganpaint.qt.sliders import LabeledSlider
 
 COL_VISIBLE, COL_NAME, COL_KIND, COL_LOCK = range(4)
+#: item data role holding what a row shows (refresh fills a row again only when it changed)
+_LOOK_ROLE = Qt.ItemDataRole.UserRole + 7
 THUMB = 40
 BADGE_COLOURS = {"sketch": "#5b6ee1", "hints": "#d9822b", "mask": "#c0392b", "result": "#2e9d5b"}
 
@@ -240,20 +242,32 @@ class LayersPanel(QWidget):
         return len(self.document.layers) - 1 - row
 
     def refresh(self, *_: Any) -> None:
-        """Rebuild the list from the document (layers_changed)."""
+        """Bring the list in line with the document (layers_changed). Rows are kept and only
+        those whose layer or look changed are filled again (a burst of 200 new results costs
+        200 new rows, not a rebuild of the whole list per result)."""
         if not isValid(self):  # the document outlived this panel
             return
         with QSignalBlocker(self.tree):
-            self.tree.clear()
             if self.document is None:
+                self.tree.clear()
                 self._update_controls()
                 return
-            for layer in reversed(self.document.layers):
+            layers = list(reversed(self.document.layers))
+            tree = self.tree
+            while tree.topLevelItemCount() > len(layers):
+                tree.takeTopLevelItem(tree.topLevelItemCount() - 1)
+            while tree.topLevelItemCount() < len(layers):
                 item = QTreeWidgetItem()
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
-                item.setData(COL_NAME, Qt.ItemDataRole.UserRole, layer.id)
-                self._fill(item, layer)
-                self.tree.addTopLevelItem(item)
+                tree.addTopLevelItem(item)
+            for row, layer in enumerate(layers):
+                item = tree.topLevelItem(row)
+                thumb = self._thumb(layer)
+                look = repr((layer.id, layer.name, bool(layer.visible), bool(layer.locked), _kind_value(layer), id(thumb)))
+                if item.data(COL_NAME, _LOOK_ROLE) != look:
+                    item.setData(COL_NAME, Qt.ItemDataRole.UserRole, layer.id)
+                    self._fill(item, layer)
+                    item.setData(COL_NAME, _LOOK_ROLE, look)
             ids = {la.id for la in self.document.layers}
             for gone in [k for k in self._thumbs if k not in ids]:
                 del self._thumbs[gone]
