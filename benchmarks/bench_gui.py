@@ -14,6 +14,16 @@
   median over a long stroke at 100 % zoom.
 * worst event-loop stall: a 5 ms QTimer records the largest gap while a CPU-busy job
   runs for several seconds on the engine's interactive lane.
+* worst main-thread stall of the real window (issue 12, point 4; target < 100 ms): a 10 ms
+  QTimer heartbeat on the GUI thread records the largest gap between two beats while it
+  saves (Save, .ora), autosaves (recovery folder), exports (PNG), runs a tool (Invert, in a
+  worker process, applied as a result layer) on a 4000x3000 document of five layers, and
+  applies a burst of queued results. Each action is started from the event loop and timed
+  until its end; ``BENCH_STALL_REPEATS`` (default 3) repeats, the median of the worst gaps.
+  The burst is 200 results on a 1000x750 five-layer document plus 6 on the 4000x3000 one: a
+  finished Invert holds its request and result (144 MB each as float32 at 4000x3000) and its
+  result layer is canvas-sized (48 MB), so 200 of them there would need ~60 GB.
+  ``python benchmarks/bench_gui.py stalls`` runs only these rows.
 """
 
 from __future__ import annotations
@@ -124,7 +134,8 @@ def bench_brush_repaint(size: int = 4096, moves: int = 300, fit: bool = False) -
     else:
         canvas.set_zoom(1.0)
     app.processEvents()
-    canvas.repaint()  # builds the full composite cache once (not measured)
+    canvas.flush()  # builds the full composite cache once (not measured)
+    canvas.repaint()
     app.processEvents()
     stroke = BrushStroke(doc, 1, BrushSettings(size=40, hardness=0.7, color=(200, 30, 30)))
     origin = canvas.widget_to_doc(canvas.rect().center())
@@ -204,10 +215,222 @@ def bench_event_loop_stall(seconds: float = 4.0) -> dict:
                     f"median gap {statistics.median(gaps) if gaps else 0:.1f} ms"}
 
 
+class _Heartbeat:
+    """A 10 ms QTimer on the GUI thread; ``worst`` is the largest gap between two beats (ms)."""
+
+    def __init__(self, interval_ms: int = 10) -> None:
+        from PySide6.QtCore import QElapsedTimer, QTimer
+
+        self.clock = QElapsedTimer()
+        self.timer = QTimer()
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self._beat)
+        self.gaps: list[float] = []
+        self._last = 0
+
+    def _beat(self) -> None:
+        now = self.clock.nsecsElapsed()
+        self.gaps.append((now - self._last) / 1e6)
+        self._last = now
+
+    def measure(self, app, start, done, timeout: float = 300.0) -> float:  # noqa: ANN001
+        """Beat, start ``start()`` from the event loop, spin until ``done()``; the worst gap."""
+        from PySide6.QtCore import QTimer
+
+        self.gaps = []
+        self.clock.start()
+        self._last = self.clock.nsecsElapsed()
+        self.timer.start()
+        started = [False]
+
+        def go() -> None:
+            started[0] = True
+            start()
+
+        QTimer.singleShot(20, go)
+        end = time.perf_counter() + timeout
+        while (not started[0] or not done()) and time.perf_counter() < end:
+            app.processEvents()
+            time.sleep(0.001)
+        for _ in range(3):  # the beats right after the end count too
+            app.processEvents()
+            time.sleep(0.012)
+        app.processEvents()
+        self.timer.stop()
+        if time.perf_counter() >= end:
+            raise TimeoutError("the action did not end")
+        return max(self.gaps) if self.gaps else float("nan")
+
+
+def _five_layers(w: int, h: int):  # noqa: ANN202
+    """A document of five opaque-ish layers with gradients and noise (a photo-like load for PNG)."""
+    import numpy as np
+
+    from ganpaint.core.document import Document
+
+    doc = Document(w, h)
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:h, 0:w]
+    for i in range(5):
+        px = np.empty((h, w, 4), np.uint8)
+        px[..., 0] = ((xx * (i + 1)) // 16 % 256).astype(np.uint8)
+        px[..., 1] = ((yy * (i + 2)) // 16 % 256).astype(np.uint8)
+        px[..., 2] = rng.integers(0, 40, (h, w), dtype=np.uint8) + 100
+        px[..., 3] = 255 if i == 0 else 160
+        doc.add_layer(name=f"Layer {i}", pixels=px)
+    doc.history.clear()
+    return doc
+
+
+def bench_main_thread_stalls(repeats: int | None = None) -> list[dict]:
+    import numpy as np
+
+    app = _app()
+    import ganpaint_classic
+
+    from ganpaint.core.recovery import RecoveryStore
+    from ganpaint.engine.jobs import JobQueue
+    from ganpaint.plugins.manager import PluginManager
+    from ganpaint.qt.mainwindow import MainWindow
+
+    reps = repeats or int(os.environ.get("BENCH_STALL_REPEATS", "3"))
+    tmp = Path(tempfile.mkdtemp(prefix="ganpaint-bench-stall-"))
+    pm = PluginManager(discover=False, user_dirs=False)
+    pm.register(ganpaint_classic, "classic")
+    queue = JobQueue()
+    win = MainWindow(plugin_manager=pm, queue=queue, recovery=RecoveryStore(tmp / "recovery"))
+    win.resize(1280, 820)
+    win.show()
+    win._autosave_interval_ms = 0  # no timer autosave inside the other measurements (autosave is its own row)
+    app.processEvents()
+    beat = _Heartbeat()
+    spec = next(s for s in win.tool_specs() if s.id == "invert")
+    results: dict[str, list[float]] = {}
+    notes: dict[str, str] = {}
+
+    def put(name: str, gap: float) -> None:
+        results.setdefault(name, []).append(gap)
+        print(f"  [stall] {name}: {gap:.0f} ms", file=sys.stderr, flush=True)
+
+    big = _five_layers(4000, 3000)
+    win.controller.set_document(big, None)
+    io = win.files.io
+
+    def settle() -> None:
+        """The canvas shows everything (a change made for the next action is composited
+        before it is measured: that is the layer operation's cost, not the save's)."""
+        app.processEvents()
+        win.canvas.flush()
+        win.canvas.repaint()
+        app.processEvents()
+
+    settle()
+    from ganpaint.core.ora import snapshot
+
+    t0 = time.perf_counter()
+    snapshot(big)
+    snap_ms = (time.perf_counter() - t0) * 1000  # the part of a save/autosave/export on the GUI thread
+    for r in range(reps):
+        # Save (.ora, from a snapshot in the background)
+        path = tmp / f"big{r}.ora"
+        win.controller.set_path(str(path))
+        big.set_layer_props(1, opacity=0.5 + 0.1 * r)  # modified: there is something to save
+        settle()
+        t0 = time.perf_counter()
+        put("save", beat.measure(app, win.save, lambda p=path: not io.busy and p.exists()))
+        notes["save"] = f"write {time.perf_counter() - t0:.1f} s"
+        # autosave (the recovery folder, the timer's path)
+        big.set_layer_props(1, opacity=0.45 + 0.1 * r)
+        settle()
+
+        def autosave() -> None:
+            win._autosave_dirty = True
+            win._autosave_start(background=True)
+
+        t0 = time.perf_counter()
+        put("autosave", beat.measure(app, autosave, lambda: win._autosave_future is None))
+        notes["autosave"] = f"write {time.perf_counter() - t0:.1f} s"
+        # export (PNG, flattened in the background)
+        out = tmp / f"flat{r}.png"
+        t0 = time.perf_counter()
+        put("export", beat.measure(app, lambda o=out: win.files.export_to(str(o)),
+                                   lambda o=out: not io.busy and o.exists()))
+        notes["export"] = f"write {time.perf_counter() - t0:.1f} s"
+        # a tool run (Invert on the background layer; applied as a result layer)
+        applied: list[str] = []
+        slot = lambda job_id, cmd, a=applied: a.append(job_id)  # noqa: E731
+        win.runner.applied.connect(slot)
+        big.active_index = 0
+        t0 = time.perf_counter()
+        put("tool", beat.measure(app, lambda: win.run_tool(spec, {}), lambda a=applied: bool(a)))
+        notes["tool"] = f"run to applied {time.perf_counter() - t0:.1f} s"
+        win.runner.applied.disconnect(slot)
+        big.undo()
+        big.history.clear()  # the result layer (and its before copy) is dropped
+        settle()
+
+    def burst(doc, n: int) -> tuple[float, float]:  # noqa: ANN001
+        win.controller.set_document(doc, None)
+        settle()
+        runner, bridge = win.runner, win.bridge
+        held: list = []
+        bridge.jobFinished.disconnect(runner._on_finished)
+        bridge.jobFinished.connect(held.append)
+        doc.active_index = 0
+        for _ in range(n):
+            win.run_tool(spec, {})
+        end = time.perf_counter() + 600
+        while len(held) < n and time.perf_counter() < end:
+            app.processEvents()
+            time.sleep(0.005)
+        bridge.jobFinished.disconnect(held.append)
+        bridge.jobFinished.connect(runner._on_finished)
+        n0 = len(doc.layers)
+
+        def deliver() -> None:
+            for msg in held:  # one event-loop turn's worth of finished jobs
+                runner._on_finished(msg)
+
+        t0 = time.perf_counter()
+        gap = beat.measure(app, deliver, lambda: len(doc.layers) == n0 + n)
+        return gap, time.perf_counter() - t0
+
+    for _r in range(reps):
+        gap, dt = burst(_five_layers(1000, 750), 200)
+        put("burst200", gap)
+        notes["burst200"] = f"all applied in {dt:.1f} s"
+        gap, dt = burst(_five_layers(4000, 3000), 6)
+        put("burst20big", gap)
+        notes["burst20big"] = f"all applied in {dt:.1f} s"
+    win.controller.document.history.mark_clean()
+    win.close()
+    queue.shutdown(wait=True, timeout=10)
+    del np
+    labels = {
+        "save": "gui: worst stall during Save (.ora), 4000x3000 x5 layers",
+        "autosave": "gui: worst stall during autosave, 4000x3000 x5 layers",
+        "export": "gui: worst stall during Export (PNG), 4000x3000 x5 layers",
+        "tool": "gui: worst stall during a tool run (Invert), 4000x3000 x5",
+        "burst200": "gui: worst stall applying 200 queued results, 1000x750 x5",
+        "burst20big": "gui: worst stall applying 6 queued results, 4000x3000 x5",
+    }
+    rows = []
+    for key, label in labels.items():
+        vals = results.get(key, [])
+        rows.append({"name": label, "value": round(statistics.median(vals), 1) if vals else float("nan"),
+                     "unit": "ms", "target": "< 100 ms",
+                     "note": f"median of {len(vals)} (all: {', '.join(f'{v:.0f}' for v in vals)}); 10 ms heartbeat; "
+                             f"{notes.get(key, '')}; snapshot on the GUI thread {snap_ms:.0f} ms; "
+                             f"load {os.getloadavg()[0]:.1f}"})
+    return rows
+
+
 def run() -> list[dict]:
-    return [bench_startup(), bench_brush_repaint(), bench_brush_repaint(fit=True), bench_event_loop_stall()]
+    return [bench_startup(), bench_brush_repaint(), bench_brush_repaint(fit=True), bench_event_loop_stall(),
+            *bench_main_thread_stalls()]
 
 
 if __name__ == "__main__":
-    for row in run():
+    rows = bench_main_thread_stalls() if sys.argv[1:] == ["stalls"] else run()
+    for row in rows:
         print(f"{row['name']:<50} {row['value']:>9} {row['unit']:<3} target {row['target']:<8} {row['note']}")
