@@ -56,3 +56,24 @@ def test_default_augmentation_keeps_every_pixel() -> None:
     assert (inner.abs().amax(1) > 1e-6).all()
     y_cut = diff_augment(x, "cutout", torch.Generator().manual_seed(0))
     assert (y_cut[:, :, 8:24, 8:24].abs().amax(1) < 1e-6).any()  # what cutout did
+
+
+def test_d_lr_mul_sets_d_learning_rate_and_moves_d_further() -> None:
+    """``d_lr_mul`` (two time-scale update): D's Adam runs at lr * d_lr_mul (times the lazy-R1
+    factor), G's is untouched, and one step moves D's weights further than at 1."""
+    tiny = {"crop": 16, "batch": 4, "style_dim": 16, "n_mlp": 2, "channel_max": 16, "d_reg_every": 2,
+            "diffaug": "", "r1": 0.0, "lr": 1e-4}
+    ratio = 2 / 3
+    moved = {}
+    for mul in (1.0, 4.0):
+        torch.manual_seed(0)
+        t = make_recipe("stylegan2", tiny, d_lr_mul=mul).build("cpu")
+        assert t.optimizers["D"].param_groups[0]["lr"] == pytest.approx(1e-4 * mul * ratio)
+        assert t.optimizers["G"].param_groups[0]["lr"] == pytest.approx(1e-4)
+        before = [p.detach().clone() for p in t.D.parameters()]
+        torch.manual_seed(1)
+        t.step({"A": torch.rand(4, 3, 16, 16) * 2 - 1})
+        moved[mul] = sum(float((p.detach() - b).norm()) for p, b in zip(t.D.parameters(), before, strict=True))
+    assert moved[4.0] > 2.5 * moved[1.0]
+    with pytest.raises(ValueError, match="d_lr_mul"):
+        make_recipe("stylegan2", d_lr_mul=0.0)

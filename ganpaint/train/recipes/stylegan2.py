@@ -75,6 +75,7 @@ class StyleGAN2Recipe:
     lr: float = 0.002
     betas: tuple[float, float] = (0.0, 0.99)
     lr_mlp: float = 0.01
+    d_lr_mul: float = 1.0  # D's learning rate = lr * d_lr_mul (two time-scale update when > 1)
     r1: float = 0.1  # R1 weight (gamma); 0 = off. StyleGAN2-ADA: 0.0002 * crop ** 2 / batch
     d_reg_every: int = 16
     mixing: float = 0.9  # probability of style mixing per generated picture
@@ -91,6 +92,7 @@ class StyleGAN2Recipe:
             raise ValueError(f"crop must be a power of two >= 8 (the generator's resolution), got {self.crop}")
         check_positive("lr", self.lr)
         check_positive("lr_mlp", self.lr_mlp)
+        check_positive("d_lr_mul", self.d_lr_mul)
         check_positive("r1", self.r1, allow_zero=True)
         if len(self.betas) != 2 or not all(0.0 <= b < 1.0 for b in self.betas):
             raise ValueError(f"betas must be two numbers in [0, 1), got {self.betas!r}")
@@ -144,7 +146,7 @@ class StyleGAN2Trainer(Trainer):
         ratio = recipe.d_reg_every / (recipe.d_reg_every + 1)
         self.optimizers = {
             "G": torch.optim.Adam(self.G.parameters(), lr=recipe.lr, betas=recipe.betas),
-            "D": torch.optim.Adam(self.D.parameters(), lr=recipe.lr * ratio,
+            "D": torch.optim.Adam(self.D.parameters(), lr=recipe.lr * recipe.d_lr_mul * ratio,
                                   betas=(recipe.betas[0] ** ratio, recipe.betas[1] ** ratio)),
         }
         self.ema_sources = {"G": self.G}
