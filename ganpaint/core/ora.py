@@ -21,8 +21,10 @@ import json
 import math
 import os
 import re
+import struct
 import xml.etree.ElementTree as ET
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -276,12 +278,27 @@ def _safe_member(key: str) -> str:
 
 
 def _png(rgba: np.ndarray, icc: bytes | None, compress_level: int) -> bytes:
-    buf = io.BytesIO()
-    kwargs: dict[str, Any] = {"compress_level": compress_level}
+    """An RGBA PNG, encoded so that a save in a background thread leaves the GUI thread free:
+    each row is "Up"-filtered with numpy and the whole is deflated by ``zlib.compress``,
+    which both run without the GIL (Pillow's PNG encoder holds it for each output block:
+    hundreds of milliseconds of a 4000x3000 layer under load, a frozen window)."""
+    a = np.ascontiguousarray(rgba, dtype=np.uint8)
+    h, w = a.shape[:2]
+    rows = a.reshape(h, w * 4)
+    raw = np.empty((h, w * 4 + 1), np.uint8)
+    raw[:, 0] = 2  # filter type Up: each byte minus the one above (the row above the first is zeros)
+    raw[:1, 1:] = rows[:1]
+    np.subtract(rows[1:], rows[:-1], out=raw[1:, 1:])
+    out = [b"\x89PNG\r\n\x1a\n", _chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0))]
     if icc:
-        kwargs["icc_profile"] = icc
-    Image.fromarray(np.ascontiguousarray(rgba), "RGBA").save(buf, "PNG", **kwargs)
-    return buf.getvalue()
+        out.append(_chunk(b"iCCP", b"ICC Profile\x00\x00" + zlib.compress(icc, 9)))
+    out.append(_chunk(b"IDAT", zlib.compress(raw, max(0, min(9, int(compress_level))))))
+    out.append(_chunk(b"IEND", b""))
+    return b"".join(out)
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(data, zlib.crc32(kind)))
 
 
 def _thumbnail(composite: np.ndarray) -> bytes:
