@@ -197,7 +197,8 @@ def ship_real(args: argparse.Namespace) -> int:
     command = card.training_command
     description = card.description
     if args.weights:
-        extra["hint_input"] = "regions"
+        if args.second_pass:
+            extra["hint_input"] = "regions"
         extra["finetune"] = {"command": args.finetune_command, "log": args.finetune_note}
         training_data.append({
             "name": "sketch-real (ganpaint data build sketch-real --seed 0: Canny + XDoG edge maps of photo crops, "
@@ -206,9 +207,9 @@ def ship_real(args: argparse.Namespace) -> int:
                        "CC0 / public domain (scikit-image data) + CC-BY-2.0 (scikit-learn sample photos)",
             "manifest": "resources/data-manifests/sketch-real.json"})
         command = f"{command} && {args.finetune_command}"
-        description += (" Then fine-tuned on hints spread over their regions (tools/train_sketch.py --finetune, "
-                        "L1, on sketch-real: edge maps of photos and stroke line art), so the tool's second "
-                        "pass colours and shades the hinted regions.")
+        description += (" Then fine-tuned (tools/train_sketch.py --finetune, L1, batch norm frozen) on sketch-real: "
+                        "Canny/XDoG edge maps of photos and stroke line art, at the tool's working scale, half "
+                        "with hints spread over their regions. " + args.finetune_note)
     new = ModelCard.from_dict({**card.to_dict(), "description": description, "training_data": training_data,
                                "training_command": command, "metrics": metrics, "sha256": weights_sha256(half),
                                "extra": extra})
@@ -241,6 +242,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--weights", type=Path, help="--real-eval: the fine-tuned weights to ship instead")
     ap.add_argument("--finetune-command", default="", help="--real-eval --weights: the command (for the card)")
     ap.add_argument("--finetune-note", default="", help="--real-eval --weights: steps, time, loss (for the card)")
+    ap.add_argument("--second-pass", action="store_true",
+                    help="--real-eval --weights: mark the card extra.hint_input=regions (the tool then colours "
+                    "hinted regions with the model's second pass instead of the spread hint colours)")
     ap.add_argument("--l1-command", default="", help="the ablation's training command (for the card)")
     ap.add_argument("--first-command", default="",
                     help="for a model continued with --resume: the command that started the run (the card "

@@ -25,7 +25,6 @@ from ganpaint.engine.inference import pad_amounts
 from ganpaint.engine.loading import read_card
 from ganpaint.engine.model_cache import default_cache
 from ganpaint_sketch.hints import IN_CHANNELS
-from ganpaint_sketch.metrics import LINE_LEVEL
 from ganpaint_sketch.regions import TRAIN_SIDE, hint_fill, ink_growth, working_scale
 
 TOOL_ID = "sketch"
@@ -214,8 +213,9 @@ def colourise(model: nn.Module, grey: np.ndarray, hints: tuple[np.ndarray, np.nd
                 shade = (lum.ravel() - mean[np.maximum(lab, 0)]).reshape(h, w)
                 hinted = np.clip(fill + k * shade[..., None], 0, 1)
             out = np.where(covered[..., None], strength * hinted + (1 - strength) * out, out)
-    # the drawing's lines, sharp at any size (paper and light strokes above the line level leave it alone)
-    out = out * np.minimum(1.0, grey / LINE_LEVEL)[..., None]
+    # the drawing's lines, sharp at any size: dark strokes laid over the colours (a pixel a stroke
+    # covers by a share a has grey 1 - a and becomes (1 - a) x colour)
+    out = out * grey[..., None]
     if ctx is not None:
         ctx.progress(1.0, "Coloured")
     return np.ascontiguousarray(out.clip(0, 1), dtype=np.float32)

@@ -75,15 +75,16 @@ def test_large_pictures_run_in_windows_of_the_training_crop(shipped) -> None:
 
 @pytest.mark.parametrize("n,width", [(512, 4), (1024, 6), (2048, 10)])
 def test_no_grid_in_empty_areas(shipped, n: int, width: int) -> None:
-    """High-frequency energy in the empty paper is that of a smooth picture (the full-size run
-    it replaces measured 9.5e-4 at 512 and 1.9e-3 at 1024: a visible grid)."""
+    """High-frequency energy in the empty paper is that of a smooth picture (1.5e-5, 1.3e-6 and
+    9e-8 measured; the full-size run it replaces: 4.4e-4 at 512 with these weights, 9.5e-4 at
+    512 and 1.9e-3 at 1024 with the previous ones, a visible grid)."""
     g = circles(n, width)
     out = colourise(shipped, g)
     assert flat_hf(out, g, n // 64) < 1e-4
     if n == 512:
         x = np.zeros((n, n, 5), np.float32)
         x[..., 0] = g
-        assert flat_hf(run_generator(shipped, x), g, n // 64) > 5e-4  # the measure sees the old grid
+        assert flat_hf(run_generator(shipped, x), g, n // 64) > 2e-4  # the measure sees the old grid
 
 
 def test_lines_stay_sharp_and_colours_match_the_small_run(shipped) -> None:
