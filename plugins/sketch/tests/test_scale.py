@@ -98,3 +98,16 @@ def test_lines_stay_sharp_and_colours_match_the_small_run(shipped) -> None:
     near = np.abs(down.numpy().transpose(1, 2, 0) - out_small)
     keep = paper.reshape(128, 8, 128, 8).all(axis=(1, 3))
     assert float(near[keep].mean()) < 0.1
+
+
+def test_colours_lose_the_checkerboards_before_they_are_enlarged() -> None:
+    from ganpaint_sketch.tool import _binomial
+
+    yy, xx = np.mgrid[0:32, 0:32]
+    for period in (2, 4):
+        board = ((yy // (period // 2) + xx // (period // 2)) % 2).astype(np.float32)
+        out = _binomial(torch.from_numpy(np.stack([board] * 3))[None])[0].numpy()
+        inner = out[:, 4:-4, 4:-4]
+        assert float(inner.std()) < 1e-6 and float(inner.mean()) == pytest.approx(0.5)
+    smooth = torch.linspace(0, 1, 32).view(1, 1, 1, 32).expand(1, 3, 32, 32)
+    assert torch.allclose(_binomial(smooth)[..., 4:-4], smooth[..., 4:-4], atol=1e-6)  # ramps kept
