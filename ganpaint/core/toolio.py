@@ -25,12 +25,16 @@ if TYPE_CHECKING:
     from ganpaint.core.layers import Layer
 
 __all__ = [
+    "PreparedResult",
+    "RequestInputs",
     "ResultError",
     "apply_result",
     "build_request",
     "composite_result",
     "layer_on_canvas",
+    "gather_request",
     "mask_from_layer",
+    "prepare_result",
     "result_pixels",
     "result_source",
     "validate_result",
@@ -210,14 +214,83 @@ def build_request(
     empty). ``params`` are coerced and completed with defaults (ValueError if bad).
     ``preview`` marks a draft run while a live slider is dragged (``ToolRequest.preview``).
     Raises :class:`ToolError` when a required input is missing.
+
+    The same as ``gather_request(...).build()``: the editor gathers on the GUI thread
+    (cheap: one uint8 copy per input layer) and builds in the job's thread.
     """
+    return gather_request(doc, spec, role_layers, params, preview=preview).build()
+
+
+class RequestInputs:
+    """The part of :func:`build_request` that reads the document: the resolved parameters,
+    a uint8 copy of each input layer's pixels (strokes change a layer's array in place) with
+    its position, and a uint8 copy of the selection. :meth:`build` makes the float32
+    :class:`ToolRequest` from them without the document, so it may run on another thread
+    (a plain object, not a dataclass: a job's ``freeze`` passes it as it is)."""
+
+    def __init__(self, tool_id: str, params: Mapping[str, Any], canvas: tuple[int, int], preview: bool) -> None:
+        self.tool_id = tool_id
+        self.params = params
+        self.canvas = canvas
+        self.preview = preview
+        #: (role, pixels copy, x, y) per input layer, MASK included
+        self.layers: list[tuple[Role, np.ndarray, int, int]] = []
+        #: the selection's uint8 mask (a copy) when it is the mask, else None
+        self.selection: np.ndarray | None = None
+        self.source_name = ""
+        #: ``ToolRequest.previous`` (a re-run's attachments)
+        self.previous: Mapping[str, bytes] = {}
+
+    def build(self) -> ToolRequest:
+        """The float32 request (``build_request``'s arrays, bit for bit)."""
+        w, h = self.canvas
+        images: dict[Role, np.ndarray] = {}
+        alpha: np.ndarray | None = None
+        mask: np.ndarray | None = None
+        for role, pixels, x, y in self.layers:
+            rgba = layer_on_canvas(pixels, x, y, w, h)
+            if role is Role.MASK:
+                mask = mask_from_layer(rgba)
+            elif role is Role.SKETCH:
+                images[role] = sketch_from_rgba(rgba)
+            elif role is Role.HINTS:
+                images[role] = rgba.astype(np.float32) / np.float32(255.0)
+            else:
+                rgb, a = _rgb_alpha(rgba)
+                images[role] = rgb
+                if role is Role.IMAGE:
+                    alpha = a
+        if mask is None and self.selection is not None:
+            mask = self.selection.astype(np.float32) * np.float32(1 / 255)  # Selection.as_float
+        for arr in images.values():
+            _readonly(arr)
+        return ToolRequest(
+            tool_id=self.tool_id,
+            images=MappingProxyType(images),
+            params=MappingProxyType(dict(self.params)),
+            alpha=None if alpha is None else _readonly(alpha),
+            mask=None if mask is None else _readonly(mask),
+            source_name=self.source_name,
+            canvas=(w, h),
+            preview=bool(self.preview),
+            previous=dict(self.previous),
+        )
+
+
+def gather_request(
+    doc: Document,
+    spec: ToolSpec,
+    role_layers: Mapping[Role, str] | None = None,
+    params: Mapping[str, Any] | None = None,
+    *,
+    preview: bool = False,
+) -> RequestInputs:
+    """What :func:`build_request` reads from ``doc`` (same arguments, same errors), without
+    the float conversion: see :class:`RequestInputs`."""
     chosen = {Role(k): v for k, v in (role_layers or {}).items()}
     resolved = spec.resolve_params(params or {})
-    w, h = doc.width, doc.height
-    images: dict[Role, np.ndarray] = {}
-    alpha: np.ndarray | None = None
-    mask: np.ndarray | None = None
-    source_name = ""
+    out = RequestInputs(spec.id, resolved, (doc.width, doc.height), preview)
+    has_mask = False
     for inp in spec.inputs:
         role = inp.role
         layer_id = chosen.get(role)
@@ -226,10 +299,12 @@ def build_request(
         layer = _find(doc, layer_id) if layer_id is not None else None
         if role is Role.MASK:
             if layer is not None:
-                mask = mask_from_layer(layer_on_canvas(layer.pixels, layer.x, layer.y, w, h))
+                out.layers.append((role, _frozen_copy(layer.pixels), layer.x, layer.y))
+                has_mask = True
             elif role not in chosen and not doc.selection.is_empty():
-                mask = np.array(doc.selection.as_float(), np.float32, copy=True)
-            if mask is None and inp.required:
+                out.selection = _frozen_copy(doc.selection.mask)
+                has_mask = True
+            if not has_mask and inp.required:
                 raise ToolError(f"{spec.title} needs a mask: make a selection or choose a mask layer")
             continue
         if layer is None:
@@ -237,31 +312,17 @@ def build_request(
                 label = inp.label or role.value.replace("_", " ")
                 raise ToolError(f"{spec.title} needs a layer for its {label} input")
             continue
-        rgba = layer_on_canvas(layer.pixels, layer.x, layer.y, w, h)
-        if role is Role.SKETCH:
-            images[role] = sketch_from_rgba(rgba)
-        elif role is Role.HINTS:
-            images[role] = rgba.astype(np.float32) / np.float32(255.0)
-        else:
-            rgb, a = _rgb_alpha(rgba)
-            images[role] = rgb
-            if role is Role.IMAGE:
-                alpha, source_name = a, layer.name
+        out.layers.append((role, _frozen_copy(layer.pixels), layer.x, layer.y))
+        if role is Role.IMAGE:
+            out.source_name = layer.name
     # A tool that acts on an image honours the selection even without a MASK input.
-    if mask is None and Role.MASK not in spec.roles() and not doc.selection.is_empty():
-        mask = np.array(doc.selection.as_float(), np.float32, copy=True)
-    for arr in images.values():
-        _readonly(arr)
-    return ToolRequest(
-        tool_id=spec.id,
-        images=MappingProxyType(images),
-        params=MappingProxyType(resolved),
-        alpha=None if alpha is None else _readonly(alpha),
-        mask=None if mask is None else _readonly(mask),
-        source_name=source_name,
-        canvas=(w, h),
-        preview=bool(preview),
-    )
+    if not has_mask and Role.MASK not in spec.roles() and not doc.selection.is_empty():
+        out.selection = _frozen_copy(doc.selection.mask)
+    return out
+
+
+def _frozen_copy(a: np.ndarray) -> np.ndarray:
+    return _readonly(np.array(a, copy=True))
 
 
 def result_source(
@@ -299,12 +360,43 @@ def _find(doc: Document, layer_id: str) -> Layer:
     return layer
 
 
+class PreparedResult:
+    """What :func:`apply_result` computes from a result before it touches the document
+    (:func:`prepare_result`, on the job's thread): the checked result, its RGBA pixels and,
+    for a canvas-size NEW_LAYER result, the result layer itself."""
+
+    def __init__(self, result: ToolResult, pixels: np.ndarray, layer: Layer | None, clean: bool) -> None:
+        self.result = result
+        self.pixels = pixels
+        self.layer = layer
+        #: the result needed no cleaning (``pixels`` are also ``result_pixels(request, result)``)
+        self.clean = clean
+
+
+def prepare_result(spec: ToolSpec, request: ToolRequest, result: Any,
+                   source_layer_id: str | None) -> PreparedResult:
+    """The document-free part of :func:`apply_result` (checks, compositing through the mask,
+    8-bit rounding, the result layer): pass it back as ``apply_result(..., prepared=)``.
+    Raises what ``apply_result`` would."""
+    resize = spec.output is OutputMode.RESIZE
+    clean = _is_clean(request, result)
+    if not clean:
+        result = validate_result(request, result, any_size=resize)
+    pixels = result_pixels(request, result, any_size=resize)
+    layer = None
+    if spec.output is not OutputMode.REPLACE and pixels.shape[:2] == request.size[::-1]:
+        layer = _result_layer(spec, request, result, pixels, None, source_layer_id, _source_rgba(request))
+    return PreparedResult(result, pixels, layer, clean)
+
+
 def apply_result(
     doc: Document,
     spec: ToolSpec,
     request: ToolRequest,
     result: ToolResult,
     source_layer_id: str | None,
+    *,
+    prepared: PreparedResult | None = None,
 ) -> Command:
     """Apply a result as ONE undoable command (executed on ``doc``) and return it.
 
@@ -315,14 +407,15 @@ def apply_result(
     and ``before``: the source as the tool saw it). REPLACE: the source layer's pixels
     inside the canvas are replaced (parts of the layer outside the canvas are kept).
     Colour and alpha go through the mask as :func:`result_pixels` says.
+    ``prepared``: :func:`prepare_result` of this result, made beforehand (off the GUI thread).
     """
     from ganpaint.core.commands import InsertLayer, PixelPatch
     from ganpaint.core.geometry import Rect
 
     resize = spec.output is OutputMode.RESIZE
-    if not _is_clean(request, result):
-        result = validate_result(request, result, any_size=resize)
-    pixels = result_pixels(request, result, any_size=resize)
+    if prepared is None:
+        prepared = prepare_result(spec, request, result, source_layer_id)
+    result, pixels = prepared.result, prepared.pixels
     source = doc.find_layer(source_layer_id) if source_layer_id else None
     cmd: Command
     if resize and pixels.shape[:2] != (doc.height, doc.width):
@@ -342,7 +435,9 @@ def apply_result(
     else:
         layers = list(doc.layers)
         index = layers.index(source) + 1 if source is not None and source in layers else len(layers)
-        layer = _result_layer(spec, request, result, pixels, source, source_layer_id, _source_rgba(request))
+        layer = prepared.layer
+        if layer is None or doc.find_layer(layer.id) is not None:  # not made, or applied already
+            layer = _result_layer(spec, request, result, pixels, source, source_layer_id, _source_rgba(request))
         assert layer.rect == Rect(0, 0, doc.width, doc.height)
         cmd = InsertLayer(layer, index, title=spec.title)
     doc.execute(cmd)

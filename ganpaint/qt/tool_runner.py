@@ -1,8 +1,11 @@
 """Running plugin tools from the window: copy inputs, queue a job, apply the result.
 
-The document is read only here, on the GUI thread (``build_request`` copies what the
-tool needs); the tool runs in the engine's interactive lane; its result comes back
-through the Qt bridge and is applied with ``apply_result`` as ONE undoable command.
+The document is read only here, on the GUI thread: ``gather_request`` copies the input
+layers' pixels (uint8, one copy each). The rest runs in the job's thread of the engine's
+interactive lane, off the GUI thread: the float32 request is built there (``RequestInputs.build``),
+the tool runs (in its worker process), and the result is composited through the mask into
+its RGBA pixels and result layer there too (``prepare_result``). Back on the GUI thread,
+``apply_result`` only swaps the prepared pixels in as ONE undoable command.
 A result whose document was replaced (File > Open meanwhile) is dropped.
 
 Live sliders re-run a result layer (``rerun``). While a slider is held down the runs are
@@ -27,7 +30,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -44,13 +47,39 @@ log = logging.getLogger(__name__)
 @dataclass
 class _Pending:
     spec: ToolSpec
-    request: ToolRequest
+    #: set by the job's thread once it built the request (None if the job never started)
+    request: ToolRequest | None
     source_layer_id: str | None
     doc: Document
     #: a live re-run: the result layer whose pixels and parameters the result replaces
     update_layer_id: str | None = None
     #: a draft while a live slider is dragged (no history step)
     preview: bool = False
+    #: the result made ready for the document by the job's thread (None: do it on applying)
+    prepared: Any = None
+
+
+def _job(p: _Pending, inputs: Any, **kwargs: Any) -> Any:
+    """A tool job whose thread builds the request from ``inputs`` (``RequestInputs``) and
+    prepares the result for applying, so neither costs the GUI thread."""
+    from ganpaint.core.toolio import prepare_result
+    from ganpaint.engine.jobs.runner import make_tool_job
+
+    job = make_tool_job(p.spec, inputs, **kwargs)
+    run_tool = job.fn
+
+    def work(gathered: Any, ctx: Any) -> Any:
+        request = gathered.build()
+        p.request = request
+        result = run_tool(request, ctx)
+        try:
+            p.prepared = prepare_result(p.spec, request, result, p.source_layer_id)
+        except Exception:  # noqa: BLE001 - applying it on the GUI thread reports the error
+            p.prepared = None
+        return result
+
+    job.fn = work
+    return job
 
 
 @dataclass
@@ -65,6 +94,18 @@ class _Draft:
     waiting: tuple[ToolSpec, dict[str, Any]] | None = None
     #: the run on release, once submitted
     final: str | None = None
+
+
+def _pixels(p: _Pending, result: Any) -> Any:
+    """``result_pixels(p.request, result)``: the job's prepared pixels when they are exactly that."""
+    from ganpaint.core.toolio import result_pixels
+
+    q = p.prepared
+    if q is not None and q.clean and q.result is result and p.request is not None \
+            and q.pixels.shape[:2] == p.request.size[::-1]:
+        return q.pixels
+    assert p.request is not None
+    return result_pixels(p.request, result)
 
 
 def _needs_image(spec: ToolSpec) -> bool:
@@ -119,16 +160,16 @@ class ToolRunner(QObject):
         above the layer ``result_source`` names, or on top when it made it from nothing.
         Raises ToolError (missing input) or ValueError (bad parameter) before queuing.
         """
-        from ganpaint.core.toolio import build_request, result_source
-        from ganpaint.engine.jobs.runner import make_tool_job
+        from ganpaint.core.toolio import gather_request, result_source
 
         doc = self.controller.document
-        request = build_request(doc, spec, role_layers, params)
+        inputs = gather_request(doc, spec, role_layers, params)
         source = result_source(doc, spec, role_layers)
         if source is None and _needs_image(spec):
             raise ToolError(f"{spec.title} needs a layer to work on")
-        job = make_tool_job(spec, request, title=f"{spec.title} ({request.source_name or 'canvas'})")
-        self._pending[job.id] = _Pending(spec, request, source, doc)
+        p = _Pending(spec, None, source, doc)
+        job = _job(p, inputs, title=f"{spec.title} ({inputs.source_name or 'canvas'})")
+        self._pending[job.id] = p
         self.bridge.submit(job, mode=mode)  # type: ignore[arg-type]
         self.controller.status_message.emit(f"{spec.title}: queued")
         return job.id
@@ -184,21 +225,20 @@ class ToolRunner(QObject):
 
     def _submit_rerun(self, layer_id: str, spec: ToolSpec, params: Mapping[str, Any], source: str | None, *,
                       preview: bool) -> str:
-        from ganpaint.core.toolio import build_request
-        from ganpaint.engine.jobs.runner import make_tool_job
+        from ganpaint.core.toolio import gather_request
 
         doc = self.controller.document
         # None: made from nothing, so no picture now either (never the active layer: that is
         # this result layer itself)
         roles: dict[Role, str | None] = {Role.IMAGE: source}
-        request = build_request(doc, spec, roles, params, preview=preview)
+        inputs = gather_request(doc, spec, roles, params, preview=preview)
         layer = doc.find_layer(layer_id)
         info = getattr(layer, "result", None)
         if info is not None and info.attachments:  # what the tool stored with the result (in the .ora too)
-            request = replace(request, previous=dict(info.attachments))
-        job = make_tool_job(spec, request, key=f"live:{layer_id}",
-                            title=f"{spec.title} ({'draft' if preview else 'preview'})")
-        self._pending[job.id] = _Pending(spec, request, source, doc, update_layer_id=layer_id, preview=preview)
+            inputs.previous = dict(info.attachments)
+        p = _Pending(spec, None, source, doc, update_layer_id=layer_id, preview=preview)
+        job = _job(p, inputs, key=f"live:{layer_id}", title=f"{spec.title} ({'draft' if preview else 'preview'})")
+        self._pending[job.id] = p
         self.bridge.submit(job, mode="replace")
         return job.id
 
@@ -227,7 +267,6 @@ class ToolRunner(QObject):
         return list(self._pending)
 
     def _update_result(self, p: _Pending, result: Any) -> object | None:
-        from ganpaint.core.toolio import result_pixels
 
         layer = p.doc.find_layer(p.update_layer_id or "")
         if layer is None or layer.result is None:
@@ -245,7 +284,7 @@ class ToolRunner(QObject):
         info.params = dict(p.request.params)
         info.metadata = dict(result.metadata)
         info.attachments = dict(result.attachments)
-        p.doc.set_result_info(layer.id, info, result_pixels(p.request, result), xy=(0, 0),
+        p.doc.set_result_info(layer.id, info, _pixels(p, result), xy=(0, 0),
                               title=f"{p.spec.title}: parameters")
         return p.doc.history.commands[-1] if p.doc.history.commands else None
 
@@ -299,7 +338,6 @@ class ToolRunner(QObject):
             self.bridge.forget(msg.job_id)
 
     def _handle_draft(self, p: _Pending, msg: FinishedMessage, d: _Draft | None) -> None:
-        from ganpaint.core.toolio import result_pixels
 
         layer_id = p.update_layer_id or ""
         if d is not None and d.running == msg.job_id:
@@ -310,7 +348,7 @@ class ToolRunner(QObject):
                 self._drafts.pop(layer_id, None)
                 return
             try:
-                pixels = result_pixels(p.request, msg.result)
+                pixels = _pixels(p, msg.result)
             except (ToolError, ValueError) as exc:
                 self.controller.status_message.emit(f"{p.spec.title}: draft not shown: {exc}")
             else:
@@ -365,7 +403,9 @@ class ToolRunner(QObject):
                 if cmd is None:
                     return
             else:
-                cmd = apply_result(p.doc, p.spec, p.request, msg.result, p.source_layer_id)
+                assert p.request is not None  # built by the job, which is done
+                cmd = apply_result(p.doc, p.spec, p.request, msg.result, p.source_layer_id,
+                                   prepared=p.prepared)
         except (ToolError, ValueError) as exc:
             self._fail(p, msg.job_id, f"{p.spec.title}: cannot apply the result: {exc}", "")
             return

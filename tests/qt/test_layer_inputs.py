@@ -98,7 +98,7 @@ def test_none_for_an_optional_picture_builds_a_request_without_one(window, qtbot
     monkeypatch.setattr(window.runner.bridge, "submit", lambda job, mode="queue": submitted.append(job) or job)
     panel.run_button.click()
     assert len(submitted) == 1, window.statusBar().currentMessage()
-    request = submitted[0].inputs
+    request = submitted[0].inputs.build()  # the job builds its float32 request off the GUI thread
     assert Role.IMAGE not in request.images and request.alpha is None and request.source_name == ""
     assert window.runner._pending[submitted[0].id].source_layer_id is None  # -> on top of the stack
     # and a picked picture is still passed on (inverting stays possible)
