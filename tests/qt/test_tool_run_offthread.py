@@ -64,6 +64,18 @@ def test_the_per_pixel_work_of_a_run_is_not_on_the_gui_thread(window, qtbot, mon
     qtbot.waitUntil(lambda: bool(applied), timeout=30000)
     assert len(doc.layers) == n + 1
     assert on_gui == []
+    # a live re-run of the result layer (slider released) and a draft: the same
+    layer = doc.layers[2]
+    assert layer.result is not None and layer.result.tool_id == "invert"
+    steps = doc.history.index
+    assert window.runner.rerun(layer.id, _invert(window), {}, preview=False)
+    qtbot.waitUntil(lambda: len(applied) == 2, timeout=30000)
+    assert doc.history.index == steps + 1
+    shown: list = []
+    doc.events.pixels_changed.connect(shown.append)
+    assert window.runner.rerun(layer.id, _invert(window), {}, preview=True)
+    qtbot.waitUntil(lambda: not window.runner.pending() and bool(shown), timeout=30000)
+    assert on_gui == []
 
 
 def _run_both(window, qtbot, spec, doc: Document, ref: Document, source_index: int) -> None:  # noqa: ANN001
