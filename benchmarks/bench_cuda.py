@@ -2,7 +2,7 @@
 
 Inference: for the ResNet-9 and U-Net-256 generators (ngf 64, random weights, as in
 bench_inference) at 512 and 1024 px on ``cuda``: the median latency (after warm-up, synchronised)
-of GANPaint's path (``engine.backends.run_model``: the runner select_runner picks, tiling and
+of GANPaint's path (``engine.inference.backends.run_model``: the runner select_runner picks, tiling and
 out-of-memory handling included) at "full" and "fast" precision, against eager PyTorch on the
 SAME weights in fp32 and under autocast (the dtype "fast" picks: bf16, or fp16 without bf16),
 measured round-robin; the fast path's mean error against eager fp32, in 8-bit levels.
@@ -56,7 +56,7 @@ def _card() -> str:
 def _build(arch: str, cfg: dict[str, Any]) -> Any:
     import torch
 
-    from ganpaint.engine.loading import build_model
+    from ganpaint.engine.models.loading import build_model
 
     meta = build_model(arch, cfg, device="meta")
     gen = torch.Generator().manual_seed(0)
@@ -99,8 +99,8 @@ def _timed(fn: Any) -> float:
 def bench_inference() -> list[dict[str, Any]]:
     import torch
 
-    from ganpaint.engine.backends import run_model
-    from ganpaint.engine.devices import fast_dtype
+    from ganpaint.engine.inference.backends import run_model
+    from ganpaint.engine.inference.devices import fast_dtype
 
     fast = getattr(torch, fast_dtype("cuda") or "float16")
     rows = []

@@ -2,7 +2,7 @@
 
 For the ResNet-9 and U-Net-256 generators at ngf=64 (random weights, built on ``meta`` and
 filled without random init) at 256/512/1024 px: latency median of GANPaint's path
-(``ganpaint.engine.backends.select_runner``: OpenVINO when ``ganpaint[fast]`` is installed,
+(``ganpaint.engine.inference.backends.select_runner``: OpenVINO when ``ganpaint[fast]`` is installed,
 else eager) and of the eager reference on the SAME weights, measured round-robin in one
 run; their ratio; peak memory (VmHWM after resetting it through /proc/self/clear_refs);
 achieved GFLOP/s (convolution FLOPs counted analytically) and its share of the measured
@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as ganpaint.engine.devices.prepare_torch_env
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as ganpaint.engine.inference.devices.prepare_torch_env
 
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
 SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "256,512,1024").split(",") if s.strip()]
@@ -61,7 +61,7 @@ def _load() -> str:
 def _build(arch: str, cfg: dict[str, Any]) -> Any:
     import torch
 
-    from ganpaint.engine.loading import build_model
+    from ganpaint.engine.models.loading import build_model
 
     meta = build_model(arch, cfg, device="meta")
     gen = torch.Generator().manual_seed(0)
@@ -153,7 +153,7 @@ def _busy_loop(stop: Any) -> None:
 def bench_sizes(rows: list[dict[str, Any]], peak: float) -> dict[str, Any]:
     import torch
 
-    from ganpaint.engine.backends import select_runner
+    from ganpaint.engine.inference.backends import select_runner
 
     models = {}
     for label, (arch, cfg) in ARCHS.items():
@@ -197,8 +197,8 @@ def bench_sizes(rows: list[dict[str, Any]], peak: float) -> dict[str, Any]:
 def bench_fast(rows: list[dict[str, Any]], models: dict[str, Any]) -> None:
     import torch
 
-    from ganpaint.engine.backends import select_runner
-    from ganpaint.engine.devices import cpu_supports_bf16
+    from ganpaint.engine.inference.backends import select_runner
+    from ganpaint.engine.inference.devices import cpu_supports_bf16
 
     if not cpu_supports_bf16():
         rows.append(_row("fast (bf16) setting", float("nan"), "", ">= 3x", "unavailable: no AVX512-BF16/AMX"))
@@ -225,8 +225,8 @@ def bench_fast(rows: list[dict[str, Any]], models: dict[str, Any]) -> None:
 def bench_tiled(rows: list[dict[str, Any]], models: dict[str, Any]) -> None:
     import torch
 
-    from ganpaint.engine.backends import run_model
-    from ganpaint.engine.memory import memory_budget_bytes
+    from ganpaint.engine.inference.backends import run_model
+    from ganpaint.engine.inference.memory import memory_budget_bytes
 
     x = torch.rand(1, 3, 4096, 4096) * 2 - 1
     for label, (model, _) in models.items():
@@ -255,7 +255,7 @@ def bench_busy(rows: list[dict[str, Any]], models: dict[str, Any]) -> None:
                 out.append(time.perf_counter() - t)
         return statistics.median(out)
 
-    from ganpaint.engine.devices import free_cores
+    from ganpaint.engine.inference.devices import free_cores
 
     torch.set_num_threads(1)
     one = timed(1)
@@ -283,11 +283,11 @@ def bench_busy(rows: list[dict[str, Any]], models: dict[str, Any]) -> None:
 COLD_SCRIPT = textwrap.dedent("""
     import time, sys
     t0 = time.perf_counter()
-    from ganpaint.engine.devices import prepare_torch_env
+    from ganpaint.engine.inference.devices import prepare_torch_env
     prepare_torch_env()
     import numpy as np
-    from ganpaint.engine.inference import translate_array
-    from ganpaint.engine.loading import load_model
+    from ganpaint.engine.inference.translate import translate_array
+    from ganpaint.engine.models.loading import load_model
     model = load_model(sys.argv[1])
     translate_array(model, np.full((512, 512, 3), 0.5, np.float32))
     print(time.perf_counter() - t0)
@@ -295,8 +295,8 @@ COLD_SCRIPT = textwrap.dedent("""
 
 
 def bench_cold(rows: list[dict[str, Any]], models: dict[str, Any]) -> None:
-    from ganpaint.engine.cards import ModelCard
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.cards import ModelCard
+    from ganpaint.engine.models.store import ModelStore
 
     model, _ = models["ResNet-9"]
     with tempfile.TemporaryDirectory() as tmp:
@@ -340,7 +340,7 @@ def _section(rows: list[dict[str, Any]], name: str, fn: Any, *args: Any) -> Any:
 def run() -> list[dict[str, Any]]:
     import torch
 
-    from ganpaint.engine.devices import prepare_torch_env
+    from ganpaint.engine.inference.devices import prepare_torch_env
 
     prepare_torch_env()
     torch.set_num_threads(2)

@@ -32,7 +32,7 @@ def run() -> list[dict[str, Any]]:
     import ganpaint_inpaint
     from ganpaint_inpaint import tool
 
-    from ganpaint.engine.devices import prepare_torch_env
+    from ganpaint.engine.inference.devices import prepare_torch_env
     from ganpaint.testing import RecordingContext, make_request
 
     prepare_torch_env()

@@ -70,7 +70,7 @@ def run() -> list[dict[str, Any]]:
     from ganpaint_season import DEFAULT_MODEL, MODEL_FILE, TOOL_ID, ganpaint_register_tools
     from ganpaint_season.tool import run as run_tool
 
-    from ganpaint.engine.devices import prepare_torch_env
+    from ganpaint.engine.inference.devices import prepare_torch_env
     from ganpaint.testing import RecordingContext, make_request
 
     prepare_torch_env()
@@ -118,8 +118,8 @@ def run_tiling(width: int = 2560, height: int = 1600) -> list[dict[str, Any]]:
     from ganpaint_season.tool import run as run_tool
     from PIL import Image
 
-    from ganpaint.engine.devices import prepare_torch_env
-    from ganpaint.engine.memory import memory_budget_bytes
+    from ganpaint.engine.inference.devices import prepare_torch_env
+    from ganpaint.engine.inference.memory import memory_budget_bytes
     from ganpaint.testing import RecordingContext, make_request
 
     prepare_torch_env()

@@ -49,7 +49,7 @@ def run() -> list[dict[str, Any]]:
     from ganpaint_sketch import tool
 
     from ganpaint.core.specs import Role
-    from ganpaint.engine.devices import prepare_torch_env
+    from ganpaint.engine.inference.devices import prepare_torch_env
     from ganpaint.testing import RecordingContext, make_request
 
     prepare_torch_env()
@@ -79,7 +79,7 @@ def run() -> list[dict[str, Any]]:
         if n <= 1024:  # the baseline: the whole canvas through the U-Net, dots as the model's hints
             import torch
 
-            from ganpaint.engine.loading import load_model
+            from ganpaint.engine.models.loading import load_model
 
             model = load_model(ganpaint_sketch.MODEL_FILE, dtype=torch.float32)
             x = np.concatenate([sk[..., :1], _hints(n, np.random.default_rng(1))], axis=2)

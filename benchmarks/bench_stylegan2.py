@@ -21,13 +21,13 @@ import sys
 import time
 from typing import Any
 
-from ganpaint.engine.devices import prepare_torch_env
+from ganpaint.engine.inference.devices import prepare_torch_env
 
 prepare_torch_env()  # the app's OpenMP settings (passive waits, thread count), before torch loads
 
 import torch  # noqa: E402
 
-from ganpaint.engine import stylegan_sampling as S  # noqa: E402
+from ganpaint.nn import stylegan_sampling as S  # noqa: E402
 from ganpaint.nn.stylegan2 import Generator, ModulatedConv2d, StyleGAN2Config  # noqa: E402
 from ganpaint.train.recipes.stylegan2 import StyleGAN2Recipe  # noqa: E402
 

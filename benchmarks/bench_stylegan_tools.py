@@ -8,7 +8,7 @@ the training recipe's default widths at 64, 128 and 256 px (256 up to 16 px, the
 * slider preview: the same with a slider moved as a draft (``request.preview``: what a held
   slider re-runs; synthesised at most ``stylegan_tools.PREVIEW_SIZE`` px), target < 150 ms;
 * slider release: the same run at full resolution (the one run when the slider is let go);
-* inversion: ``engine.inversion.invert``, time per 100 steps (measured over 20; not for 256 px,
+* inversion: ``latent.inversion.invert``, time per 100 steps (measured over 20; not for 256 px,
   whose run would take minutes on this machine).
 
 Rows are median wall times; the note gives CPU time (the machine is shared).
@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ganpaint.engine.devices import prepare_torch_env
+from ganpaint.engine.inference.devices import prepare_torch_env
 
 prepare_torch_env()
 
@@ -36,15 +36,15 @@ import torch  # noqa: E402
 from safetensors.torch import save_file  # noqa: E402
 
 from ganpaint.core.specs import ToolRequest  # noqa: E402
-from ganpaint.engine import stylegan_sampling as S  # noqa: E402
-from ganpaint.engine.cards import METADATA_KEY  # noqa: E402
-from ganpaint.engine.checkpoints import weights_sha256  # noqa: E402
-from ganpaint.engine.directions import DirectionSet, save_directions  # noqa: E402
-from ganpaint.engine.inversion import invert  # noqa: E402
-from ganpaint.engine.loading import load_model  # noqa: E402
-from ganpaint.engine.store import ModelStore  # noqa: E402
-from ganpaint.engine.stylegan_import import stylegan_card  # noqa: E402
-from ganpaint.engine.stylegan_tools import PREVIEW_SIZE  # noqa: E402
+from ganpaint.engine.models.cards import METADATA_KEY  # noqa: E402
+from ganpaint.engine.models.checkpoints import weights_sha256  # noqa: E402
+from ganpaint.engine.models.directions import DirectionSet, save_directions  # noqa: E402
+from ganpaint.engine.models.loading import load_model  # noqa: E402
+from ganpaint.engine.models.store import ModelStore  # noqa: E402
+from ganpaint.engine.models.stylegan_import import stylegan_card  # noqa: E402
+from ganpaint.latent.inversion import invert  # noqa: E402
+from ganpaint.latent.stylegan_tools import PREVIEW_SIZE  # noqa: E402
+from ganpaint.nn import stylegan_sampling as S  # noqa: E402
 from ganpaint.nn.stylegan2 import Generator, StyleGAN2Config  # noqa: E402
 from ganpaint.testing import RecordingContext  # noqa: E402
 

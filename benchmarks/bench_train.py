@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ganpaint.engine.devices import prepare_torch_env
+from ganpaint.engine.inference.devices import prepare_torch_env
 
 prepare_torch_env()  # thread count and OMP_WAIT_POLICY before torch loads (as the app does)
 

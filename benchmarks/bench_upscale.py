@@ -11,7 +11,7 @@ measured round-robin in one run, with ``BENCH_THREADS`` (2) torch threads:
 * eager: spandrel's model loaded by spandrel itself from the same file and called directly under
   ``torch.inference_mode`` (fp32), and the same under bf16 autocast (what "fast" means for eager
   PyTorch on a CPU with AVX512-BF16/AMX);
-* the project's fast CPU backend (``engine.backends.select_runner``: OpenVINO, fp32 and bf16)
+* the project's fast CPU backend (``engine.inference.backends.select_runner``: OpenVINO, fp32 and bf16)
   on the same module, called directly: its conversion time too (the tool's "fast" is the bf16 one).
 
 Every path's output is compared with eager fp32 (max 8-bit level difference). Then the peak
@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as ganpaint.engine.devices.prepare_torch_env
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as ganpaint.engine.inference.devices.prepare_torch_env
 
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
@@ -73,7 +73,7 @@ def _photo_crop(side: int = SIDE) -> Any:
 
 
 def _installed() -> dict[str, Path]:
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.store import ModelStore
 
     return {e.name: Path(e.path) for e in ModelStore().list(tool="upscale")}
 
@@ -102,8 +102,8 @@ def bench_model(rows: list[dict[str, Any]], name: str, path: Path, *, openvino: 
     import numpy as np
     import torch
 
-    from ganpaint.engine import spandrel_models as sm
-    from ganpaint.engine.backends import openvino_available, select_runner
+    from ganpaint.engine.inference.backends import openvino_available, select_runner
+    from ganpaint.engine.models import spandrel_models as sm
     from ganpaint.testing import RecordingContext, run_tool
 
     spandrel = sm.import_spandrel()
@@ -142,7 +142,7 @@ def bench_model(rows: list[dict[str, Any]], name: str, path: Path, *, openvino: 
     warm = RecordingContext(host=host, precision="fast")
     run_tool(host, "upscale", rgb[:64, :64], {"model": name}, ctx=warm)
     fast = sm.forward_for(desc, warm)
-    fast_how = "spandrel's call (fp32)" if fast is desc else "engine.backends.select_runner('fast')"
+    fast_how = "spandrel's call (fp32)" if fast is desc else "engine.inference.backends.select_runner('fast')"
     rows.append(_row(f"{name}: first 'fast' run of the tool, 64 px", time.perf_counter() - t, "s", "",
                      f"{fast_how}; converts the module once (OpenVINO, networks over 1 M parameters), later "
                      "processes read the converted graph from the cache folder; "
@@ -160,8 +160,8 @@ def bench_model(rows: list[dict[str, Any]], name: str, path: Path, *, openvino: 
             "GANPaint fast": f"upscale tool, precision fast: {fast_how}",
             "eager fp32": "spandrel's model called directly",
             "eager bf16 autocast": "torch.autocast(cpu, bfloat16)",
-            "OpenVINO fp32": "engine.backends directly (the tool's full precision stays eager)",
-            "OpenVINO bf16": "engine.backends directly"}
+            "OpenVINO fp32": "engine.inference.backends directly (the tool's full precision stays eager)",
+            "OpenVINO bf16": "engine.inference.backends directly"}
     for label, ts in times.items():
         med = statistics.median(ts)
         diff = int(np.abs(_levels(outs[label]) - want).max())
@@ -178,8 +178,8 @@ _MEM_SCRIPT = textwrap.dedent(
     torch.set_num_threads(int(sys.argv[3]))
     from ganpaint.core.paths import resources_dir
     from ganpaint.core.specs import JobCancelled
-    from ganpaint.engine import spandrel_models as sm
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models import spandrel_models as sm
+    from ganpaint.engine.models.store import ModelStore
     from ganpaint.plugins.manager import PluginManager
     from ganpaint.testing import RecordingContext, run_tool
 

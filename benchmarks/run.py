@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", metavar="NAME", help="run only bench modules whose name contains NAME")
     args = parser.parse_args(argv)
     # OMP_WAIT_POLICY etc. must be set before any bench module imports torch
-    from ganpaint.engine.devices import prepare_torch_env
+    from ganpaint.engine.inference.devices import prepare_torch_env
 
     prepare_torch_env()
     files = discover(args.only)

@@ -1,7 +1,7 @@
 """``ganpaint`` / ``python -m ganpaint``: the editor by default, sub-commands for headless work.
 
 The OpenMP environment is prepared first, before anything can import torch
-(see ganpaint.engine.devices). The GUI package is imported only when the editor
+(see ganpaint.engine.inference.devices). The GUI package is imported only when the editor
 is actually opened, so ``ganpaint --version`` and the sub-commands never load Qt.
 """
 
@@ -25,7 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # a frozen build starts its tool worker processes (spawn) through this executable: they
     # run here and exit instead of opening the editor (a no-op when not frozen)
     multiprocessing.freeze_support()
-    from ganpaint.engine.devices import prepare_torch_env
+    from ganpaint.engine.inference.devices import prepare_torch_env
 
     prepare_torch_env()
     args = list(sys.argv[1:] if argv is None else argv)

@@ -347,8 +347,8 @@ def _gan_tool_with_default(window: Any) -> tuple[Any, str] | None:
 
 def _store_untrained_generator(store: Any) -> str:
     """A small ResNet generator with random weights, stored as a translate model."""
-    from ganpaint.engine.cards import ModelCard
-    from ganpaint.engine.store import pack_components
+    from ganpaint.engine.models.cards import ModelCard
+    from ganpaint.engine.models.store import pack_components
     from ganpaint.nn.resnet_generator import ResnetConfig, ResnetGenerator
 
     config = ResnetConfig(ngf=8, n_blocks=1)
@@ -500,7 +500,7 @@ def _run_steps(steps: _Steps, state: dict[str, Any], out: Path, timeout: float, 
         win.new_document_silent(40, 28)
         text = _run_tool(app, win, spec, {"model": model}, timeout)
         doc = win.controller.document
-        from ganpaint.engine._torchvision_standin import is_standin
+        from ganpaint.engine.models._torchvision_standin import is_standin
 
         tv = "the torchvision stand-in" if is_standin() else "torchvision"
         return f"{model}: {text}; document now {doc.width}x{doc.height}; spandrel ran with {tv}"

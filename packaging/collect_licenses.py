@@ -153,7 +153,7 @@ def _model_cards(root: Path, model_dirs: Iterable[Path] = ()) -> list[dict[str, 
             cards.append({"file": path.name, "origin": origin, **classifier})
             continue
         try:
-            from ganpaint.engine.cards import card_of_file
+            from ganpaint.engine.models.cards import card_of_file
 
             card = card_of_file(path).to_dict()
         except Exception as exc:  # noqa: BLE001

@@ -206,7 +206,7 @@ def make_methods(model_file: str) -> dict[str, Any]:
     import torch
     from ganpaint_inpaint import tool
 
-    from ganpaint.engine.loading import read_card
+    from ganpaint.engine.models.loading import read_card
     from ganpaint.nn.inpaint import InpaintConfig, push_pull_fill
     from ganpaint.testing import RecordingContext, make_request
 

@@ -118,8 +118,8 @@ def train_renders(data: Path, season: str, limit: int) -> list[np.ndarray]:
 
 # ------------------------------------------------------------------------------ model
 def model_fn(path: str, component: str) -> Callable[[np.ndarray], np.ndarray]:
-    from ganpaint.engine.inference import translate_array
-    from ganpaint.engine.loading import load_model
+    from ganpaint.engine.inference.translate import translate_array
+    from ganpaint.engine.models.loading import load_model
 
     model = load_model(path, component=component)
     return lambda img: translate_array(model, img)
@@ -297,7 +297,7 @@ def write_card(model: Path, report: dict, args: argparse.Namespace) -> None:
     from safetensors.torch import save_file
 
     from ganpaint.core.atomic import atomic_write_text
-    from ganpaint.engine.cards import METADATA_KEY, card_of_file
+    from ganpaint.engine.models.cards import METADATA_KEY, card_of_file
 
     card = card_of_file(model)
     sm = report["summary"]

@@ -215,11 +215,11 @@ def judge_real(args: argparse.Namespace) -> int:
     from ganpaint_sketch.regions import region_fill_baseline
     from ganpaint_sketch.tool import colourise
 
-    from ganpaint.engine.loading import load_model
+    from ganpaint.engine.models.loading import load_model
 
     torch.set_num_threads(1)
     t0 = time.time()
-    from ganpaint.engine.cards import card_of_file
+    from ganpaint.engine.models.cards import card_of_file
 
     model = load_model(args.ours, dtype=torch.float32)
     region = (card_of_file(args.ours).extra or {}).get("hint_input") == "regions"
@@ -322,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     from ganpaint_sketch.metrics import flat_fill, gradient_magnitude, psnr, ssim
 
-    from ganpaint.engine.loading import load_model
+    from ganpaint.engine.models.loading import load_model
 
     torch.set_num_threads(1)
     t0 = time.time()

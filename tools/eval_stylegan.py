@@ -42,7 +42,7 @@ sliders For every direction of the model's DirectionSet that is a label boundary
         the boundaries (one unit = the std of w along them), each credited with the attribute
         it happens to move most.
 invert  PSNR and SSIM (numpy, 11x11 gaussian window) at the generator's resolution of held-out
-        pictures inverted with ganpaint.engine.inversion.invert (the tools' own inversion,
+        pictures inverted with ganpaint.latent.inversion.invert (the tools' own inversion,
         const noise), against the mean-latent picture (synthesize(w_avg)) and the best of K
         random samples (psi 1) per picture.
 sheet   Contact sheet: samples, style-mix grids (rows A, columns B; coarse / middle / fine
@@ -68,8 +68,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from ganpaint.engine import stylegan_sampling as S
-from ganpaint.engine.interfacegan import judge_sweep, spearman  # noqa: F401  (shared with `ganpaint directions label`)
+from ganpaint.latent.interfacegan import judge_sweep, spearman  # noqa: F401  (shared with `ganpaint directions label`)
+from ganpaint.nn import stylegan_sampling as S
 from ganpaint.nn.stylegan2 import Generator
 
 PICTURE_EXT = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
@@ -224,7 +224,7 @@ def _generator_from_checkpoint(path: Path, meta: dict[str, Any]) -> Loaded:
 
 def load_generator(ref: str) -> Loaded:
     """A store name, a model file, a training checkpoint or a run folder -> the generator."""
-    from ganpaint.engine.loading import load_model, read_card
+    from ganpaint.engine.models.loading import load_model, read_card
     from ganpaint.train.checkpoints import CHECKPOINT_NAME
 
     p = Path(ref).expanduser()
@@ -240,8 +240,8 @@ def load_generator(ref: str) -> Loaded:
         G = load_model(p, component="g_ema")
         name = card.name or p.name.removesuffix(".safetensors")
         return Loaded(G, name, name, card.sha256, path=str(p))  # type: ignore[arg-type]
-    from ganpaint.engine.cards import ModelFileError
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.cards import ModelFileError
+    from ganpaint.engine.models.store import ModelStore
 
     try:
         entry = ModelStore().get(ref)
@@ -452,7 +452,7 @@ def slider_sweeps(G: Generator, ws: torch.Tensor, ds: Any, names: Sequence[str],
 def random_directions(G: Generator, k: int, seed: int, n_w: int = 2000) -> Any:
     """k random unit directions in W, each scaled like ``compute_directions`` scales its
     directions (std of w along it)."""
-    from ganpaint.engine.directions import DirectionSet, std_along, w_samples
+    from ganpaint.engine.models.directions import DirectionSet, std_along, w_samples
 
     _, w = w_samples(G, n_w, seed + 101)
     gen = torch.Generator().manual_seed(seed + 202)
@@ -520,7 +520,7 @@ def judge_sliders(G: Generator, ds: Any, judge: Judge, *, n: int, amounts: Seque
 
 
 def _directions_for(ld: Loaded, args: argparse.Namespace) -> Any:
-    from ganpaint.engine.directions import compute_directions, find_directions, load_directions
+    from ganpaint.engine.models.directions import compute_directions, find_directions, load_directions
 
     if args.compute_directions:
         with tempfile.TemporaryDirectory() as tmp:
@@ -530,7 +530,7 @@ def _directions_for(ld: Loaded, args: argparse.Namespace) -> Any:
     name = args.directions or ld.name
     if not name:
         raise SystemExit(f"{ld.label}: no stored directions for a training checkpoint; use --compute-directions N")
-    from ganpaint.engine.cards import ModelFileError
+    from ganpaint.engine.models.cards import ModelFileError
 
     try:
         # a plugin's default keeps its directions beside its file (not for --directions: another name)
@@ -591,7 +591,7 @@ def judge_inversion(G: Generator, targets: np.ndarray, *, steps: int, k_random: 
     the W+ latent alone buys. With ``encoder`` (a LatentEncoder for G) also of its guess alone
     and of the same inversion started from that guess instead of the mean latent.
     ``keep`` first rows of pictures are returned."""
-    from ganpaint.engine.inversion import invert
+    from ganpaint.latent.inversion import invert
 
     with torch.inference_mode():
         mean_pic = S.to_pictures(S.synthesize(G, S.w_avg(G)[None], noise=noise))[0]  # type: ignore[arg-type]
@@ -660,7 +660,7 @@ def judge_inversion(G: Generator, targets: np.ndarray, *, steps: int, k_random: 
 
 
 def cmd_invert(args: argparse.Namespace) -> dict[str, Any]:
-    from ganpaint.engine.inversion import resize_picture
+    from ganpaint.latent.inversion import resize_picture
 
     t0 = time.perf_counter()
     ld = load_generator(args.model)
@@ -673,7 +673,7 @@ def cmd_invert(args: argparse.Namespace) -> dict[str, Any]:
     init_G = None if args.no_init_baseline else initial_generator(ld.G, args.seed)
     encoder = None
     if args.encoder:
-        from ganpaint.engine.encoders import load_encoder
+        from ganpaint.latent.encoders import load_encoder
 
         encoder = load_encoder(args.encoder)
         if encoder is None:
@@ -799,8 +799,8 @@ def model_sections(G: Generator, label: str, ds: Any, *, seed: int, psi: float, 
 
 
 def _sheet_directions(ld: Loaded) -> Any:
-    from ganpaint.engine.cards import ModelFileError
-    from ganpaint.engine.directions import find_directions
+    from ganpaint.engine.models.cards import ModelFileError
+    from ganpaint.engine.models.directions import find_directions
 
     if not ld.name:
         return None
@@ -926,7 +926,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--k-random", type=int, default=256, help="random samples for the best-of-K baseline (0 = off)")
     p.add_argument("--no-init-baseline", action="store_true",
                    help="skip inverting through an untrained generator (halves the time)")
-    p.add_argument("--encoder", metavar="FILE", help="an inversion encoder (ganpaint.engine.encoders) for this model: "
+    p.add_argument("--encoder", metavar="FILE", help="an inversion encoder (ganpaint.latent.encoders) for this model: "
                    "also judge its guess and the inversion started from it")
     p.add_argument("--strip", help="PNG: target / mean / best random / inverted for the first rows")
     p.add_argument("--strip-rows", type=int, default=6)

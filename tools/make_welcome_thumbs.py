@@ -122,7 +122,7 @@ def draw_sketch(size: tuple[int, int]) -> tuple[Image.Image, Image.Image]:
 
 
 def model_info(tool: str, name: str) -> dict[str, object]:
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.store import ModelStore
     from ganpaint.plugins.manager import PluginManager
 
     pm = PluginManager(safe_mode=True)

@@ -11,7 +11,7 @@
 computes its slider directions into models/directions/ beside it (the code path of
 ``ganpaint directions compute``), so the sliders work right after installing the plugin.
 ``scenes`` writes plugins/stylemix/ganpaint_stylemix/models/scenes-default.safetensors.
-``--encoder-steps N`` also trains the inversion encoder (ganpaint.engine.encoders) and ships
+``--encoder-steps N`` also trains the inversion encoder (ganpaint.latent.encoders) and ships
 it in models/encoders/.
 The card gets the tool(s), the training data (from the data set's manifest), the licence,
 the training command and the judged numbers of ``tools/eval_stylegan.py`` (``--eval``).
@@ -28,7 +28,7 @@ from typing import Any
 
 from safetensors import safe_open
 
-from ganpaint.engine.store import ModelStore
+from ganpaint.engine.models.store import ModelStore
 
 REPO = Path(__file__).resolve().parent.parent
 CACHE = Path.home() / ".cache/ganpaint/data"
@@ -131,11 +131,11 @@ def ship(kind: str, args: argparse.Namespace) -> int:
     finally:
         shutil.rmtree(tmp_root, ignore_errors=True)
     print(f"wrote {out} ({out.stat().st_size / 2**20:.1f} MB)")
-    from ganpaint.engine.loading import load_model
+    from ganpaint.engine.models.loading import load_model
 
     G = load_model(str(out), component="g_ema").eval()
     if args.encoder_steps:
-        from ganpaint.engine.encoders import save_encoder, train_encoder
+        from ganpaint.latent.encoders import save_encoder, train_encoder
 
         def show(f: float, msg: str) -> None:
             if msg.startswith("encoder step") and int(msg.split()[2].split("/")[0]) % 200 == 0:
@@ -144,7 +144,7 @@ def ship(kind: str, args: argparse.Namespace) -> int:
         enc = train_encoder(G, steps=args.encoder_steps, progress=show)
         print(f"encoder: {save_encoder(enc, k['name'], sha, out_dir, half=True)}")
     if kind == "faces" and not args.no_directions:
-        from ganpaint.engine.directions import compute_directions
+        from ganpaint.engine.models.directions import compute_directions
 
         report = compute_directions(G, k["name"], sha, samples=args.samples, root=out_dir,
                                     warn=lambda m: print(f"warning: {m}", file=sys.stderr))

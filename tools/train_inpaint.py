@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     import safetensors.torch
     import torch
 
-    from ganpaint.engine.loading import read_card
+    from ganpaint.engine.models.loading import read_card
     from ganpaint.nn.inpaint import inpaint_tensor, push_pull_fill
     from ganpaint.train.recipes import make_recipe
 

@@ -21,8 +21,8 @@ from pathlib import Path
 
 from safetensors import safe_open
 
-from ganpaint.engine.cards import ModelCard
-from ganpaint.engine.store import ModelStore
+from ganpaint.engine.models.cards import ModelCard
+from ganpaint.engine.models.store import ModelStore
 
 REPO = Path(__file__).resolve().parent.parent
 TARGET = REPO / "plugins/season/ganpaint_season/models/season-default.safetensors"

@@ -99,7 +99,7 @@ def finetune(args: argparse.Namespace) -> int:
     import safetensors.torch
     import torch
 
-    from ganpaint.engine.cards import card_of_file
+    from ganpaint.engine.models.cards import card_of_file
     from ganpaint.nn import UnetConfig, UnetGenerator
 
     torch.set_num_threads(1)
@@ -147,8 +147,8 @@ def export_finetuned(args: argparse.Namespace) -> int:
     model's card with ``extra.hint_input = "regions"`` (the tool then runs the hinted pass)."""
     import safetensors.torch
 
-    from ganpaint.engine.cards import METADATA_KEY, ModelCard, card_of_file
-    from ganpaint.engine.checkpoints import weights_sha256
+    from ganpaint.engine.models.cards import METADATA_KEY, ModelCard, card_of_file
+    from ganpaint.engine.models.checkpoints import weights_sha256
 
     if Path(args.out).resolve() == OUT.resolve():
         raise SystemExit("--export writes a trial model: give --out outside the plugin (shipping is --real-eval)")
@@ -172,8 +172,8 @@ def ship_real(args: argparse.Namespace) -> int:
     sketch-real data and the fine-tuning command added)."""
     import safetensors.torch
 
-    from ganpaint.engine.cards import METADATA_KEY, ModelCard, card_of_file
-    from ganpaint.engine.checkpoints import weights_sha256
+    from ganpaint.engine.models.cards import METADATA_KEY, ModelCard, card_of_file
+    from ganpaint.engine.models.checkpoints import weights_sha256
 
     card = card_of_file(args.out)
     ev = json.loads(args.real_eval.read_text())
@@ -263,9 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     import safetensors.torch
     import torch
 
-    from ganpaint.engine.cards import METADATA_KEY, ModelCard
-    from ganpaint.engine.checkpoints import weights_sha256
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.cards import METADATA_KEY, ModelCard
+    from ganpaint.engine.models.checkpoints import weights_sha256
+    from ganpaint.engine.models.store import ModelStore
 
     entry = ModelStore().get(args.model)
     tensors = safetensors.torch.load_file(str(entry.path))

@@ -110,8 +110,8 @@ def _arr(im: Image.Image) -> np.ndarray:
 
 
 def upscalers() -> dict[str, object]:
-    from ganpaint.engine import spandrel_models as sm
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models import spandrel_models as sm
+    from ganpaint.engine.models.store import ModelStore
 
     found = {e.name: e.path for e in ModelStore().list(tool="upscale")}
     missing = [m for m in MODELS if m not in found]

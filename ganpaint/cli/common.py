@@ -68,7 +68,7 @@ def check_named_device(option: str | None) -> str | None:
     ``$GANPAINT_DEVICE``), resolved now, before any tool runs; None for ``auto``/``cpu`` (no
     torch import then). A machine without that device is a CliError in one sentence from the
     host, not a failure of the first plugin whose tool reads ``ctx.device``."""
-    from ganpaint.engine.devices import DeviceError, explicit_device, pick_device
+    from ganpaint.engine.inference.devices import DeviceError, explicit_device, pick_device
 
     try:
         name = explicit_device(option)

@@ -20,11 +20,11 @@ from typing import Any
 from ganpaint.cli.common import EXIT_OK, CliError, UsageError, add_common_options
 
 NAME = "directions"
-#: = engine.directions.DEFAULT_SAMPLES / DEFAULT_COMPONENTS (not imported: that module imports torch,
-#: and building the parser must not); the computation itself is engine.directions.compute_directions
+#: = engine.models.directions.DEFAULT_SAMPLES / DEFAULT_COMPONENTS (not imported: that module imports torch,
+#: and building the parser must not); the computation itself is engine.models.directions.compute_directions
 DEFAULT_SAMPLES = 4000
 DEFAULT_COMPONENTS = 10
-DEFAULT_LABEL_SAMPLES = 1000  # = engine.interfacegan.DEFAULT_SAMPLES
+DEFAULT_LABEL_SAMPLES = 1000  # = latent.interfacegan.DEFAULT_SAMPLES
 
 
 def add_parser(subparsers: Any) -> None:
@@ -82,14 +82,14 @@ def _warn(message: str) -> None:
 def _store(args: argparse.Namespace) -> Any:
     """The user's models and the models plugins ship (``faces-default``, say), as the tools see them."""
     from ganpaint.cli.common import plugin_manager
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.store import ModelStore
 
     return ModelStore(defaults=plugin_manager(args).models())
 
 
 def _generator(args: argparse.Namespace, name: str) -> tuple[Any, Any]:
-    from ganpaint.engine.cards import ModelFileError
-    from ganpaint.engine.directions import stylegan_generator
+    from ganpaint.engine.models.cards import ModelFileError
+    from ganpaint.engine.models.directions import stylegan_generator
 
     try:
         entry = _store(args).get(name)
@@ -102,8 +102,8 @@ def _existing(entry: Any, G: Any) -> Any:
     """The directions the tools use for this generator, to add to: the user's own, else those a
     plugin ships beside its model (so importing one direction for ``faces-default`` keeps the
     shipped ones); a new empty set when there are none (or they are damaged: said so)."""
-    from ganpaint.engine.cards import ModelFileError
-    from ganpaint.engine.directions import DirectionSet, find_directions
+    from ganpaint.engine.models.cards import ModelFileError
+    from ganpaint.engine.models.directions import DirectionSet, find_directions
 
     try:
         ds = find_directions(entry.name, sha256=entry.card.sha256, style_dim=G.style_dim, model_file=entry.path)
@@ -124,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _compute(args: argparse.Namespace) -> int:
-    from ganpaint.engine.directions import ConditionError, DirectionsError, compute_directions
+    from ganpaint.engine.models.directions import ConditionError, DirectionsError, compute_directions
 
     if args.samples < 16 or args.components < 1:
         raise UsageError("--samples must be >= 16 and --components >= 1")
@@ -144,8 +144,8 @@ def _compute(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     import re
 
-    from ganpaint.engine.cards import ModelFileError
-    from ganpaint.engine.directions import read_npy_boundary, save_directions, std_along, w_samples
+    from ganpaint.engine.models.cards import ModelFileError
+    from ganpaint.engine.models.directions import read_npy_boundary, save_directions, std_along, w_samples
 
     if not re.match(r"^[a-z][a-z0-9_]*$", args.name):
         raise UsageError(f"--as {args.name!r}: use lower-case letters, digits and '_' (a slider name)")
@@ -162,8 +162,8 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from ganpaint.engine.cards import ModelFileError
-    from ganpaint.engine.directions import find_directions
+    from ganpaint.engine.models.cards import ModelFileError
+    from ganpaint.engine.models.directions import find_directions
 
     entry, G = _generator(args, args.model)
     try:
@@ -176,7 +176,7 @@ def _list(args: argparse.Namespace) -> int:
     for n, info in ds.info.items():
         line = f"{n:14s} {info.get('kind', ''):9s} scale {info.get('scale', 1.0):.3g}"
         if info.get("selectivity"):
-            from ganpaint.engine.interfacegan import selectivity_text
+            from ganpaint.latent.interfacegan import selectivity_text
 
             line += f"  {selectivity_text(info['selectivity'])}"
         print(line)
@@ -185,11 +185,11 @@ def _list(args: argparse.Namespace) -> int:
 
 def label(args: argparse.Namespace, measure: Any = None, measure_names: Any = None) -> int:
     """``ganpaint directions label``; ``measure``/``measure_names``: another labeller than the
-    landmark model (see engine.interfacegan.label_for_model)."""
-    from ganpaint.engine.cards import ModelFileError
-    from ganpaint.engine.directions import DirectionsError
-    from ganpaint.engine.face_landmarks import LandmarksUnavailable
-    from ganpaint.engine.interfacegan import label_for_model
+    landmark model (see latent.interfacegan.label_for_model)."""
+    from ganpaint.engine.models.cards import ModelFileError
+    from ganpaint.engine.models.directions import DirectionsError
+    from ganpaint.latent.face_landmarks import LandmarksUnavailable
+    from ganpaint.latent.interfacegan import label_for_model
 
     if args.samples < 16 or args.sweep_seeds < 0:
         raise UsageError("--samples must be >= 16 and --sweep-seeds >= 0")

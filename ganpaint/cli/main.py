@@ -173,7 +173,7 @@ def _setup_logging(debug: bool) -> None:
 
 
 def _check_common(args: argparse.Namespace) -> None:
-    from ganpaint.engine.devices import DeviceError, check_device_name
+    from ganpaint.engine.inference.devices import DeviceError, check_device_name
 
     try:
         check_device_name(getattr(args, "device", None))

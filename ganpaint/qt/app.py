@@ -70,7 +70,7 @@ def _device_resolver(args: Any, settings: Any):  # noqa: ANN202
     pref = getattr(args, "device", None) or getattr(settings, "device", None) or None
 
     def resolve() -> str:
-        from ganpaint.engine.devices import pick_device
+        from ganpaint.engine.inference.devices import pick_device
 
         return pick_device(pref)
 
@@ -148,7 +148,7 @@ def _plugin_manager(args: Any, settings: Any = None) -> Any:
 def _model_store(pm: Any) -> Any:
     """The model store (user models + defaults shipped by plugins); None if unavailable."""
     try:
-        from ganpaint.engine.store import ModelStore
+        from ganpaint.engine.models.store import ModelStore
 
         return ModelStore(defaults=pm.models() if pm is not None else ())
     except Exception as exc:  # noqa: BLE001 - tools without models still run

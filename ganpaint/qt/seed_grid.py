@@ -314,7 +314,7 @@ class SeedGrid(QDialog):
         except ValueError as exc:
             self._show_message(str(exc))
             return
-        from ganpaint.engine.thumbnails import thumbnail_params
+        from ganpaint.engine.jobs.thumbnails import thumbnail_params
 
         params = thumbnail_params(self.spec, self.targets[0], values)
         size = self._size()
@@ -333,7 +333,7 @@ class SeedGrid(QDialog):
                 self.jobs.cancel(job_id)
             self._set_status("", None)
             return
-        from ganpaint.engine.thumbnails import make_thumbnail_job
+        from ganpaint.engine.jobs.thumbnails import make_thumbnail_job
 
         self._token = token = next(_tokens)
         self._token_keys[token] = cache_key
@@ -455,7 +455,7 @@ class SeedGrid(QDialog):
             values = self.panel.values()
         except ValueError:
             return None
-        from ganpaint.engine.thumbnails import thumbnail_params
+        from ganpaint.engine.jobs.thumbnails import thumbnail_params
 
         return (_params_key(thumbnail_params(self.spec, self.targets[0], values)), self._size())
 

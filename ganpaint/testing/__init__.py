@@ -44,7 +44,7 @@ class RecordingContext:
     (``cancel()`` does so at the next call).
 
     ``model_path(name, tool)`` looks in ``models`` (``{(name, tool): path}``) first, then in
-    the model store the way the host does (``ganpaint.engine.store.ModelStore``: the user's
+    the model store the way the host does (``ganpaint.engine.models.store.ModelStore``: the user's
     models in the data folder, then the models plugins ship): those of ``host`` (a
     PluginManager; ``run_tool`` sets it) and of ``plugin`` (a plugin module or object: its
     ``ganpaint_register_models()`` is called), so a test finds the models its plugin ships.
@@ -94,7 +94,7 @@ class RecordingContext:
         if self.host is None and self.plugin is None:
             raise ToolError(f"no model {name!r} for tool {tool!r} (give RecordingContext models={{...}}, "
                             "host= or plugin=)")
-        from ganpaint.engine.store import ModelStore
+        from ganpaint.engine.models.store import ModelStore
 
         return ModelStore(defaults=self.shipped_models()).path_for(name, tool)
 

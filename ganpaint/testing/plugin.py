@@ -16,6 +16,6 @@ __all__ = ["isolated_data_dir", "plugin_host", "register_plugin", "tiny_document
 def pytest_configure(config: object) -> None:
     """Set torch's OpenMP environment (passive waiting) before any test imports torch,
     as the app does at start-up: a busy second core must not stall the tests."""
-    from ganpaint.engine.devices import prepare_torch_env
+    from ganpaint.engine.inference.devices import prepare_torch_env
 
     prepare_torch_env()

@@ -10,11 +10,11 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 
-from ganpaint.engine import stylegan_sampling as S
-from ganpaint.engine.cards import METADATA_KEY
-from ganpaint.engine.checkpoints import weights_sha256
-from ganpaint.engine.store import ModelStore
-from ganpaint.engine.stylegan_import import stylegan_card
+from ganpaint.engine.models.cards import METADATA_KEY
+from ganpaint.engine.models.checkpoints import weights_sha256
+from ganpaint.engine.models.store import ModelStore
+from ganpaint.engine.models.stylegan_import import stylegan_card
+from ganpaint.nn import stylegan_sampling as S
 from ganpaint.nn.stylegan2 import Generator, StyleGAN2Config
 
 #: the store name of the tiny generator

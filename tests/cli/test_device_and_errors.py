@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ganpaint.engine import devices
+from ganpaint.engine.inference import devices
 
 
 def _picture(path: Path) -> Path:

@@ -10,7 +10,7 @@ import pytest
 
 
 def test_import_for_the_shipped_faces_model(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    from ganpaint.engine.directions import directions_path, load_directions
+    from ganpaint.engine.models.directions import directions_path, load_directions
 
     monkeypatch.setenv("GANPAINT_DATA_DIR", str(tmp_path / "data"))  # the user has no models of their own
     r = cli("directions", "list", "--model", "faces-default")

@@ -20,7 +20,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from ganpaint.engine import pinned_wheel, realesrgan
+from ganpaint.engine.models import pinned_wheel, realesrgan
 
 
 def _writer_module() -> Any:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from ganpaint.engine import downloads
+from ganpaint.engine.models import downloads
 
 
 def _helpers() -> Any:

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from ganpaint.engine import backends, devices
+from ganpaint.engine.inference import backends, devices
 from ganpaint.nn import ResnetConfig, ResnetGenerator
 from ganpaint.testing import RecordingContext
 
@@ -70,7 +70,7 @@ def test_openvino_matches_eager(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("openvino") is None, reason="ganpaint[fast] not installed")
 def test_openvino_tiles_with_whole_picture_statistics(monkeypatch: pytest.MonkeyPatch) -> None:
-    from ganpaint.engine.tiling import plan_tiles, receptive_radius, run_tiled, whole_picture_stats
+    from ganpaint.engine.inference.tiling import plan_tiles, receptive_radius, run_tiled, whole_picture_stats
 
     monkeypatch.setattr(backends, "MIN_CONVERT_PARAMS", 0)
     m = _model()  # instance norm

@@ -18,7 +18,7 @@ import pytest
 from ganpaint.cli.main import main as cli_main
 from ganpaint.core.errors import GanpaintError
 from ganpaint.core.specs import ModelSpec
-from ganpaint.engine.cards import (
+from ganpaint.engine.models.cards import (
     MAX_CARD_BYTES,
     MAX_HEADER_BYTES,
     METADATA_KEY,
@@ -26,7 +26,7 @@ from ganpaint.engine.cards import (
     ModelFileError,
     card_of_file,
 )
-from ganpaint.engine.store import ModelStore
+from ganpaint.engine.models.store import ModelStore
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED_INPAINT = REPO / "plugins/inpaint/ganpaint_inpaint/models/inpaint-default.safetensors"

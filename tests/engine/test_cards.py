@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ganpaint.engine.cards import ModelCard, ModelFileError
+from ganpaint.engine.models.cards import ModelCard, ModelFileError
 
 
 def test_round_trip_and_summary() -> None:

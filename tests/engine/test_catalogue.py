@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ganpaint.engine.catalogue import (
+from ganpaint.engine.models.catalogue import (
     TOOLS,
     CatalogueError,
     builtin_path,

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from ganpaint.engine.cards import ModelFileError
-from ganpaint.engine.checkpoints import (
+from ganpaint.engine.models.cards import ModelFileError
+from ganpaint.engine.models.checkpoints import (
     check_keys,
     detect_generator,
     drop_stale_norm_buffers,

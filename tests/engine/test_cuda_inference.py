@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from ganpaint.engine.devices import fast_dtype, pick_device
-from ganpaint.engine.inference import translate_array
+from ganpaint.engine.inference.devices import fast_dtype, pick_device
+from ganpaint.engine.inference.translate import translate_array
 from ganpaint.nn import ResnetConfig, ResnetGenerator, UnetConfig, UnetGenerator
 from ganpaint.testing import RecordingContext
 

@@ -19,9 +19,9 @@ import pytest
 import torch
 from torch import nn
 
-from ganpaint.engine import backends, devices
-from ganpaint.engine.devices import DeviceError, pick_device
-from ganpaint.engine.tiling import run_full_resolution
+from ganpaint.engine.inference import backends, devices
+from ganpaint.engine.inference.devices import DeviceError, pick_device
+from ganpaint.engine.inference.tiling import run_full_resolution
 from ganpaint.nn import ResnetConfig, ResnetGenerator
 from ganpaint.testing import RecordingContext
 

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from ganpaint.engine import devices
-from ganpaint.engine.devices import DeviceError, check_device_name, pick_device
+from ganpaint.engine.inference import devices
+from ganpaint.engine.inference.devices import DeviceError, check_device_name, pick_device
 
 
 def _python(code: str, env: dict[str, str] | None = None) -> str:
@@ -22,7 +22,7 @@ def _python(code: str, env: dict[str, str] | None = None) -> str:
 
 
 def test_cpu_never_imports_torch() -> None:
-    out = _python("import sys\nfrom ganpaint.engine.devices import pick_device\n"
+    out = _python("import sys\nfrom ganpaint.engine.inference.devices import pick_device\n"
                   "print(pick_device('cpu'), 'torch' in sys.modules)")
     assert out == "cpu False"
 
@@ -67,7 +67,7 @@ def test_prepare_sets_passive_wait_before_torch_loads() -> None:
     code = (
         "import os, sys\n"
         "import ganpaint.__main__\n"  # the entry module must not import torch itself
-        "from ganpaint.engine.devices import prepare_torch_env\n"
+        "from ganpaint.engine.inference.devices import prepare_torch_env\n"
         "prepare_torch_env()\n"
         "assert 'torch' not in sys.modules\n"
         "print(os.environ['OMP_WAIT_POLICY'], os.environ['KMP_BLOCKTIME'], os.environ['OMP_NUM_THREADS'])\n"
@@ -78,7 +78,7 @@ def test_prepare_sets_passive_wait_before_torch_loads() -> None:
 
 
 def test_prepare_keeps_what_the_user_set() -> None:
-    code = ("import os\nfrom ganpaint.engine.devices import prepare_torch_env\nprepare_torch_env()\n"
+    code = ("import os\nfrom ganpaint.engine.inference.devices import prepare_torch_env\nprepare_torch_env()\n"
             "print(os.environ['OMP_WAIT_POLICY'], os.environ['OMP_NUM_THREADS'])")
     assert _python(code, {"OMP_WAIT_POLICY": "ACTIVE", "OMP_NUM_THREADS": "1"}) == "ACTIVE 1"
 

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from ganpaint.engine import stylegan_sampling as S
-from ganpaint.engine.directions import (
+from ganpaint.engine.models.directions import (
     DirectionSet,
     DirectionsMismatch,
     conditional,
@@ -22,6 +21,7 @@ from ganpaint.engine.directions import (
     std_along,
     w_samples,
 )
+from ganpaint.nn import stylegan_sampling as S
 from ganpaint.nn.stylegan2 import Generator, StyleGAN2Config
 
 
@@ -102,9 +102,9 @@ def test_npy_boundary_import_checks_the_shape(tmp_path: Path) -> None:
 
 def test_find_directions_looks_in_the_users_folder_then_beside_the_model(tmp_path: Path,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    from ganpaint.engine.directions import DirectionSet as DS
-    from ganpaint.engine.directions import find_directions
-    from ganpaint.engine.directions import save_directions as save
+    from ganpaint.engine.models.directions import DirectionSet as DS
+    from ganpaint.engine.models.directions import find_directions
+    from ganpaint.engine.models.directions import save_directions as save
 
     monkeypatch.setenv("GANPAINT_DATA_DIR", str(tmp_path / "user"))
     shipped = tmp_path / "plugin" / "models"

@@ -1,4 +1,4 @@
-"""ganpaint.engine.downloads against a loopback HTTP server (never the internet).
+"""ganpaint.engine.models.downloads against a loopback HTTP server (never the internet).
 
 The server (``LoopbackServer``, also used by tests/cli/test_models_get.py and
 tests/qt/test_get_models.py) serves files from memory with Range support, and can drop a
@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 import torch
 
-from ganpaint.engine import downloads
-from ganpaint.engine.catalogue import parse_catalogue
-from ganpaint.engine.store import ModelStore
+from ganpaint.engine.models import downloads
+from ganpaint.engine.models.catalogue import parse_catalogue
+from ganpaint.engine.models.store import ModelStore
 from ganpaint.nn import ResnetConfig, ResnetGenerator
 
 SMALL = ResnetConfig(ngf=4, n_blocks=2)
@@ -176,7 +176,7 @@ def test_download_verify_and_import_a_pair_with_the_catalogue_card(server, store
     assert card.source_files[0]["url"] == server.url("/a.pth")
     # listed under both tools, loadable with the real loader
     assert [e.name for e in store.list(tool="translate")] == ["test-pair"]
-    from ganpaint.engine.loading import load_model
+    from ganpaint.engine.models.loading import load_model
 
     net = load_model(entry.path, component="reverse")
     torch.manual_seed(2)
@@ -357,7 +357,7 @@ def test_a_redirect_from_https_to_http_is_refused(monkeypatch):
 
 
 def test_catalogue_from_an_address(server, monkeypatch):
-    from ganpaint.engine.catalogue import load_catalogue
+    from ganpaint.engine.models.catalogue import load_catalogue
 
     a = generator_bytes()
     server.files = {"/catalogue.json": json.dumps(catalogue_dict(server, {"a.pth": a})).encode()}
@@ -397,7 +397,7 @@ def _nvlabs_dir() -> Path:
 @pytest.mark.skipif(not (_nvlabs_dir() / "stylegan2ada_16px_w64.pkl").is_file(),
                     reason="NVlabs test vectors not present (../shared/compat/nvlabs)")
 def test_an_nvidia_pickle_downloads_with_its_slider_directions(server, store, tmp_path):
-    from ganpaint.engine.directions import directions_path, load_directions
+    from ganpaint.engine.models.directions import directions_path, load_directions
 
     data = (_nvlabs_dir() / "stylegan2ada_16px_w64.pkl").read_bytes()  # never copied into the repo
     server.files = {"/g.pkl": data}

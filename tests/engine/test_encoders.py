@@ -6,8 +6,8 @@ from pathlib import Path
 
 import torch
 
-from ganpaint.engine import stylegan_sampling as S
-from ganpaint.engine.encoders import encoder_path, find_encoder, load_encoder, save_encoder, train_encoder
+from ganpaint.latent.encoders import encoder_path, find_encoder, load_encoder, save_encoder, train_encoder
+from ganpaint.nn import stylegan_sampling as S
 from ganpaint.nn.stylegan2 import Generator, StyleGAN2Config
 from ganpaint.nn.stylegan2.encoder import EncoderConfig, LatentEncoder
 

@@ -20,9 +20,9 @@ import platformdirs
 import pytest
 import torch
 
-from ganpaint.engine import face_landmarks as F
-from ganpaint.engine.directions import DirectionsError
-from ganpaint.engine.interfacegan import fit_direction, label_for_model
+from ganpaint.engine.models.directions import DirectionsError
+from ganpaint.latent import face_landmarks as F
+from ganpaint.latent.interfacegan import fit_direction, label_for_model
 
 USER_CACHE = Path(platformdirs.user_cache_dir("ganpaint", appauthor=False))  # before tests move GANPAINT_DATA_DIR
 ASTRONAUT = USER_CACHE / "data" / "_sources" / "wheel" / "scikit-image" / "skimage" / "data" / "astronaut.png"
@@ -178,9 +178,9 @@ def test_label_command_stores_directions_with_selectivity(tmp_path: Path, monkey
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     from ganpaint.cli import directions as cli_directions
     from ganpaint.cli.main import build_parser, main
-    from ganpaint.engine.directions import directions_path
-    from ganpaint.engine.store import ModelStore
-    from ganpaint.engine.stylegan_tools import Loaded, model_directions
+    from ganpaint.engine.models.directions import directions_path
+    from ganpaint.engine.models.store import ModelStore
+    from ganpaint.latent.stylegan_tools import Loaded, model_directions
     from ganpaint.testing.tiny_stylegan import make_tiny_stylegan_store
 
     monkeypatch.setenv("GANPAINT_DATA_DIR", str(tmp_path / "data"))
@@ -209,7 +209,7 @@ def test_label_command_stores_directions_with_selectivity(tmp_path: Path, monkey
 
     # the faces tool finds them (the same lookup its run uses) and `directions list` shows the figures
     entry = ModelStore().get("tiny-ffhq")
-    from ganpaint.engine.directions import stylegan_generator
+    from ganpaint.engine.models.directions import stylegan_generator
 
     G = stylegan_generator(entry)
     ds = model_directions(Loaded(G=G, name=entry.name, sha256=entry.card.sha256, path=entry.path))
@@ -233,7 +233,7 @@ def test_label_command_stores_directions_with_selectivity(tmp_path: Path, monkey
 
 
 def test_a_generator_without_faces_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.store import ModelStore
     from ganpaint.testing.tiny_stylegan import make_tiny_stylegan_store
 
     monkeypatch.setenv("GANPAINT_DATA_DIR", str(tmp_path / "data"))

@@ -1,4 +1,4 @@
-"""engine.finetune: data check, presets, a tiny fine-tune through the job queue (pause,
+"""engine.jobs.finetune: data check, presets, a tiny fine-tune through the job queue (pause,
 resume, new store version, resumable runs), and refusal of a second training."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ganpaint.engine import finetune as ft
+from ganpaint.engine.jobs import finetune as ft
 
 TINY = {"ngf": 4, "ndf": 4, "num_downs": 5}
 
@@ -77,7 +77,7 @@ def test_presets_differ_per_family_and_request_resolves():
 @pytest.mark.slow
 def test_tiny_finetune_pause_resume_and_new_version(data_dir, tmp_path):
     from ganpaint.engine.jobs import JobQueue, JobState
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.store import ModelStore
 
     a, b = _pictures(tmp_path / "a", 6), _pictures(tmp_path / "b", 6, seed=3)
     store, queue = ModelStore(), JobQueue()
@@ -120,7 +120,7 @@ def test_second_training_is_refused(data_dir, tmp_path):
     import threading
 
     from ganpaint.engine.jobs import Job, JobQueue
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.store import ModelStore
 
     queue = JobQueue()
     gate = threading.Event()
@@ -146,7 +146,7 @@ def test_second_training_is_refused(data_dir, tmp_path):
 )
 def test_one_folder_families_from_scratch(data_dir, tmp_path, family, options, size, tool, metric):
     from ganpaint.engine.jobs import JobQueue, JobState
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.store import ModelStore
 
     a = _pictures(tmp_path / "photos", 5, size=(36, 44))
     store, queue = ModelStore(), JobQueue()
@@ -174,7 +174,7 @@ def test_disk_full_during_checkpoint_fails_clearly_and_keeps_the_last_one(data_d
     import errno
 
     from ganpaint.engine.jobs import JobQueue, JobState
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.store import ModelStore
     from ganpaint.train import checkpoints as ck
 
     a = _pictures(tmp_path / "photos", 4)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ganpaint.engine import finetune as ft
+from ganpaint.engine.jobs import finetune as ft
 
 TINY_BASE = "tiny-gan"  # ganpaint.testing.tiny_stylegan.TINY_STYLEGAN
 SCRATCH = {"style_dim": 16, "n_mlp": 1, "widths": "16,16,16"}
@@ -38,7 +38,7 @@ def data_dir(tmp_path, monkeypatch) -> Path:
 def store(data_dir):
     """The user's store (models_dir(), where the faces tool looks for directions) holding the
     tiny 16 px generator as tiny-gan@1."""
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.store import ModelStore
     from ganpaint.testing.tiny_stylegan import make_tiny_stylegan_store
 
     root = data_dir / "models"
@@ -78,8 +78,8 @@ def _faces_run(model: str, path: str, **sliders):
 @pytest.mark.slow
 def test_stylegan2_finetune_recomputes_the_slider_directions(store, tmp_path):
     from ganpaint.core.specs import ToolError
-    from ganpaint.engine.directions import DirectionSet, load_directions, save_directions
     from ganpaint.engine.jobs import JobState
+    from ganpaint.engine.models.directions import DirectionSet, load_directions, save_directions
 
     base = store.get(TINY_BASE)
     # directions of the base generator, as `ganpaint directions compute` left them: they must not
@@ -132,8 +132,8 @@ def test_stylegan2_finetune_recomputes_the_slider_directions(store, tmp_path):
 @pytest.mark.slow
 def test_failing_direction_computation_keeps_the_trained_model(data_dir, tmp_path):
     from ganpaint.engine.jobs import JobState
-    from ganpaint.engine.loading import load_model
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.loading import load_model
+    from ganpaint.engine.models.store import ModelStore
 
     store = ModelStore()
     store.root.mkdir(parents=True, exist_ok=True)
@@ -159,8 +159,8 @@ def test_failing_direction_computation_keeps_the_trained_model(data_dir, tmp_pat
 
 @pytest.mark.slow
 def test_cancel_while_recomputing_keeps_the_model_and_saves_no_directions(store, tmp_path):
-    from ganpaint.engine.directions import directions_path
     from ganpaint.engine.jobs import JobQueue, JobState
+    from ganpaint.engine.models.directions import directions_path
 
     queue = JobQueue()
     req = ft.FinetuneRequest("stylegan2", (str(_pictures(tmp_path / "photos")),), base_model=TINY_BASE, steps=2,
@@ -188,7 +188,7 @@ def test_cancel_while_recomputing_keeps_the_model_and_saves_no_directions(store,
 
 def test_request_directions_none_skips_and_cli_defaults_match_the_engine():
     from ganpaint.cli import directions as cli_directions
-    from ganpaint.engine import directions as D
+    from ganpaint.engine.models import directions as D
 
     assert (cli_directions.DEFAULT_SAMPLES, cli_directions.DEFAULT_COMPONENTS) == (D.DEFAULT_SAMPLES,
                                                                                   D.DEFAULT_COMPONENTS)
@@ -202,9 +202,9 @@ def test_request_directions_none_skips_and_cli_defaults_match_the_engine():
 @pytest.mark.slow
 def test_cli_train_stylegan2_computes_directions_unless_told_not_to(data_dir, tmp_path, monkeypatch, capsys):
     from ganpaint.cli.main import main
-    from ganpaint.engine import directions as D
-    from ganpaint.engine.directions import directions_path, load_directions
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models import directions as D
+    from ganpaint.engine.models.directions import directions_path, load_directions
+    from ganpaint.engine.models.store import ModelStore
 
     # the CLI computes with `ganpaint directions compute`'s defaults; fewer samples keep this test fast
     monkeypatch.setattr(D, "DEFAULT_SAMPLES", 64)

@@ -1,4 +1,4 @@
-"""engine.finetune.torchrun_command: the Train dialog's multi-GPU run as a torchrun command
+"""engine.jobs.finetune.torchrun_command: the Train dialog's multi-GPU run as a torchrun command
 line with the options a one-GPU fine-tune uses; run here on the CPU (gloo) with the device
 switched, it trains and stores the model."""
 
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ganpaint.engine import finetune as ft
+from ganpaint.engine.jobs import finetune as ft
 
 
 def _pictures(folder: Path, n: int, seed: int = 0) -> str:
@@ -25,7 +25,7 @@ def _pictures(folder: Path, n: int, seed: int = 0) -> str:
 
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.store import ModelStore
 
     monkeypatch.setenv("GANPAINT_DATA_DIR", str(tmp_path / "home"))
     return ModelStore(include_resources=False)

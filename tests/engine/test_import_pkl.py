@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 import torch
 
-from ganpaint.engine.cards import ModelFileError
-from ganpaint.engine.checkpoints import file_sha256
-from ganpaint.engine.store import ModelStore
+from ganpaint.engine.models.cards import ModelFileError
+from ganpaint.engine.models.checkpoints import file_sha256
+from ganpaint.engine.models.store import ModelStore
 from ganpaint.testing.compat import compat_dir
 
 NV = compat_dir("nvlabs")
@@ -67,8 +67,8 @@ def test_stylegan2_ada_card(store: ModelStore) -> None:
 @needs_nvlabs
 @pytest.mark.parametrize("psi", [1.0, 0.5])
 def test_stylegan2_ada_reproduces_nvlabs(store: ModelStore, psi: float) -> None:
-    from ganpaint.engine import stylegan_sampling as S
-    from ganpaint.engine.loading import load_model
+    from ganpaint.engine.models.loading import load_model
+    from ganpaint.nn import stylegan_sampling as S
 
     G = load_model(store.get("sg2ada").path, component="g_ema")
     z = torch.from_numpy(np.load(NV / "stylegan2ada_z.npy"))
@@ -81,7 +81,7 @@ def test_stylegan2_ada_reproduces_nvlabs(store: ModelStore, psi: float) -> None:
 
 @needs_nvlabs
 def test_stylegan2_ada_sliders_stored_beside_it(store: ModelStore) -> None:
-    from ganpaint.engine.directions import load_directions
+    from ganpaint.engine.models.directions import load_directions
 
     e = store.get("sg2ada")
     ds = load_directions("sg2ada", sha256=e.card.sha256, style_dim=64, root=store.root)
@@ -92,8 +92,8 @@ def test_stylegan2_ada_sliders_stored_beside_it(store: ModelStore) -> None:
 
 @needs_nvlabs
 def test_stylemix_and_faces_load_the_imported_stylegan2(store: ModelStore) -> None:
-    from ganpaint.engine import stylegan_sampling as S
-    from ganpaint.engine.stylegan_tools import load_generator
+    from ganpaint.latent.stylegan_tools import load_generator
+    from ganpaint.nn import stylegan_sampling as S
     from ganpaint.nn.stylegan2 import Generator
 
     ctx = SimpleNamespace(device="cpu", model_path=lambda n, t: store.path_for(n, t),
@@ -112,7 +112,7 @@ def test_stylemix_and_faces_load_the_imported_stylegan2(store: ModelStore) -> No
 @pytest.mark.parametrize(("name", "cfg"), [("sg3t", "t"), ("sg3r", "r")])
 @pytest.mark.parametrize("psi", [1.0, 0.5])
 def test_stylegan3_reproduces_nvlabs(store: ModelStore, name: str, cfg: str, psi: float) -> None:
-    from ganpaint.engine.loading import load_model
+    from ganpaint.engine.models.loading import load_model
     from ganpaint.nn.stylegan3 import Generator
 
     e = store.get(name)
@@ -130,8 +130,8 @@ def test_stylegan3_reproduces_nvlabs(store: ModelStore, name: str, cfg: str, psi
 @needs_nvlabs
 def test_stylemix_and_faces_load_the_imported_stylegan3(store: ModelStore) -> None:
     """Both tools run StyleGAN3 imports (tests/engine/test_stylegan3_tools.py runs them)."""
-    from ganpaint.engine import stylegan_sampling as S
-    from ganpaint.engine.stylegan_tools import canvas_size, load_generator
+    from ganpaint.latent.stylegan_tools import canvas_size, load_generator
+    from ganpaint.nn import stylegan_sampling as S
     from ganpaint.nn.stylegan3 import Generator
 
     ctx = SimpleNamespace(device="cpu", model_path=lambda n, t: store.path_for(n, t),
@@ -148,8 +148,8 @@ def test_stylemix_and_faces_load_the_imported_stylegan3(store: ModelStore) -> No
 # ------------------------------------------------------------------------------ refusals
 @needs_nvlabs
 def test_conditional_and_unsupported_generators_are_refused_with_a_reason() -> None:
-    from ganpaint.engine.nvlabs_convert import stylegan2_from_nvlabs, stylegan3_from_nvlabs
-    from ganpaint.engine.nvlabs_pickle import read_generator
+    from ganpaint.engine.models.nvlabs_convert import stylegan2_from_nvlabs, stylegan3_from_nvlabs
+    from ganpaint.engine.models.nvlabs_pickle import read_generator
 
     sg2 = read_generator(NV / "stylegan2ada_16px_w64.pkl")
     cond = dataclasses.replace(sg2, init_kwargs={**sg2.init_kwargs, "c_dim": 10})

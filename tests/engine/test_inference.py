@@ -10,10 +10,10 @@ import torch
 from PIL import Image
 
 from ganpaint.core.specs import JobCancelled, ToolError
-from ganpaint.engine.inference import pad_amounts, required_size, translate_array
-from ganpaint.engine.loading import load_model
-from ganpaint.engine.model_cache import ModelCache, model_bytes
-from ganpaint.engine.store import ModelStore
+from ganpaint.engine.inference.translate import pad_amounts, required_size, translate_array
+from ganpaint.engine.models.loading import load_model
+from ganpaint.engine.models.model_cache import ModelCache, model_bytes
+from ganpaint.engine.models.store import ModelStore
 from ganpaint.nn import ResnetConfig, ResnetGenerator, UnetConfig, UnetGenerator
 from ganpaint.testing import RecordingContext
 
@@ -163,8 +163,8 @@ def test_bad_input_is_a_tool_error() -> None:
 
 # --------------------------------------------------------------------------- model cache
 def _saved(tmp_path: Path, name: str, ngf: int = 4) -> Path:
-    from ganpaint.engine.cards import ModelCard
-    from ganpaint.engine.store import pack_components
+    from ganpaint.engine.models.cards import ModelCard
+    from ganpaint.engine.models.store import pack_components
 
     store = ModelStore(tmp_path / "models", include_resources=False)
     g = ResnetGenerator(ResnetConfig(ngf=ngf, n_blocks=1))

@@ -7,8 +7,7 @@ import pytest
 import torch
 
 from ganpaint.core.specs import JobCancelled
-from ganpaint.engine import stylegan_sampling as S
-from ganpaint.engine.inversion import (
+from ganpaint.latent.inversion import (
     InversionCache,
     InversionError,
     invert,
@@ -16,6 +15,7 @@ from ganpaint.engine.inversion import (
     reconstruction_loss,
     resize_picture,
 )
+from ganpaint.nn import stylegan_sampling as S
 from ganpaint.nn.stylegan2 import Generator, ModulatedConv2d, StyleGAN2Config
 
 

@@ -8,9 +8,9 @@ import pytest
 import torch
 from torch import nn
 
-from ganpaint.engine.cards import ModelCard, ModelFileError
-from ganpaint.engine.loading import build_model, load_model, register_architecture
-from ganpaint.engine.store import ModelStore, pack_components
+from ganpaint.engine.models.cards import ModelCard, ModelFileError
+from ganpaint.engine.models.loading import build_model, load_model, register_architecture
+from ganpaint.engine.models.store import ModelStore, pack_components
 from ganpaint.nn import ResnetConfig, ResnetGenerator, UnetConfig, UnetGenerator
 
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from ganpaint.engine import memory
+from ganpaint.engine.inference import memory
 from ganpaint.nn import ResnetConfig, ResnetGenerator
 
 

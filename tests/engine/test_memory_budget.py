@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from ganpaint.core.specs import JobCancelled
-from ganpaint.engine import memory, tiling
+from ganpaint.engine.inference import memory, tiling
 
 GB = 1024**3
 

@@ -1,4 +1,4 @@
-"""ganpaint.engine.ncnn_convert: ncnn .param/.bin -> BasicSR state dicts.
+"""ganpaint.engine.models.ncnn_convert: ncnn .param/.bin -> BasicSR state dicts.
 
 The tests write their own ncnn pairs (``NcnnWriter`` below, laid out as onnx2ncnn lays out the
 Real-ESRGAN exports: Splits for fanned-out blobs, leaky ReLU fused into the convolutions,
@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 
-from ganpaint.engine.ncnn_convert import (
+from ganpaint.engine.models.ncnn_convert import (
     TAG_FP16,
     TAG_FP32_SCALED,
     TAG_INT8,

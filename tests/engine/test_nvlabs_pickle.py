@@ -17,8 +17,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from ganpaint.engine.cards import ModelFileError
-from ganpaint.engine.nvlabs_pickle import PersistentStub, UnsafePickleError, load_snapshot, read_generator
+from ganpaint.engine.models.cards import ModelFileError
+from ganpaint.engine.models.nvlabs_pickle import (
+    PersistentStub,
+    UnsafePickleError,
+    load_snapshot,
+    read_generator,
+)
 from ganpaint.testing.compat import compat_dir
 
 NV = compat_dir("nvlabs")

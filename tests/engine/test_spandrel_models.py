@@ -15,9 +15,9 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from ganpaint.engine import spandrel_models as sm
-from ganpaint.engine.cards import ModelFileError
-from ganpaint.engine.store import ModelStore
+from ganpaint.engine.models import spandrel_models as sm
+from ganpaint.engine.models.cards import ModelFileError
+from ganpaint.engine.models.store import ModelStore
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -130,7 +130,7 @@ def test_params_ema_is_preferred_over_params(tmp_path: Path, store: ModelStore) 
     src = tmp_path / "both.pth"
     torch.save({"params": plain, "params_ema": ema}, src)
     entry = store.import_files(src)
-    from ganpaint.engine.checkpoints import read_safetensors
+    from ganpaint.engine.models.checkpoints import read_safetensors
 
     stored, _ = read_safetensors(entry.path)
     assert all(torch.equal(stored[k], ema[k]) for k in ema)
@@ -211,7 +211,7 @@ def test_purposes_map_to_tools() -> None:
 # ----------------------------------------------------------------------------- torchvision stand-in
 def test_standin_functions_match_torchvision() -> None:
     tvf = pytest.importorskip("torchvision.transforms.functional")
-    from ganpaint.engine import _torchvision_standin as tvs
+    from ganpaint.engine.models import _torchvision_standin as tvs
 
     x = torch.rand(1, 3, 23, 31, generator=torch.Generator().manual_seed(0))
     for angle in (17.0, -40.0):
@@ -230,7 +230,7 @@ STANDIN_SCRIPT = textwrap.dedent("""
                 raise ImportError("operator torchvision::nms does not exist (simulated)")
     sys.meta_path.insert(0, NoTorchvision())
     import numpy as np, torch
-    from ganpaint.engine import _torchvision_standin as tvs, spandrel_models as sm
+    from ganpaint.engine.models import _torchvision_standin as tvs, spandrel_models as sm
     sm.import_spandrel()
     assert tvs.is_standin() and "simulated" in tvs.failure
     from spandrel.architectures.LaMa import LaMa
@@ -260,7 +260,7 @@ def test_spandrel_loads_lama_and_restoreformer_where_torchvision_fails() -> None
 
 def test_standin_is_not_installed_where_torchvision_imports() -> None:
     pytest.importorskip("torchvision")
-    code = ("from ganpaint.engine import _torchvision_standin as t; import sys; "
+    code = ("from ganpaint.engine.models import _torchvision_standin as t; import sys; "
             "assert t.ensure_torchvision() is False and not t.is_standin(); print('real')")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 0 and "real" in proc.stdout, proc.stderr[-2000:]

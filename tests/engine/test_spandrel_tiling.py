@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ganpaint.engine import spandrel_models as sm
-from ganpaint.engine.tiling import receptive_radius
+from ganpaint.engine.inference.tiling import receptive_radius
+from ganpaint.engine.models import spandrel_models as sm
 
 NUM_CONV = 60  # + first and last convolution: 62 one-pixel steps
 

@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from ganpaint.core.specs import ModelSpec, ToolError
-from ganpaint.engine.cards import METADATA_KEY, ModelCard, ModelFileError, read_safetensors_metadata
-from ganpaint.engine.checkpoints import file_sha256, weights_sha256
-from ganpaint.engine.loading import load_model
-from ganpaint.engine.store import ModelStore, UnknownModelError, default_name, pack_components
+from ganpaint.engine.models.cards import METADATA_KEY, ModelCard, ModelFileError, read_safetensors_metadata
+from ganpaint.engine.models.checkpoints import file_sha256, weights_sha256
+from ganpaint.engine.models.loading import load_model
+from ganpaint.engine.models.store import ModelStore, UnknownModelError, default_name, pack_components
 from ganpaint.nn import ResnetConfig, ResnetGenerator, UnetConfig, UnetGenerator
 
 SMALL = ResnetConfig(ngf=4, n_blocks=2)
@@ -268,7 +268,7 @@ def test_listing_the_store_does_not_import_torch(store: ModelStore, tmp_path: Pa
     store.import_files(_resnet_file(tmp_path / "a.pth"), name="listed")
     code = (
         "import sys\n"
-        "from ganpaint.engine.store import ModelStore\n"
+        "from ganpaint.engine.models.store import ModelStore\n"
         f"entries = ModelStore({str(store.root)!r}, include_resources=False).list()\n"
         "print([e.ref for e in entries], 'torch' in sys.modules)\n"
     )

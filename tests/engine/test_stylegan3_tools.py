@@ -24,15 +24,15 @@ from ganpaint_stylemix.tool import run as run_stylemix
 from safetensors.torch import save_file
 
 from ganpaint.core.specs import Role, ToolRequest
-from ganpaint.engine import stylegan_sampling as S
-from ganpaint.engine import stylegan_tools
-from ganpaint.engine.cards import METADATA_KEY, ModelCard
-from ganpaint.engine.checkpoints import weights_sha256
-from ganpaint.engine.directions import compute_directions, find_directions, sefa
-from ganpaint.engine.inversion import InversionState, invert
-from ganpaint.engine.store import ModelStore
-from ganpaint.engine.stylegan_thumbnails import thumbnails
-from ganpaint.engine.thumbnails import ThumbnailContext
+from ganpaint.engine.jobs.thumbnails import ThumbnailContext
+from ganpaint.engine.models.cards import METADATA_KEY, ModelCard
+from ganpaint.engine.models.checkpoints import weights_sha256
+from ganpaint.engine.models.directions import compute_directions, find_directions, sefa
+from ganpaint.engine.models.store import ModelStore
+from ganpaint.latent import stylegan_tools
+from ganpaint.latent.inversion import InversionState, invert
+from ganpaint.latent.stylegan_thumbnails import thumbnails
+from ganpaint.nn import stylegan_sampling as S
 from ganpaint.nn.stylegan3 import Generator as SG3Generator
 from ganpaint.nn.stylegan3 import StyleGAN3Config
 from ganpaint.testing import RecordingContext

@@ -1,5 +1,5 @@
 """Importing rosinality StyleGAN2 checkpoints into the model store, refusing NVIDIA pickles,
-and generating with the stored model through ganpaint.engine.stylegan_sampling."""
+and generating with the stored model through ganpaint.nn.stylegan_sampling."""
 
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ import torch
 from PIL import Image
 
 from ganpaint.cli.main import main
-from ganpaint.engine import stylegan_sampling as S
-from ganpaint.engine.cards import ModelFileError
-from ganpaint.engine.checkpoints import read_checkpoint
-from ganpaint.engine.loading import architectures, load_model
-from ganpaint.engine.store import ModelStore
-from ganpaint.engine.stylegan_import import STYLEGAN_TOOLS, detect_stylegan2, sniff
+from ganpaint.engine.models.cards import ModelFileError
+from ganpaint.engine.models.checkpoints import read_checkpoint
+from ganpaint.engine.models.loading import architectures, load_model
+from ganpaint.engine.models.store import ModelStore
+from ganpaint.engine.models.stylegan_import import STYLEGAN_TOOLS, detect_stylegan2, sniff
+from ganpaint.nn import stylegan_sampling as S
 from ganpaint.nn.stylegan2 import Generator, StyleGAN2Config
 from ganpaint.train.recipes.stylegan2 import TOOLS as RECIPE_TOOLS
 

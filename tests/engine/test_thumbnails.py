@@ -9,7 +9,7 @@ import pytest
 
 from ganpaint.core.specs import JobCancelled, ParamSpec, ToolError, ToolSpec
 from ganpaint.engine.jobs import JobQueue, JobState
-from ganpaint.engine.thumbnails import (
+from ganpaint.engine.jobs.thumbnails import (
     ThumbnailError,
     make_thumbnail_job,
     render_thumbnails,
@@ -18,7 +18,7 @@ from ganpaint.engine.thumbnails import (
 from ganpaint.testing import RecordingContext
 
 SELF = __name__
-STYLEGAN = "ganpaint.engine.stylegan_thumbnails:thumbnails"
+STYLEGAN = "ganpaint.latent.stylegan_thumbnails:thumbnails"
 CALLS: list[tuple[dict, tuple[int, ...], int, str]] = []
 
 
@@ -111,10 +111,10 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
 def test_stylegan_thumbnails_are_the_pictures_the_tools_generate(tiny: tuple[str, str]) -> None:
     import torch
 
-    from ganpaint.engine import stylegan_sampling as S
-    from ganpaint.engine.stylegan_thumbnails import thumbnails
-    from ganpaint.engine.stylegan_tools import load_generator
-    from ganpaint.engine.thumbnails import ThumbnailContext
+    from ganpaint.engine.jobs.thumbnails import ThumbnailContext
+    from ganpaint.latent.stylegan_thumbnails import thumbnails
+    from ganpaint.latent.stylegan_tools import load_generator
+    from ganpaint.nn import stylegan_sampling as S
 
     name, path = tiny
     ctx = ThumbnailContext(RecordingContext(models={(name, "gen"): path}), "gen")
@@ -135,8 +135,8 @@ def test_stylegan_thumbnails_are_the_pictures_the_tools_generate(tiny: tuple[str
 
 def test_stylegan_thumbnails_say_when_there_is_no_model(tiny: tuple[str, str], tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    from ganpaint.engine.stylegan_thumbnails import thumbnails
-    from ganpaint.engine.thumbnails import ThumbnailContext
+    from ganpaint.engine.jobs.thumbnails import ThumbnailContext
+    from ganpaint.latent.stylegan_thumbnails import thumbnails
 
     monkeypatch.setenv("GANPAINT_DATA_DIR", str(tmp_path))  # an empty user store
     with pytest.raises(ToolError, match="no StyleGAN2 model is available for gen"):

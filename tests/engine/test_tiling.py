@@ -10,8 +10,8 @@ import pytest
 import torch
 from torch import nn
 
-from ganpaint.engine.memory import activation_bytes_per_pixel
-from ganpaint.engine.tiling import (
+from ganpaint.engine.inference.memory import activation_bytes_per_pixel
+from ganpaint.engine.inference.tiling import (
     axis_weights,
     axis_windows,
     plan_tiles,
@@ -171,7 +171,7 @@ def test_other_errors_are_not_retried() -> None:
 
 
 def test_translate_array_tiles_above_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
-    from ganpaint.engine.inference import translate_array
+    from ganpaint.engine.inference.translate import translate_array
 
     g = _resnet("instance")
     img = ((_photo(320)[0].permute(1, 2, 0).numpy() + 1) / 2).astype(np.float32)

@@ -126,10 +126,10 @@ def _pictures(folder: Path, n: int, seed: int = 0) -> Path:
 @pytest.mark.slow
 def test_a_finetune_runs_in_a_worker_and_a_cancel_keeps_its_checkpoint(tmp_path: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    from ganpaint.engine import finetune as ft
     from ganpaint.engine.jobs import JobQueue, JobState
+    from ganpaint.engine.jobs import finetune as ft
     from ganpaint.engine.jobs.workers import WorkerPool
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.store import ModelStore
 
     monkeypatch.setenv("GANPAINT_DATA_DIR", str(tmp_path / "data"))
     a, b = _pictures(tmp_path / "a", 6), _pictures(tmp_path / "b", 6, seed=3)

@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ganpaint.engine import realesrgan
+from ganpaint.engine.models import realesrgan
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -110,7 +110,7 @@ def test_cli_upscale_agrees_with_ncnn(data_dir: Path, x4plus: tuple[Path, Path],
 
 def test_tiled_cli_upscale_agrees_with_ncnn(data_dir: Path, x4plus: tuple[Path, Path], photo: np.ndarray,
                                             tmp_path: Path) -> None:
-    from ganpaint.engine import spandrel_models as sm
+    from ganpaint.engine.models import spandrel_models as sm
 
     desc = sm.load_spandrel(data_dir / "models" / "realesrgan-x4plus.safetensors")
     context = sm._context(desc)
@@ -143,7 +143,7 @@ def test_cli_upscale_fast_precision_is_close_to_ncnn(data_dir: Path, x4plus: tup
     worst = _report("ganpaint run upscale --precision fast 48x40 vs ncnn", big, want)
     print(f"mean {float(diff.mean()):.3f} level(s)")
     assert worst <= 16 and float(diff.mean()) < 1.0
-    from ganpaint.engine.devices import fast_dtype
+    from ganpaint.engine.inference.devices import fast_dtype
 
     if fast_dtype("cpu") is not None:  # bf16 really ran (float32 would be within 1 level)
         assert worst > 1

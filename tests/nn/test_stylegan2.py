@@ -233,7 +233,7 @@ def test_max_size_stops_after_a_to_rgb_level() -> None:
 
 
 def test_synthesize_passes_max_size() -> None:
-    from ganpaint.engine import stylegan_sampling as S
+    from ganpaint.nn import stylegan_sampling as S
 
     g = _tiny(32)
     ws = torch.randn(1, g.n_styles, 16)

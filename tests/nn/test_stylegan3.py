@@ -14,7 +14,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from ganpaint.engine.loading import build_model
+from ganpaint.engine.models.loading import build_model
 from ganpaint.nn.stylegan3 import (
     Generator,
     StyleGAN3Config,
@@ -134,8 +134,8 @@ def test_lowpass_design_is_a_unit_gain_lowpass() -> None:
 
 # ------------------------------------------------------------------------------ NVlabs reference
 def _nvlabs_generator(name: str) -> Generator:
-    from ganpaint.engine.nvlabs_convert import stylegan3_from_nvlabs
-    from ganpaint.engine.nvlabs_pickle import read_generator
+    from ganpaint.engine.models.nvlabs_convert import stylegan3_from_nvlabs
+    from ganpaint.engine.models.nvlabs_pickle import read_generator
 
     net = read_generator(NV / name)
     cfg, sd, _ = stylegan3_from_nvlabs(net)

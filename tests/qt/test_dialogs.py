@@ -70,7 +70,7 @@ def write_model(path, name, tool="smudge", licence="CC0-1.0"):
     """A real GANPaint model file (safetensors with its card in the metadata), without torch."""
     from safetensors.numpy import save_file
 
-    from ganpaint.engine.cards import METADATA_KEY, ModelCard
+    from ganpaint.engine.models.cards import METADATA_KEY, ModelCard
 
     card = ModelCard(architecture="toy", config={}, tool=tool, name=name, components=(), licence=licence,
                      source="made in a test")
@@ -85,7 +85,7 @@ def tiny_model_file(tmp_path):
 
 
 def test_models_dialog_lists_and_removes(qtbot, tmp_path, tiny_model_file):
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.store import ModelStore
 
     root = tmp_path / "store"
     write_model(root / "mine.safetensors", "mine", licence="MIT")
@@ -142,7 +142,7 @@ def test_models_dialog_import_calls_the_store(qtbot, tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_models_dialog_real_import(qtbot, tmp_path, tiny_model_file):
     pytest.importorskip("torch")
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.store import ModelStore
 
     store = ModelStore(tmp_path / "store", include_resources=False)
     dlg = ModelsDialog(store)

@@ -40,13 +40,13 @@ def server():  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def store(tmp_path: Path) -> Any:
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.store import ModelStore
 
     return ModelStore(tmp_path / "models", include_resources=False)
 
 
 def _test_catalogue(server: Any) -> Any:
-    from ganpaint.engine.catalogue import parse_catalogue
+    from ganpaint.engine.models.catalogue import parse_catalogue
 
     a, b = H.generator_bytes(1), H.generator_bytes(2)
     server.files.update({"/a.pth": a, "/b.pth": b})

@@ -161,7 +161,7 @@ def inpaint_window(qtbot, answers):
     import ganpaint_inpaint
 
     from ganpaint.engine.jobs import JobQueue
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.store import ModelStore
     from ganpaint.plugins.manager import PluginManager
     from ganpaint.qt.mainwindow import MainWindow
 

@@ -8,7 +8,7 @@ import pytest
 
 def test_models_dialog_imports_a_community_upscaler(qtbot, tmp_path):  # type: ignore[no-untyped-def]
     torch = pytest.importorskip("torch")
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.store import ModelStore
     from ganpaint.qt.dialogs.models import ModelsDialog
 
     g = torch.Generator().manual_seed(0)

@@ -188,7 +188,7 @@ def tiny_store(tmp_path_factory):
 
 
 def _stylegan_spec() -> ToolSpec:
-    ref = "ganpaint.engine.stylegan_thumbnails:thumbnails"
+    ref = "ganpaint.latent.stylegan_thumbnails:thumbnails"
     return ToolSpec(id="stylemix", title="Style mixing", run="m:f", params=(  # the tiny model's tool
         ParamSpec("model", "model"),
         ParamSpec("seed", "seed", thumbnails=ref, thumbnail_params=("model", "psi")),

@@ -66,7 +66,7 @@ def _store() -> FakeStore:
 
 @pytest.fixture
 def form(qtbot):
-    from ganpaint.engine.finetune import families
+    from ganpaint.engine.jobs.finetune import families
     from ganpaint.qt.dialogs.train_form import TrainForm
 
     f = TrainForm(_store(), families())

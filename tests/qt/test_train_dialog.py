@@ -25,7 +25,7 @@ def _pictures(folder: Path, n: int, size=(40, 40), mode="RGB", seed=0) -> Path:
 
 
 def _dialog(qtbot, bridge, store=None, **kw):
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.store import ModelStore
     from ganpaint.qt.dialogs.train import TrainDialog
 
     dlg = TrainDialog(store if store is not None else ModelStore(), bridge, **kw)
@@ -94,7 +94,7 @@ def _setup_paired(dlg, a, b, steps: int) -> None:
 @pytest.mark.slow
 def test_tiny_finetune_end_to_end(qtbot, engine, tiny_model, answers):
     from ganpaint.engine.jobs import Job
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.store import ModelStore
 
     queue, bridge = engine
     a, b = tiny_model
@@ -200,7 +200,7 @@ def test_compare_ab_makes_two_result_layers(qtbot, tmp_path, answers):
     from ganpaint.cli.main import main
     from ganpaint.core.layers import LayerKind
     from ganpaint.engine.jobs import JobQueue
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.store import ModelStore
     from ganpaint.plugins.manager import PluginManager
     from ganpaint.qt.dialogs.train import _compare_in_window
     from ganpaint.qt.mainwindow import MainWindow

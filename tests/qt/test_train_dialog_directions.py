@@ -29,7 +29,7 @@ def _pictures(folder: Path, n: int = 5, size=(36, 44)) -> Path:
 def user_store(monkeypatch):
     """The user's store (GANPAINT_DATA_DIR is a temporary folder, see conftest) with tiny-gan@1."""
     from ganpaint.core.paths import models_dir
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.store import ModelStore
     from ganpaint.testing.tiny_stylegan import make_tiny_stylegan_store
 
     monkeypatch.setenv("GANPAINT_DEVICE", "cpu")
@@ -64,8 +64,8 @@ def _dialog(qtbot, bridge, store, tmp_path, base: str):
 
 @pytest.mark.slow
 def test_finetune_recomputes_directions_and_says_so(qtbot, engine, user_store, tmp_path, answers):
-    from ganpaint.engine import finetune as ft
-    from ganpaint.engine.directions import load_directions
+    from ganpaint.engine.jobs import finetune as ft
+    from ganpaint.engine.models.directions import load_directions
 
     queue, bridge = engine
     dlg = _dialog(qtbot, bridge, user_store, tmp_path, f"{TINY_BASE}@1")
@@ -88,7 +88,7 @@ def test_finetune_recomputes_directions_and_says_so(qtbot, engine, user_store, t
 
 @pytest.mark.slow
 def test_failing_directions_keep_the_model_and_warn(qtbot, engine, user_store, tmp_path, answers):
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.store import ModelStore
 
     _, bridge = engine
     (user_store.root / "directions").write_text("a file where the directions folder should be")
@@ -108,8 +108,8 @@ def test_failing_directions_keep_the_model_and_warn(qtbot, engine, user_store, t
 
 @pytest.mark.slow
 def test_cancel_while_recomputing_keeps_the_stored_model(qtbot, engine, user_store, tmp_path, answers):
-    from ganpaint.engine import finetune as ft
-    from ganpaint.engine.directions import directions_path
+    from ganpaint.engine.jobs import finetune as ft
+    from ganpaint.engine.models.directions import directions_path
 
     queue, bridge = engine
     dlg = _dialog(qtbot, bridge, user_store, tmp_path, f"{TINY_BASE}@1")

@@ -1,5 +1,5 @@
 """The Train dialog's multi-GPU run (issue 18): the "GPUs" box appears only with 2+ GPUs; more
-than 1 starts ``engine.finetune.torchrun_command``'s command in a QProcess (here a stand-in
+than 1 starts ``engine.jobs.finetune.torchrun_command``'s command in a QProcess (here a stand-in
 Python script: no GPU on the test machine), whose progress and "stored as" line the dialog
 reads; Cancel sends SIGTERM and the run ends as stopped with its checkpoint."""
 
@@ -41,7 +41,7 @@ def _pictures(folder: Path, n: int) -> Path:
 
 
 def _dialog(qtbot, bridge, monkeypatch, gpus: int):
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.store import ModelStore
     from ganpaint.qt.dialogs import train as train_dialog
 
     monkeypatch.setattr(train_dialog, "local_gpu_count", lambda: gpus)
@@ -60,7 +60,7 @@ def _checked_inpaint(qtbot, dlg, tmp_path: Path) -> None:
 
 
 def _fake_launch(monkeypatch, tmp_path: Path, script: str, seen: list) -> None:
-    from ganpaint.engine import finetune as ft
+    from ganpaint.engine.jobs import finetune as ft
 
     def fake(req, *, gpus, **kw):
         seen.append((req.family, gpus))
@@ -111,7 +111,7 @@ def test_one_gpu_keeps_the_in_process_job(qtbot, engine, monkeypatch, tmp_path) 
     seen: list = []
     _fake_launch(monkeypatch, tmp_path, DONE_SCRIPT, seen)
     made = []
-    from ganpaint.engine import finetune as ft
+    from ganpaint.engine.jobs import finetune as ft
 
     monkeypatch.setattr(ft, "make_finetune_job", lambda *a, **k: made.append(a) or (_ for _ in ()).throw(
         ft.FinetuneError("stop here")))

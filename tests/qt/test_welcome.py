@@ -24,7 +24,7 @@ def gan_window(qtbot, answers):
     import importlib
 
     from ganpaint.engine.jobs import JobQueue
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.store import ModelStore
     from ganpaint.plugins.manager import PluginManager
     from ganpaint.qt.mainwindow import MainWindow
 
@@ -181,7 +181,7 @@ def test_the_sample_is_a_credited_photo_that_no_model_trained_on():
 
 
 def test_welcome_pictures_are_small_and_match_the_shipped_models():
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.store import ModelStore
     from ganpaint.plugins.manager import PluginManager
     from ganpaint.qt.dialogs.welcome import THUMBS_DIR
 

@@ -82,6 +82,6 @@ def test_train_inpaint_runs_and_writes_a_curve_and_snapshots(tmp_path, monkeypat
     steps = [x["step"] for x in lines[1:]]
     assert steps[-1] == 3 and steps == sorted(steps)
     snap = out / "snap-000003.safetensors"
-    from ganpaint.engine.loading import read_card
+    from ganpaint.engine.models.loading import read_card
 
     assert read_card(snap).architecture == "inpaint_gated"

@@ -13,8 +13,8 @@ import pytest
 import torch
 from PIL import Image
 
-from ganpaint.engine import stylegan_sampling as S
-from ganpaint.engine.directions import DirectionSet, fit_boundary, std_along, w_samples
+from ganpaint.engine.models.directions import DirectionSet, fit_boundary, std_along, w_samples
+from ganpaint.nn import stylegan_sampling as S
 from ganpaint.nn.stylegan2 import Generator, StyleGAN2Config
 
 ROOT = Path(__file__).resolve().parents[2]

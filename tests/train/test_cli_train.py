@@ -23,7 +23,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _entry(name: str):
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.store import ModelStore
 
     return ModelStore().get(name)
 
@@ -50,7 +50,7 @@ def test_train_pix2pix_makes_a_store_entry(data_dir: Path, paired_dirs, capsys) 
     # the stored model loads through the engine's loader and runs
     import torch
 
-    from ganpaint.engine.loading import load_model
+    from ganpaint.engine.models.loading import load_model
 
     g = load_model(entry.path)
     out = g(torch.zeros(1, 3, 32, 32))
@@ -80,7 +80,7 @@ def test_train_cyclegan_stores_both_directions(data_dir: Path, paired_dirs, caps
     assert rc == 0, err
     entry = _entry("pair")
     assert entry.card.components == ("forward", "reverse") and "cycle_l1" in entry.card.metrics
-    from ganpaint.engine.loading import load_model
+    from ganpaint.engine.models.loading import load_model
 
     assert load_model(entry.path, component="reverse").component == "reverse"
 

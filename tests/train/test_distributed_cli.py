@@ -18,7 +18,7 @@ import psutil
 import pytest
 
 from ganpaint.cli.main import main
-from ganpaint.engine.store import ModelStore
+from ganpaint.engine.models.store import ModelStore
 from ganpaint.train import load_checkpoint
 
 TINY = ["--size", "32", "--batch", "2", "--set", "ngf=4", "--set", "ndf=4", "--set", "num_downs=5",

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ganpaint.engine import finetune as ft
+from ganpaint.engine.jobs import finetune as ft
 
 
 def _pictures(folder: Path, n: int, seed: int) -> Path:
@@ -23,7 +23,7 @@ def _pictures(folder: Path, n: int, seed: int) -> Path:
 
 def test_the_paired_quick_preset_trains_from_scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from ganpaint.engine.jobs import JobQueue, JobState
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.store import ModelStore
 
     monkeypatch.setenv("GANPAINT_DATA_DIR", str(tmp_path / "data"))
     a, b = _pictures(tmp_path / "a", 2, 0), _pictures(tmp_path / "b", 2, 1)

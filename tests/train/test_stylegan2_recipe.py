@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from ganpaint.cli.main import main
-from ganpaint.engine.cards import ModelCard
-from ganpaint.engine.loading import load_model
-from ganpaint.engine.store import ModelStore
+from ganpaint.engine.models.cards import ModelCard
+from ganpaint.engine.models.loading import load_model
+from ganpaint.engine.models.store import ModelStore
 from ganpaint.nn.stylegan2 import Generator
 from ganpaint.train import load_data, make_recipe, train
 from ganpaint.train.recipes.stylegan2 import StyleGAN2Recipe, grid, options_from_card, sliced_wasserstein

@@ -93,7 +93,7 @@ def main(conn: Any, cancel: Any, parent_pid: int, threads: int = 0) -> None:
     # Ctrl+C in a terminal reaches the whole process group: the editor decides about cancel.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_watch_parent, args=(parent_pid,), name="ganpaint-parent-watch", daemon=True).start()
-    from ganpaint.engine.devices import prepare_torch_env
+    from ganpaint.engine.inference.devices import prepare_torch_env
 
     if threads > 0:  # wins over the inherited environment: N workers share the cores
         _threads = int(threads)
@@ -169,7 +169,7 @@ def _run(conn: Any, cancel: Any, spec_fields: dict[str, Any], request: ToolReque
             _import_from_file(spec.run.partition(":")[0], spec.module_file)
             fn = load_tool_function(spec)
             if _threads and "torch" in sys.modules:  # the tool's import brought torch: its share of threads
-                from ganpaint.engine.devices import configure_torch
+                from ganpaint.engine.inference.devices import configure_torch
 
                 configure_torch()
             conn.send(("loaded",))
@@ -211,7 +211,7 @@ def generator_main(conn: Any, cancel: Any, parent_pid: int, target: str, kwargs_
     threading.Thread(target=_watch_parent, args=(parent_pid,), name="ganpaint-parent-watch", daemon=True).start()
     import importlib
 
-    from ganpaint.engine.devices import prepare_torch_env
+    from ganpaint.engine.inference.devices import prepare_torch_env
 
     prepare_torch_env()
     try:

@@ -461,7 +461,7 @@ class JobQueue:
         self._emit(self.events.job_state, StateMessage(job.id, JobState.RUNNING, "resumed"))
 
     def _worker(self, lane: _Lane) -> None:
-        from ganpaint.engine.devices import prepare_torch_env
+        from ganpaint.engine.inference.devices import prepare_torch_env
 
         prepare_torch_env()  # before any tool imports torch in this process
         while True:

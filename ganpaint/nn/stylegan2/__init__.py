@@ -3,7 +3,7 @@
 Key layout of rosinality's stylegan2-pytorch (``g_ema`` state dicts load unchanged, plus our
 ``latent_avg`` buffer). The model store knows the generator as architecture ``"stylegan2"``
 (config = ``StyleGAN2Config.to_dict()``); sampling helpers are in
-``ganpaint.engine.stylegan_sampling``.
+``ganpaint.nn.stylegan_sampling``.
 """
 
 from ganpaint.nn.stylegan2.diffaugment import POLICIES, diff_augment

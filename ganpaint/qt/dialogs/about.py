@@ -42,7 +42,7 @@ def _dist_version(dist: str) -> str:
 
 def model_licences(models: Iterable[Any]) -> list[tuple[str, str, str]]:
     """(name, licence, source or problem) of each model, read from its card."""
-    from ganpaint.engine.cards import card_of_file
+    from ganpaint.engine.models.cards import card_of_file
 
     out = []
     for spec in models:

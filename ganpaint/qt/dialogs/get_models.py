@@ -2,8 +2,8 @@
 
 ``GetModelsDialog(store, bridge, catalogue=None, parent=None)``: ``store`` is the model store,
 ``bridge`` the window's :class:`ganpaint.qt.bridge.JobBridge` (its queue runs the download as
-a background job with progress and cancel; see ``ganpaint.engine.downloads``), ``catalogue``
-a :class:`ganpaint.engine.catalogue.Catalogue` (default: the built-in one, or
+a background job with progress and cancel; see ``ganpaint.engine.models.downloads``), ``catalogue``
+a :class:`ganpaint.engine.models.catalogue.Catalogue` (default: the built-in one, or
 ``$GANPAINT_CATALOGUE``). A model under non-commercial terms is downloaded only after the
 licence dialog was accepted.
 
@@ -71,7 +71,7 @@ class GetModelsDialog(QDialog):
         self.catalogue = catalogue
         if self.catalogue is None:
             try:
-                from ganpaint.engine.catalogue import load_catalogue
+                from ganpaint.engine.models.catalogue import load_catalogue
 
                 self.catalogue = load_catalogue()
             except Exception as exc:  # a broken GANPAINT_CATALOGUE must not break the dialog
@@ -131,7 +131,7 @@ class GetModelsDialog(QDialog):
     # ------------------------------------------------------------------ list
 
     def installed(self) -> set[str]:
-        from ganpaint.engine.catalogue import installed_ids
+        from ganpaint.engine.models.catalogue import installed_ids
 
         if self.store is None:
             return set()
@@ -256,7 +256,7 @@ class GetModelsDialog(QDialog):
         def work(inputs: Any, ctx: Any) -> str:
             from ganpaint.core.errors import GanpaintError
             from ganpaint.core.specs import JobCancelled, ToolError
-            from ganpaint.engine import downloads
+            from ganpaint.engine.models import downloads
 
             def progress(done: int, total: int | None, message: str) -> None:
                 amount = f"{done / total:.0%}" if total else f"{done / 1048576:.1f} MB"

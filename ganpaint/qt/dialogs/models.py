@@ -1,7 +1,7 @@
 """The Models dialog: the model store's entries, Import... and Remove.
 
 ``ModelsDialog(store, tools=None, parent=None)``: ``store`` is the model store
-(ganpaint.engine.store.ModelStore) with ``list()``, ``import_files(path, path_b=None,
+(ganpaint.engine.models.store.ModelStore) with ``list()``, ``import_files(path, path_b=None,
 name=None, tool=None)`` (two files: a CycleGAN pair) and ``remove(name)``; None (or a store that raises) shows the table empty with the reason and
 disables the buttons. ``tools`` is ``[(tool_id, title), ...]`` offered when importing.
 Entries may be objects or dicts; a field is looked up on the entry, then on its ``card``.

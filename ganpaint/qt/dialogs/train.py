@@ -1,7 +1,7 @@
 """Edit > Train…: fine-tune a GAN tool's model on the user's own pictures.
 
 ``TrainDialog(store, bridge, ...)``: the form (train_form.TrainForm), "Check data" (runs
-``engine.finetune.check_data`` in a thread; Start stays disabled until the check of the
+``engine.jobs.finetune.check_data`` in a thread; Start stays disabled until the check of the
 current settings passed), then a job on the engine's TRAINING lane with a live loss plot,
 the sample grid, steps/s and ETA, Pause / Resume / Cancel. Stopped runs in the runs
 folder are listed and can be resumed (also after a restart). When a run is done its model
@@ -12,7 +12,7 @@ slider directions…"; Pause is off, Cancel stops only that); the status says wh
 were, and a failure there is a warning: the model stays stored.
 One training at a time: a second Start while one runs is refused with a message.
 On a machine with several GPUs a "GPUs" box appears: more than 1 starts the run as
-``torchrun --nproc_per_node=N -m ganpaint train ...`` (``engine.finetune.torchrun_command``)
+``torchrun --nproc_per_node=N -m ganpaint train ...`` (``engine.jobs.finetune.torchrun_command``)
 in a QProcess; its progress bar and "stored as" line are read from its output, Pause and
 Cancel send SIGTERM (every process writes the checkpoint and stops), and the stopped run
 resumes from 'Stopped runs' on one GPU.
@@ -43,8 +43,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ganpaint.engine import finetune as ft
 from ganpaint.engine.jobs import FinishedMessage, JobState, ProgressMessage, StateMessage
+from ganpaint.engine.jobs import finetune as ft
 from ganpaint.qt.dialogs.train_form import TrainForm
 from ganpaint.qt.dialogs.train_monitor import TrainMonitor
 
@@ -63,7 +63,7 @@ def local_gpu_count() -> int:
             return 0
     except OSError:
         return 0
-    from ganpaint.engine.devices import cuda_device_count
+    from ganpaint.engine.inference.devices import cuda_device_count
 
     return cuda_device_count()
 
@@ -565,7 +565,7 @@ def show_train(win: Any) -> TrainDialog:
         names, resolver = _plugin_recipes(win)
         store = win.model_store
         if store is None:  # a window built without a store still trains into the user's store
-            from ganpaint.engine.store import ModelStore
+            from ganpaint.engine.models.store import ModelStore
 
             store = ModelStore()
         dlg = TrainDialog(store, win.bridge, recipe_resolver=resolver, available_recipes=names,

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ganpaint.engine.finetune import PRESET_NAMES, Family, FinetuneRequest, preset_values
+from ganpaint.engine.jobs.finetune import PRESET_NAMES, Family, FinetuneRequest, preset_values
 
 SCRATCH = ""  # the start-model combo's data for "from scratch"
 _STARTABLE = {"unet_generator", "resnet_generator", "inpaint_gated", "stylegan2"}

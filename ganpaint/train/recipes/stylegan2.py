@@ -41,7 +41,7 @@ from ganpaint.train.augment import Augment
 from ganpaint.train.recipes.base import Trainer, check_positive, eval_mode, set_requires_grad
 
 #: the tools that list a StyleGAN2 model: the card's ``tool`` and ``extra["tools"]``
-#: (ganpaint.engine.stylegan_import.STYLEGAN_TOOLS says the same; train never imports engine)
+#: (ganpaint.engine.models.stylegan_import.STYLEGAN_TOOLS says the same; train never imports engine)
 TOOLS: tuple[str, ...] = ("stylemix", "faces")
 #: how the stored mean latent is computed (as for imports without latent_avg)
 MEAN_LATENT_SAMPLES, MEAN_LATENT_SEED = 4096, 0

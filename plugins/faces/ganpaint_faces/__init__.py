@@ -62,7 +62,7 @@ def params() -> tuple[ParamSpec, ...]:
         ParamSpec("seed", "seed", label="Face",
                   help="Which generated face to start from: each number gives another face (your own picture, "
                   "when the input layer holds one, takes its place).",
-                  thumbnails="ganpaint.engine.stylegan_thumbnails:thumbnails", thumbnail_params=("model", "psi")),
+                  thumbnails="ganpaint.latent.stylegan_thumbnails:thumbnails", thumbnail_params=("model", "psi")),
         ParamSpec("z", "file", label="Latent file (.npy)", advanced=True,
                   help="A z vector (dim,) or (1, dim), or a stored W+ latent.npy (overrides the face number)."),
         ParamSpec("psi", "float", label="Variety", default=0.7, minimum=0.0, maximum=1.5, step=0.05,
@@ -119,7 +119,7 @@ def ganpaint_register_tools() -> list[ToolSpec]:
 
 def canvas(params: Any, model_path: Any) -> tuple[int, int]:
     """On the command line without INPUT: the generator's own resolution (or ``size``)."""
-    from ganpaint.engine.stylegan_tools import canvas_size
+    from ganpaint.latent.stylegan_tools import canvas_size
 
     return canvas_size(params, model_path, TOOL_ID)
 

@@ -8,10 +8,9 @@ import numpy as np
 import torch
 
 from ganpaint.core.specs import RunContext, ToolError, ToolRequest, ToolResult
-from ganpaint.engine import stylegan_sampling as S
-from ganpaint.engine.cards import ModelFileError
-from ganpaint.engine.directions import DirectionSet
-from ganpaint.engine.stylegan_tools import (
+from ganpaint.engine.models.cards import ModelFileError
+from ganpaint.engine.models.directions import DirectionSet
+from ganpaint.latent.stylegan_tools import (
     draft_metadata,
     draft_size,
     enlarge_for,
@@ -23,6 +22,7 @@ from ganpaint.engine.stylegan_tools import (
     source_latent,
     stored_inversion,
 )
+from ganpaint.nn import stylegan_sampling as S
 from ganpaint_faces import SLIDERS, TOOL_ID
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ganpaint.engine.store import ModelStore
+from ganpaint.engine.models.store import ModelStore
 from ganpaint.testing import RecordingContext
 from ganpaint.testing.tiny_stylegan import TINY_STYLEGAN as TINY
 from ganpaint.testing.tiny_stylegan import make_tiny_stylegan_store

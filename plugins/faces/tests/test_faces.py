@@ -10,9 +10,9 @@ from ganpaint_faces import SLIDERS, ganpaint_register_tools
 from ganpaint_faces.tool import run
 
 from ganpaint.core.specs import JobCancelled, Role, ToolError, ToolRequest
-from ganpaint.engine import stylegan_tools
-from ganpaint.engine.directions import DirectionSet, directions_path, save_directions
-from ganpaint.engine.store import ModelStore
+from ganpaint.engine.models.directions import DirectionSet, directions_path, save_directions
+from ganpaint.engine.models.store import ModelStore
+from ganpaint.latent import stylegan_tools
 from ganpaint.testing import RecordingContext
 
 SPEC = ganpaint_register_tools()[0]

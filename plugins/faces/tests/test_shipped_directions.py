@@ -11,8 +11,8 @@ import pytest
 from ganpaint_faces.tool import run
 
 from ganpaint.core.specs import ToolError, ToolRequest
-from ganpaint.engine.directions import DirectionSet, directions_path, save_directions
-from ganpaint.engine.store import ModelStore
+from ganpaint.engine.models.directions import DirectionSet, directions_path, save_directions
+from ganpaint.engine.models.store import ModelStore
 from ganpaint.testing import RecordingContext
 
 SPEC = ganpaint_faces.ganpaint_register_tools()[0]

@@ -14,9 +14,9 @@ from ganpaint_faces import ganpaint_register_tools
 from ganpaint_faces.tool import run
 
 from ganpaint.core.specs import Role, ToolRequest
-from ganpaint.engine import stylegan_tools
-from ganpaint.engine.encoders import save_encoder
-from ganpaint.engine.store import ModelStore
+from ganpaint.engine.models.store import ModelStore
+from ganpaint.latent import stylegan_tools
+from ganpaint.latent.encoders import save_encoder
 from ganpaint.nn.stylegan2.encoder import EncoderConfig, LatentEncoder
 from ganpaint.testing import RecordingContext
 

@@ -7,7 +7,7 @@ from ganpaint_faces import ganpaint_register_tools
 from ganpaint_faces.tool import run
 
 from ganpaint.core.specs import ToolRequest
-from ganpaint.engine.thumbnails import ThumbnailContext, load_thumbnail_function, thumbnail_params
+from ganpaint.engine.jobs.thumbnails import ThumbnailContext, load_thumbnail_function, thumbnail_params
 from ganpaint.testing import RecordingContext
 
 SPEC = ganpaint_register_tools()[0]
@@ -16,7 +16,7 @@ TINY = "tiny-gan"
 
 def test_the_seed_has_the_stylegan_grid(ctx: RecordingContext) -> None:
     p = SPEC.param("seed")
-    assert p.thumbnails == "ganpaint.engine.stylegan_thumbnails:thumbnails"
+    assert p.thumbnails == "ganpaint.latent.stylegan_thumbnails:thumbnails"
     assert thumbnail_params(SPEC, p, SPEC.default_params()).keys() == {"model", "psi"}  # not the sliders
     pic = load_thumbnail_function(p.thumbnails)({"model": TINY, "psi": 0.7}, [4], 16,
                                                 ThumbnailContext(ctx, SPEC.id))[0]

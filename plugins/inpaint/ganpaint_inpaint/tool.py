@@ -19,9 +19,9 @@ import torch
 import torch.nn.functional as F
 
 from ganpaint.core.specs import RunContext, ToolError, ToolRequest, ToolResult
-from ganpaint.engine.cards import ModelFileError
-from ganpaint.engine.loading import read_card, register_architecture
-from ganpaint.engine.model_cache import default_cache
+from ganpaint.engine.models.cards import ModelFileError
+from ganpaint.engine.models.loading import read_card, register_architecture
+from ganpaint.engine.models.model_cache import default_cache
 from ganpaint.nn.inpaint import InpaintConfig, InpaintGenerator, inpaint_tensor
 from ganpaint_inpaint import DEFAULT_MODEL, TOOL_ID
 from ganpaint_inpaint.geometry import EPS, Box, context_box, grow_mask, inner_distance, push_pull
@@ -112,7 +112,7 @@ def run(request: ToolRequest, ctx: RunContext) -> ToolResult:
 
 def _load(name: str, ctx: RunContext) -> tuple[Any, Any]:
     """Our generator, or the spandrel descriptor of an imported LaMa-class model."""
-    from ganpaint.engine.spandrel_models import is_spandrel_card, load_spandrel
+    from ganpaint.engine.models.spandrel_models import is_spandrel_card, load_spandrel
 
     path = ctx.model_path(name, TOOL_ID)
     try:
@@ -181,7 +181,7 @@ def _fill_crop_spandrel(desc: Any, crop: np.ndarray, valid: np.ndarray, work_siz
     """:func:`_fill_crop` for a LaMa-class model (spandrel): the unknown pixels are zeroed
     and marked 1 in its mask; runs at ``work_size`` when the crop is larger; an odd seed
     runs it mirrored (another plausible fill)."""
-    from ganpaint.engine.spandrel_models import run_masked
+    from ganpaint.engine.models.spandrel_models import run_masked
 
     ch, cw = crop.shape[:2]
     known = valid.astype(np.float32)

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from ganpaint.engine.cards import ModelCard
-from ganpaint.engine.store import ModelStore
+from ganpaint.engine.models.cards import ModelCard
+from ganpaint.engine.models.store import ModelStore
 from ganpaint.nn.inpaint import InpaintConfig, InpaintGenerator
 from ganpaint.testing import RecordingContext
 

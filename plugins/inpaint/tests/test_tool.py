@@ -16,7 +16,7 @@ from ganpaint_inpaint import geometry, tool
 
 from ganpaint.core.specs import Role, ToolError
 from ganpaint.core.toolio import result_pixels, validate_result
-from ganpaint.engine.store import ModelStore
+from ganpaint.engine.models.store import ModelStore
 from ganpaint.nn import ResnetConfig, ResnetGenerator
 from ganpaint.testing import RecordingContext, make_request
 
@@ -196,7 +196,7 @@ needs_default = pytest.mark.skipif(not ganpaint_inpaint.MODEL_FILE.is_file(), re
 def test_shipped_default_fills_a_real_result(make_picture) -> None:  # type: ignore[no-untyped-def]
     """Smoke test: the default model on a small picture gives a real fill (not the input,
     not a constant, close to the surroundings) and leaves everything else identical."""
-    from ganpaint.engine.store import resolve_model_path
+    from ganpaint.engine.models.store import resolve_model_path
 
     specs = ganpaint_inpaint.ganpaint_register_models()
     path = resolve_model_path("inpaint-default", "inpaint", defaults=specs)

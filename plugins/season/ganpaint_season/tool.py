@@ -22,10 +22,10 @@ from typing import Any
 import numpy as np
 
 from ganpaint.core.specs import RunContext, ToolError, ToolRequest, ToolResult
-from ganpaint.engine.cards import ModelCard, ModelFileError
-from ganpaint.engine.inference import translate_array
-from ganpaint.engine.loading import read_card
-from ganpaint.engine.model_cache import default_cache
+from ganpaint.engine.inference.translate import translate_array
+from ganpaint.engine.models.cards import ModelCard, ModelFileError
+from ganpaint.engine.models.loading import read_card
+from ganpaint.engine.models.model_cache import default_cache
 from ganpaint_season import DEFAULT_MODEL, DIRECTIONS, TOOL_ID
 from ganpaint_season.structure import summer_to_winter, winter_to_summer
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from ganpaint.engine.cards import ModelCard
-from ganpaint.engine.store import ModelStore, pack_components
+from ganpaint.engine.models.cards import ModelCard
+from ganpaint.engine.models.store import ModelStore, pack_components
 from ganpaint.nn import ResnetConfig, ResnetGenerator
 from ganpaint.testing import RecordingContext
 

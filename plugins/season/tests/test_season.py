@@ -20,8 +20,8 @@ from PIL import Image
 
 from ganpaint.core.specs import ToolError
 from ganpaint.core.toolio import validate_result
-from ganpaint.engine.inference import translate_array
-from ganpaint.engine.loading import load_model
+from ganpaint.engine.inference.translate import translate_array
+from ganpaint.engine.models.loading import load_model
 from ganpaint.testing import RecordingContext, make_request
 
 SPEC = ganpaint_register_tools()[0]
@@ -142,7 +142,7 @@ def _official_file(path: Path, seed: int) -> Path:
 
 def test_official_pair_imports_as_a_season_model_and_runs_from_the_cli(picture, isolated_data_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from ganpaint.cli.main import main
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.store import ModelStore
 
     s2w = _official_file(tmp_path / "summer2winter.pth", 5)
     w2s = _official_file(tmp_path / "winter2summer.pth", 6)

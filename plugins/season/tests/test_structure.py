@@ -11,8 +11,8 @@ from ganpaint_season.structure import summer_to_winter, winter_to_summer
 from ganpaint_season.tool import run
 
 from ganpaint.core.toolio import validate_result
-from ganpaint.engine.inference import translate_array
-from ganpaint.engine.loading import load_model
+from ganpaint.engine.inference.translate import translate_array
+from ganpaint.engine.models.loading import load_model
 from ganpaint.testing import RecordingContext, make_request
 
 SPEC = ganpaint_register_tools()[0]

@@ -20,10 +20,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganpaint.core.specs import Role, RunContext, ToolError, ToolRequest, ToolResult
-from ganpaint.engine.cards import ModelFileError
-from ganpaint.engine.inference import pad_amounts
-from ganpaint.engine.loading import read_card
-from ganpaint.engine.model_cache import default_cache
+from ganpaint.engine.inference.translate import pad_amounts
+from ganpaint.engine.models.cards import ModelFileError
+from ganpaint.engine.models.loading import read_card
+from ganpaint.engine.models.model_cache import default_cache
 from ganpaint_sketch.hints import IN_CHANNELS
 from ganpaint_sketch.regions import TRAIN_SIDE, hint_fill, ink_growth, working_scale
 
@@ -235,7 +235,7 @@ def _binomial(x: torch.Tensor) -> torch.Tensor:
 def _run_windows(model: nn.Module, cond: torch.Tensor, ctx: Any) -> torch.Tensor:
     """The model on a 1x5xHxW input in windows of its training crop (rounded up to its size
     multiple), padded with paper/no hint to at least one window, overlaps blended."""
-    from ganpaint.engine.tiling import cancel_checks, plan_tiles, run_tiled
+    from ganpaint.engine.inference.tiling import cancel_checks, plan_tiles, run_tiled
 
     m = int(getattr(model, "size_multiple", 1))
     win = -(-TRAIN_SIDE // m) * m
@@ -283,8 +283,8 @@ def run_generator(model: nn.Module, x: np.ndarray, *, ctx: Any = None, seed: int
         t[:, 1:4] *= (t[:, 4:5] + 1) / 2
     else:
         t = t * 2 - 1
-    from ganpaint.engine.backends import select_runner
-    from ganpaint.engine.tiling import run_full_resolution
+    from ganpaint.engine.inference.backends import select_runner
+    from ganpaint.engine.inference.tiling import run_full_resolution
 
     model.eval()
     precision = str(getattr(ctx, "precision", "full") or "full")

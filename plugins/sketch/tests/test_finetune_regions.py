@@ -14,7 +14,7 @@ import torch
 from PIL import Image
 
 from ganpaint.core.specs import Role
-from ganpaint.engine.cards import card_of_file
+from ganpaint.engine.models.cards import card_of_file
 from ganpaint.testing import run_tool
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -82,7 +82,7 @@ def test_finetune_runs_resumes_and_exports_a_region_hint_model(train_sketch, tmp
 def test_a_region_hint_model_colours_hinted_regions_in_a_second_pass(plugin_host, tmp_path: Path) -> None:
     import safetensors.torch
 
-    from ganpaint.engine.cards import METADATA_KEY, ModelCard
+    from ganpaint.engine.models.cards import METADATA_KEY, ModelCard
     from ganpaint.testing import RecordingContext
 
     card = card_of_file(ganpaint_sketch.MODEL_FILE)
@@ -102,7 +102,7 @@ def test_a_region_hint_model_colours_hinted_regions_in_a_second_pass(plugin_host
     outs = {}
     for name, p in (("plain", ganpaint_sketch.MODEL_FILE), ("regions", path)):
         ctx = RecordingContext(models={(name, "sketch"): str(p)})
-        from ganpaint.engine.model_cache import default_cache
+        from ganpaint.engine.models.model_cache import default_cache
 
         model = default_cache().get(str(p), component="forward", device="cpu", dtype=torch.float32, ctx=ctx)
         hook = model.register_forward_pre_hook(lambda _m, args: calls.append(args[0][:, 4].max()))

@@ -11,7 +11,7 @@ from ganpaint_sketch.regions import hint_fill, hint_samples, region_fill_baselin
 from ganpaint_sketch.tool import colourise
 
 from ganpaint.core.specs import Role
-from ganpaint.engine.loading import load_model
+from ganpaint.engine.models.loading import load_model
 from ganpaint.testing import run_tool
 
 

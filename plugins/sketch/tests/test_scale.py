@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from ganpaint_sketch.regions import TRAIN_LINE_WIDTH, WORK_SIDE, ink_growth, line_width, working_scale
 from ganpaint_sketch.tool import colourise, run_generator, shrink_sketch
 
-from ganpaint.engine.loading import load_model
+from ganpaint.engine.models.loading import load_model
 
 
 def circles(n: int, width: float) -> np.ndarray:

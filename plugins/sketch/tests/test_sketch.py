@@ -17,7 +17,7 @@ from ganpaint.core.document import Document
 from ganpaint.core.layers import LayerKind
 from ganpaint.core.specs import Role, ToolError
 from ganpaint.core.toolio import build_request
-from ganpaint.engine.store import ModelStore
+from ganpaint.engine.models.store import ModelStore
 from ganpaint.nn import ResnetConfig, ResnetGenerator, UnetConfig, UnetGenerator
 from ganpaint.testing import run_tool
 
@@ -148,7 +148,7 @@ def test_official_pix2pix_layout_imported_for_the_tool(host, store: ModelStore, 
 @pytest.mark.skipif(not ganpaint_sketch.MODEL_FILE.is_file(), reason="the default model is not trained yet")
 def test_shipped_default_colours_a_small_sketch(host) -> None:
     """Smoke test of the shipped model: a real result, not the input and not a constant."""
-    from ganpaint.engine.cards import card_of_file
+    from ganpaint.engine.models.cards import card_of_file
     from ganpaint.testing import RecordingContext
 
     path = ganpaint_sketch.MODEL_FILE

@@ -122,7 +122,7 @@ def test_cli_fine_tunes_a_stored_sketch_model_and_refuses_an_rgb_one(tmp_path: P
     """`ganpaint train sketch --from MODEL` rebuilds the 5-channel generator from the card
     (SketchRecipe.options_from_card); a 3-channel translate model is refused by name."""
     from ganpaint.cli.main import main
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.store import ModelStore
 
     monkeypatch.setenv("GANPAINT_DATA_DIR", str(tmp_path / "gp"))
     monkeypatch.setenv("GANPAINT_DEVICE", "cpu")

@@ -22,7 +22,7 @@ MODEL_FILE = Path(__file__).parent / "models" / f"{DEFAULT_MODEL}.safetensors"
 #: the largest crossover (a 4096 px generator has 22 style inputs); larger = all from A
 MAX_STYLES = 32
 #: draws the grid of seed pictures (the panel's grid button beside Seed A / Seed B)
-THUMBNAILS = "ganpaint.engine.stylegan_thumbnails:thumbnails"
+THUMBNAILS = "ganpaint.latent.stylegan_thumbnails:thumbnails"
 
 
 def params() -> tuple[ParamSpec, ...]:
@@ -95,7 +95,7 @@ def ganpaint_register_tools() -> list[ToolSpec]:
 
 def canvas(params: Any, model_path: Any) -> tuple[int, int]:
     """On the command line without INPUT: the generator's own resolution (or ``size``)."""
-    from ganpaint.engine.stylegan_tools import canvas_size
+    from ganpaint.latent.stylegan_tools import canvas_size
 
     return canvas_size(params, model_path, TOOL_ID)
 

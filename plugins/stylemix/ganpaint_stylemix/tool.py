@@ -7,8 +7,7 @@ from typing import Any
 import torch
 
 from ganpaint.core.specs import RunContext, ToolRequest, ToolResult
-from ganpaint.engine import stylegan_sampling as S
-from ganpaint.engine.stylegan_tools import (
+from ganpaint.latent.stylegan_tools import (
     draft_metadata,
     draft_size,
     enlarge_for,
@@ -20,6 +19,7 @@ from ganpaint.engine.stylegan_tools import (
     source_latent,
     stored_inversion,
 )
+from ganpaint.nn import stylegan_sampling as S
 
 TOOL_ID = "stylemix"
 

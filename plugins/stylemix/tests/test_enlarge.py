@@ -10,7 +10,7 @@ from ganpaint_stylemix.tool import run
 from safetensors.torch import save_file
 
 from ganpaint.core.specs import ToolRequest
-from ganpaint.engine.stylegan_tools import gan_enlarge
+from ganpaint.latent.stylegan_tools import gan_enlarge
 from ganpaint.testing import RecordingContext
 
 SPEC = ganpaint_register_tools()[0]
@@ -34,7 +34,7 @@ def _compact(scale: int = 2, nf: int = 8) -> dict[str, torch.Tensor]:
 
 @pytest.fixture()
 def upscaler(tmp_path, monkeypatch) -> str:
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.store import ModelStore
 
     monkeypatch.setenv("GANPAINT_DATA_DIR", str(tmp_path / "data"))
     src = tmp_path / "tiny-x2.safetensors"
@@ -50,7 +50,7 @@ def _run(ctx: RecordingContext, **params):  # type: ignore[no-untyped-def]
 
 
 def test_enlarge_runs_the_installed_upscaler_before_resizing(tiny_store, upscaler):
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.store import ModelStore
 
     ctx = RecordingContext(models={(TINY, "stylemix"): str(tiny_store.get(TINY).path),
                                    (upscaler, "upscale"): str(ModelStore().get(upscaler, tool="upscale").path)})

@@ -95,7 +95,7 @@ def test_a_draft_is_synthesised_smaller_and_never_inverts(ctx: RecordingContext,
     fills the canvas; a picture not inverted yet is shown as it is, with a note."""
     from dataclasses import replace
 
-    from ganpaint.engine import stylegan_tools
+    from ganpaint.latent import stylegan_tools
 
     params = {"seed": 3, "seed_b": 8, "crossover": 3}
     final = run(_request(params, canvas=(30, 20)), ctx)
@@ -120,7 +120,7 @@ def test_the_shipped_default_is_the_scenes_model() -> None:
     assert SPEC.param("model").default == "scenes-default"
     (m,) = ganpaint_stylemix.ganpaint_register_models()
     assert (m.name, m.tool, m.default) == ("scenes-default", "stylemix", True)
-    from ganpaint.engine.cards import card_of_file
+    from ganpaint.engine.models.cards import card_of_file
 
     card = card_of_file(m.path)
     assert card.architecture == "stylegan2" and card.config["size"] == 64 and card.training_command

@@ -8,7 +8,7 @@ from ganpaint_stylemix import ganpaint_register_tools
 from ganpaint_stylemix.tool import run
 
 from ganpaint.core.specs import ToolRequest
-from ganpaint.engine.thumbnails import ThumbnailContext, load_thumbnail_function, thumbnail_params
+from ganpaint.engine.jobs.thumbnails import ThumbnailContext, load_thumbnail_function, thumbnail_params
 from ganpaint.testing import RecordingContext
 
 SPEC = ganpaint_register_tools()[0]
@@ -18,7 +18,7 @@ TINY = "tiny-gan"
 def test_both_seeds_have_the_stylegan_grid() -> None:
     for name in ("seed", "seed_b"):
         p = SPEC.param(name)
-        assert p.thumbnails == "ganpaint.engine.stylegan_thumbnails:thumbnails"
+        assert p.thumbnails == "ganpaint.latent.stylegan_thumbnails:thumbnails"
         assert thumbnail_params(SPEC, p, SPEC.default_params()).keys() == {"model", "psi"}
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from ganpaint.core.specs import RunContext, ToolError, ToolRequest, ToolResult
-from ganpaint.engine.cards import ModelFileError
-from ganpaint.engine.inference import translate_array
-from ganpaint.engine.loading import read_card
-from ganpaint.engine.model_cache import default_cache
+from ganpaint.engine.inference.translate import translate_array
+from ganpaint.engine.models.cards import ModelFileError
+from ganpaint.engine.models.loading import read_card
+from ganpaint.engine.models.model_cache import default_cache
 
 TOOL_ID = "translate"
 

@@ -15,7 +15,7 @@ import torch
 from PIL import Image
 
 from ganpaint.core.specs import ToolError
-from ganpaint.engine.store import ModelStore
+from ganpaint.engine.models.store import ModelStore
 from ganpaint.nn import ResnetConfig, ResnetGenerator
 from ganpaint.testing import RecordingContext, run_tool
 

@@ -21,9 +21,9 @@ import torch
 from PIL import Image
 
 from ganpaint.core.specs import RunContext, ToolError, ToolRequest, ToolResult
-from ganpaint.engine.cards import ModelCard, ModelFileError
-from ganpaint.engine.loading import read_card
-from ganpaint.engine.spandrel_models import load_spandrel, run_image
+from ganpaint.engine.models.cards import ModelCard, ModelFileError
+from ganpaint.engine.models.loading import read_card
+from ganpaint.engine.models.spandrel_models import load_spandrel, run_image
 from ganpaint_upscale import DEFAULT_UPSCALER, HOW_TO_GET, RESTORE, RESTORE_FACES, UPSCALE
 
 TITLES = {UPSCALE: "Upscale", RESTORE_FACES: "Restore faces", RESTORE: "Restore"}
@@ -36,7 +36,7 @@ MAX_RESULT_PIXELS = 250_000_000
 # ----------------------------------------------------------------------------- models
 def _installed(tool: str) -> list[str]:
     try:
-        from ganpaint.engine.store import ModelStore
+        from ganpaint.engine.models.store import ModelStore
 
         return [e.name for e in ModelStore().list(tool=tool)]
     except Exception:  # noqa: BLE001 - only to pick a default

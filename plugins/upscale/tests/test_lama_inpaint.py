@@ -12,8 +12,8 @@ from ganpaint_inpaint import ganpaint_register_tools
 from ganpaint_inpaint.tool import run
 
 from ganpaint.core.toolio import result_pixels, validate_result
-from ganpaint.engine import spandrel_models as sm
-from ganpaint.engine.store import ModelStore
+from ganpaint.engine.models import spandrel_models as sm
+from ganpaint.engine.models.store import ModelStore
 from ganpaint.testing import RecordingContext, make_request
 
 

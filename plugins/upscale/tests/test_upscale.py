@@ -16,8 +16,8 @@ from PIL import Image
 
 from ganpaint.core.specs import OutputMode, ToolError
 from ganpaint.core.toolio import validate_result
-from ganpaint.engine import spandrel_models as sm
-from ganpaint.engine.store import ModelStore
+from ganpaint.engine.models import spandrel_models as sm
+from ganpaint.engine.models.store import ModelStore
 from ganpaint.testing import RecordingContext, make_request
 
 SPECS = {s.id: s for s in ganpaint_register_tools()}

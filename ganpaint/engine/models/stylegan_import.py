@@ -7,7 +7,7 @@ training checkpoints of that project hold ``g``, ``d``, ``g_ema``, optimiser sta
 attribute bag, no behaviour), is allow-listed, for the duration of that one call.
 
 NVIDIA's own ``.pkl`` releases are pickled Python objects whose ordinary unpickling runs code
-from the file; the model store sends them to ``engine.nvlabs_convert`` (a restricted
+from the file; the model store sends them to ``engine.models.nvlabs_convert`` (a restricted
 unpickler that runs nothing) before this module is asked, and this reader still refuses them.
 
 The architecture (resolution, widths per resolution, latent size, mapping depth) is read off
@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 import torch
 
-from ganpaint.engine.cards import ModelCard, ModelFileError
+from ganpaint.engine.models.cards import ModelCard, ModelFileError
 from ganpaint.nn.stylegan2 import Generator, StyleGAN2Config, standard_widths
 
 __all__ = [
@@ -125,7 +125,7 @@ class RosinalityFile:
 
 def read_rosinality(path: str | os.PathLike[str]) -> RosinalityFile:
     """Load a rosinality checkpoint weights-only (``argparse.Namespace`` allow-listed)."""
-    from ganpaint.engine.checkpoints import _torch_load_safely  # F's reader: its error messages
+    from ganpaint.engine.models.checkpoints import _torch_load_safely  # F's reader: its error messages
 
     p = Path(path)
     if not p.is_file():
@@ -258,8 +258,8 @@ def import_checkpoint(
     """(tensors, card, report lines) for a rosinality StyleGAN2 checkpoint; None for any other
     file (the caller goes on with its own readers). Raises ModelFileError for NVIDIA pickles
     and for StyleGAN files that do not fit."""
-    from ganpaint.engine.checkpoints import check_keys, file_sha256
-    from ganpaint.engine.stylegan_sampling import MEAN_LATENT_SAMPLES, MEAN_LATENT_SEED, mean_latent
+    from ganpaint.engine.models.checkpoints import check_keys, file_sha256
+    from ganpaint.nn.stylegan_sampling import MEAN_LATENT_SAMPLES, MEAN_LATENT_SEED, mean_latent
 
     p = Path(path)
     kind = sniff(p)

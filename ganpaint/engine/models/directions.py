@@ -18,7 +18,7 @@ view (:func:`stylegan_generator` gives either); directions live in W (``G.style_
 * ``compute_directions(G, model, sha256)`` / ``compute_for_model(entry)``: what
   ``ganpaint directions compute`` computes and saves (label boundaries when the attribute
   classifier is installed, GANSpace, SeFa, conditioned ones; imported directions of the same
-  generator kept). The command line and the StyleGAN2 fine-tune (engine.finetune) both call it.
+  generator kept). The command line and the StyleGAN2 fine-tune (engine.jobs.finetune) both call it.
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ import numpy as np
 import torch
 
 from ganpaint.core.atomic import atomic_write_text
-from ganpaint.engine import stylegan_sampling as S
-from ganpaint.engine.cards import ModelFileError
-from ganpaint.engine.stylegan_sampling import Generator
+from ganpaint.engine.models.cards import ModelFileError
+from ganpaint.nn import stylegan_sampling as S
+from ganpaint.nn.stylegan_sampling import Generator
 
 __all__ = [
     "ComputeReport",
@@ -327,7 +327,7 @@ class ComputeReport:
 def stylegan_generator(entry: Any) -> Generator:
     """The ``g_ema`` generator of a model-store entry (on the CPU; a StyleGAN3 one in its
     ``StyleGAN3Tools`` view); ModelFileError if it is none."""
-    from ganpaint.engine.loading import load_model
+    from ganpaint.engine.models.loading import load_model
 
     arch = entry.card.architecture
     model = load_model(entry.path, component="g_ema") if arch in ("stylegan2", "stylegan3") else None

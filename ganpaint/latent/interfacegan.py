@@ -2,12 +2,12 @@
 
 For a photographic face generator (FFHQ, MetFaces, ... imported from NVIDIA's pickles), N
 latents w are sampled, synthesised, and every picture is measured
-(:class:`ganpaint.engine.face_landmarks.FaceLandmarker`: mouth open, smile, eyes open, yaw,
+(:class:`ganpaint.latent.face_landmarks.FaceLandmarker`: mouth open, smile, eyes open, yaw,
 pitch, face shape). Per measure a linear direction in W is fitted (ridge regression of the
 measure on w, numpy only; or InterFaceGAN's boundary between the top and bottom 30 %,
-:func:`ganpaint.engine.directions.fit_boundary`), optionally orthogonalised (each direction
+:func:`ganpaint.engine.models.directions.fit_boundary`), optionally orthogonalised (each direction
 with the earlier measures' directions projected out: pose first), and stored beside the
-model's other directions (``engine.directions``: ``kind="landmark"``) under the faces tool's
+model's other directions (``engine.models.directions``: ``kind="landmark"``) under the faces tool's
 slider names where it has one (``eyes``, ``turn``, ``smile``).
 
 Each slider is then judged the way ``tools/eval_stylegan.py sliders`` judges the classifier's
@@ -32,8 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ganpaint.engine import stylegan_sampling as S
-from ganpaint.engine.directions import (
+from ganpaint.engine.models.directions import (
     DirectionsError,
     DirectionSet,
     conditional,
@@ -43,7 +42,8 @@ from ganpaint.engine.directions import (
     std_along,
     w_samples,
 )
-from ganpaint.engine.stylegan_sampling import Generator
+from ganpaint.nn import stylegan_sampling as S
+from ganpaint.nn.stylegan_sampling import Generator
 
 __all__ = [
     "DEFAULT_AMOUNTS",
@@ -116,7 +116,7 @@ def fit_direction(w: torch.Tensor | np.ndarray, labels: np.ndarray, *, method: s
     """The unit direction (dim,) in W along which ``labels`` grow. ``regression``: ridge
     regression of the labels on centred w (``l2`` relative to the mean eigenvalue of w's
     covariance); ``boundary``: InterFaceGAN's boundary between the top and bottom 30 %
-    (:func:`ganpaint.engine.directions.fit_boundary`). NaN labels are left out."""
+    (:func:`ganpaint.engine.models.directions.fit_boundary`). NaN labels are left out."""
     x = np.asarray(w.detach().cpu() if isinstance(w, torch.Tensor) else w, np.float64)
     y = np.asarray(labels, np.float64).reshape(-1)
     if y.shape[0] != x.shape[0]:
@@ -321,7 +321,7 @@ def _judge(G: Generator, ds: DirectionSet, fitted: dict[str, np.ndarray], names:
                                  "worst_other", "worst_other_abs_change")}
         sel = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in sel.items()}
         sel.update({"seeds": int(len(attrs)), "amounts": amounts, "psi": psi, "units": "5-95 % range of each measure",
-                    "measured_by": "ganpaint.engine.interfacegan.judge_sweep (as tools/eval_stylegan.py sliders)"})
+                    "measured_by": "ganpaint.latent.interfacegan.judge_sweep (as tools/eval_stylegan.py sliders)"})
         if rnd_ratios:
             sel["random_ratio_median"] = float(np.median(rnd_ratios))
             sel["random_directions"] = len(rnd_ratios)
@@ -338,7 +338,7 @@ def label_for_model(entry: Any, *, measure: Measure | None = None, measure_names
     """:func:`label_directions` for a model-store entry (its ``g_ema``, saved under its name).
     ``measure`` None: the MediaPipe landmarker (fetched into the cache when missing; raises
     ``face_landmarks.LandmarksUnavailable`` without ai-edge-litert). The cartoon default is refused."""
-    from ganpaint.engine.directions import stylegan_generator
+    from ganpaint.engine.models.directions import stylegan_generator
 
     if entry.name == CARTOON_DEFAULT:
         raise DirectionsError(
@@ -347,7 +347,7 @@ def label_for_model(entry: Any, *, measure: Measure | None = None, measure_names
     G = stylegan_generator(entry)
     labeller = options.pop("labeller", "")
     if measure is None:
-        from ganpaint.engine import face_landmarks as F
+        from ganpaint.latent import face_landmarks as F
 
         measure = F.FaceLandmarker(landmarks_dir, log=log)
         measure_names = F.MEASURES

@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ganpaint.engine.cards import ModelFileError
+from ganpaint.engine.models.cards import ModelFileError
 
 __all__ = ["pip_download", "sha256_file"]
 

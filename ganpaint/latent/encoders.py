@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from ganpaint.engine import stylegan_sampling as S
+from ganpaint.nn import stylegan_sampling as S
 from ganpaint.nn.stylegan2 import Generator
 from ganpaint.nn.stylegan2.encoder import EncoderConfig, LatentEncoder
 

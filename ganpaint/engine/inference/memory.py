@@ -11,7 +11,7 @@ in one pass, which is 3-5x faster than tiles (a 2560x1600 season run: docs/perfo
 the former 1.5 GB cap tiled such pictures on machines with plenty of memory. The margin
 keeps room for the picture's own arrays, the editor's document and whatever else runs, so
 the machine does not swap. Tiled runs still honour a cancel within a fraction of a second:
-:func:`ganpaint.engine.tiling.run_tiled` checks it between tiles and between the model's
+:func:`ganpaint.engine.inference.tiling.run_tiled` checks it between tiles and between the model's
 layers inside a tile.
 
 The activation estimate runs the model once on the ``meta`` device (shapes only: no memory,

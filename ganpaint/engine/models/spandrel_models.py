@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ganpaint.engine.cards import ModelCard, ModelFileError
+from ganpaint.engine.models.cards import ModelCard, ModelFileError
 
 __all__ = [
     "ARCH_LICENCES",
@@ -77,7 +77,7 @@ MAX_CONTEXT = 80
 PEAK_FACTOR = 2.0
 _BYTES_PER_PIXEL: weakref.WeakKeyDictionary[torch.nn.Module, float] = weakref.WeakKeyDictionary()
 #: architectures whose descriptor calls the module itself (``model(image)``): in "fast" precision
-#: on the CPU the engine's fast backends (ganpaint.engine.backends) may run the module instead.
+#: on the CPU the engine's fast backends (ganpaint.engine.inference.backends) may run the module instead.
 #: realesrgan-x4plus at 256 px, 2 threads: OpenVINO bf16 4.7x eager fp32 (docs/performance.md)
 FAST_ARCHS = frozenset({"ESRGAN", "Compact"})
 
@@ -123,7 +123,7 @@ StateDict = dict[str, torch.Tensor]
 # ------------------------------------------------------------------------------------ import
 def import_spandrel() -> Any:
     """The ``spandrel`` module, with a torchvision stand-in installed first where needed."""
-    from ganpaint.engine._torchvision_standin import ensure_torchvision
+    from ganpaint.engine.models._torchvision_standin import ensure_torchvision
 
     ensure_torchvision()
     import spandrel
@@ -160,7 +160,11 @@ def read_weights(path: str | os.PathLike[str]) -> StateDict:
     safetensors: no pickling at all. ``.pth``/``.ckpt``: ``torch.load(weights_only=True)``,
     then spandrel's restricted unpickler; a TorchScript file is refused. Raises ModelFileError.
     """
-    from ganpaint.engine.checkpoints import _looks_like_safetensors, _torch_load_safely, read_safetensors
+    from ganpaint.engine.models.checkpoints import (
+        _looks_like_safetensors,
+        _torch_load_safely,
+        read_safetensors,
+    )
 
     p = Path(path)
     if not p.is_file():
@@ -338,7 +342,7 @@ def import_file(path: str | os.PathLike[str], *, name: str, tool: str | None = N
     """Tensors, card and report lines for storing a community model file.
 
     ``sd``: the file's tensors when the caller has read them already."""
-    from ganpaint.engine.checkpoints import file_sha256
+    from ganpaint.engine.models.checkpoints import file_sha256
 
     p = Path(path)
     tensors = dict(sd) if sd is not None else read_weights(p)
@@ -368,7 +372,7 @@ def is_spandrel_card(card: ModelCard) -> bool:
 # ------------------------------------------------------------------------------------ loading
 def load_spandrel(path: str | os.PathLike[str], device: str | torch.device = "cpu", *, ctx: Any = None) -> Any:
     """The spandrel descriptor of a model-store file, on ``device`` (cached per file and device)."""
-    from ganpaint.engine.model_cache import default_cache
+    from ganpaint.engine.models.model_cache import default_cache
 
     module = default_cache().get(path, component="spandrel", device=str(device), ctx=ctx, loader=_load_module)
     return module.ganpaint_descriptor  # type: ignore[union-attr]
@@ -376,7 +380,7 @@ def load_spandrel(path: str | os.PathLike[str], device: str | torch.device = "cp
 
 def _load_module(path: str | os.PathLike[str], *, component: Any = None, device: Any = "cpu",
                  dtype: Any = None) -> torch.nn.Module:
-    from ganpaint.engine.checkpoints import read_safetensors
+    from ganpaint.engine.models.checkpoints import read_safetensors
 
     p = Path(path)
     tensors, card = read_safetensors(p)
@@ -413,7 +417,7 @@ def _to_rgb(y: torch.Tensor) -> np.ndarray:
 
 
 def _context(desc: Any) -> int:
-    from ganpaint.engine.tiling import receptive_radius
+    from ganpaint.engine.inference.tiling import receptive_radius
 
     try:
         radius = receptive_radius(desc.model)
@@ -430,7 +434,7 @@ def bytes_per_pixel(desc: Any) -> float:
     hit = _BYTES_PER_PIXEL.get(model)
     if hit is not None:
         return hit
-    from ganpaint.engine.memory import _simulate_peak
+    from ganpaint.engine.inference.memory import _simulate_peak
 
     req = desc.size_requirements
     mult = max(1, int(req.multiple_of))
@@ -446,7 +450,7 @@ def bytes_per_pixel(desc: Any) -> float:
 
 def auto_tile(desc: Any, device: str | torch.device = "cpu") -> int:
     """A tile side that fits the memory budget (:func:`bytes_per_pixel`)."""
-    from ganpaint.engine.memory import memory_budget_bytes
+    from ganpaint.engine.inference.memory import memory_budget_bytes
 
     budget = memory_budget_bytes(device)
     side = int(math.sqrt(budget / bytes_per_pixel(desc)))
@@ -464,7 +468,7 @@ def forward_for(desc: Any, ctx: Any = None) -> Any:
     if (str(getattr(ctx, "precision", "full") or "full") != "fast" or desc.device.type != "cpu"
             or str(desc.architecture.id) not in FAST_ARCHS or int(req.multiple_of) != 1 or req.square):
         return desc
-    from ganpaint.engine.backends import select_runner
+    from ganpaint.engine.inference.backends import select_runner
 
     runner = select_runner(desc.model, desc.device, "fast", ctx=ctx)
     if runner.note and ctx is not None:
@@ -486,7 +490,7 @@ def run_image(desc: Any, rgb: np.ndarray, *, tile: int | None = None, ctx: Any =
     engine's tile plan: every tile drops ``context`` px at its inner edges, neighbours
     cross-fade over the rest of the overlap), so results are seam-free at any size.
     ``ctx.precision == "fast"`` on the CPU: :func:`forward_for`."""
-    from ganpaint.engine.tiling import axis_weights, plan_tiles
+    from ganpaint.engine.inference.tiling import axis_weights, plan_tiles
 
     forward = forward_for(desc, ctx)
     device = desc.device

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ganpaint.engine.cards import ModelFileError
+from ganpaint.engine.models.cards import ModelFileError
 
 __all__ = [
     "NVlabsNetwork",

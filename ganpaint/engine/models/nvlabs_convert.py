@@ -1,7 +1,7 @@
 """NVIDIA StyleGAN2-ADA / StyleGAN3 generators -> GANPaint models.
 
 :func:`import_pickle` reads a snapshot with the restricted unpickler of
-:mod:`ganpaint.engine.nvlabs_pickle` (nothing in the file runs) and converts its ``G_ema``:
+:mod:`ganpaint.engine.models.nvlabs_pickle` (nothing in the file runs) and converts its ``G_ema``:
 
 * StyleGAN2-ADA (``stylegan2-ada-pytorch``, or ``networks_stylegan2`` of the stylegan3
   repository) onto GANPaint's StyleGAN2 (rosinality's key layout, architecture
@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from ganpaint.engine.cards import ModelCard, ModelFileError
-from ganpaint.engine.nvlabs_pickle import NVlabsNetwork, PersistentStub, read_generator
+from ganpaint.engine.models.cards import ModelCard, ModelFileError
+from ganpaint.engine.models.nvlabs_pickle import NVlabsNetwork, PersistentStub, read_generator
 
 __all__ = [
     "NVIDIA_NC_LICENCE",
@@ -51,7 +51,7 @@ SG3_COMPONENT = "g_ema"
 
 def is_nvlabs_pickle(path: str | os.PathLike[str]) -> bool:
     """A ``.pkl``, or a pickle stream naming NVlabs' ``torch_utils`` / ``dnnlib`` (bytes only)."""
-    from ganpaint.engine.stylegan_import import sniff
+    from ganpaint.engine.models.stylegan_import import sniff
 
     return sniff(path) == "nvidia"
 
@@ -183,7 +183,7 @@ def stylegan2_from_nvlabs(net: NVlabsNetwork, where: str = "") -> tuple[dict[str
         fresh = _fixed_kernels(cfg)
         for k in fixed:
             sd[k] = fresh[k]
-    from ganpaint.engine.checkpoints import check_keys
+    from ganpaint.engine.models.checkpoints import check_keys
 
     check_keys(G, sd, path=None)
     return cfg.to_dict(), {k: v.contiguous() for k, v in sd.items()}, notes
@@ -219,7 +219,7 @@ _SG3_IGNORED = {"num_fp16_res", "magnitude_ema_beta"}
 def stylegan3_from_nvlabs(net: NVlabsNetwork, where: str = "") -> tuple[dict[str, Any], dict[str, torch.Tensor], list[str]]:
     """(StyleGAN3Config dict, state dict in NVlabs' names, notes); ModelFileError with the
     reason when the generator does not fit ganpaint.nn.stylegan3."""
-    from ganpaint.engine.checkpoints import check_keys
+    from ganpaint.engine.models.checkpoints import check_keys
     from ganpaint.nn.stylegan3 import Generator, StyleGAN3Config, layer_geometry
 
     z_dim, w_dim, res, img_channels, mk = _common_checks(net, where)
@@ -287,8 +287,8 @@ def _check_sg3_geometry(net: NVlabsNetwork, cfg: Any, geos: list[Any], where: st
 def import_pickle(path: str | os.PathLike[str], *, name: str, tool: str | None = None
                   ) -> tuple[dict[str, torch.Tensor], ModelCard, list[str]]:
     """(tensors with the ``g_ema.`` prefix, card, report lines) for an NVIDIA snapshot pickle."""
-    from ganpaint.engine.checkpoints import file_sha256
-    from ganpaint.engine.stylegan_import import COMPONENT, STYLEGAN_TOOLS
+    from ganpaint.engine.models.checkpoints import file_sha256
+    from ganpaint.engine.models.stylegan_import import COMPONENT, STYLEGAN_TOOLS
 
     p = Path(path)
     where = f"{p}: "

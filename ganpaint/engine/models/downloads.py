@@ -46,10 +46,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ganpaint.core.errors import GanpaintError, describe_os_error
-from ganpaint.engine.catalogue import CatalogueEntry, CatalogueFile, is_loopback
+from ganpaint.engine.models.catalogue import CatalogueEntry, CatalogueFile, is_loopback
 
 if TYPE_CHECKING:
-    from ganpaint.engine.store import ModelEntry, ModelStore
+    from ganpaint.engine.models.store import ModelEntry, ModelStore
 
 __all__ = [
     "DownloadCancelled",
@@ -551,8 +551,8 @@ def install_url(
 
 def _import(store: ModelStore, entry: CatalogueEntry, paths: list[Path], name: str, *, from_catalogue: bool,
             folder: Path) -> ModelEntry:
-    from ganpaint.engine.checkpoints import file_sha256, read_safetensors
-    from ganpaint.engine.store import ModelEntry, ModelStore
+    from ganpaint.engine.models.checkpoints import file_sha256, read_safetensors
+    from ganpaint.engine.models.store import ModelEntry, ModelStore
 
     scratch = folder / f".import-{os.getpid()}"
     shutil.rmtree(scratch, ignore_errors=True)

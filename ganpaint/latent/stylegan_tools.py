@@ -21,9 +21,9 @@ import numpy as np
 import torch
 
 from ganpaint.core.specs import Role, RunContext, ToolError, ToolRequest, ToolResult
-from ganpaint.engine import stylegan_sampling as S
-from ganpaint.engine.inversion import InversionCache, InversionError, invert, picture_key, resize_picture
-from ganpaint.engine.stylegan_sampling import Generator
+from ganpaint.latent.inversion import InversionCache, InversionError, invert, picture_key, resize_picture
+from ganpaint.nn import stylegan_sampling as S
+from ganpaint.nn.stylegan_sampling import Generator
 
 __all__ = ["NO_MODEL", "PREVIEW_SIZE", "Loaded", "Source", "canvas_size", "draft_metadata", "draft_size",
            "load_generator", "model_directions", "npy_bytes", "pending_draft", "place", "source_latent"]
@@ -68,8 +68,8 @@ class Source:
 def load_generator(ctx: RunContext, name: str, tool: str) -> Loaded:
     """The StyleGAN2 or StyleGAN3 generator ``name`` for ``tool`` (cached; a StyleGAN3 one in
     its ``StyleGAN3Tools`` view); a clear ToolError otherwise."""
-    from ganpaint.engine.cards import ModelFileError, card_of_file
-    from ganpaint.engine.model_cache import default_cache
+    from ganpaint.engine.models.cards import ModelFileError, card_of_file
+    from ganpaint.engine.models.model_cache import default_cache
 
     name = name or _first_model(tool)
     path = ctx.model_path(name, tool)
@@ -91,7 +91,7 @@ def model_directions(ld: Loaded) -> Any:
     """The saved slider directions of ``ld``: the user's (``ganpaint directions compute``)
     first, else those a plugin ships beside its default model (``models/directions/``).
     None when there are none; DirectionsMismatch / ModelFileError as ``load_directions``."""
-    from ganpaint.engine.directions import find_directions
+    from ganpaint.engine.models.directions import find_directions
 
     return find_directions(ld.name, sha256=ld.sha256, style_dim=ld.G.style_dim, model_file=ld.path)
 
@@ -100,7 +100,7 @@ def canvas_size(params: Any, model_path: Any, tool: str) -> tuple[int, int]:
     """A ToolSpec ``canvas`` hook: the square a generator tool makes on the command line
     without INPUT or --size: ``size`` when set, else the generator's own resolution (read
     off the model card, no weights loaded)."""
-    from ganpaint.engine.cards import ModelFileError, card_of_file
+    from ganpaint.engine.models.cards import ModelFileError, card_of_file
 
     side = int(params.get("size") or 0)
     if side > 0:
@@ -119,7 +119,7 @@ def canvas_size(params: Any, model_path: Any, tool: str) -> tuple[int, int]:
 def _first_model(tool: str) -> str:
     """No model chosen (no default ships yet): the first StyleGAN2 or StyleGAN3 model the
     user's store lists for ``tool``, else the message saying how to get one."""
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.store import ModelStore
 
     try:
         found = [e for e in ModelStore(include_resources=False).list(tool=tool) if e.card.architecture in ARCHITECTURES]
@@ -289,8 +289,8 @@ def _restore_stored(state: Any, request: ToolRequest, key: str, G: Generator, st
 def _encoder_guess(ld: Loaded, image: np.ndarray) -> torch.Tensor | None:
     """The model's inversion encoder's guess for ``image`` as a starting latent, or None
     when the model has no encoder (the inversion then starts from the mean latent)."""
-    from ganpaint.engine.encoders import find_encoder
-    from ganpaint.engine.inversion import to_target
+    from ganpaint.latent.encoders import find_encoder
+    from ganpaint.latent.inversion import to_target
 
     enc = find_encoder(ld.name, ld.sha256, ld.path)
     if enc is None:
@@ -344,13 +344,13 @@ def gan_enlarge(picture: np.ndarray, width: int, height: int, ctx: RunContext | 
     h0, w0 = picture.shape[:2]
     if width <= w0 and height <= h0:
         return picture, ""
-    from ganpaint.engine.store import ModelStore
+    from ganpaint.engine.models.store import ModelStore
 
     names = [e.name for e in ModelStore().list(tool="upscale")]
     if not names:
         return picture, ""
     name = PREFERRED_UPSCALER if PREFERRED_UPSCALER in names else names[0]
-    from ganpaint.engine.spandrel_models import load_spandrel, run_image
+    from ganpaint.engine.models.spandrel_models import load_spandrel, run_image
 
     path = ctx.model_path(name, "upscale") if ctx is not None else ModelStore().get(name, tool="upscale").path
     device = getattr(ctx, "device", "cpu") if ctx is not None else "cpu"

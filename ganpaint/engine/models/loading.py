@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ganpaint.engine.cards import ModelCard, ModelFileError, card_of_file
+from ganpaint.engine.models.cards import ModelCard, ModelFileError, card_of_file
 from ganpaint.nn.resnet_generator import ResnetConfig, ResnetGenerator
 from ganpaint.nn.unet_generator import UnetConfig, UnetGenerator
 
@@ -43,7 +43,7 @@ _lock = threading.Lock()
 _ARCHITECTURES: dict[str, Builder] = {
     "resnet_generator": lambda cfg: ResnetGenerator(ResnetConfig.from_dict(cfg)),
     "unet_generator": lambda cfg: UnetGenerator(UnetConfig.from_dict(cfg)),
-    # NVIDIA StyleGAN3 generators (configs T and R), imported from their pickles (engine.nvlabs_convert)
+    # NVIDIA StyleGAN3 generators (configs T and R), imported from their pickles (engine.models.nvlabs_convert)
     "stylegan3": _build_stylegan3,
 }
 
@@ -106,7 +106,7 @@ def load_model(
     """
     from safetensors import SafetensorError, safe_open
 
-    from ganpaint.engine.checkpoints import check_keys
+    from ganpaint.engine.models.checkpoints import check_keys
 
     p = Path(path)
     card = card or read_card(p)

@@ -31,9 +31,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ganpaint.engine import stylegan_sampling as S
-from ganpaint.engine.stylegan_sampling import Generator
+from ganpaint.nn import stylegan_sampling as S
 from ganpaint.nn.stylegan2 import ModulatedConv2d
+from ganpaint.nn.stylegan_sampling import Generator
 
 __all__ = [
     "MIN_SIDE",

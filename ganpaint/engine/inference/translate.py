@@ -160,7 +160,7 @@ def translate_array(
         with ctx_mgr:
             try:
                 # backend choice, tiling above the memory budget, out-of-memory retries (engineer G)
-                from ganpaint.engine.backends import run_model
+                from ganpaint.engine.inference.backends import run_model
 
                 y = run_model(model, t, ctx=ctx, mode=mode)
             except torch.OutOfMemoryError:

@@ -1,4 +1,4 @@
-"""The data check of a fine-tune (``engine.finetune``): what a folder of pictures gives a
+"""The data check of a fine-tune (``engine.jobs.finetune``): what a folder of pictures gives a
 model family, before any training starts; and the run folders that can be resumed.
 Pillow (and safetensors for checkpoint headers) only, no torch."""
 
@@ -65,7 +65,7 @@ def check_data(folders: Iterable[str | os.PathLike[str]], family: str, *, preset
     (listed; training skips them), sizes, greyscale/transparent counts, warnings, errors."""
     from PIL import Image
 
-    from ganpaint.engine.finetune import FinetuneError, families, preset_values
+    from ganpaint.engine.jobs.finetune import FinetuneError, families, preset_values
 
     fam = families().get(family)
     if fam is None:

@@ -52,7 +52,7 @@ from typing import Any
 
 import numpy as np
 
-from ganpaint.engine.cards import ModelFileError
+from ganpaint.engine.models.cards import ModelFileError
 
 __all__ = [
     "ARCH_COMPACT",

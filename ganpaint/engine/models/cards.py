@@ -61,7 +61,7 @@ def default_io() -> dict[str, Any]:
 class ModelCard:
     """Everything GANPaint knows about a stored model.
 
-    ``architecture`` names a builder registered in ``ganpaint.engine.loading`` (``"resnet_generator"``,
+    ``architecture`` names a builder registered in ``ganpaint.engine.models.loading`` (``"resnet_generator"``,
     ``"unet_generator"``, or one a plugin registers) and ``config`` is its options.
     ``components`` lists the networks the file holds, each stored with its name as a key
     prefix (``"forward.model.1.weight"``); for translation models they are the directions,

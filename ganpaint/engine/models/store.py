@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from ganpaint.core.atomic import atomic_path, atomic_write_text, clean_stale_temps
 from ganpaint.core.errors import describe_os_error
 from ganpaint.core.specs import ModelSpec, ToolError
-from ganpaint.engine.cards import ModelCard, ModelFileError, card_of_file, utc_now
+from ganpaint.engine.models.cards import ModelCard, ModelFileError, card_of_file, utc_now
 
 if TYPE_CHECKING:
     import torch
@@ -217,13 +217,13 @@ class ModelStore:
     ) -> ModelEntry:
         """Import an official ``.pth`` generator (with ``path_b``: the reverse one of a CycleGAN
         pair) or a GANPaint safetensors file. Adds a new version if ``name`` exists."""
-        from ganpaint.engine.checkpoints import (
+        from ganpaint.engine.models.checkpoints import (
             detect_generator,
             file_sha256,
             read_checkpoint,
             read_safetensors,
         )
-        from ganpaint.engine.stylegan_import import import_checkpoint as import_stylegan
+        from ganpaint.engine.models.stylegan_import import import_checkpoint as import_stylegan
 
         src = Path(path)
         name = name or default_name(src)
@@ -235,7 +235,7 @@ class ModelStore:
         if src.suffix.lower() == SUFFIX and src.is_file():
             tensors, card_in = read_safetensors(src)
         if card_in is None and src.is_file():
-            from ganpaint.engine.nvlabs_convert import is_nvlabs_pickle
+            from ganpaint.engine.models.nvlabs_convert import is_nvlabs_pickle
 
             if is_nvlabs_pickle(src):
                 # NVIDIA StyleGAN2-ADA / StyleGAN3 snapshot: restricted unpickler, no code run
@@ -299,7 +299,7 @@ class ModelStore:
                        tool: str | None) -> ModelEntry:
         """An NVIDIA snapshot pickle's G_ema, stored as a StyleGAN2 or StyleGAN3 model, with its
         GANSpace and SeFa slider directions beside it."""
-        from ganpaint.engine.nvlabs_convert import import_pickle
+        from ganpaint.engine.models.nvlabs_convert import import_pickle
 
         if path_b is not None:
             raise ModelFileError(f"{src}: a second file is only for official .pth CycleGAN pairs", path=src)
@@ -307,7 +307,7 @@ class ModelStore:
         entry = self.add(tensors, card, name)
         report.append(f"stored as {entry.ref} for the {entry.tool!r} tool: {entry.path}")
         if card.architecture in ("stylegan2", "stylegan3"):
-            from ganpaint.engine.directions import DirectionsError, compute_for_model
+            from ganpaint.engine.models.directions import DirectionsError, compute_for_model
 
             try:
                 done = compute_for_model(entry, root=self.root, labels="none")
@@ -320,8 +320,8 @@ class ModelStore:
         """Store ``state_dict`` (flat; components prefixed, see pack_components) with ``card``
         as the next version of ``name``. Checks the tensors fit the card's architecture when
         that architecture is known. Fills in name, version, sha256 and created."""
-        from ganpaint.engine.checkpoints import check_keys, weights_sha256
-        from ganpaint.engine.loading import architectures, build_model, component_state_dict
+        from ganpaint.engine.models.checkpoints import check_keys, weights_sha256
+        from ganpaint.engine.models.loading import architectures, build_model, component_state_dict
 
         self._check_name(name)
         if not state_dict:
@@ -502,7 +502,7 @@ def _import_community(
 ) -> tuple[dict[str, Any], ModelCard, builtins.list[str]]:
     """spandrel's import of a file the generator import refused; its error when it refuses
     too, unless that only says "unknown architecture" where the first error said more."""
-    from ganpaint.engine import spandrel_models
+    from ganpaint.engine.models import spandrel_models
 
     try:
         return spandrel_models.import_file(src, name=name, tool=tool)
@@ -525,7 +525,7 @@ def _unlink_model(path: Path) -> None:
 def _write_safetensors(tensors: Mapping[str, Any], card: ModelCard, target: Path) -> None:
     from safetensors.torch import save_file
 
-    from ganpaint.engine.cards import METADATA_KEY
+    from ganpaint.engine.models.cards import METADATA_KEY
 
     with atomic_path(target) as tmp:
         save_file(dict(tensors), str(tmp), metadata={METADATA_KEY: card.to_json(indent=None)})

@@ -73,7 +73,7 @@ class ModelCache:
             if ctx is not None:
                 ctx.progress(0.0, f"Loading {Path(path).name}")
             if loader is None:
-                from ganpaint.engine.loading import load_model
+                from ganpaint.engine.models.loading import load_model
 
                 loader = load_model
             model = loader(path, component=component, device=device, dtype=dtype)

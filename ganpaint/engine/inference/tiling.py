@@ -37,7 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ganpaint.engine.memory import activation_bytes_per_pixel, memory_budget_bytes
+from ganpaint.engine.inference.memory import activation_bytes_per_pixel, memory_budget_bytes
 
 __all__ = [
     "TilePlan",

@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 
-from ganpaint.engine.cards import METADATA_KEY, ModelCard, ModelFileError
+from ganpaint.engine.models.cards import METADATA_KEY, ModelCard, ModelFileError
 
 __all__ = [
     "Detection",
@@ -343,7 +343,7 @@ def _detect_unet(sd: StateDict, where: str) -> Detection:
 
 
 def _build(det: Detection) -> torch.nn.Module:
-    from ganpaint.engine.loading import build_model
+    from ganpaint.engine.models.loading import build_model
 
     return build_model(det.architecture, det.config)
 
@@ -370,7 +370,7 @@ def check_keys(
 # StyleGAN2 generators are a built-in architecture too (imported by stylegan_import). Registered
 # here because every path that stores or loads a model imports this module first.
 def _register_stylegan2() -> None:
-    from ganpaint.engine.loading import register_architecture
+    from ganpaint.engine.models.loading import register_architecture
     from ganpaint.nn.stylegan2 import build_generator
 
     register_architecture("stylegan2", build_generator)

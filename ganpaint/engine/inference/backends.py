@@ -32,7 +32,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ganpaint.engine.tiling import Stats, frozen_norm_stats, run_full_resolution, stat_norms
+from ganpaint.engine.inference.tiling import Stats, frozen_norm_stats, run_full_resolution, stat_norms
 from ganpaint.nn.subpixel import subpixel_copy
 
 __all__ = [
@@ -74,7 +74,7 @@ def openvino_available() -> bool:
 
 
 def fast_dtype_for(device: torch.device) -> torch.dtype | None:
-    from ganpaint.engine.devices import fast_dtype
+    from ganpaint.engine.inference.devices import fast_dtype
 
     name = fast_dtype(str(device))
     return None if name is None else getattr(torch, name)
@@ -111,7 +111,7 @@ def _cache_file(model: nn.Module, suffix: str = "") -> Path | None:
 
 class _StatsInput(nn.Module):
     """The model with its stat norms' (mean, var) as extra inputs: a converted graph that tiles
-    with whole-picture statistics (see ganpaint.engine.tiling)."""
+    with whole-picture statistics (see ganpaint.engine.inference.tiling)."""
 
     def __init__(self, model: nn.Module, norms: list[nn.Module]) -> None:
         super().__init__()
@@ -175,8 +175,8 @@ def _convert(model: nn.Module, ctx: Any, *, with_stats: bool = False, subpixel: 
 
 def _threads_now() -> int:
     """Threads for the next OpenVINO call: torch's thread count, fewer while other programs
-    keep cores busy (see ganpaint.engine.devices.free_cores)."""
-    from ganpaint.engine.devices import free_cores
+    keep cores busy (see ganpaint.engine.inference.devices.free_cores)."""
+    from ganpaint.engine.inference.devices import free_cores
 
     return max(1, min(torch.get_num_threads(), free_cores()))
 
