@@ -243,7 +243,15 @@ def run_gui(path: str | None, args: Any = None) -> int:
             show_first_start(window, first)
 
     QTimer.singleShot(0, after_shown)
-    rc = app.exec()
+
+    def on_quit_signal(_signum: int) -> None:
+        window.end_session()
+        app.quit()
+
+    from ganpaint.qt.quit_signals import quit_on_signals
+
+    with quit_on_signals(app, on_quit_signal):
+        rc = app.exec()
     pm = window.plugin_manager
     if pm is not None:
         try:

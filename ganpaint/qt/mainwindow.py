@@ -774,19 +774,32 @@ class MainWindow(QMainWindow):
         # let the drag finish before a dialog may appear
         QTimer.singleShot(0, self, lambda p=paths[0]: self.maybe_save() and self.open_path(p))
 
+    def end_session(self) -> None:
+        """End without asking (SIGTERM/SIGHUP: nobody is there to answer): autosave what changed
+        since the last autosave and keep it, so the next start offers it back, then close."""
+        self._ending_session = True
+        self.files.wait()
+        self._autosave_wait()
+        if self.controller.modified:
+            self._autosave_dirty = True  # whatever the timer thought: the last state must be there
+            self.autosave()
+        self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        ending = getattr(self, "_ending_session", False)
         self.files.wait()  # a save in flight ends first (and marks the document saved)
-        if not self.maybe_save():
+        if not ending and not self.maybe_save():
             event.ignore()
             return
         self.save_layout()
         self._autosave_timer.stop()
-        self._discard_recovery()
+        if not ending:
+            self._discard_recovery()
         if self._autosave_executor is not None:
             self._autosave_executor.shutdown(wait=True)
             self._autosave_executor = None
         self.files.io.shutdown()
-        if self.recovery is not None:
+        if self.recovery is not None and not ending:
             try:
                 self.recovery.clear_session()
             except Exception as exc:  # noqa: BLE001
