@@ -289,19 +289,25 @@ class WorkerPool:
                 del self._workers[key]
                 worker = None
             if worker is None:
-                for other_key, other in list(self._workers.items()):
-                    if len(self._workers) < self.settings.size:
-                        break
-                    if other.lock.acquire(timeout=0.0):  # idle: the least recently used goes
-                        try:
-                            del self._workers[other_key]
-                            other.stop()
-                        finally:
-                            other.lock.release()
+                self._make_room()
                 worker = _Worker(key, self._mp, self.settings)
                 self._workers[key] = worker
             self._workers.move_to_end(key)
             return worker
+
+    def _make_room(self) -> None:
+        """Stop idle workers, least recently used first, until a new one fits in ``size``
+        (busy ones are never stopped: the pool may then go over ``size`` for a while).
+        The caller holds ``self._lock``."""
+        for other_key, other in list(self._workers.items()):
+            if len(self._workers) < self.settings.size:
+                break
+            if other.lock.acquire(timeout=0.0):  # idle: the least recently used goes
+                try:
+                    del self._workers[other_key]
+                    other.stop()
+                finally:
+                    other.lock.release()
 
     @staticmethod
     def key_of(spec: ToolSpec, run: str | None = None) -> str:
@@ -339,15 +345,7 @@ class WorkerPool:
                         del self._workers[slot]
                         worker = None
                     if worker is None:
-                        for other_key, other in list(self._workers.items()):
-                            if len(self._workers) < self.settings.size:
-                                break
-                            if other.lock.acquire(timeout=0.0):  # idle: the least recently used goes
-                                try:
-                                    del self._workers[other_key]
-                                    other.stop()
-                                finally:
-                                    other.lock.release()
+                        self._make_room()
                         worker = _Worker(slot, self._mp, self.settings)
                         worker.lock.acquire()
                         self._workers[slot] = worker
