@@ -129,3 +129,27 @@ def engine():
     yield queue, bridge
     queue.shutdown(wait=True, timeout=30)
     bridge.close()
+
+
+def read_until(proc, expected: str, timeout: float) -> str:
+    """Read a child process's stdout (a pipe) until ``expected`` appears; returns what was read.
+    Fails if the process exits first or ``timeout`` seconds pass."""
+    import os
+    import time
+
+    deadline = time.monotonic() + timeout
+    assert proc.stdout is not None
+    os.set_blocking(proc.stdout.fileno(), False)
+    buf = ""
+    while time.monotonic() < deadline:
+        try:
+            chunk = os.read(proc.stdout.fileno(), 65536)
+        except BlockingIOError:
+            chunk = b""
+        buf += chunk.decode("utf-8", "replace")
+        if expected in buf:
+            return buf
+        if proc.poll() is not None:
+            raise AssertionError(f"the editor exited early ({proc.returncode}): {buf}")
+        time.sleep(0.05)
+    raise AssertionError(f"no {expected!r} from the editor within {timeout} s: {buf}")

@@ -15,6 +15,8 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
+from .conftest import read_until
+
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.name != "posix", reason="SIGKILL")]
 
 # The editor as `ganpaint` builds it (qt.app.create_window: settings, recovery store in
@@ -36,26 +38,6 @@ DRIVER = textwrap.dedent(
 )
 
 
-def _wait_for_line(proc: subprocess.Popen, expected: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    assert proc.stdout is not None
-    os.set_blocking(proc.stdout.fileno(), False)
-    buf = ""
-    while time.monotonic() < deadline:
-        try:
-            chunk = os.read(proc.stdout.fileno(), 65536)
-        except BlockingIOError:
-            chunk = b""
-        if chunk:
-            buf += chunk.decode("utf-8", "replace")
-            if expected in buf:
-                return
-        if proc.poll() is not None:
-            raise AssertionError(f"the editor exited early ({proc.returncode}): {buf}")
-        time.sleep(0.05)
-    raise AssertionError(f"no {expected!r} from the editor within {timeout} s: {buf}")
-
-
 def test_sigkill_after_the_first_edit_leaves_a_recoverable_autosave(tmp_path, qtbot, classic_pm, answers):
     data = tmp_path / "data"
     driver = tmp_path / "driver.py"
@@ -64,7 +46,7 @@ def test_sigkill_after_the_first_edit_leaves_a_recoverable_autosave(tmp_path, qt
     proc = subprocess.Popen([sys.executable, str(driver)], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
     try:
-        _wait_for_line(proc, "edited", timeout=40)
+        read_until(proc, "edited", timeout=40)
         edited = time.monotonic()
         rec = data / "recovery"
         # the first change is autosaved within a few seconds (not after the 60 s interval)

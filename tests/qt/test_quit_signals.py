@@ -17,6 +17,8 @@ import pytest
 
 from ganpaint.core.recovery import RecoveryStore
 
+from .conftest import read_until
+
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.name != "posix", reason="POSIX signals")]
 
 # run_gui as `ganpaint` runs it; a timer finds the window once it is up and paints a red stroke.
@@ -49,25 +51,6 @@ DRIVER = textwrap.dedent(
 )
 
 
-def _read_until(proc: subprocess.Popen, expected: str, timeout: float) -> str:
-    deadline = time.monotonic() + timeout
-    assert proc.stdout is not None
-    os.set_blocking(proc.stdout.fileno(), False)
-    buf = ""
-    while time.monotonic() < deadline:
-        try:
-            chunk = os.read(proc.stdout.fileno(), 65536)
-        except BlockingIOError:
-            chunk = b""
-        buf += chunk.decode("utf-8", "replace")
-        if expected in buf:
-            return buf
-        if proc.poll() is not None:
-            raise AssertionError(f"the editor exited early ({proc.returncode}): {buf}")
-        time.sleep(0.05)
-    raise AssertionError(f"no {expected!r} from the editor within {timeout} s: {buf}")
-
-
 def _shm_blocks() -> set[str]:
     shm = Path("/dev/shm")
     return {p.name for p in shm.iterdir()} if shm.is_dir() else set()
@@ -83,7 +66,7 @@ def test_signal_autosaves_the_last_edit_and_exits_cleanly(tmp_path: Path, sig: s
     proc = subprocess.Popen([sys.executable, str(driver)], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        _read_until(proc, "edited", timeout=60)
+        read_until(proc, "edited", timeout=60)
         rec = data / "recovery"
         assert not list(rec.glob("*.ora")), "autosaved before the signal: the test would prove nothing"
         sent = time.monotonic()
