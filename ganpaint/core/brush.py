@@ -163,13 +163,24 @@ class _Stroke:
         a = a[r.slices_in(rect)]
         a = self._limit(r, a)
         local = r.translated(-self.frame.x, -self.frame.y)
-        target = self.buf.target
+        target = self._writable_target()
         for tile, part, before, coverage in self.buf.touch(local):
             in_tile = part.slices_in(tile)
             cov = coverage[in_tile]
             np.maximum(cov, a[part.slices_in(local)], out=cov)
             target[part.slices()] = self._compose(before[in_tile], cov)
         return r
+
+    def _writable_target(self) -> np.ndarray:
+        """The array to paint into. A snapshot taken before or during the stroke (autosave
+        fires mid-stroke) makes it read-only (``layers.share_pixels``): the stroke then goes
+        on in a copy, which ``_own_copy`` puts where the old array was."""
+        if not self.buf.target.flags.writeable:
+            self.buf.target = self._own_copy(self.buf.target)
+        return self.buf.target
+
+    def _own_copy(self, target: np.ndarray) -> np.ndarray:
+        return target  # nothing shares the target: numpy refuses the write, never a silent change
 
     def _limit(self, r: Rect, a: np.ndarray) -> np.ndarray:
         return a
@@ -181,8 +192,9 @@ class _Stroke:
         raise NotImplementedError
 
     def _restore(self) -> None:
+        target = self._writable_target()
         for t, before in self.buf.tiles():
-            self.buf.target[t.slices()] = before
+            target[t.slices()] = before
 
 
 class BrushStroke(_Stroke):
@@ -225,6 +237,11 @@ class BrushStroke(_Stroke):
         # Exactly untouched where the coverage is zero (no rounding drift outside the dabs).
         np.copyto(out, before, where=a <= 0.0)
         return out
+
+    def _own_copy(self, target: np.ndarray) -> np.ndarray:
+        if self.layer.pixels is target:
+            return self.layer.writable_pixels()
+        return target.copy()  # the layer's array was swapped under the stroke: paint on a private copy
 
     def _emit(self, canvas_rect: Rect) -> None:
         self.doc._notify_pixels(canvas_rect)

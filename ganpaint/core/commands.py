@@ -89,10 +89,11 @@ class PixelPatch(Command):
 
     def _apply(self, doc: Document, which: int) -> None:
         layer = _layer(doc, self.layer_id)
+        px = layer.writable_pixels()  # copy-on-write: a snapshot being saved may hold the array
         bounds = Rect.empty()
         for tile in self.tiles:
             r = tile[0]
-            layer.pixels[r.slices()] = tile[which]
+            px[r.slices()] = tile[which]
             bounds = bounds.union(r)
         doc._notify_pixels(bounds.translated(layer.x, layer.y))
 

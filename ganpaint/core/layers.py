@@ -3,12 +3,17 @@
 A layer may be smaller or larger than the canvas and may stick out of it. Its pixels are
 changed only through undoable commands (see ``ganpaint.core.document``); the history keeps
 references to Layer objects, so code outside the core must treat them as read-only.
+
+Pixel arrays are copy-on-write: ``share_pixels`` (what ``ora.snapshot`` uses) makes an array
+read-only for good instead of copying it, and every writer takes ``Layer.writable_pixels()``,
+which puts a private copy on the layer first when its array is shared.
 """
 
 from __future__ import annotations
 
 import enum
 import uuid
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +21,32 @@ import numpy as np
 
 from ganpaint.core.geometry import Rect
 
-__all__ = ["BlendMode", "Layer", "LayerKind", "LayerLockedError", "ResultInfo", "as_rgba8"]
+__all__ = ["BlendMode", "Layer", "LayerKind", "LayerLockedError", "ResultInfo", "as_rgba8", "is_shared",
+           "share_pixels"]
+
+# Arrays handed out by share_pixels, by id (weak: an entry goes with its array, so an id
+# reused by a later array is never taken for a shared one).
+_SHARED: weakref.WeakValueDictionary[int, np.ndarray] = weakref.WeakValueDictionary()
+
+
+def share_pixels(pixels: np.ndarray) -> np.ndarray:
+    """``pixels`` itself, made read-only for good, to be kept by a reader (a snapshot being
+    saved) while the layer goes on being edited: writers copy it first (copy-on-write).
+
+    The mark is per array, not per layer: undo may put a shared array back on a layer, and
+    it is still copied before the next write. An array that does not own its memory (a view)
+    cannot be protected this way (its base stays writeable), so a view is copied instead.
+    """
+    if pixels.base is not None or not pixels.flags.c_contiguous:
+        pixels = np.array(pixels, copy=True, order="C")
+    pixels.flags.writeable = False
+    _SHARED[id(pixels)] = pixels
+    return pixels
+
+
+def is_shared(pixels: np.ndarray) -> bool:
+    """True for an array ``share_pixels`` returned (read-only; never written again)."""
+    return _SHARED.get(id(pixels)) is pixels
 
 
 class LayerKind(enum.StrEnum):
@@ -123,7 +153,7 @@ class Layer:
         p = self.pixels
         if not (isinstance(p, np.ndarray) and p.dtype == np.uint8 and p.ndim == 3 and p.shape[2] == 4):
             self.pixels = as_rgba8(p)
-        elif not p.flags.c_contiguous or not p.flags.writeable:
+        elif not p.flags.c_contiguous or not (p.flags.writeable or is_shared(p)):
             self.pixels = np.ascontiguousarray(p).copy()
         if self.pixels.shape[0] < 1 or self.pixels.shape[1] < 1:
             raise ValueError(f"layer {self.name!r} has no pixels (shape {self.pixels.shape})")
@@ -154,6 +184,13 @@ class Layer:
     def nbytes(self) -> int:
         n = int(self.pixels.nbytes)
         return n + (self.result.nbytes if self.result is not None else 0)
+
+    def writable_pixels(self) -> np.ndarray:
+        """The layer's pixels, to be changed in place: a shared (read-only) array is first
+        replaced by a private copy, so a snapshot holding it keeps what it saw."""
+        if not self.pixels.flags.writeable:
+            self.pixels = self.pixels.copy()
+        return self.pixels
 
     def props(self) -> dict[str, Any]:
         """The settable properties (see ``Document.set_layer_props``)."""

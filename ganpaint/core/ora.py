@@ -44,7 +44,7 @@ from ganpaint.core.errors import (
     describe_os_error,
 )
 from ganpaint.core.imageio import DEFAULT_MAX_PIXELS, read_image_bytes, read_image_size
-from ganpaint.core.layers import BlendMode, Layer, LayerKind, ResultInfo
+from ganpaint.core.layers import BlendMode, Layer, LayerKind, ResultInfo, share_pixels
 from ganpaint.core.limits import loads_bounded
 
 if TYPE_CHECKING:
@@ -107,7 +107,9 @@ def is_ora_path(path: str | os.PathLike[str]) -> bool:
 @dataclass(frozen=True)
 class DocumentSnapshot:
     """A copy of what an .ora file needs, safe to write from a worker thread while the user
-    keeps painting (layers are deep copies; the document changes its arrays in place)."""
+    keeps painting. Copy-on-write: the layers share the document's pixel arrays, made
+    read-only for good (``layers.share_pixels``); the document's writers copy such an array
+    before changing it, so the snapshot keeps the pixels it was taken with."""
 
     width: int
     height: int
@@ -118,10 +120,19 @@ class DocumentSnapshot:
 
 
 def snapshot(doc: Document) -> DocumentSnapshot:
-    """Copy ``doc`` for saving elsewhere (call on the GUI thread; costs one copy of the pixels)."""
-    layers = tuple(layer.copy(new_id=False) for layer in doc.layers)
+    """Copy ``doc`` for saving elsewhere (call on the GUI thread). Costs O(layers), not
+    O(pixels): the pixels are shared copy-on-write, see DocumentSnapshot."""
+    layers = tuple(_shared_copy(layer) for layer in doc.layers)
     active = doc.active_index if 0 <= doc.active_index < len(layers) else None
     return DocumentSnapshot(doc.width, doc.height, layers, active, getattr(doc, "icc_profile", None), doc.path)
+
+
+def _shared_copy(layer: Layer) -> Layer:
+    """``layer`` with its own properties and result info but its pixels shared (read-only)."""
+    layer.pixels = share_pixels(layer.pixels)  # the same array (a copy only for a view)
+    return Layer(layer.pixels, name=layer.name, id=layer.id, x=layer.x, y=layer.y, visible=layer.visible,
+                 opacity=layer.opacity, blend=layer.blend, locked=layer.locked, kind=layer.kind,
+                 result=layer.result.copy() if layer.result is not None else None)
 
 
 def save_ora(doc: Document | DocumentSnapshot, path: str | os.PathLike[str], *, compress_level: int = 6) -> None:

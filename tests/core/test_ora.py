@@ -306,7 +306,7 @@ def test_a_snapshot_saves_the_same_file_from_another_thread(tmp_path: Path) -> N
 
     doc = _document()
     snap = snapshot(doc)
-    doc.layers[0].pixels[:] = 0  # the user keeps painting (in place) after the snapshot
+    doc.layers[0].writable_pixels()[:] = 0  # the user keeps painting (in place; copy-on-write) after the snapshot
     errors: list[BaseException] = []
 
     def work() -> None:
