@@ -330,7 +330,9 @@ def bench_main_thread_stalls(repeats: int | None = None) -> list[dict]:
     t0 = time.perf_counter()
     snapshot(big)
     snap_ms = (time.perf_counter() - t0) * 1000  # the part of a save/autosave/export on the GUI thread
-    for r in range(reps):
+    # BENCH_STALL_CASES=burst measures only the two bursts (the save/autosave/export/tool rows are skipped)
+    only_burst = os.environ.get("BENCH_STALL_CASES", "") == "burst"
+    for r in range(0 if only_burst else reps):
         # Save (.ora, from a snapshot in the background)
         path = tmp / f"big{r}.ora"
         win.controller.set_path(str(path))
@@ -417,6 +419,8 @@ def bench_main_thread_stalls(repeats: int | None = None) -> list[dict]:
     rows = []
     for key, label in labels.items():
         vals = results.get(key, [])
+        if only_burst and not key.startswith("burst"):
+            continue
         rows.append({"name": label, "value": round(statistics.median(vals), 1) if vals else float("nan"),
                      "unit": "ms", "target": "< 100 ms",
                      "note": f"median of {len(vals)} (all: {', '.join(f'{v:.0f}' for v in vals)}); 10 ms heartbeat; "

@@ -11,6 +11,7 @@ merge into ...); the main window shows it in the status bar.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,8 @@ from ganpaint.qt.sliders import LabeledSlider
 COL_VISIBLE, COL_NAME, COL_KIND, COL_LOCK = range(4)
 #: item data role holding what a row shows (refresh fills a row again only when it changed)
 _LOOK_ROLE = Qt.ItemDataRole.UserRole + 7
+#: item data role holding the row's layer id
+_ID_ROLE = Qt.ItemDataRole.UserRole
 THUMB = 40
 BADGE_COLOURS = {"sketch": "#5b6ee1", "hints": "#d9822b", "mask": "#c0392b", "result": "#2e9d5b"}
 
@@ -52,15 +55,30 @@ def thumbnail(pixels: np.ndarray, size: int = THUMB) -> QPixmap:
     pm.fill(Qt.GlobalColor.transparent)
     p = QPainter(pm)
     x0, y0 = (size - sw) // 2, (size - sh) // 2
-    cell = 5
-    for yy in range(0, sh, cell):
-        for xx in range(0, sw, cell):
-            light = ((xx // cell) + (yy // cell)) % 2 == 0
-            p.fillRect(x0 + xx, y0 + yy, min(cell, sw - xx), min(cell, sh - yy),
-                       QColor("#ffffff" if light else "#cccccc"))
+    p.drawImage(x0, y0, _checkerboard(size), 0, 0, sw, sh)
     p.drawImage(x0, y0, img)
     p.end()
     return pm
+
+
+_CHECKERS: dict[int, QImage] = {}
+
+
+def _checkerboard(size: int, cell: int = 5) -> QImage:
+    """The checkerboard under thumbnails, drawn once per size (its top-left part is used; a
+    burst of new result rows drew ~50 cells for each)."""
+    img = _CHECKERS.get(size)
+    if img is None:
+        img = QImage(size, size, QImage.Format.Format_ARGB32_Premultiplied)
+        p = QPainter(img)
+        for yy in range(0, size, cell):
+            for xx in range(0, size, cell):
+                light = ((xx // cell) + (yy // cell)) % 2 == 0
+                p.fillRect(xx, yy, min(cell, size - xx), min(cell, size - yy),
+                           QColor("#ffffff" if light else "#cccccc"))
+        p.end()
+        _CHECKERS[size] = img
+    return img
 
 
 def _small_icon(name: str, box: int = THUMB, size: int = 18) -> QIcon:
@@ -214,6 +232,7 @@ class LayersPanel(QWidget):
         self._thumb_timer.timeout.connect(self.refresh_thumbnails)
         #: layer id -> (sampled pixels' key, thumbnail icon)
         self._thumbs: dict[str, tuple[Any, QIcon]] = {}
+        self._thumb_row = 0  # where a sliced refresh_thumbnails goes on
         self.set_document(document)
 
     # ------------------------------------------------------------------ document
@@ -254,15 +273,30 @@ class LayersPanel(QWidget):
                 return
             layers = list(reversed(self.document.layers))
             tree = self.tree
-            while tree.topLevelItemCount() > len(layers):
-                tree.takeTopLevelItem(tree.topLevelItemCount() - 1)
-            while tree.topLevelItemCount() < len(layers):
-                item = QTreeWidgetItem()
-                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
-                tree.addTopLevelItem(item)
+            # rows follow their layer: new layers get rows inserted where they belong, so the
+            # rows below a burst of new results keep their contents (not all filled again)
+            wanted = {la.id for la in layers}
+            for r in range(tree.topLevelItemCount() - 1, -1, -1):
+                if tree.topLevelItem(r).data(COL_NAME, _ID_ROLE) not in wanted:
+                    tree.takeTopLevelItem(r)
+            rows = {tree.topLevelItem(r).data(COL_NAME, _ID_ROLE): tree.topLevelItem(r)
+                    for r in range(tree.topLevelItemCount())}
             for row, layer in enumerate(layers):
                 item = tree.topLevelItem(row)
-                thumb = self._thumb(layer)
+                if item is not None and item.data(COL_NAME, _ID_ROLE) == layer.id:
+                    continue
+                moved = rows.get(layer.id)
+                if moved is not None:  # a reordered layer: its row moves
+                    tree.takeTopLevelItem(tree.indexOfTopLevelItem(moved))
+                    tree.insertTopLevelItem(row, moved)
+                else:
+                    new = QTreeWidgetItem()
+                    new.setFlags(new.flags() | Qt.ItemFlag.ItemIsEditable)
+                    new.setData(COL_NAME, _ID_ROLE, layer.id)
+                    tree.insertTopLevelItem(row, new)
+            for row, layer in enumerate(layers):
+                item = tree.topLevelItem(row)
+                thumb = self._icon(layer)
                 look = repr((layer.id, layer.name, bool(layer.visible), bool(layer.locked), _kind_value(layer), id(thumb)))
                 if item.data(COL_NAME, _LOOK_ROLE) != look:
                     item.setData(COL_NAME, Qt.ItemDataRole.UserRole, layer.id)
@@ -272,6 +306,13 @@ class LayersPanel(QWidget):
             for gone in [k for k in self._thumbs if k not in ids]:
                 del self._thumbs[gone]
         self._sync_active()
+
+    def _icon(self, layer: Any) -> QIcon:
+        """The thumbnail shown for ``layer``: a known layer keeps its icon (a change of its
+        pixels is announced and redrawn by refresh_thumbnails; sampling every layer on each
+        list change cost ~80 us a layer), a new one is drawn."""
+        kept = self._thumbs.get(layer.id)
+        return kept[1] if kept is not None else self._thumb(layer)
 
     def _thumb(self, layer: Any) -> QIcon:
         """The layer's thumbnail icon, drawn again only when its sampled pixels changed (a
@@ -292,7 +333,7 @@ class LayersPanel(QWidget):
         item.setIcon(COL_VISIBLE, _small_icon("visible" if layer.visible else "hidden"))
         item.setToolTip(COL_VISIBLE, "Hide layer" if layer.visible else "Show layer")
         item.setText(COL_NAME, layer.name)
-        item.setIcon(COL_NAME, self._thumb(layer))
+        item.setIcon(COL_NAME, self._icon(layer))
         kind = _kind_value(layer)
         # a long name is elided in the row; the tooltip always has all of it
         item.setToolTip(COL_NAME, f"{layer.name}\n{kind.capitalize()} layer"
@@ -304,14 +345,27 @@ class LayersPanel(QWidget):
         item.setIcon(COL_LOCK, _small_icon("lock" if layer.locked else "unlock"))
         item.setToolTip(COL_LOCK, "Unlock layer" if layer.locked else "Lock layer")
 
+    #: seconds of thumbnail checking per event-loop turn; the rest of the rows follow next turn
+    thumbs_budget_s = 0.01
+
     def refresh_thumbnails(self) -> None:
-        if self.document is None:
+        """Redraw the thumbnails whose sampled pixels changed, in slices of at most about
+        ``thumbs_budget_s`` (200 layers cost ~16 ms to sample), resuming at the next row."""
+        if self.document is None or not isValid(self):
             return
+        layers = list(reversed(self.document.layers))
+        start = self._thumb_row if self._thumb_row < len(layers) else 0
+        end = time.perf_counter() + self.thumbs_budget_s
         with QSignalBlocker(self.tree):
-            for row, layer in enumerate(reversed(self.document.layers)):
+            for row in range(start, len(layers)):
                 item = self.tree.topLevelItem(row)
                 if item is not None:
-                    item.setIcon(COL_NAME, self._thumb(layer))
+                    item.setIcon(COL_NAME, self._thumb(layers[row]))
+                if row + 1 < len(layers) and time.perf_counter() > end:
+                    self._thumb_row = row + 1
+                    QTimer.singleShot(0, self, self.refresh_thumbnails)
+                    return
+        self._thumb_row = 0
 
     def _schedule_thumbs(self, *_: Any) -> None:
         if not isValid(self):
