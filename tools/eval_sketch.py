@@ -224,7 +224,7 @@ def judge_real(args: argparse.Namespace) -> int:
     model = load_model(args.ours, dtype=torch.float32)
     region = (card_of_file(args.ours).extra or {}).get("hint_input") == "regions"
     rng = np.random.default_rng(1)
-    names = ("region_fill", "ours_hints12", "before_hints12", "ours_no_hints")
+    names = ("region_fill", "ours_hints12", "unsmoothed_hints12", "before_hints12", "ours_no_hints")
     shadings = [float(v) for v in args.shading.split(",")] if args.shading else []
     scores: dict[str, dict[str, dict[str, list[float]]]] = {}
     items = real_inputs(args.split, args.size, args.per_photo, args.drawings)
@@ -243,6 +243,8 @@ def judge_real(args: argparse.Namespace) -> int:
             "ours_hints12": colourise(model, grey, (rgb, mask), region_hints=region),
             "before_hints12": generate(model, grey, hints),
             "ours_no_hints": colourise(model, grey),
+            # the same run without the per-region low-pass of the colours (before issue 17's patch fix)
+            "unsmoothed_hints12": colourise(model, grey, (rgb, mask), region_hints=region, smooth=False),
         }
         if region:  # the same model's hinted regions without its second pass: the spread colour alone
             outs["ours_hints12_spread_only"] = colourise(model, grey, (rgb, mask), region_hints=False)

@@ -25,6 +25,7 @@ from ganpaint.engine.models.cards import ModelFileError
 from ganpaint.engine.models.loading import read_card
 from ganpaint.engine.models.model_cache import default_cache
 from ganpaint_sketch.hints import IN_CHANNELS
+from ganpaint_sketch.metrics import LINE_LEVEL, label_regions
 from ganpaint_sketch.regions import TRAIN_SIDE, hint_fill, ink_growth, working_scale
 
 TOOL_ID = "sketch"
@@ -32,6 +33,9 @@ TOOL_ID = "sketch"
 #: not trained on spread hints (0 = the flat spread colour: on training-split photos and
 #: drawings, 0 / 0.25 / 1 scored 12.97 / 12.82 / 11.40 dB, tools/eval_sketch.py --real --split train)
 SHADING = 0.0
+#: the low-pass (px at the working scale) of the network's colours inside each closed region:
+#: half the 128 px window, so one window's guess never shows as a square patch
+REGION_SIGMA = 64.0
 #: a sketch whose darkest pixel is lighter than this has no lines at all
 EMPTY_SKETCH_LEVEL = 0.9
 
@@ -163,14 +167,17 @@ def hint_planes(fill: np.ndarray, covered: np.ndarray, size: tuple[int, int]) ->
 
 def colourise(model: nn.Module, grey: np.ndarray, hints: tuple[np.ndarray, np.ndarray] | None = None, *,
               strength: float = 1.0, seed: int = 0, ctx: Any = None, region_hints: bool = False,
-              shading: float | None = None) -> np.ndarray:
+              shading: float | None = None, smooth: bool = True) -> np.ndarray:
     """Colour a sketch (HxW grey, 1 = paper) of any size with a 5-channel sketch model.
 
     1. The drawing is brought to the line scale the model learned (``regions.working_scale``,
        ``shrink_sketch``).
     2. The model runs there in windows of its training crop (128 px, overlapping, blended):
        it never sees a picture larger than the ones it learned from.
-    3. Its colours are brought back to the canvas size (bicubic).
+    3. Its colours are low-passed inside each region the lines close at the working scale
+       (``region_smooth``; ``smooth``), so a region never changes colour where one window's
+       guess meets the next: empty paper gets one even tone instead of square patches.
+       They are brought back to the canvas size (bicubic).
     4. Hints (RGB, mask) are spread inside the regions the lines close (``regions.hint_fill``).
        A model trained on such spread hints (``region_hints``: card extra ``hint_input``
        "regions") colours and shades the hinted regions in a second pass; another model's
@@ -189,6 +196,8 @@ def colourise(model: nn.Module, grey: np.ndarray, hints: tuple[np.ndarray, np.nd
         with torch.inference_mode(), _dropout(model, seed):
             y = _run_windows(model, cond, ctx)
         col = _binomial(((y.float().cpu() + 1) / 2).clamp(0, 1))
+        if smooth:
+            col = region_smooth(col, sketch)
         if (hs, ws) != (h, w):
             col = F.interpolate(col, size=(h, w), mode="bicubic", align_corners=False).clamp(0, 1)
         return col[0].permute(1, 2, 0).numpy().astype(np.float32)
@@ -219,6 +228,71 @@ def colourise(model: nn.Module, grey: np.ndarray, hints: tuple[np.ndarray, np.nd
     if ctx is not None:
         ctx.progress(1.0, "Coloured")
     return np.ascontiguousarray(out.clip(0, 1), dtype=np.float32)
+
+
+def region_smooth(col: torch.Tensor, sketch: torch.Tensor, sigma: float = REGION_SIGMA) -> torch.Tensor:
+    """The colours (1x3xhxw in [0, 1]) low-passed inside each region the sketch's lines close
+    (sketch 1x1xhxw in [-1, 1], lines below ``LINE_LEVEL``): a Gaussian of ``sigma`` px
+    normalised by the region's own mask, so no colour crosses a line and a region's colour
+    varies only slowly (the windows' separate guesses do not show as patches). Regions no
+    larger than ``sigma`` take their mean; line pixels take the mean of the smoothed
+    colours around them (the lines are drawn over them later)."""
+    grey = ((sketch[0, 0].float().cpu() + 1) / 2).numpy()
+    regions = label_regions(grey >= LINE_LEVEL)
+    if int(regions.max(initial=-1)) < 0:
+        return col
+    h, w = grey.shape
+    c = col[0].float().clone()
+    flat = regions.ravel()
+    keep = flat >= 0
+    n = int(flat.max()) + 1
+    count = np.bincount(flat[keep], minlength=n).astype(np.float64)
+    src = c.reshape(3, -1).numpy()
+    mean = np.stack([np.bincount(flat[keep], weights=src[k][keep], minlength=n) for k in range(3)], 1)
+    mean /= np.maximum(count, 1)[:, None]
+    out = np.zeros((3, h * w), np.float32)
+    out[:, keep] = mean[flat[keep]].T
+    yy, xx = np.nonzero(regions >= 0)
+    lab = regions[yy, xx]
+    y0, y1 = np.full(n, h), np.full(n, -1)
+    x0, x1 = np.full(n, w), np.full(n, -1)
+    np.minimum.at(y0, lab, yy)
+    np.maximum.at(y1, lab, yy)
+    np.minimum.at(x0, lab, xx)
+    np.maximum.at(x1, lab, xx)
+    rad = max(1, int(3 * sigma))
+    g = torch.exp(-0.5 * (torch.arange(-rad, rad + 1, dtype=torch.float32) / sigma) ** 2)
+    g = g / g.sum()
+    out3 = out.reshape(3, h, w)
+    for r in np.nonzero(np.maximum(y1 - y0, x1 - x0) + 1 > sigma)[0]:
+        sl = (slice(int(y0[r]), int(y1[r]) + 1), slice(int(x0[r]), int(x1[r]) + 1))
+        m = torch.from_numpy((regions[sl] == r).astype(np.float32))[None, None]
+        x = torch.cat([c[(slice(None),) + sl][None] * m, m], 1)
+        x = _gauss(x, g)
+        sm = (x[0, :3] / x[0, 3:].clamp_min(1e-6)).numpy()
+        mk = m[0, 0].numpy() > 0
+        out3[(slice(None),) + sl][:, mk] = sm[:, mk]
+    # line pixels: the mean of the smoothed paper colours within a few pixels
+    paper = torch.from_numpy((regions >= 0).astype(np.float32))[None, None]
+    field = torch.from_numpy(out3)[None]
+    num, den = F.avg_pool2d(field * paper, 5, 1, 2), F.avg_pool2d(paper, 5, 1, 2)
+    for _ in range(64):
+        if bool((den > 0).all()):
+            break
+        num, den = F.avg_pool2d(num, 5, 1, 2), F.avg_pool2d(den, 5, 1, 2)
+    fill = (num / den.clamp_min(1e-12))[0]
+    res = torch.where(paper[0].bool(), field[0], fill)
+    return res[None].clamp(0, 1).to(col.dtype)
+
+
+def _gauss(x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+    """A separable Gaussian (taps ``g``) over 1xCxhxw with zero padding, size kept."""
+    c, r = x.shape[1], (len(g) - 1) // 2
+    h, w = x.shape[-2:]
+    ry, rx = min(r, h - 1), min(r, w - 1)
+    gy, gx = g[r - ry : r + ry + 1], g[r - rx : r + rx + 1]
+    x = F.conv2d(F.pad(x, (rx, rx, 0, 0)), gx.view(1, 1, 1, -1).repeat(c, 1, 1, 1), groups=c)
+    return F.conv2d(F.pad(x, (0, 0, ry, ry)), gy.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
 
 
 def _binomial(x: torch.Tensor) -> torch.Tensor:

@@ -71,7 +71,9 @@ def test_seed_zero_is_deterministic_and_other_seeds_vary(host, ctx, sketch_img) 
     d = _run(host, sketch_img, {"seed": 7}, ctx).image
     np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(c, d)
-    assert np.abs(a - c).max() > 1e-4  # the tiny random net varies little, and the anti-checkerboard filter smooths it
+    # the tiny random net varies little, and the anti-checkerboard filter and the per-region
+    # low-pass smooth it (1.5e-5 measured; the shipped model: up to 0.025)
+    assert np.abs(a - c).max() > 1e-6
 
 
 def test_hints_steer_the_result_and_strength_zero_ignores_them(host, ctx, sketch_img) -> None:
