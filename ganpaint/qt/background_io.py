@@ -1,8 +1,8 @@
 """File work off the GUI thread: one worker thread, results handed back on the GUI thread.
 
 Saving, exporting and opening a large document take seconds (PNG encoding, zip, decoding).
-The window copies what it needs on the GUI thread (``ora.snapshot``: one copy of the pixels,
-tens of milliseconds), hands the slow part to :class:`BackgroundIO` and goes on: the user
+The window takes what it needs on the GUI thread (``ora.snapshot``: copy-on-write, well
+under a millisecond), hands the slow part to :class:`BackgroundIO` and goes on: the user
 keeps painting while the file is written. Tasks run one at a time, in order, on one thread
 (two saves of a 4000x3000 document never compete for memory and disk); a task submitted
 with the ``key`` of one still waiting replaces it (two quick Saves write once, the newer

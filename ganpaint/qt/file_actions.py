@@ -6,7 +6,7 @@ changes nothing: the document in the window stays as it was. A truncated picture
 refused first, then offered as "open the readable part".
 
 Large documents never hold the GUI thread: from :data:`BACKGROUND_BYTES` of layer pixels,
-Save, Save As and Export copy the document (``ora.snapshot``) and write the copy on the
+Save, Save As and Export snapshot the document (``ora.snapshot``, copy-on-write) and write it on the
 window's :class:`~ganpaint.qt.background_io.BackgroundIO` thread while the user goes on
 painting (the saved file is the document as it was when Save was pressed; the history's
 clean point is that state, ``History.checkpoint``); files from :data:`BACKGROUND_OPEN_BYTES`

@@ -491,8 +491,8 @@ class MainWindow(QMainWindow):
     # The first change after opening or creating a document is saved to the recovery folder
     # as soon as the changes pause for AUTOSAVE_QUIET_MS (at most AUTOSAVE_FIRST_MAX_MS after
     # it); later changes at most one interval after they were made, and no more often than
-    # once per interval. The document is copied on the GUI thread (ora.snapshot, ~10 ms for
-    # 2048x2048x3 layers) and written by a worker thread (seconds for a big document), so
+    # once per interval. The document is snapshotted on the GUI thread (ora.snapshot,
+    # copy-on-write: O(layers), no pixels copied) and written by a worker thread (seconds for a big document), so
     # painting goes on meanwhile. A kill at any moment loses at most one interval of work.
     def _init_autosave(self, interval_ms: int) -> None:
         self._autosave_interval_ms = int(interval_ms)
