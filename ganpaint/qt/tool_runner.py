@@ -298,9 +298,11 @@ class ToolRunner(QObject):
 
     #: seconds of GUI-thread work per event-loop turn for a slice of a burst: applying its results
     #: and announcing them (the views' refresh when the batch ends); the canvas's paint of the
-    #: change (at most ~30 ms a chunk) comes on top, so a turn stays well under 100 ms
-    batch_budget_s = 0.03
-    #: seconds the end of the last batch (the views' refresh) took per result it announced
+    #: change (at most ~30 ms a chunk) comes on top, so a turn stays well under 100 ms (20 ms: the
+    #: 200-result bench stalled 119 ms at 30 ms on a loaded machine)
+    batch_budget_s = 0.02
+    #: seconds the end of the last batch (the views' refresh) took per result it announced (its
+    #: part per batch is not counted: doing so left one result per turn, 200 results took 6 s)
     _announce_s = 0.0
 
     def _apply_arrived(self) -> None:
