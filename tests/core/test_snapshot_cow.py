@@ -204,3 +204,56 @@ def test_two_snapshots_and_edits_between_them() -> None:
     doc.undo()
     _assert_same(s1, d1)
     _assert_same(s2, d2)
+
+
+def test_random_edits_with_snapshots_taken_along_the_way() -> None:
+    """300 random edits (strokes, fills, results, undo/redo, transforms) with a snapshot every
+    few steps, some mid-stroke: every snapshot still holds what it was taken with."""
+    rng = np.random.default_rng(11)
+    doc = _doc()
+    taken: list[tuple] = []
+    stroke = None
+
+    def point() -> tuple[float, float]:
+        return float(rng.uniform(0, doc.width)), float(rng.uniform(0, doc.height))
+
+    for step in range(300):
+        if step % 7 == 0:
+            snap = snapshot(doc)
+            taken.append((snap, _deep(snap)))
+        if stroke is not None:
+            stroke.add_point(*point())
+            if rng.random() < 0.3:
+                stroke.finish() if rng.random() < 0.8 else stroke.cancel()
+                stroke = None
+            continue
+        op = int(rng.integers(0, 9))
+        i = int(rng.integers(0, len(doc.layers)))
+        if op == 0:
+            stroke = BrushStroke(doc, i, _brush(eraser=bool(rng.random() < 0.3)))
+            stroke.add_point(*point())
+        elif op == 1:
+            doc.paint_stroke(i, [point(), point()], _brush())
+        elif op == 2:
+            la = doc.layers[i]
+            w, h = int(rng.integers(1, la.width + 1)), int(rng.integers(1, la.height + 1))
+            doc.replace_pixels(i, rng.integers(0, 256, (h, w, 4), dtype=np.uint8), rect=Rect(0, 0, w, h))
+        elif op == 3:
+            doc.undo()
+        elif op == 4:
+            doc.redo()
+        elif op == 5 and doc.layers[i].kind is LayerKind.RESULT:
+            la = doc.layers[i]
+            doc.set_result_info(la.id, ResultInfo("t", params={"s": step}),
+                                rng.integers(0, 256, la.pixels.shape, dtype=np.uint8))
+        elif op == 6:
+            doc.rotate(90) if rng.random() < 0.5 else doc.flip("v")
+        elif op == 7 and len(doc.layers) > 1 and i > 0:
+            doc.merge_down(i)
+        elif op == 8:
+            doc.set_layer_props(i, opacity=float(rng.uniform(0, 1)))
+    if stroke is not None:
+        stroke.finish()
+    assert len(taken) > 40
+    for snap, deep in taken:
+        _assert_same(snap, deep)
