@@ -406,8 +406,8 @@ class FileActions:
             self.on_saved(path)
 
     def wait(self) -> bool:
-        """Finish the saves, exports and opens still running; False if a save among them failed."""
-        self._save_failed = False
+        """Finish the saves, exports and opens still running; False if a save failed since the last
+        wait (one that failed before this call counts too: its report may already have arrived)."""
         self.io.wait()
         failed, self._save_failed = self._save_failed, False
         return not failed
