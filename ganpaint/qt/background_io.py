@@ -103,8 +103,12 @@ class BackgroundIO(QObject):
         """Run ``fn(*args)`` on the worker thread; ``on_done(result, error)`` on the GUI thread."""
         if key is not None:
             for old in self._tasks:
-                if old.key == key and not old.superseded and old.future.cancel():
-                    old.superseded = True  # not started: the newer task writes instead
+                if old.key == key and not old.superseded:
+                    # marked first: cancel() runs the future's done callback at once, here, and
+                    # its delivery must see a superseded task (not report a cancelled save)
+                    old.superseded = True
+                    if not old.future.cancel():  # already running: it writes, then this one
+                        old.superseded = False
         self._tasks = [t for t in self._tasks if not t.superseded]
         if self._executor is None:
             self._executor = ThreadPoolExecutor(1, thread_name_prefix="ganpaint-file-io")

@@ -90,7 +90,7 @@ def test_save_runs_in_the_background_and_writes_the_snapshot(qtbot, window, big,
     assert str(target) in window.recent_files()
 
 
-def test_a_second_save_while_one_waits_is_coalesced(qtbot, window, big, gate, tmp_path):
+def test_a_second_save_while_one_waits_is_coalesced(qtbot, window, big, gate, answers, tmp_path):
     doc = _doc_with_layers(window)
     target = tmp_path / "c.ora"
     window.controller.set_path(str(target))
@@ -109,6 +109,7 @@ def test_a_second_save_while_one_waits_is_coalesced(qtbot, window, big, gate, tm
     np.testing.assert_array_equal(gate.calls[1][1][-1], newest)
     np.testing.assert_array_equal(ora.load_ora(target).layers[-1].pixels, newest)
     assert not doc.modified
+    assert answers.calls == []  # the replaced save is no failure: no "Cannot save" box
 
 
 def test_a_failed_background_save_says_one_sentence_and_loses_nothing(qtbot, window, big, answers, tmp_path):
