@@ -153,3 +153,20 @@ def read_until(proc, expected: str, timeout: float) -> str:
             raise AssertionError(f"the editor exited early ({proc.returncode}): {buf}")
         time.sleep(0.05)
     raise AssertionError(f"no {expected!r} from the editor within {timeout} s: {buf}")
+
+
+def held_results(window, qtbot, n: int) -> list:
+    """Run Invert ``n`` times; return the finished messages, not yet handed to the runner."""
+    doc = window.controller.document
+    spec = next(s for s in window.tool_specs() if s.id == "invert")
+    runner, bridge = window.runner, window.bridge
+    held: list = []
+    bridge.jobFinished.disconnect(runner._on_finished)
+    bridge.jobFinished.connect(held.append)
+    doc.active_index = 0
+    for _ in range(n):
+        assert window.run_tool(spec, {})
+    qtbot.waitUntil(lambda: len(held) == n, timeout=60000)
+    bridge.jobFinished.disconnect(held.append)
+    bridge.jobFinished.connect(runner._on_finished)
+    return held

@@ -17,6 +17,8 @@ from ganpaint.qt import tool_runner as runner_module
 from ganpaint.qt.panels import layers as layers_module
 from ganpaint.qt.panels.layers import COL_NAME, LayersPanel
 
+from .conftest import held_results
+
 
 class _Clock:
     def __init__(self) -> None:
@@ -26,26 +28,10 @@ class _Clock:
         return self.t
 
 
-def _held_results(window, qtbot, n: int) -> list:
-    doc = window.controller.document
-    spec = next(s for s in window.tool_specs() if s.id == "invert")
-    runner, bridge = window.runner, window.bridge
-    held: list = []
-    bridge.jobFinished.disconnect(runner._on_finished)
-    bridge.jobFinished.connect(held.append)
-    doc.active_index = 0
-    for _ in range(n):
-        assert window.run_tool(spec, {})
-    qtbot.waitUntil(lambda: len(held) == n, timeout=60000)
-    bridge.jobFinished.disconnect(held.append)
-    bridge.jobFinished.connect(runner._on_finished)
-    return held
-
-
 def test_each_slice_of_a_burst_stays_within_the_budget(window, qtbot, monkeypatch):
     doc = window.controller.document
     runner = window.runner
-    held = _held_results(window, qtbot, 12)
+    held = held_results(window, qtbot, 12)
     clock = _Clock()
     monkeypatch.setattr(runner_module, "time", SimpleNamespace(perf_counter=clock.perf_counter))
     per_result, per_announced = 0.010, 0.002

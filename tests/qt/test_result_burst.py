@@ -8,22 +8,7 @@ import numpy as np
 
 from ganpaint.core import document as document_module
 
-
-def _held_results(window, qtbot, n: int) -> list:
-    """Run Invert ``n`` times; return the finished messages, not yet handed to the runner."""
-    doc = window.controller.document
-    spec = next(s for s in window.tool_specs() if s.id == "invert")
-    runner, bridge = window.runner, window.bridge
-    held: list = []
-    bridge.jobFinished.disconnect(runner._on_finished)
-    bridge.jobFinished.connect(held.append)
-    doc.active_index = 0
-    for _ in range(n):
-        assert window.run_tool(spec, {})
-    qtbot.waitUntil(lambda: len(held) == n, timeout=60000)
-    bridge.jobFinished.disconnect(held.append)
-    bridge.jobFinished.connect(runner._on_finished)
-    return held
+from .conftest import held_results
 
 
 def test_a_long_burst_is_spread_over_several_turns(window, qtbot):
@@ -31,7 +16,7 @@ def test_a_long_burst_is_spread_over_several_turns(window, qtbot):
     painting and taking input between the slices; every result still arrives."""
     doc = window.controller.document
     runner = window.runner
-    held = _held_results(window, qtbot, 6)
+    held = held_results(window, qtbot, 6)
     runner.batch_budget_s = 0.0  # every result past the first of a turn waits for the next
     layers_changed: list[int] = []
     doc.events.layers_changed.connect(lambda: layers_changed.append(1))
