@@ -51,18 +51,24 @@ def read_checkpoint(path: str | os.PathLike[str]) -> StateDict:
     Unwraps ``{"state_dict": ...}``-style containers and ``module.`` prefixes (DataParallel).
     Raises ModelFileError for a missing, truncated, unsafe or tensor-less file.
     """
+    p, head = model_file_head(path)
+    if _looks_like_safetensors(p, head):
+        tensors, _ = read_safetensors(p)
+        return tensors
+    obj = _torch_load_safely(p, head)
+    return _unwrap(obj, p)
+
+
+def model_file_head(path: str | os.PathLike[str]) -> tuple[Path, bytes]:
+    """The file's path and its first 8 bytes (enough to tell safetensors, zip and pickle apart).
+    Raises ModelFileError for a missing or empty file."""
     p = Path(path)
     if not p.is_file():
         raise ModelFileError(f"{p}: no such file", path=p)
     if p.stat().st_size == 0:
         raise ModelFileError(f"{p}: the file is empty", path=p)
     with open(p, "rb") as fh:
-        head = fh.read(8)
-    if _looks_like_safetensors(p, head):
-        tensors, _ = read_safetensors(p)
-        return tensors
-    obj = _torch_load_safely(p, head)
-    return _unwrap(obj, p)
+        return p, fh.read(8)
 
 
 def read_safetensors(path: str | os.PathLike[str]) -> tuple[StateDict, ModelCard | None]:

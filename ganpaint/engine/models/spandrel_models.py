@@ -163,16 +163,11 @@ def read_weights(path: str | os.PathLike[str]) -> StateDict:
     from ganpaint.engine.models.checkpoints import (
         _looks_like_safetensors,
         _torch_load_safely,
+        model_file_head,
         read_safetensors,
     )
 
-    p = Path(path)
-    if not p.is_file():
-        raise ModelFileError(f"{p}: no such file", path=p)
-    if p.stat().st_size == 0:
-        raise ModelFileError(f"{p}: the file is empty", path=p)
-    with open(p, "rb") as fh:
-        head = fh.read(8)
+    p, head = model_file_head(path)
     if _looks_like_safetensors(p, head):
         obj: Any = read_safetensors(p)[0]
     else:
