@@ -494,6 +494,14 @@ class _Runner:
             deadline = time.monotonic() + 30.0
             for t in threads:  # a second Ctrl+C raises KeyboardInterrupt out of here
                 t.join(max(0.0, deadline - time.monotonic()))
+            while True:  # pictures a slot finished after the last look: written, so counted
+                try:
+                    item = finished.get_nowait()
+                except queue_module.Empty:
+                    break
+                if item is not None:
+                    done += 1
+                    failed += item[1] is not None
             raise Interrupted(f"interrupted: {done - failed} of {len(todo)} pictures written; the "
                               f"others were not (run again to do them)") from None
         return failed
