@@ -99,3 +99,21 @@ def test_main_writes_the_table_for_a_model_file(tmp_path: Path, monkeypatch: pyt
     assert rep["crops"] == ["x/p#0", "x/p#1"] and len(rep["thumbnail_psnr"]) == 2
     assert len(row["invert_psnr"]) == 2 and 0 <= row["beats_thumbnail"] <= 2 and row["thumb8_ratio"] > 0
     assert "| tiny |" in rep["table"] and "16 px thumbnail (baseline)" in rep["table"]
+
+
+def test_structure_figure_ignores_palette_and_sees_where_things_are() -> None:
+    """Two pictures with the same horizon in different colours have the same structure
+    thumbnail; moving the horizon changes it."""
+    T = _tool()
+    a = np.zeros((1, 32, 32, 3), np.uint8)
+    a[0, :12] = (90, 140, 230)  # sky
+    a[0, 12:] = (40, 120, 30)  # grass
+    b = (255 - a).astype(np.uint8)[:, :, :, ::-1].copy()  # another palette, same layout ...
+    b[0, :12], b[0, 12:] = (250, 200, 120), (90, 60, 20)  # ... sky brighter than ground, as in a
+    c = np.zeros_like(a)
+    c[0, :24] = (90, 140, 230)
+    c[0, 24:] = (40, 120, 30)  # the horizon lower down
+    sa, sb, sc = (T.structure_thumbs(x) for x in (a, b, c))
+    assert np.abs(sa - sb).max() < 1e-6
+    assert np.abs(sa - sc).max() > 1.0
+    assert np.allclose(T.structure_thumbs(np.full((1, 16, 16, 3), 77, np.uint8)), 0.0)
