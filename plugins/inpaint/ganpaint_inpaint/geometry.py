@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ganpaint.core.selection import grey_dilate
+
 #: a mask value at or below this counts as "not selected" (half a level of 8 bits)
 EPS = 0.5 / 255.0
 MIN_CONTEXT = 32
@@ -75,15 +77,8 @@ def grow_mask(mask: np.ndarray, pixels: int) -> np.ndarray:
         return m.copy()
     h, w = m.shape
     box = Box(max(0, b.x0 - n), max(0, b.y0 - n), min(w, b.x1 + n), min(h, b.y1 + n))
-    cur = m[box.slices].copy()
-    for k in range(n):
-        p = np.pad(cur, 1, mode="constant", constant_values=0.0)
-        nxt = np.maximum.reduce([cur, p[:-2, 1:-1], p[2:, 1:-1], p[1:-1, :-2], p[1:-1, 2:]])
-        if k % 2:  # every other step the diagonals too
-            nxt = np.maximum.reduce([nxt, p[:-2, :-2], p[:-2, 2:], p[2:, :-2], p[2:, 2:]])
-        cur = nxt
     out = m.copy()
-    out[box.slices] = cur
+    out[box.slices] = grey_dilate(m[box.slices], n)  # the host's Grow Selection, on floats
     return out
 
 
