@@ -23,7 +23,13 @@
   The burst is 200 results on a 1000x750 five-layer document plus 6 on the 4000x3000 one: a
   finished Invert holds its request and result (144 MB each as float32 at 4000x3000) and its
   result layer is canvas-sized (48 MB), so 200 of them there would need ~60 GB.
-  ``python benchmarks/bench_gui.py stalls`` runs only these rows.
+  ``python benchmarks/bench_gui.py stalls`` runs only these rows. ``BENCH_STALL_CASES`` picks
+  some of them (comma-separated: save, idle, autosave, export, tool, burst; ``burst`` alone
+  runs only the two bursts; ``savethread`` is not run unless named: the same Save with the .ora
+  written by the file thread itself, as before the writer process). ``idle`` is the control for Save: the same heartbeat over a window
+  as long as the Save just measured, with nothing running, so a gap the loaded machine makes on
+  its own is told apart from one the save causes. The save and idle rows also give the GUI
+  thread's CPU time within their worst gap (the work itself; the rest of the gap is waiting).
 """
 
 from __future__ import annotations
@@ -291,6 +297,10 @@ def _five_layers(w: int, h: int):  # noqa: ANN202
     return doc
 
 
+#: the rows of bench_main_thread_stalls, for BENCH_STALL_CASES (all but savethread by default)
+_STALL_CASES = ("save", "savethread", "idle", "autosave", "export", "tool", "burst")
+
+
 def bench_main_thread_stalls(repeats: int | None = None) -> list[dict]:
     import numpy as np
 
@@ -339,34 +349,85 @@ def bench_main_thread_stalls(repeats: int | None = None) -> list[dict]:
     t0 = time.perf_counter()
     snapshot(big)
     snap_ms = (time.perf_counter() - t0) * 1000  # the part of a save/autosave/export on the GUI thread
-    # BENCH_STALL_CASES=burst measures only the two bursts (the save/autosave/export/tool rows are skipped)
-    only_burst = os.environ.get("BENCH_STALL_CASES", "") == "burst"
+    # BENCH_STALL_CASES: which rows (comma-separated); "burst" alone measures only the two bursts
+    cases = set(os.environ.get("BENCH_STALL_CASES", "").replace(",", " ").split()) or set(_STALL_CASES) - {"savethread"}
+    unknown = cases - set(_STALL_CASES)
+    if unknown:
+        raise SystemExit(f"BENCH_STALL_CASES: unknown case(s) {', '.join(sorted(unknown))}; "
+                         f"known: {', '.join(_STALL_CASES)}")
+    only_burst = not cases - {"burst"}
+    cpu_worst: dict[str, list[float]] = {}  # per row: the GUI thread's CPU time within its worst gap
+
+    def worst_cpu(name: str) -> None:
+        if beat.gaps and len(beat.cpu_gaps) == len(beat.gaps):
+            i = max(range(len(beat.gaps)), key=beat.gaps.__getitem__)
+            cpu_worst.setdefault(name, []).append(beat.cpu_gaps[i])
+
+    window_s = 10.0  # the idle control's window: as long as the last Save (10 s without one)
     for r in range(0 if only_burst else reps):
-        # Save (.ora, from a snapshot in the background)
-        path = tmp / f"big{r}.ora"
-        win.controller.set_path(str(path))
-        big.set_layer_props(1, opacity=0.5 + 0.1 * r)  # modified: there is something to save
-        settle()
-        t0 = time.perf_counter()
-        put("save", beat.measure(app, win.save, lambda p=path: not io.busy and p.exists()))
-        notes["save"] = f"write {time.perf_counter() - t0:.1f} s"
-        # autosave (the recovery folder, the timer's path)
-        big.set_layer_props(1, opacity=0.45 + 0.1 * r)
-        settle()
+        if "save" in cases:
+            # Save (.ora, from a snapshot in the background)
+            path = tmp / f"big{r}.ora"
+            win.controller.set_path(str(path))
+            big.set_layer_props(1, opacity=0.5 + 0.1 * r)  # modified: there is something to save
+            settle()
+            t0 = time.perf_counter()
+            put("save", beat.measure(app, win.save, lambda p=path: not io.busy and p.exists()))
+            window_s = time.perf_counter() - t0
+            notes["save"] = f"write {window_s:.1f} s"
+            worst_cpu("save")
+        if "savethread" in cases:
+            # the same Save written as before the writer process: ora.save_ora on the file thread
+            from ganpaint.core import ora
+            from ganpaint.engine.jobs import save_process
 
-        def autosave() -> None:
-            win._autosave_dirty = True
-            win._autosave_start(background=True)
+            in_process = save_process.write_snapshot
+            save_process.write_snapshot = lambda snap, p, compress_level=6: ora.save_ora(  # type: ignore[assignment]
+                snap, p, compress_level=compress_level)
+            try:
+                path = tmp / f"big{r}t.ora"
+                win.controller.set_path(str(path))
+                big.set_layer_props(1, opacity=0.55 + 0.1 * r)
+                settle()
+                t0 = time.perf_counter()
+                put("savethread", beat.measure(app, win.save, lambda p=path: not io.busy and p.exists()))
+                notes["savethread"] = f"write {time.perf_counter() - t0:.1f} s"
+                worst_cpu("savethread")
+            finally:
+                save_process.write_snapshot = in_process
+        if "idle" in cases:
+            # the control: nothing runs, the same loop and heartbeat, a window as long as Save's
+            settle()
+            until = [0.0]
 
-        t0 = time.perf_counter()
-        put("autosave", beat.measure(app, autosave, lambda: win._autosave_future is None))
-        notes["autosave"] = f"write {time.perf_counter() - t0:.1f} s"
-        # export (PNG, flattened in the background)
-        out = tmp / f"flat{r}.png"
-        t0 = time.perf_counter()
-        put("export", beat.measure(app, lambda o=out: win.files.export_to(str(o)),
-                                   lambda o=out: not io.busy and o.exists()))
-        notes["export"] = f"write {time.perf_counter() - t0:.1f} s"
+            def idle_start(w: float = window_s, u: list[float] = until) -> None:
+                u[0] = time.perf_counter() + w
+
+            put("idle", beat.measure(app, idle_start, lambda u=until: u[0] > 0 and time.perf_counter() >= u[0]))
+            notes["idle"] = f"window {window_s:.1f} s, nothing running"
+            worst_cpu("idle")
+        if "autosave" in cases:
+            # autosave (the recovery folder, the timer's path)
+            big.set_layer_props(1, opacity=0.45 + 0.1 * r)
+            settle()
+
+            def autosave() -> None:
+                win._autosave_dirty = True
+                win._autosave_start(background=True)
+
+            t0 = time.perf_counter()
+            put("autosave", beat.measure(app, autosave, lambda: win._autosave_future is None))
+            notes["autosave"] = f"write {time.perf_counter() - t0:.1f} s"
+            worst_cpu("autosave")
+        if "export" in cases:
+            # export (PNG, flattened in the background)
+            out = tmp / f"flat{r}.png"
+            t0 = time.perf_counter()
+            put("export", beat.measure(app, lambda o=out: win.files.export_to(str(o)),
+                                       lambda o=out: not io.busy and o.exists()))
+            notes["export"] = f"write {time.perf_counter() - t0:.1f} s"
+        if "tool" not in cases:
+            continue
         # a tool run (Invert on the background layer; applied as a result layer)
         applied: list[str] = []
         slot = lambda job_id, cmd, a=applied: a.append(job_id)  # noqa: E731
@@ -413,7 +474,7 @@ def bench_main_thread_stalls(repeats: int | None = None) -> list[dict]:
         cpu.setdefault(n, []).append(max(beat.cpu_gaps))
         return gap, time.perf_counter() - t0
 
-    for _r in range(reps):
+    for _r in range(reps if "burst" in cases else 0):
         gap, dt = burst(_five_layers(1000, 750), 200)
         put("burst200", gap)
         notes["burst200"] = f"all applied in {dt:.1f} s; GUI-thread CPU in the worst gap {_cpu(200)}"
@@ -426,6 +487,8 @@ def bench_main_thread_stalls(repeats: int | None = None) -> list[dict]:
     del np
     labels = {
         "save": "gui: worst stall during Save (.ora), 4000x3000 x5 layers",
+        "savethread": "gui: worst stall during Save written by a thread (before)",
+        "idle": "gui: worst stall with nothing running (control), as long as Save",
         "autosave": "gui: worst stall during autosave, 4000x3000 x5 layers",
         "export": "gui: worst stall during Export (PNG), 4000x3000 x5 layers",
         "tool": "gui: worst stall during a tool run (Invert), 4000x3000 x5",
@@ -435,12 +498,17 @@ def bench_main_thread_stalls(repeats: int | None = None) -> list[dict]:
     rows = []
     for key, label in labels.items():
         vals = results.get(key, [])
-        if only_burst and not key.startswith("burst"):
+        if ("burst" if key.startswith("burst") else key) not in cases:
             continue
+        cpu_note = ""
+        if cpu_worst.get(key):
+            c = cpu_worst[key]
+            cpu_note = f"; GUI-thread CPU in the worst gap median {statistics.median(c):.0f} ms " \
+                       f"(all: {', '.join(f'{v:.0f}' for v in c)})"
         rows.append({"name": label, "value": round(statistics.median(vals), 1) if vals else float("nan"),
                      "unit": "ms", "target": "< 100 ms",
                      "note": f"median of {len(vals)} (all: {', '.join(f'{v:.0f}' for v in vals)}); 10 ms heartbeat; "
-                             f"{notes.get(key, '')}; snapshot on the GUI thread {snap_ms:.0f} ms; "
+                             f"{notes.get(key, '')}{cpu_note}; snapshot on the GUI thread {snap_ms:.0f} ms; "
                              f"load {os.getloadavg()[0]:.1f}"})
     return rows
 

@@ -8,7 +8,8 @@ refused first, then offered as "open the readable part".
 Large documents never hold the GUI thread: from :data:`BACKGROUND_BYTES` of layer pixels,
 Save, Save As and Export snapshot the document (``ora.snapshot``, copy-on-write) and write it on the
 window's :class:`~ganpaint.qt.background_io.BackgroundIO` thread while the user goes on
-painting (the saved file is the document as it was when Save was pressed; the history's
+painting (a Save's .ora is written by a separate process that thread waits for,
+``engine.jobs.save_process``) (the saved file is the document as it was when Save was pressed; the history's
 clean point is that state, ``History.checkpoint``); files from :data:`BACKGROUND_OPEN_BYTES`
 are decoded there too and swapped in on the GUI thread when ready. A second Save while one
 is still waiting replaces it; :meth:`FileActions.wait` finishes what runs (before closing).
@@ -374,7 +375,8 @@ class FileActions:
                 return False
             self._saved(doc, path, None)
             return True
-        from ganpaint.core.ora import save_ora, snapshot
+        from ganpaint.core.ora import snapshot
+        from ganpaint.engine.jobs.save_process import write_snapshot
 
         try:
             snap = snapshot(doc)
@@ -391,7 +393,8 @@ class FileActions:
             text = str(exc) if isinstance(exc, GanpaintError) else f"Cannot save '{path}': {exc}"
             self.error("Cannot save", text)
 
-        self.io.submit(f"Saving {Path(path).name}…", save_ora, snap, path, key="save", on_done=done)
+        # written by a separate process (no GIL shared with this thread); this file thread waits for it
+        self.io.submit(f"Saving {Path(path).name}…", write_snapshot, snap, path, key="save", on_done=done)
         self.controller.status_message.emit(f"Saving {path}…")
         return True
 

@@ -23,17 +23,20 @@ def big(monkeypatch):
 
 @pytest.fixture
 def gate(monkeypatch):
-    """save_ora waits for ``gate.set()`` (the write is 'slow'); records its calls."""
+    """A background Save's write (``save_process.write_snapshot``, which the file thread calls)
+    waits for ``gate.set()`` (the write is 'slow'); records its calls."""
+    from ganpaint.engine.jobs import save_process
+
     ev = threading.Event()
     ev.calls = []  # type: ignore[attr-defined]
-    real = ora.save_ora
+    real = save_process.write_snapshot
 
     def slow(doc, path, **kw):
         ev.calls.append((path, [la.pixels.copy() for la in doc.layers]))  # type: ignore[attr-defined]
         assert ev.wait(20), "the test never opened the gate"
         return real(doc, path, **kw)
 
-    monkeypatch.setattr(ora, "save_ora", slow)
+    monkeypatch.setattr(save_process, "write_snapshot", slow)
     return ev
 
 
