@@ -16,6 +16,9 @@ invert   held-out real photographs: square crops of the photos that ``split_phot
          plugin's own ``invert``, from the shipped encoder's guess when ``--encoder`` is given, else
          from the mean latent) against the "16 px thumbnail" baseline: the crop area-averaged to
          16x16 and scaled back up (bicubic). Target: inversion above the thumbnail.
+         ``--tune N`` adds the tools' detail matching (pivotal tuning, ``ganpaint.latent.
+         pivotal_tuning``): a copy of the generator tuned N steps to each crop at the inverted
+         latent, reported beside the inversion alone ("W+" and "W+ and tuning" rows).
 
 Several ``--model`` values are judged in one run (same crops, same samples' seeds).
 """
@@ -105,15 +108,20 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", nargs="+", required=True, help="store names, model files or checkpoints")
     ap.add_argument("--encoder", nargs="*", default=[], help="an encoder file per --model ('-' for none)")
+    ap.add_argument("--label", nargs="*", default=[], help="a name per --model for the table and sheet")
     ap.add_argument("--data", nargs="+", required=True, help="training pictures (the layout reference)")
     ap.add_argument("--n", type=int, default=1000, help="samples and training pictures for the layout figure")
     ap.add_argument("--crops", type=int, default=8, help="crops per held-out photo")
     ap.add_argument("--steps", type=int, default=200, help="inversion steps (the plugin's default)")
+    ap.add_argument("--tune", type=int, default=0,
+                    help="also report the tools' detail matching: N pivotal-tuning steps (the tools' default: 200)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--skip", nargs="*", default=[], choices=("layout", "invert"))
     ap.add_argument("--out")
     ap.add_argument("--sheet", help="PNG: target / thumbnail / inversion per model, first 8 crops")
+    ap.add_argument("--mix-sheet", help="PNG (with --tune): style mixes of the first 4 crops with seed B = 1 and 2, "
+                    "coarse and fine styles from B, synthesised by the model and by the tuned copy")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
@@ -123,12 +131,14 @@ def main(argv: list[str] | None = None) -> int:
     real_files = E.pick_files(E.list_pictures(args.data), args.n, args.seed)
     rep: dict[str, Any] = {"models": {}, "n": args.n, "steps": args.steps, "crops_per_photo": args.crops}
     sheet_rows: list[list[np.ndarray]] = []
+    mix_sections: list[Any] = []
     heads = ["target", "16 px thumbnail"]
     targets = None
     for ref, enc_path in zip(args.model, encoders, strict=True):
         ld = E.load_generator(ref)
         G = ld.G
-        row: dict[str, Any] = {"label": ld.label}
+        label = args.label[len(rep["models"])] if len(args.label) > len(rep["models"]) else ld.label
+        row: dict[str, Any] = {"label": label}
         if "layout" not in args.skip:
             row.update(layout_figures(G, E.read_pictures(real_files, G.size), args.n, args.seed))
         if "invert" not in args.skip:
@@ -146,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
                 from ganpaint.latent.encoders import load_encoder
 
                 encoder = load_encoder(enc_path)
-            ps, ss = [], []
+            ps, ss, tps, tss = [], [], [], []
             for i, tgt in enumerate(targets):
                 init = None
                 if encoder is not None:
@@ -160,12 +170,45 @@ def main(argv: list[str] | None = None) -> int:
                 ss.append(E.ssim(rec, tgt))
                 if i < len(sheet_rows):
                     sheet_rows[i].append(rec)
+                if args.tune > 0:
+                    from ganpaint.latent.pivotal_tuning import tune
+
+                    tuned = tune(G, state.ws, tgt, steps=args.tune).G
+                    with torch.inference_mode():
+                        rec_t = E.to_float(S.to_pictures(S.synthesize(tuned, state.ws, noise="const")))[0]
+                    tps.append(E.psnr(rec_t, tgt))
+                    tss.append(E.ssim(rec_t, tgt))
+                    if i < len(sheet_rows):
+                        sheet_rows[i].append(rec_t)
+                    if args.mix_sheet and i < 4:
+                        if i == 0:
+                            mix_sections.append((label, [], ["target", "model", "tuned copy"] + [
+                                f"{who} B{b} {pre}" for b in (1, 2) for pre in ("coarse", "fine")
+                                for who in ("model", "tuned")]))
+                        cells = [tgt, rec, rec_t]
+                        for b in (1, 2):
+                            with torch.inference_mode():
+                                ws_b = S.broadcast(G, S.z_to_w(G, S.sample_z(G, 1, b)))
+                            for pre in ("coarse", "fine"):
+                                lo, hi = S.style_groups(G)[pre]
+                                ws = state.ws.clone()
+                                ws[:, lo:hi] = ws_b[:, lo:hi]
+                                for gen in (G, tuned):
+                                    with torch.inference_mode():
+                                        cells.append(E.to_float(S.to_pictures(S.synthesize(gen, ws)))[0])
+                        mix_sections[-1][1].append((rep["crops"][i], cells))
+            thumb = np.array(rep["thumbnail_psnr"])
             row.update({"invert_psnr": ps, "invert_ssim": ss, "invert_psnr_mean": float(np.mean(ps)),
                         "invert_ssim_mean": float(np.mean(ss)),
-                        "beats_thumbnail": int(np.sum(np.array(ps) > np.array(rep["thumbnail_psnr"])))})
-            heads.append(ld.label)
+                        "beats_thumbnail": int(np.sum(np.array(ps) > thumb))})
+            heads.append(f"{label} W+")
+            if args.tune > 0:
+                row.update({"tune_steps": args.tune, "tuned_psnr": tps, "tuned_ssim": tss,
+                            "tuned_psnr_mean": float(np.mean(tps)), "tuned_ssim_mean": float(np.mean(tss)),
+                            "tuned_beats_thumbnail": int(np.sum(np.array(tps) > thumb))})
+                heads.append(f"+ tuning {args.tune}")
         rep["models"][ref] = row
-        print(f"{ld.label}: done ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
+        print(f"{label}: done ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
     lines = ["| model | 8x8 thumbs: samples / data | 16x16 | structure | inversion PSNR dB | SSIM | beats thumbnail |",
              "|---|---|---|---|---|---|---|"]
     if "thumbnail_psnr" in rep:
@@ -176,13 +219,21 @@ def main(argv: list[str] | None = None) -> int:
                f"{row['thumb16_ratio']:.3f} | {row['structure_ratio']:.3f}") if "thumb8_ratio" in row else " | | "
         inv = (f"{row['invert_psnr_mean']:.2f} | {row['invert_ssim_mean']:.3f} | "
                f"{row['beats_thumbnail']}/{len(row['invert_psnr'])}") if "invert_psnr" in row else " | | "
-        lines.append(f"| {row['label']} | {lay} | {inv} |")
+        lines.append(f"| {row['label']}{' (W+)' if 'invert_psnr' in row else ''} | {lay} | {inv} |")
+        if "tuned_psnr" in row:
+            lines.append(f"| {row['label']} (W+ and {row['tune_steps']} tuning steps) | | | | "
+                         f"{row['tuned_psnr_mean']:.2f} | {row['tuned_ssim_mean']:.3f} | "
+                         f"{row['tuned_beats_thumbnail']}/{len(row['tuned_psnr'])} |")
     rep["table"] = "\n".join(lines)
     rep["seconds"] = time.perf_counter() - t0
     print(rep["table"])
     if args.sheet and sheet_rows:
         E.grid_sheet([("", [(rep["crops"][i], r) for i, r in enumerate(sheet_rows)], heads)], Path(args.sheet),
                      cell=96, title=f"Held-out real photos: inversion ({args.steps} steps) vs the 16 px thumbnail")
+    if args.mix_sheet and mix_sections:
+        E.grid_sheet(mix_sections, Path(args.mix_sheet), cell=72,
+                     title="Held-out real photos: style mixes of the inverted photo with seeds 1 and 2, "
+                           f"by the model and by its copy tuned {args.tune} steps")
     if args.out:
         Path(args.out).write_text(json.dumps(rep, indent=1))
     return 0

@@ -22,6 +22,7 @@ import torch
 
 from ganpaint.core.specs import Role, RunContext, ToolError, ToolRequest, ToolResult
 from ganpaint.latent.inversion import InversionCache, InversionError, invert, picture_key, resize_picture
+from ganpaint.latent.pivotal_tuning import DEFAULT_LR, TunedCache, tunable, tune
 from ganpaint.nn import stylegan_sampling as S
 from ganpaint.nn.stylegan_sampling import Generator
 
@@ -36,6 +37,8 @@ NO_MODEL = ("no StyleGAN2 model is available for {tool}: import one with `ganpai
 
 #: inversions kept between runs (a slider moved on an inverted picture re-uses or resumes them)
 CACHE = InversionCache()
+#: generators tuned to inverted pictures (pivotal tuning), the latest two (each is a model copy)
+TUNED = TunedCache()
 
 #: Side of the drafts made while a live slider is dragged (``request.preview``): a larger
 #: generator stops after this resolution's to-RGB output (``synthesize(max_size=)``). At one
@@ -63,6 +66,13 @@ class Source:
     ws: torch.Tensor  # (1, n_styles, dim)
     kind: str  # "seed" | "z" | "latent" | "inverted"
     info: dict[str, Any]
+    #: the generator to synthesise this latent (and edits of it) with: a copy tuned to the
+    #: inverted picture (``pivotal_tuning``), or None for the model itself
+    G: Generator | None = None
+
+    def generator(self, G: Generator) -> Generator:
+        """The generator to synthesise with: the tuned copy, else ``G``."""
+        return self.G if self.G is not None else G
 
 
 def load_generator(ctx: RunContext, name: str, tool: str) -> Loaded:
@@ -200,10 +210,14 @@ def pending_draft(request: ToolRequest, src: Source) -> ToolResult:
 
 def source_latent(ld: Loaded, request: ToolRequest, ctx: RunContext, *, seed: int, z_file: str, psi: float,
                   mode: str = "auto", steps: int = 200, noise: str = "const",
-                  span: tuple[float, float] = (0.0, 1.0)) -> Source:
+                  span: tuple[float, float] = (0.0, 1.0), tune_steps: int = 0) -> Source:
     """The W+ latent a tool starts from: an inverted picture (mode invert, or auto with a
     picture), else the z file / stored latent, else the seed; truncated by ``psi`` (not
     inverted ones). ``span`` maps inversion progress into the job's progress range.
+
+    ``tune_steps`` > 0: an inverted picture's source also carries a copy of the generator
+    tuned to it for that many steps (``Source.G``, pivotal tuning), so the picture's own detail
+    survives; the inversion then takes the first half of ``span``, the tuning the second.
 
     A draft (``request.preview``) never optimises: an unfinished inversion is used as far as
     it got (the final run resumes it), or, when it has hardly started, the source is
@@ -221,6 +235,8 @@ def source_latent(ld: Loaded, request: ToolRequest, ctx: RunContext, *, seed: in
         if request.preview and state.steps_done < steps:
             return _draft_source(G, state, steps)
         a, b = span
+        if tune_steps > 0:
+            b = (a + b) / 2
 
         def progress(f: float, msg: str) -> None:
             ctx.progress(a + (b - a) * f, msg)
@@ -238,7 +254,10 @@ def source_latent(ld: Loaded, request: ToolRequest, ctx: RunContext, *, seed: in
         info = {"steps": state.steps_done, "init": init, "key": key}
         if math.isfinite(state.loss):  # a latent restored from a saved result has no loss to report
             info["loss"] = state.loss
-        return Source(state.ws.clone(), "inverted", info)
+        src = Source(state.ws.clone(), "inverted", info)
+        if tune_steps > 0:
+            src = _tuned_source(G, src, image, request, ctx, tune_steps, noise, (b, span[1]))
+        return src
     with torch.inference_mode():
         if z_file:
             kind, lat = read_latent_file(z_file, G)
@@ -302,6 +321,30 @@ def _encoder_guess(ld: Loaded, image: np.ndarray) -> torch.Tensor | None:
     with torch.inference_mode():
         w = enc(target.float().cpu())
     return S.broadcast(ld.G, S.on_generator(ld.G, w)).clone()
+
+
+def _tuned_source(G: Generator, src: Source, image: np.ndarray, request: ToolRequest, ctx: RunContext,
+                  steps: int, noise: str, span: tuple[float, float]) -> Source:
+    """``src`` (an inverted picture) with a copy of ``G`` tuned to the picture (cached). A
+    draft never tunes: it uses a finished tuned copy when there is one, else the model itself
+    (its note says the detail comes when the slider is let go)."""
+    if not tunable(G):
+        return Source(src.ws, src.kind, {**src.info, "tuned": "no (the model runs in half precision)"})
+    key = f"{src.info.get('key', '')}|tune{steps}|{DEFAULT_LR}"
+    if request.preview:
+        ready = TUNED.peek(key)
+        if ready is not None and ready.G is not None and ready.steps_done >= steps:
+            return Source(src.ws, src.kind, {**src.info, "tuned": ready.steps_done}, ready.G)
+        return Source(src.ws, src.kind, {**src.info, "tuned": 0,
+                                         "note": "draft without the picture's fine detail (matched when you let go)"})
+    a, b = span
+
+    def progress(f: float, msg: str) -> None:
+        ctx.progress(a + (b - a) * f, msg)
+
+    state = TUNED.state(key)
+    tune(G, src.ws, image, steps=steps, state=state, progress=progress, noise=noise)
+    return Source(src.ws, src.kind, {**src.info, "tuned": state.steps_done, "tune_loss": state.loss}, state.G)
 
 
 def _draft_source(G: Generator, state: Any, steps: int) -> Source:

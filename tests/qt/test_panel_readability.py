@@ -97,8 +97,8 @@ def test_every_builtin_panel_is_readable(builtin_window) -> None:
 
 def test_research_parameters_are_advanced(builtin_window) -> None:
     specs = builtin_window.tools_panel._specs
-    expect = {"stylemix": {"crossover", "z", "z_b", "steps", "source", "noise"},
-              "faces": {"z", "steps", "source", "noise", "direction", "amount"},
+    expect = {"stylemix": {"crossover", "z", "z_b", "steps", "tune", "source", "noise"},
+              "faces": {"z", "steps", "tune", "source", "noise", "direction", "amount"},
               "inpaint": {"work_size"}, "translate": {"mode", "seed"}}
     for tool_id, names in expect.items():
         assert {p.name for p in specs[tool_id].params if p.advanced} == names, tool_id

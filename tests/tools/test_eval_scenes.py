@@ -92,13 +92,20 @@ def test_main_writes_the_table_for_a_model_file(tmp_path: Path, monkeypatch: pyt
     Loaded.G = G
     monkeypatch.setattr(T.E, "load_generator", lambda ref: Loaded)
     out = tmp_path / "rep.json"
+    sheet, mixes = tmp_path / "sheet.png", tmp_path / "mixes.png"
     assert T.main(["--model", str(ckpt), "--data", str(data), "--n", "8", "--crops", "2", "--steps", "3",
-                   "--out", str(out)]) == 0
+                   "--tune", "30", "--out", str(out), "--sheet", str(sheet), "--mix-sheet", str(mixes),
+                   "--label", "tiny"]) == 0
     rep = json.loads(out.read_text())
     row = rep["models"][str(ckpt)]
     assert rep["crops"] == ["x/p#0", "x/p#1"] and len(rep["thumbnail_psnr"]) == 2
     assert len(row["invert_psnr"]) == 2 and 0 <= row["beats_thumbnail"] <= 2 and row["thumb8_ratio"] > 0
-    assert "| tiny |" in rep["table"] and "16 px thumbnail (baseline)" in rep["table"]
+    assert "| tiny (W+) |" in rep["table"] and "16 px thumbnail (baseline)" in rep["table"]
+    # detail matching: reported beside the inversion alone, and closer to each crop
+    assert row["tune_steps"] == 30 and len(row["tuned_psnr"]) == 2
+    assert all(t > w for t, w in zip(row["tuned_psnr"], row["invert_psnr"], strict=True))
+    assert "| tiny (W+ and 30 tuning steps) |" in rep["table"]
+    assert sheet.is_file() and mixes.is_file()
 
 
 def test_structure_figure_ignores_palette_and_sees_where_things_are() -> None:

@@ -62,13 +62,14 @@ def run(request: ToolRequest, ctx: RunContext) -> ToolResult:
         ds = None
     ctx.progress(0.05, "latent")
     src = source_latent(ld, request, ctx, seed=p["seed"], z_file=p["z"], psi=p["psi"], mode=p["source"],
-                        steps=p["steps"], noise=p["noise"], span=(0.05, 0.9))
+                        steps=p["steps"], noise=p["noise"], span=(0.05, 0.9),
+                        tune_steps=int(p.get("tune", 0) or 0))
     if src.kind == "pending":  # a draft while the picture is not inverted yet
         return pending_draft(request, src)
     ws = apply_sliders(src.ws, ds, amounts, ld.name)
     with torch.inference_mode():
         ctx.progress(0.92, "synthesising")
-        picture = S.to_pictures(S.synthesize(G, ws, noise=p["noise"], seed=p["seed"],
+        picture = S.to_pictures(S.synthesize(src.generator(G), ws, noise=p["noise"], seed=p["seed"],
                                              max_size=draft_size(G, request)))[0]
     upscaler = ""
     if p.get("enlarge"):

@@ -70,6 +70,10 @@ def params() -> tuple[ParamSpec, ...]:
         ParamSpec("steps", "int", label="Matching steps", default=200, minimum=1, maximum=5000, step=50,
                   advanced=True, help="How long to search for your picture in the model (inversion steps): "
                   "more is closer but slower."),
+        ParamSpec("tune", "int", label="Detail matching steps", default=200, minimum=0, maximum=2000, step=50,
+                  advanced=True, help="After your picture is found in the model, a copy of the model is adjusted to "
+                  "it for this many steps (pivotal tuning), so the picture keeps its own detail through the edit; "
+                  "0 = off (faster, but the model redraws the picture in its own style)."),
     )
 
 

@@ -47,7 +47,8 @@ def run(request: ToolRequest, ctx: RunContext) -> ToolResult:
     G = ld.G
     ctx.progress(0.05, "source A")
     src = source_latent(ld, request, ctx, seed=p["seed"], z_file=p["z"], psi=p["psi"], mode=p["source"],
-                        steps=p["steps"], noise=p["noise"], span=(0.05, 0.9))
+                        steps=p["steps"], noise=p["noise"], span=(0.05, 0.9),
+                        tune_steps=int(p.get("tune", 0) or 0))
     if src.kind == "pending":  # a draft while the picture is not inverted yet
         return pending_draft(request, src)
     with torch.inference_mode():
@@ -60,7 +61,7 @@ def run(request: ToolRequest, ctx: RunContext) -> ToolResult:
             ws_b = S.truncate(ws_b, S.w_avg(G), p["psi"])
         ws = mix_styles(G, src.ws, ws_b, p["preset"], p["crossover"])
         ctx.progress(0.92, "synthesising")
-        picture = S.to_pictures(S.synthesize(G, ws, noise=p["noise"], seed=p["seed"],
+        picture = S.to_pictures(S.synthesize(src.generator(G), ws, noise=p["noise"], seed=p["seed"],
                                              max_size=draft_size(G, request)))[0]
     upscaler = ""
     if p.get("enlarge"):
