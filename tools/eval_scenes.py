@@ -104,6 +104,19 @@ def layout_figures(G: Any, real_u8: np.ndarray, n: int, seed: int) -> dict[str, 
     return out
 
 
+def judge(gen: Any, ws: torch.Tensor, target: np.ndarray, psnrs: list[float], ssims: list[float],
+          sheet_row: list[np.ndarray] | None) -> np.ndarray:
+    """``gen``'s picture of the latent ``ws``, scored against ``target`` (PSNR, SSIM appended)
+    and added to the contact sheet's row when there is one."""
+    with torch.inference_mode():
+        rec = E.to_float(S.to_pictures(S.synthesize(gen, ws, noise="const")))[0]
+    psnrs.append(E.psnr(rec, target))
+    ssims.append(E.ssim(rec, target))
+    if sheet_row is not None:
+        sheet_row.append(rec)
+    return rec
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", nargs="+", required=True, help="store names, model files or checkpoints")
@@ -164,22 +177,13 @@ def main(argv: list[str] | None = None) -> int:
                         x = torch.from_numpy(np.ascontiguousarray(tgt)).permute(2, 0, 1)[None].mul(2).sub(1)
                         init = S.broadcast(G, encoder(x.float()).to(G.input.input)).clone()
                 state = invert(G, tgt, steps=args.steps, init_ws=init)
-                with torch.inference_mode():
-                    rec = E.to_float(S.to_pictures(S.synthesize(G, state.ws, noise="const")))[0]
-                ps.append(E.psnr(rec, tgt))
-                ss.append(E.ssim(rec, tgt))
-                if i < len(sheet_rows):
-                    sheet_rows[i].append(rec)
+                row_cells = sheet_rows[i] if i < len(sheet_rows) else None
+                rec = judge(G, state.ws, tgt, ps, ss, row_cells)
                 if args.tune > 0:
                     from ganpaint.latent.pivotal_tuning import tune
 
                     tuned = tune(G, state.ws, tgt, steps=args.tune).G
-                    with torch.inference_mode():
-                        rec_t = E.to_float(S.to_pictures(S.synthesize(tuned, state.ws, noise="const")))[0]
-                    tps.append(E.psnr(rec_t, tgt))
-                    tss.append(E.ssim(rec_t, tgt))
-                    if i < len(sheet_rows):
-                        sheet_rows[i].append(rec_t)
+                    rec_t = judge(tuned, state.ws, tgt, tps, tss, row_cells)
                     if args.mix_sheet and i < 4:
                         if i == 0:
                             mix_sections.append((label, [], ["target", "model", "tuned copy"] + [

@@ -26,6 +26,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 import numpy as np
 import torch
@@ -40,6 +41,7 @@ __all__ = [
     "InversionCache",
     "InversionError",
     "InversionState",
+    "LatestStates",
     "invert",
     "picture_key",
     "psnr",
@@ -52,6 +54,7 @@ __all__ = [
 MIN_SIDE = 16
 
 Progress = Callable[[float, str], None]
+StateT = TypeVar("StateT")
 
 
 class InversionError(ValueError):
@@ -192,23 +195,37 @@ def picture_key(G_sha: str, rgb: np.ndarray, extra: str = "") -> str:
     return h.hexdigest()
 
 
-class InversionCache:
-    """The latest few inversion states by key (thread-safe), so a re-run on the same picture
-    (a slider moved on an inverted picture) skips or resumes the optimisation."""
+class LatestStates(Generic[StateT]):
+    """The latest few optimisation states by key (thread-safe, least recently used dropped):
+    ``state(key)`` returns the key's state, made by ``factory`` when there is none."""
 
-    def __init__(self, capacity: int = 8) -> None:
+    def __init__(self, factory: Callable[[], StateT], capacity: int) -> None:
         self.capacity = capacity
-        self._items: OrderedDict[str, InversionState] = OrderedDict()
+        self._factory = factory
+        self._items: OrderedDict[str, StateT] = OrderedDict()
         self._lock = threading.Lock()
 
-    def state(self, key: str) -> InversionState:
+    def state(self, key: str) -> StateT:
         with self._lock:
-            st = self._items.pop(key, None) or InversionState()
+            st = self._items.pop(key, None) or self._factory()
             self._items[key] = st
             while len(self._items) > self.capacity:
                 self._items.popitem(last=False)
             return st
 
+    def peek(self, key: str) -> StateT | None:
+        """The state for ``key`` if there is one (none made, order unchanged)."""
+        with self._lock:
+            return self._items.get(key)
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+
+
+class InversionCache(LatestStates[InversionState]):
+    """The latest few inversion states by key, so a re-run on the same picture (a slider moved
+    on an inverted picture) skips or resumes the optimisation."""
+
+    def __init__(self, capacity: int = 8) -> None:
+        super().__init__(InversionState, capacity)

@@ -26,14 +26,13 @@ from __future__ import annotations
 import copy
 import math
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
-from ganpaint.latent.inversion import reconstruction_loss, to_target
+from ganpaint.latent.inversion import LatestStates, reconstruction_loss, to_target
 from ganpaint.nn import stylegan_sampling as S
 from ganpaint.nn.stylegan2 import ModulatedConv2d
 from ganpaint.nn.stylegan_sampling import Generator
@@ -135,28 +134,8 @@ def tune(
     return state
 
 
-class TunedCache:
-    """The latest few tuning states by key (thread-safe). Small: each holds a whole copy of
-    its generator."""
+class TunedCache(LatestStates[TuningState]):
+    """The latest few tuning states by key. Small: each holds a whole copy of its generator."""
 
     def __init__(self, capacity: int = 2) -> None:
-        self.capacity = capacity
-        self._items: OrderedDict[str, TuningState] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def state(self, key: str) -> TuningState:
-        with self._lock:
-            st = self._items.pop(key, None) or TuningState()
-            self._items[key] = st
-            while len(self._items) > self.capacity:
-                self._items.popitem(last=False)
-            return st
-
-    def peek(self, key: str) -> TuningState | None:
-        """The state for ``key`` if there is one (not created, order unchanged)."""
-        with self._lock:
-            return self._items.get(key)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
+        super().__init__(TuningState, capacity)

@@ -16,16 +16,7 @@ from ganpaint.latent.inversion import (
     resize_picture,
 )
 from ganpaint.nn import stylegan_sampling as S
-from ganpaint.nn.stylegan2 import Generator, ModulatedConv2d, StyleGAN2Config
-
-
-@pytest.fixture(scope="module")
-def G() -> Generator:
-    torch.manual_seed(0)
-    g = Generator(StyleGAN2Config(size=16, style_dim=16, n_mlp=2, channels=(16, 16, 8))).eval()
-    with torch.no_grad():
-        g.latent_avg.copy_(S.mean_latent(g, 1024))
-    return g
+from ganpaint.nn.stylegan2 import Generator, ModulatedConv2d
 
 
 def _picture(G: Generator, seed: int) -> np.ndarray:

@@ -23,17 +23,8 @@ from ganpaint.latent import stylegan_tools
 from ganpaint.latent.inversion import invert, psnr
 from ganpaint.latent.pivotal_tuning import DEFAULT_STEPS, TunedCache, TuningState, tunable, tune
 from ganpaint.nn import stylegan_sampling as S
-from ganpaint.nn.stylegan2 import Generator, StyleGAN2Config
+from ganpaint.nn.stylegan2 import Generator
 from ganpaint.testing import RecordingContext
-
-
-@pytest.fixture(scope="module")
-def G() -> Generator:
-    torch.manual_seed(0)
-    g = Generator(StyleGAN2Config(size=16, style_dim=16, n_mlp=2, channels=(16, 16, 8))).eval()
-    with torch.no_grad():
-        g.latent_avg.copy_(S.mean_latent(g, 1024))
-    return g
 
 
 def _photo_like(seed: int = 3) -> np.ndarray:
