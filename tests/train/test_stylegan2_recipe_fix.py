@@ -77,3 +77,14 @@ def test_d_lr_mul_sets_d_learning_rate_and_moves_d_further() -> None:
     assert moved[4.0] > 2.5 * moved[1.0]
     with pytest.raises(ValueError, match="d_lr_mul"):
         make_recipe("stylegan2", d_lr_mul=0.0)
+
+
+def test_d_widths_set_the_discriminator_alone() -> None:
+    r = make_recipe("stylegan2", crop=16, widths="8,8,4", d_widths="8,16,32", batch=2)
+    t = r.build("cpu")
+    assert r.generator_config().channels == (8, 8, 4) and r.d_channels() == (8, 16, 32)
+    convs = [m.weight for m in t.D.modules() if getattr(m, "weight", None) is not None and m.weight.dim() == 4]
+    assert max(w.shape[0] for w in convs) == 32  # the 16 px block is 32 wide
+    assert make_recipe("stylegan2", crop=16, widths="8,8,4").d_channels() == (8, 8, 4)  # default: G's
+    with pytest.raises(ValueError, match="d_widths must be 3 positive widths"):
+        make_recipe("stylegan2", crop=16, widths="8,8,4", d_widths="8,16")

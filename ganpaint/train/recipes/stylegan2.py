@@ -72,6 +72,9 @@ class StyleGAN2Recipe:
     channel_base: int = 4096
     channel_max: int = 256
     widths: str = ""
+    # D's widths per resolution, 4 ... crop px like ``widths``; "" = G's. A wider D at full
+    # resolution may give G signal where a narrow one sits at chance (issue 17's faces)
+    d_widths: str = ""
     lr: float = 0.002
     betas: tuple[float, float] = (0.0, 0.99)
     lr_mlp: float = 0.01
@@ -104,6 +107,15 @@ class StyleGAN2Recipe:
             raise ValueError(f"scale_jitter must be in [1, 4], got {self.scale_jitter!r}")
         parse_policy(self.diffaug)
         self.generator_config()  # validates the widths
+        if self.d_widths:
+            d = parse_widths(self.d_widths)
+            if len(d) != len(self.channels()) or min(d) < 1:
+                raise ValueError(f"d_widths must be {len(self.channels())} positive widths (4 ... {self.crop} px), "
+                                 f"got {self.d_widths!r}")
+
+    def d_channels(self) -> tuple[int, ...]:
+        """The discriminator's widths per resolution (4 ... crop px): ``d_widths``, else G's."""
+        return parse_widths(self.d_widths) if self.d_widths else self.channels()
 
     def channels(self) -> tuple[int, ...]:
         if self.widths:
@@ -141,7 +153,7 @@ class StyleGAN2Trainer(Trainer):
         self.gen_config = recipe.generator_config()
         # equalised-lr layers initialise themselves (unit-variance weights, scaled at run time)
         self.G = Generator(self.gen_config).to(device).train()
-        self.D = Discriminator(recipe.crop, self.gen_config.channels).to(device).train()
+        self.D = Discriminator(recipe.crop, recipe.d_channels()).to(device).train()
         self.modules = {"G": self.G, "D": self.D}
         ratio = recipe.d_reg_every / (recipe.d_reg_every + 1)
         self.optimizers = {
