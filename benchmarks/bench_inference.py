@@ -59,22 +59,9 @@ def _load() -> str:
 
 
 def _build(arch: str, cfg: dict[str, Any]) -> Any:
-    import torch
+    from ganpaint.testing.random_weights import random_model
 
-    from ganpaint.engine.models.loading import build_model
-
-    meta = build_model(arch, cfg, device="meta")
-    gen = torch.Generator().manual_seed(0)
-    sd = {}
-    for k, v in meta.state_dict().items():
-        if "running_var" in k:
-            sd[k] = torch.ones(v.shape)
-        elif v.is_floating_point():
-            sd[k] = torch.randn(v.shape, generator=gen) * 0.05
-        else:
-            sd[k] = torch.zeros(v.shape, dtype=v.dtype)
-    meta.load_state_dict(sd, assign=True)
-    return meta.eval()
+    return random_model(arch, cfg)
 
 
 def conv_flops(model: Any, side: int) -> float:
