@@ -118,6 +118,33 @@ def drag(widget, points, button=None, modifiers=None) -> None:
     send_mouse(widget, "release", points[-1], button=button, modifiers=modifiers)
 
 
+def noise_document(w: int = 64, h: int = 48, seed: int = 1):  # noqa: ANN201
+    """A w x h document with one opaque layer of seeded noise and an empty history."""
+    import numpy as np
+
+    from ganpaint.core.document import Document
+
+    doc = Document(w, h)
+    px = np.random.default_rng(seed).integers(0, 256, (h, w, 4), dtype=np.uint8)
+    px[:, :, 3] = 255
+    doc.add_layer(name="Background", pixels=px)
+    doc.history.clear()
+    return doc
+
+
+def shown_canvas(qtbot, doc):  # noqa: ANN001, ANN201
+    """A 400x300 Canvas on ``doc`` (its own DocumentController), shown and exposed."""
+    from ganpaint.qt.canvas import Canvas
+    from ganpaint.qt.document_controller import DocumentController
+
+    cv = Canvas(DocumentController(doc))
+    qtbot.addWidget(cv)
+    cv.resize(400, 300)
+    cv.show()
+    qtbot.waitExposed(cv)
+    return cv
+
+
 @pytest.fixture
 def engine():
     """A job queue and its Qt bridge (the Train dialog's tests), shut down after the test."""

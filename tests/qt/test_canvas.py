@@ -11,33 +11,19 @@ from PySide6.QtWidgets import QApplication
 from ganpaint.core.document import Document
 from ganpaint.core.geometry import Rect
 from ganpaint.core.layers import LayerKind, ResultInfo
-from ganpaint.qt.canvas import Canvas
 from ganpaint.qt.canvas_overlays import SelectionOutline
-from ganpaint.qt.document_controller import DocumentController
 from ganpaint.qt.qimage import ArgbBuffer, qimage_to_rgba, rgba_to_qimage
 
-from .conftest import drag, send_mouse
+from .conftest import drag, noise_document, send_mouse, shown_canvas
 
 
 def _doc(w: int = 64, h: int = 48) -> Document:
-    doc = Document(w, h)
-    rng = np.random.default_rng(1)
-    px = rng.integers(0, 256, (h, w, 4), dtype=np.uint8)
-    px[:, :, 3] = 255
-    doc.add_layer(name="Background", pixels=px)
-    doc.history.clear()
-    return doc
+    return noise_document(w, h, seed=1)
 
 
 @pytest.fixture
 def canvas(qtbot):
-    ctrl = DocumentController(_doc())
-    cv = Canvas(ctrl)
-    qtbot.addWidget(cv)
-    cv.resize(400, 300)
-    cv.show()
-    qtbot.waitExposed(cv)
-    return cv
+    return shown_canvas(qtbot, _doc())
 
 
 # ----------------------------------------------------------------------------- conversions

@@ -11,20 +11,12 @@ from PySide6.QtWidgets import QApplication, QInputDialog
 from ganpaint.core.document import Document
 from ganpaint.core.geometry import Rect
 from ganpaint.core.selection import grow, shrink
-from ganpaint.qt.canvas import Canvas
-from ganpaint.qt.document_controller import DocumentController
 
-from .conftest import drag
+from .conftest import drag, noise_document, shown_canvas
 
 
 def _doc(w: int = 64, h: int = 48) -> Document:
-    doc = Document(w, h)
-    rng = np.random.default_rng(3)
-    px = rng.integers(0, 256, (h, w, 4), dtype=np.uint8)
-    px[:, :, 3] = 255
-    doc.add_layer(name="Background", pixels=px)
-    doc.history.clear()
-    return doc
+    return noise_document(w, h, seed=3)
 
 
 # ----------------------------------------------------------------------------- grow / shrink
@@ -106,13 +98,7 @@ def test_select_menu_grow_and_shrink_ask_for_pixels(window, monkeypatch):
 
 @pytest.fixture
 def canvas(qtbot):
-    ctrl = DocumentController(_doc())
-    cv = Canvas(ctrl)
-    qtbot.addWidget(cv)
-    cv.resize(400, 300)
-    cv.show()
-    qtbot.waitExposed(cv)
-    return cv
+    return shown_canvas(qtbot, _doc())
 
 
 def test_mask_eraser_removes_from_the_selection_with_size_and_hardness(canvas):
