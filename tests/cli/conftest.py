@@ -85,6 +85,23 @@ class Result:
     err: str
 
 
+def data_with_plugin(tmp_path: Path, name: str, source: str) -> Path:
+    """``tmp_path/data``: an isolated GANPaint data folder whose plugins/ holds ``name``.py."""
+    data = tmp_path / "data"
+    (data / "plugins").mkdir(parents=True)
+    (data / "plugins" / f"{name}.py").write_text(source)
+    return data
+
+
+def plugin_env(tmp_path: Path, name: str, source: str, **extra: str) -> dict[str, str]:
+    """The environment for a ``ganpaint`` subprocess that sees only the single-file plugin
+    ``name`` (``data_with_plugin``), one OpenMP thread, and ``extra``."""
+    e = dict(os.environ)
+    e.update(GANPAINT_DATA_DIR=str(data_with_plugin(tmp_path, name, source)), OMP_NUM_THREADS="1", **extra)
+    e.pop("GANPAINT_DISABLE_PLUGINS", None)
+    return e
+
+
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("gpdata")

@@ -10,6 +10,8 @@ from PIL import Image
 
 from ganpaint.cli.messages import MASK_HINT, for_cli
 
+from .conftest import data_with_plugin
+
 
 @pytest.mark.parametrize(
     ("gui", "cli_words"),
@@ -101,10 +103,7 @@ def picky(request, ctx):
 
 
 def test_any_tools_message_raised_in_the_worker_is_rewritten(cli, tmp_path, monkeypatch):
-    data = tmp_path / "data"
-    (data / "plugins").mkdir(parents=True)
-    (data / "plugins" / "gp_picky.py").write_text(PLUGIN)
-    monkeypatch.setenv("GANPAINT_DATA_DIR", str(data))
+    monkeypatch.setenv("GANPAINT_DATA_DIR", str(data_with_plugin(tmp_path, "gp_picky", PLUGIN)))
     src = _picture(tmp_path / "in.png", 128)
     r = cli("run", "picky", src, "-o", tmp_path / "out.png")
     assert r.code == 1

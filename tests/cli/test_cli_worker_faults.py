@@ -4,7 +4,6 @@ an allocation beyond the limit is one line naming the plugin and the tool; nothi
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -15,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+
+from .conftest import plugin_env
 
 PLUGIN = textwrap.dedent('''
     import ctypes, time
@@ -47,13 +48,7 @@ PLUGIN = textwrap.dedent('''
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    data = tmp_path / "data"
-    (data / "plugins").mkdir(parents=True)
-    (data / "plugins" / "gp_cli_worker_faults.py").write_text(PLUGIN)
-    e = dict(os.environ)
-    e.update(GANPAINT_DATA_DIR=str(data), OMP_NUM_THREADS="1", GANPAINT_WORKER_MEMORY_MB="512")
-    e.pop("GANPAINT_DISABLE_PLUGINS", None)
-    return e
+    return plugin_env(tmp_path, "gp_cli_worker_faults", PLUGIN, GANPAINT_WORKER_MEMORY_MB="512")
 
 
 @pytest.fixture

@@ -17,6 +17,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from .conftest import plugin_env
+
 PLUGIN = textwrap.dedent('''
     import os, time
     import numpy as np
@@ -58,14 +60,8 @@ PLUGIN = textwrap.dedent('''
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    data = tmp_path / "data"
-    (data / "plugins").mkdir(parents=True)
-    (data / "plugins" / "gp_cli_jobs.py").write_text(PLUGIN)
-    e = dict(os.environ)
     # GANPAINT_THREADS: the cores to share, so each of 2 workers gets 2 threads whatever this machine has
-    e.update(GANPAINT_DATA_DIR=str(data), OMP_NUM_THREADS="1", GANPAINT_THREADS="4")
-    e.pop("GANPAINT_DISABLE_PLUGINS", None)
-    return e
+    return plugin_env(tmp_path, "gp_cli_jobs", PLUGIN, GANPAINT_THREADS="4")
 
 
 def ganpaint(env: dict[str, str], *argv: object, timeout: float = 180) -> subprocess.CompletedProcess[str]:
