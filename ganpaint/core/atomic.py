@@ -114,9 +114,14 @@ def _resolve(path: str | os.PathLike[str]) -> Path:
     return Path(os.path.realpath(os.fspath(path)))
 
 
+def _temp_stem(target: Path) -> str:
+    """The part of a temp file's name taken from its target's (long names are cut)."""
+    return target.name if len(target.name) <= 120 else target.name[:120]
+
+
 def _make_temp(target: Path) -> tuple[int, str]:
-    stem = target.name if len(target.name) <= 120 else target.name[:120]
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{stem}.{_TEMP_TAG}-{os.getpid()}-", suffix=".tmp", dir=target.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{_temp_stem(target)}.{_TEMP_TAG}-{os.getpid()}-", suffix=".tmp",
+                                    dir=target.parent)
     with _lock:
         _in_flight.add(tmp_name)
     return fd, tmp_name
@@ -166,6 +171,28 @@ def clean_stale_temps(
         pid = int(m.group("pid"))
         stale = age > STALE_AFTER_S or (age > DEAD_WRITER_GRACE_S and not _writer_alive(pid))
         if not stale:
+            continue
+        try:
+            os.unlink(entry.path)
+        except OSError:
+            continue
+        removed.append(Path(entry.path))
+    return removed
+
+
+def remove_temps_of(path: str | os.PathLike[str], pid: int) -> list[Path]:
+    """Remove the temporary files that process ``pid`` left beside ``path``'s target (links
+    followed) while writing it: for a writer known to be gone (it was killed or crashed), so
+    they need not wait for :func:`clean_stale_temps`. Never raises; returns what was removed."""
+    target = _resolve(path)
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        m = _TEMP_RE.match(entry.name)
+        if m is None or int(m.group("pid")) != pid or not entry.name.startswith(f".{_temp_stem(target)}."):
             continue
         try:
             os.unlink(entry.path)

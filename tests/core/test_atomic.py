@@ -75,3 +75,24 @@ def test_relative_path_in_current_folder(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.chdir(tmp_path)
     atomic_write_text("rel.txt", "ok")
     assert (tmp_path / "rel.txt").read_text() == "ok"
+
+
+def test_remove_temps_of_takes_only_that_writers_files_beside_the_real_target(tmp_path):
+    from ganpaint.core.atomic import remove_temps_of
+
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "doc.ora").write_bytes(b"old")
+    link = tmp_path / "link.ora"
+    link.symlink_to(real / "doc.ora")
+    mine = [real / ".doc.ora.ganpaint-4242-abcd1234.tmp", real / ".doc.ora.ganpaint-4242-zz_99xyz.tmp"]
+    others = [real / ".doc.ora.ganpaint-4243-abcd1234.tmp",  # another writer
+              real / ".other.ora.ganpaint-4242-abcd1234.tmp",  # the same writer, another file
+              real / "doc.ora.ganpaint-4242-abcd1234.tmp"]  # not a temp name
+    for f in mine + others:
+        f.write_bytes(b"partial")
+    removed = remove_temps_of(link, 4242)  # through the link: the target's folder
+    assert sorted(removed) == sorted(mine)
+    assert all(not f.exists() for f in mine) and all(f.exists() for f in others)
+    assert (real / "doc.ora").read_bytes() == b"old" and link.is_symlink()
+    assert remove_temps_of(tmp_path / "missing" / "x.ora", 4242) == []  # no folder: nothing, no error

@@ -31,11 +31,11 @@ import logging
 import os
 import pickle
 import signal
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ganpaint.core.atomic import remove_temps_of
 from ganpaint.core.errors import GanpaintError, ImageWriteError
 from ganpaint.core.ora import DocumentSnapshot, save_ora
 from ganpaint.engine.jobs import shm
@@ -43,8 +43,6 @@ from ganpaint.engine.jobs import shm
 log = logging.getLogger(__name__)
 
 __all__ = ["SaveProcessError", "write_snapshot"]
-
-_TAG = "ganpaint"
 
 
 class SaveProcessError(ImageWriteError):
@@ -136,7 +134,7 @@ def _run(block: str | None, slots: list[Any], meta: bytes, name: str, level: int
             proc.join(5)
     pid = int(proc.pid or 0)
     if answer is None:
-        removed = _remove_temps(name, pid)
+        removed = remove_temps_of(name, pid)
         how = _how_it_ended(proc.exitcode)
         log.warning("the process saving %s ended without an answer (%s); removed %d temp file(s)", name, how,
                     len(removed))
@@ -156,27 +154,6 @@ def _how_it_ended(code: int | None) -> str:
         except ValueError:
             return f"signal {-code}"
     return f"exit status {code}"
-
-
-def _remove_temps(name: str, pid: int) -> list[Path]:
-    """The temp files the dead writer ``pid`` left beside ``name``'s target (ours to remove:
-    that process is gone and it wrote nothing else there)."""
-    from ganpaint.core.atomic import is_temp_name
-
-    target = Path(os.path.realpath(name))
-    stem = target.name if len(target.name) <= 120 else target.name[:120]
-    prefix = f".{stem}.{_TAG}-{pid}-"
-    removed: list[Path] = []
-    try:
-        entries = list(os.scandir(target.parent))
-    except OSError:
-        return removed
-    for entry in entries:
-        if entry.name.startswith(prefix) and is_temp_name(entry.name):
-            with contextlib.suppress(OSError):
-                os.unlink(entry.path)
-                removed.append(Path(entry.path))
-    return removed
 
 
 # --------------------------------------------------------------------------- in the process
