@@ -24,7 +24,7 @@ import stat
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -147,37 +147,23 @@ def clean_stale_temps(
     model store's former naming; only for folders GANPaint owns). Never raises; returns
     what was removed.
     """
-    removed: list[Path] = []
     now = time.time() if now is None else now
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return removed
-    for entry in entries:
-        m = _TEMP_RE.match(entry.name) or (_LEGACY_RE.match(entry.name) if legacy else None)
-        if m is None:
-            continue
+
+    def stale(entry: os.DirEntry[str], pid: int) -> bool:
         with _lock:
             busy = set(_in_flight)
         if entry.path in busy or os.path.realpath(entry.path) in busy:
-            continue
+            return False
         try:
             st = entry.stat(follow_symlinks=False)
         except OSError:
-            continue
+            return False
         if not stat.S_ISREG(st.st_mode):
-            continue  # never a link or a folder
+            return False  # never a link or a folder
         age = now - st.st_mtime
-        pid = int(m.group("pid"))
-        stale = age > STALE_AFTER_S or (age > DEAD_WRITER_GRACE_S and not _writer_alive(pid))
-        if not stale:
-            continue
-        try:
-            os.unlink(entry.path)
-        except OSError:
-            continue
-        removed.append(Path(entry.path))
-    return removed
+        return age > STALE_AFTER_S or (age > DEAD_WRITER_GRACE_S and not _writer_alive(pid))
+
+    return _sweep(folder, stale, legacy=legacy)
 
 
 def remove_temps_of(path: str | os.PathLike[str], pid: int) -> list[Path]:
@@ -185,14 +171,22 @@ def remove_temps_of(path: str | os.PathLike[str], pid: int) -> list[Path]:
     followed) while writing it: for a writer known to be gone (it was killed or crashed), so
     they need not wait for :func:`clean_stale_temps`. Never raises; returns what was removed."""
     target = _resolve(path)
+    prefix = f".{_temp_stem(target)}."
+    return _sweep(target.parent, lambda entry, writer: writer == pid and entry.name.startswith(prefix))
+
+
+def _sweep(folder: str | os.PathLike[str], doomed: Callable[[os.DirEntry[str], int], bool], *,
+           legacy: bool = False) -> list[Path]:
+    """Unlink the atomic-write temp files in ``folder`` (``legacy``: the old naming too) for
+    which ``doomed(entry, writer_pid)`` holds. Never raises; returns what was removed."""
     removed: list[Path] = []
     try:
-        entries = list(os.scandir(target.parent))
+        entries = list(os.scandir(folder))
     except OSError:
         return removed
     for entry in entries:
-        m = _TEMP_RE.match(entry.name)
-        if m is None or int(m.group("pid")) != pid or not entry.name.startswith(f".{_temp_stem(target)}."):
+        m = _TEMP_RE.match(entry.name) or (_LEGACY_RE.match(entry.name) if legacy else None)
+        if m is None or not doomed(entry, int(m.group("pid"))):
             continue
         try:
             os.unlink(entry.path)
