@@ -15,6 +15,15 @@ and OpenCV's Telea and Navier-Stokes (computed once, same pictures); each evalua
 appended to ``OUT/curve.jsonl`` and its weights saved as ``OUT/snap-STEP.safetensors``
 (the store's layout: ``forward.*`` keys, the card in the metadata). Training data only; the
 test split is read for judging, never for a gradient.
+
+A guided generator (issue 16: OpenCV's FSR fill beside push-pull, ganpaint.nn.inpaint_guide):
+
+    python tools/inpaint_pool.py --data DATA --out POOL1.npz --count 3000 --seed 1    # one per core
+    python tools/train_inpaint.py --data DATA --out RUN --pool POOL1.npz --pool POOL2.npz --guide fsr
+
+``--guide`` builds the guided generator and starts it from ``--init`` (an unguided model's first
+layer gains zero-initialised input channels, ``widen_first_layer``); ``--pool`` draws every batch
+from precomputed (picture, hole, guide) samples, turned and mirrored, instead of --data's folders.
 """
 
 from __future__ import annotations
@@ -76,7 +85,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ema", type=float, default=0.998)
     ap.add_argument("--bf16", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1, help="torch threads")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="recipe option (JSON value)")
+    ap.add_argument("--pool", type=Path, action="append", default=[],
+                    help="precomputed samples (tools/inpaint_pool.py: pictures, holes, guide fills); "
+                         "batches are drawn from these instead of --data's training folders")
+    ap.add_argument("--guide", default=None, help="train a guided generator (e.g. fsr), initialised from --init")
     args = ap.parse_args(argv)
 
     import cv2
@@ -87,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     from ganpaint.nn.inpaint import inpaint_tensor, push_pull_fill
     from ganpaint.train.recipes import make_recipe
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     opts: dict[str, Any] = {"width": 16, "adv_weight": 0.0, "feature_matching": 0.0, "hole_loss": "l2", "lr": 3e-4,
@@ -95,16 +109,23 @@ def main(argv: list[str] | None = None) -> int:
     for kv in args.set:
         k, v = kv.split("=", 1)
         opts[k] = json.loads(v)
+    card = read_card(args.init)
+    if args.guide is not None:
+        opts["guide"] = args.guide
+    elif card.config.get("guide"):
+        opts.update({k: card.config[k] for k in ("guide", "guide_blend") if k in card.config})
     recipe = make_recipe("inpaint", opts)
     trainer = recipe.build("cpu")
     init = safetensors.torch.load_file(args.init)
-    trainer.load_init(init)
+    trainer.load_init(widen_first_layer(init, trainer.G.state_dict()))
     G = trainer.G
     ema = {k: v.detach().clone() for k, v in G.state_dict().items()}
-    card = read_card(args.init)
+    card = _card_for(card, recipe)
     gain = card.config.get("coarse_gain", 32.0)
 
-    photos, scenes = _load(args.data / "train" / "photo"), _load(args.data / "train" / "scene")
+    pools = [np.load(p) for p in args.pool]
+    pool = {k: np.concatenate([p[k] for p in pools]) for k in ("x", "m", "g")} if pools else None
+    photos, scenes = (None, None) if pool else (_load(args.data / "train" / "photo"), _load(args.data / "train" / "scene"))
     items = held_out_photos(args.data)
     args.out.mkdir(parents=True, exist_ok=True)
     log = (args.out / "curve.jsonl").open("a")
@@ -136,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     base = {"telea": judge(cv(cv2.INPAINT_TELEA), items), "navier-stokes": judge(cv(cv2.INPAINT_NS), items),
             "coarse only": judge(coarse, items), "truth_edge": judge(lambda i, h: i / 255.0, items),
             "start": judge(run_model(ema), items)}
+    if recipe.guide:
+        base["first stage"] = judge(run_model({k: v if k not in ("out.weight", "out.bias") else torch.zeros_like(v)
+                                               for k, v in ema.items()}), items)
     log.write(json.dumps({"baselines": base, "options": opts, "args": {k: str(v) for k, v in vars(args).items()}}) + "\n")
     log.flush()
     print("baselines", json.dumps(base), flush=True)
@@ -150,22 +174,13 @@ def main(argv: list[str] | None = None) -> int:
         meta = {"ganpaint.card": json.dumps({**card.to_dict(), "description": f"snapshot step {step}"})}
         safetensors.torch.save_file(sd, str(args.out / f"snap-{step:06d}.safetensors"), metadata=meta)
 
-    c = recipe.crop
     train_s, last_eval, step = 0.0, 0.0, 0
     while step < args.steps and train_s < args.minutes * 60:
         ts = time.time()
-        n_photo = int(rng.binomial(args.batch, args.photo_share))
-        crops = []
-        for i in range(args.batch):
-            src = photos if i < n_photo else scenes
-            img = src[rng.integers(len(src))]
-            y, x = rng.integers(0, img.shape[0] - c + 1), rng.integers(0, img.shape[1] - c + 1)
-            crop = img[y:y + c, x:x + c]
-            if rng.random() < 0.5:
-                crop = crop[:, ::-1]
-            crop = np.rot90(crop, int(rng.integers(4))) if rng.random() < 0.25 else crop
-            crops.append(np.ascontiguousarray(crop))
-        real = torch.from_numpy(np.stack(crops).astype(np.float32) / 127.5 - 1).permute(0, 3, 1, 2).contiguous()
+        if pool is not None:
+            batch = _pool_batch(pool, rng, args.batch)
+        else:
+            batch = {"A": _folder_batch(photos, scenes, rng, args.batch, args.photo_share, recipe.crop)}
         # constant, then linear down to 10 % over the last 40 % of the time budget
         frac = train_s / (args.minutes * 60)
         lr_f = 1.0 if frac < 0.6 else max(0.1, 1.0 - 0.9 * (frac - 0.6) / 0.4)
@@ -173,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
             for pg in g.param_groups:
                 pg["lr"] = lr_f * (recipe.lr if g is trainer.optimizers["G"] else recipe.d_lr)
         with torch.autocast("cpu", torch.bfloat16, enabled=args.bf16):
-            losses = trainer.step({"A": real})
+            losses = trainer.step(batch)
         with torch.no_grad():
             for k, v in G.state_dict().items():
                 if v.dtype.is_floating_point:
@@ -190,6 +205,64 @@ def main(argv: list[str] | None = None) -> int:
     evaluate(step, train_s)
     print(f"done {step} steps, {train_s / 60:.1f} training minutes, {(time.time() - t0) / 60:.1f} wall", flush=True)
     return 0
+
+
+def _folder_batch(photos: np.ndarray, scenes: np.ndarray, rng: np.random.Generator, n: int, photo_share: float,
+                  c: int) -> Any:
+    """n random crops (flips, some 90-degree turns): a share of photos, the rest scenes."""
+    import torch
+
+    n_photo = int(rng.binomial(n, photo_share))
+    crops = []
+    for i in range(n):
+        src = photos if i < n_photo else scenes
+        img = src[rng.integers(len(src))]
+        y, x = rng.integers(0, img.shape[0] - c + 1), rng.integers(0, img.shape[1] - c + 1)
+        crop = img[y:y + c, x:x + c]
+        if rng.random() < 0.5:
+            crop = crop[:, ::-1]
+        crop = np.rot90(crop, int(rng.integers(4))) if rng.random() < 0.25 else crop
+        crops.append(np.ascontiguousarray(crop))
+    return torch.from_numpy(np.stack(crops).astype(np.float32) / 127.5 - 1).permute(0, 3, 1, 2).contiguous()
+
+
+def _pool_batch(pool: dict[str, np.ndarray], rng: np.random.Generator, n: int) -> dict[str, Any]:
+    """n samples of a precomputed pool, each turned / flipped (picture, hole and guide alike)."""
+    import torch
+
+    idx = rng.integers(0, len(pool["x"]), size=n)
+    k, flip = int(rng.integers(4)), bool(rng.random() < 0.5)
+
+    def prep(a: np.ndarray) -> Any:
+        a = np.rot90(a, k, axes=(1, 2))
+        a = a[:, :, ::-1] if flip else a
+        return torch.from_numpy(np.ascontiguousarray(a))
+
+    x = prep(pool["x"][idx]).float().div(127.5).sub(1).permute(0, 3, 1, 2).contiguous()
+    g = prep(pool["g"][idx]).float().div(127.5).sub(1).permute(0, 3, 1, 2).contiguous()
+    m = prep(pool["m"][idx]).float()[:, None].contiguous()
+    return {"A": x, "hole": m, "guide": g}
+
+
+def widen_first_layer(init: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+    """``init`` (store keys, ``forward.*``) for a generator whose first convolution reads more
+    input channels (a guided model started from an unguided one): the old channels keep their
+    weights, the new ones start at zero, so the start computes what ``init`` did on its inputs."""
+    out = dict(init)
+    key = "forward.e1.conv.weight"
+    w, target = init.get(key), own.get("e1.conv.weight")
+    if w is not None and target is not None and w.shape != target.shape:
+        wide = target.new_zeros(target.shape)
+        wide[:, : w.shape[1]] = w
+        out[key] = wide
+    return out
+
+
+def _card_for(card: Any, recipe: Any) -> Any:
+    """The snapshot card: ``card`` with the recipe's generator config (a guided run's guide)."""
+    import dataclasses
+
+    return dataclasses.replace(card, config={**dict(card.config), **recipe.generator_config().to_dict()})
 
 
 if __name__ == "__main__":

@@ -30,6 +30,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ganpaint.nn.inpaint_guide import GUIDES, guide_fill
+
 #: how strongly a pyramid level trusts its own average of partly known pixels (see
 #: push_pull_fill). Chosen on TRAINING data only (``python tools/eval_inpaint.py --data
 #: ~/.cache/ganpaint/data/inpaint --gain-study``: every picture of the builder's train/photo
@@ -53,6 +55,12 @@ class InpaintConfig:
     dilations: tuple[int, ...] = (2, 4, 8, 16)
     #: the push-pull blend gain of the coarse stage (part of the model: weights learn on it)
     coarse_gain: float = PUSH_PULL_GAIN
+    #: a second first-stage fill the network also sees (ganpaint.nn.inpaint_guide): "" (none)
+    #: or "fsr" (OpenCV's frequency selective reconstruction)
+    guide: str = ""
+    #: with a guide, the network's starting point in the hole is
+    #: ``guide_blend * guide + (1 - guide_blend) * push-pull``
+    guide_blend: float = 0.5
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dilations", tuple(int(d) for d in self.dilations))
@@ -63,6 +71,11 @@ class InpaintConfig:
         object.__setattr__(self, "coarse_gain", float(self.coarse_gain))
         if not self.coarse_gain >= 1.0:
             raise ValueError(f"coarse_gain must be >= 1, got {self.coarse_gain!r}")
+        if self.guide not in GUIDES:
+            raise ValueError(f"guide must be one of {GUIDES!r}, got {self.guide!r}")
+        object.__setattr__(self, "guide_blend", float(self.guide_blend))
+        if not 0.0 <= self.guide_blend <= 1.0:
+            raise ValueError(f"guide_blend must be in [0, 1], got {self.guide_blend!r}")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -71,7 +84,7 @@ class InpaintConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> InpaintConfig:
-        known = {"width", "dilations", "coarse_gain"}
+        known = {"width", "dilations", "coarse_gain", "guide", "guide_blend"}
         extra = sorted(set(d) - known)
         if extra:
             raise ValueError(f"unknown inpainting generator option(s): {', '.join(extra)}")
@@ -107,6 +120,23 @@ def push_pull_fill(image: torch.Tensor, hole: torch.Tensor, gain: float = PUSH_P
         a = (w * gain).clamp(max=1.0)
         est = torch.where(a >= 1.0, mean, up + a * (mean - up))
     return est
+
+
+#: the scale (px, at the working size) below which the guide's detail counts as texture
+TEXTURE_SIGMA = 1.5
+
+
+def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur of B x C x H x W (radius 3 sigma, reflect padding; replicate
+    where a side is too short to reflect)."""
+    r = max(1, int(3 * sigma + 0.5))
+    k = torch.exp(-0.5 * (torch.arange(-r, r + 1, dtype=x.dtype, device=x.device) / sigma) ** 2)
+    k = k / k.sum()
+    c = x.shape[1]
+    h, w = x.shape[-2:]
+    mode = "reflect" if h > r and w > r else "replicate"
+    y = F.conv2d(F.pad(x, (r, r, 0, 0), mode=mode), k.view(1, 1, 1, -1).repeat(c, 1, 1, 1), groups=c)
+    return F.conv2d(F.pad(y, (0, 0, r, r), mode=mode), k.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
 
 
 def _upsample_level(a: torch.Tensor, size: torch.Size | tuple[int, int]) -> torch.Tensor:
@@ -149,7 +179,8 @@ class InpaintGenerator(nn.Module):
     """(image with anything in the hole, hole mask) -> filled image, both in [-1, 1].
 
     Encoder to 1/4 scale, dilated gated blocks there, decoder back with skips from the
-    encoder (added, to keep the cost low). Output = push-pull fill + learned residual."""
+    encoder (added, to keep the cost low). Output = the first-stage fill (push-pull, blended
+    with the guide fill when the model has one) + learned residual."""
 
     size_multiple = 4
     min_size = 4
@@ -158,8 +189,9 @@ class InpaintGenerator(nn.Module):
         super().__init__()
         self.config = cfg = config or InpaintConfig()
         c = cfg.width
-        # input: coarse-filled picture (3), hole (1), ones (1: lets the net see the zero padding)
-        self.e1 = GatedConv(5, c, 5)
+        # input: coarse-filled picture (3), hole (1), ones (1: lets the net see the zero
+        # padding), and with a guide the guide-filled picture (3)
+        self.e1 = GatedConv(8 if cfg.guide else 5, c, 5)
         self.e2 = GatedConv(c, 2 * c, 3, stride=2)
         self.e3 = GatedConv(2 * c, 2 * c, 3)
         self.e4 = GatedConv(2 * c, 4 * c, 3, stride=2)
@@ -172,15 +204,30 @@ class InpaintGenerator(nn.Module):
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
 
-    def forward(self, image: torch.Tensor, hole: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, image: torch.Tensor, hole: torch.Tensor, noise: torch.Tensor | None = None,
+        guide: torch.Tensor | None = None, texture: float = 0.0,
+    ) -> torch.Tensor:
         # image: B x 3 x H x W, hole: B x 1 x H x W (H, W multiples of 4); noise (optional,
-        # like image) perturbs the coarse fill inside the hole: the tool's variations
+        # like image) perturbs the coarse fill inside the hole: the tool's variations;
+        # guide (optional, like image): the guide fill, computed here when not given;
+        # texture: how much of the guide's fine detail (guide minus its Gaussian blur,
+        # sigma 1.5 px) is added to the hole on top of the network's (smooth, mean-square)
+        # fill; 0 = none, and no effect without a guide
+        cfg = self.config
         hole = hole.to(image.dtype)
-        coarse = push_pull_fill(image.float(), hole.float(), self.config.coarse_gain).to(image.dtype)
+        coarse = push_pull_fill(image.float(), hole.float(), cfg.coarse_gain).to(image.dtype)
+        g = None
+        if cfg.guide:
+            g = guide_fill(cfg.guide, image, hole, coarse) if guide is None else guide.to(image.dtype)
+            coarse = coarse + cfg.guide_blend * (g - coarse)
         if noise is not None:
             coarse = coarse + noise.to(image.dtype)
         x0 = image * (1 - hole) + coarse * hole
-        x = torch.cat([x0, hole, torch.ones_like(hole)], 1)
+        parts = [x0, hole, torch.ones_like(hole)]
+        if g is not None:
+            parts.append(image * (1 - hole) + g * hole)
+        x = torch.cat(parts, 1)
         f1 = self.e1(x)                       # B x c x H x W
         f2 = self.e3(self.e2(f1))             # B x 2c x H/2
         f = self.e4(f2)                       # B x 4c x H/4
@@ -189,7 +236,10 @@ class InpaintGenerator(nn.Module):
         f = self.u1b(self.u1(f) + f2)         # B x 2c x H/2
         f = F.interpolate(f, scale_factor=2.0, mode="nearest")
         f = self.u2(f) + f1                   # B x c x H
-        return x0 + self.out(f)
+        out = x0 + self.out(f)
+        if g is not None and texture:
+            out = out + (texture * hole) * (g - gaussian_blur(g, TEXTURE_SIGMA))
+        return out
 
 
 class SNPatchDiscriminator(nn.Module):
@@ -217,8 +267,9 @@ class SNPatchDiscriminator(nn.Module):
 
 
 def inpaint_tensor(
-    model: InpaintGenerator, image: torch.Tensor, hole: torch.Tensor, noise: torch.Tensor | None = None
-) -> torch.Tensor:
+    model: InpaintGenerator, image: torch.Tensor, hole: torch.Tensor, noise: torch.Tensor | None = None,
+    texture: float = 0.0,
+) -> torch.Tensor:  # a guided model computes its guide on the padded picture
     """Run ``model`` on any size: reflect-pad to a multiple of 4 (replicate for tiny
     pictures), run, crop, clamp, keep known pixels exactly. Inputs/outputs as forward()."""
     h, w = image.shape[-2:]
@@ -231,5 +282,5 @@ def inpaint_tensor(
         noise_p = None if noise is None else F.pad(noise, (0, pw, 0, ph), mode="replicate")
     else:
         image_p, hole_p, noise_p = image, hole, noise
-    out = model(image_p, hole_p, noise_p)[..., :h, :w].clamp(-1, 1)
+    out = model(image_p, hole_p, noise_p, texture=texture)[..., :h, :w].clamp(-1, 1)
     return image * (1 - hole) + out * hole

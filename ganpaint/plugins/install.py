@@ -52,6 +52,8 @@ _MODULE_OF = {
     "pyyaml": "yaml",
     "opencv-python": "cv2",
     "opencv-python-headless": "cv2",
+    "opencv-contrib-python": "cv2",
+    "opencv-contrib-python-headless": "cv2",
     "scikit-image": "skimage",
     "scikit-learn": "sklearn",
 }

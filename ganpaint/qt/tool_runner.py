@@ -425,5 +425,7 @@ class ToolRunner(QObject):
         except (ToolError, ValueError) as exc:
             self._fail(p, msg.job_id, f"{p.spec.title}: cannot apply the result: {exc}", "")
             return
-        self.controller.status_message.emit(f"{p.spec.title}: done")
+        # a tool's "note" (e.g. a missing optional library made the result plainer) follows "done"
+        note = (getattr(msg.result, "metadata", None) or {}).get("note")
+        self.controller.status_message.emit(f"{p.spec.title}: done" + (f" ({note})" if note else ""))
         self.applied.emit(msg.job_id, cmd)

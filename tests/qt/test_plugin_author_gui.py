@@ -1,6 +1,6 @@
 """The editor's side of the plugin author's contract (issue 12, point 6): every mention of
 the Plugins dialog names the menu it is really in, and a tool's ToolError reads as plain
-language."""
+language; a result's note is shown after "done"."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ganpaint.core.specs import ToolError, ToolSpec
+from ganpaint.core.specs import ToolError, ToolResult, ToolSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 _MENTION = re.compile(r"\b(\w+)\s*(?:>|→)\s*P(?:&)?lugins\b")
@@ -56,3 +56,17 @@ def test_a_tool_error_reads_as_plain_language(window, qtbot, answers) -> None:  
     assert "tp_posterize" in text and "(plugin '" not in text and "ToolError" not in text
     assert len(doc.layers) == layers and doc.history.index == steps
     assert np.asarray(doc.composite()).shape == (12, 16, 4)
+
+
+def noted(request, ctx):  # type: ignore[no-untyped-def]
+    return ToolResult(image=np.asarray(request.image), metadata={"note": "made without the optional library"})
+
+
+def test_a_result_note_follows_done_in_the_status_bar(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    spec = ToolSpec(id="noted", title="Noted", run=f"{__name__}:noted", plugin="tp_noted")
+    window.new_document_silent(16, 12)
+    messages: list[str] = []
+    window.controller.status_message.connect(messages.append)
+    window.run_tool(spec, {})
+    qtbot.waitUntil(lambda: any(m.startswith("Noted: done") for m in messages), timeout=10000)
+    assert "Noted: done (made without the optional library)" in messages

@@ -85,3 +85,53 @@ def test_train_inpaint_runs_and_writes_a_curve_and_snapshots(tmp_path, monkeypat
     from ganpaint.engine.models.loading import read_card
 
     assert read_card(snap).architecture == "inpaint_gated"
+
+
+def test_guided_run_from_a_precomputed_pool(tmp_path):
+    """tools/inpaint_pool.py makes (picture, hole, FSR fill) samples; tools/train_inpaint.py --pool
+    --guide fsr widens the shipped generator's first layer and trains a guided one from them."""
+    from ganpaint.nn.inpaint_guide import guide_available
+
+    if not guide_available("fsr"):
+        pytest.skip("opencv-contrib (cv2.xphoto) is not installed")
+    rng = np.random.default_rng(1)
+    data = tmp_path / "data"
+    for sub in ("train/photo", "train/scene", "test/images", "test/masks"):
+        (data / sub).mkdir(parents=True)
+    yy, xx = np.mgrid[0:96, 0:96]
+    for i in range(2):
+        for sub in ("train/photo", "train/scene"):
+            pic = np.stack([(xx * (i + 2)) % 256, (yy * 5) % 256, rng.integers(0, 256, (96, 96))], 2).astype(np.uint8)
+            Image.fromarray(pic).save(data / sub / f"p{i}.png")
+    box = np.zeros((96, 96), np.uint8)
+    box[30:60, 20:50] = 255
+    Image.fromarray(np.stack([xx * 2 % 256, yy * 2 % 256, xx * 0 + 90], 2).astype(np.uint8)).save(
+        data / "test/images" / "photo-a-000.png")
+    Image.fromarray(box).save(data / "test/masks" / "photo-a-000.png")
+    pool = tmp_path / "pool.npz"
+    assert _load("inpaint_pool").main(["--data", str(data), "--out", str(pool), "--count", "3", "--seed", "2"]) == 0
+    z = np.load(pool)
+    assert z["x"].shape == (3, 160, 160, 3) and z["m"].shape == (3, 160, 160) and z["g"].shape == z["x"].shape
+    hole = z["m"].astype(bool)
+    assert 0.08 <= hole.mean() <= 0.4 and np.array_equal(z["g"][~hole], z["x"][~hole])
+    out = tmp_path / "run"
+    tr = _load("train_inpaint")
+    assert tr.main(["--data", str(data), "--out", str(out), "--steps", "2", "--batch", "2", "--eval-every", "0",
+                    "--pool", str(pool), "--guide", "fsr"]) == 0
+    lines = [json.loads(x) for x in (out / "curve.jsonl").read_text().splitlines()]
+    assert "first stage" in lines[0]["baselines"]
+    from ganpaint.engine.models.loading import read_card
+
+    assert read_card(out / "snap-000002.safetensors").config["guide"] == "fsr"
+
+
+def test_widen_first_layer_keeps_the_old_channels():
+    import torch
+
+    tr = _load("train_inpaint")
+    old = {"forward.e1.conv.weight": torch.randn(8, 5, 5, 5), "forward.out.bias": torch.zeros(3)}
+    own = {"e1.conv.weight": torch.empty(8, 8, 5, 5)}
+    wide = tr.widen_first_layer(old, own)["forward.e1.conv.weight"]
+    assert wide.shape == (8, 8, 5, 5)
+    assert torch.equal(wide[:, :5], old["forward.e1.conv.weight"]) and not wide[:, 5:].any()
+    assert tr.widen_first_layer(old, {"e1.conv.weight": torch.empty(8, 5, 5, 5)}) == old

@@ -158,7 +158,7 @@ def test_inpaint_recipe_rebuilds_a_stored_generator_from_its_card() -> None:
 
     opts = InpaintRecipe.options_from_card(ARCHITECTURE, {"width": 8, "dilations": [2, 4],
                                                           "coarse_gain": PUSH_PULL_GAIN})
-    assert opts == {"width": 8, "dilations": (2, 4)}
+    assert opts == {"width": 8, "dilations": (2, 4), "guide": "", "guide_blend": 0.5}
     assert InpaintRecipe(**opts).generator_config().to_dict()["width"] == 8
     with pytest.raises(ValueError, match="starts from an inpaint_gated model"):
         InpaintRecipe.options_from_card("resnet_generator", {"ngf": 4})

@@ -52,6 +52,10 @@ class InpaintRecipe:
 
     width: int = 16
     dilations: tuple[int, ...] = (2, 4, 8, 16)
+    #: the generator's guide fill ("" or "fsr", ganpaint.nn.inpaint_guide) and its share of
+    #: the starting point in the hole
+    guide: str = ""
+    guide_blend: float = 0.5
     ndf: int = 32
     d_layers: int = 4
     l1_hole: float = 6.0
@@ -79,7 +83,7 @@ class InpaintRecipe:
     def __post_init__(self) -> None:
         object.__setattr__(self, "betas", tuple(float(b) for b in self.betas))
         object.__setattr__(self, "dilations", tuple(int(d) for d in self.dilations))
-        InpaintConfig(self.width, self.dilations)  # validates width and dilations
+        self.generator_config()  # validates width, dilations and the guide
         check_schedule(self)  # batch, crop, lr, betas, lr_decay_start, ema, scale_jitter
         for name in ("ndf", "d_layers", "resolution"):
             check_positive(name, getattr(self, name), integer=True)
@@ -105,7 +109,7 @@ class InpaintRecipe:
         return linear_decay(step, total, self.lr_decay_start)
 
     def generator_config(self) -> InpaintConfig:
-        return InpaintConfig(self.width, self.dilations)
+        return InpaintConfig(self.width, self.dilations, guide=self.guide, guide_blend=self.guide_blend)
 
     def build(self, device: str) -> InpaintTrainer:
         return InpaintTrainer(self, device)
@@ -118,7 +122,7 @@ class InpaintRecipe:
         gen = InpaintConfig.from_dict(dict(config))
         if gen.coarse_gain != InpaintConfig().coarse_gain:
             raise ValueError(f"its coarse_gain is {gen.coarse_gain}; the recipe trains {InpaintConfig().coarse_gain}")
-        return {"width": gen.width, "dilations": gen.dilations}
+        return {"width": gen.width, "dilations": gen.dilations, "guide": gen.guide, "guide_blend": gen.guide_blend}
 
 
 def _psnr(a: torch.Tensor, b: torch.Tensor, hole: torch.Tensor) -> float:
@@ -152,14 +156,18 @@ class InpaintTrainer(Trainer):
         r = self.recipe
         real = batch["A"]  # B x 3 x H x W in [-1, 1]
         b, _, h, w = real.shape
-        if self.draws is not None and len(self.draws) == b:
+        if "hole" in batch:
+            # given holes (and, for a guided model, maybe their guide fills, computed ahead:
+            # tools/train_inpaint.py's pools)
+            hole = batch["hole"].to(real.dtype)
+        elif self.draws is not None and len(self.draws) == b:
             # in the loop: one hole per picture, keyed by (seed, step, global picture index)
             hole = torch.cat([self._holes(1, h, w, self.draws.numpy(i, "holes")) for i in range(b)])
         else:
             # called directly: the mask draw comes from torch's RNG
             hole = self._holes(b, h, w, np.random.default_rng(int(torch.randint(0, 2**62, ()))))
         known = real * (1 - hole)  # the generator never sees the hole's content
-        out = self.G(known, hole)
+        out = self.G(known, hole, guide=batch.get("guide"))
         comp = known + out * hole
 
         # discriminator: hinge, real pictures vs composited fills (skipped when the

@@ -23,7 +23,8 @@ from ganpaint.engine.models.cards import ModelFileError
 from ganpaint.engine.models.loading import read_card, register_architecture
 from ganpaint.engine.models.model_cache import default_cache
 from ganpaint.nn.inpaint import InpaintConfig, InpaintGenerator, inpaint_tensor
-from ganpaint_inpaint import DEFAULT_MODEL, TOOL_ID
+from ganpaint.nn.inpaint_guide import MISSING, guide_available
+from ganpaint_inpaint import DEFAULT_MODEL, DEFAULT_TEXTURE, TOOL_ID
 from ganpaint_inpaint.geometry import EPS, Box, context_box, grow_mask, inner_distance, push_pull
 
 ARCHITECTURE = "inpaint_gated"
@@ -45,6 +46,7 @@ def run(request: ToolRequest, ctx: RunContext) -> ToolResult:
     context = float(p.get("context") or 1.0)
     work_size = max(16, int(p.get("work_size") or 512))
     grow = max(0, int(p.get("grow") or 0))
+    texture = min(2.0, max(0.0, float(p.get("texture", DEFAULT_TEXTURE) or 0.0)))
 
     image = np.asarray(request.image, dtype=np.float32)
     h, w = image.shape[:2]
@@ -74,7 +76,7 @@ def run(request: ToolRequest, ctx: RunContext) -> ToolResult:
     ctx.progress(0.1, "Inpainting")
     box = context_box(hole, valid, context)
     if isinstance(model, InpaintGenerator):
-        fill = _fill_crop(model, image[box.slices], valid[box.slices], work_size, seed, ctx)
+        fill = _fill_crop(model, image[box.slices], valid[box.slices], work_size, seed, ctx, texture)
     else:  # a LaMa-class model read by spandrel: same crop, mask and compositing
         fill = _fill_crop_spandrel(model, image[box.slices], valid[box.slices], work_size, seed)
     ctx.progress(0.9, "Pasting")
@@ -92,6 +94,10 @@ def run(request: ToolRequest, ctx: RunContext) -> ToolResult:
         if out_alpha is not None and alpha is not None:
             out_alpha = np.where(mask > 0, out_alpha * mask + alpha * (1.0 - mask), alpha).astype(np.float32)
     ctx.progress(1.0, "Done")
+    notes = {}
+    if isinstance(model, InpaintGenerator) and not guide_available(model.config.guide):
+        # the model runs on its push-pull stage alone: a smoother fill than it was trained for
+        notes["note"] = f"filled without the model's {model.config.guide.upper()} guide: {MISSING}"
     return ToolResult(
         image=out,
         alpha=out_alpha,
@@ -105,7 +111,9 @@ def run(request: ToolRequest, ctx: RunContext) -> ToolResult:
             "context": context,
             "work_size": work_size,
             "grow": grow,
+            "texture": texture,
             "box": [box.x0, box.y0, box.width, box.height],
+            **notes,
         },
     )
 
@@ -137,6 +145,7 @@ def _load(name: str, ctx: RunContext) -> tuple[Any, Any]:
 
 def _fill_crop(
     model: InpaintGenerator, crop: np.ndarray, valid: np.ndarray, work_size: int, seed: int, ctx: RunContext,
+    texture: float = 0.0,
 ) -> np.ndarray:
     """The model's picture for ``crop`` (H, W, 3 in [0, 1]) at full crop size, made from
     the ``valid`` pixels only (the others are zeroed first, so what the hole held cannot
@@ -168,7 +177,7 @@ def _fill_crop(
         xi, hi = _pad_to_multiple(xi, m), _pad_to_multiple(hi, m)
         ni = None if ni is None else _pad_to_multiple(ni, m)
         ctx.progress(0.3, "Inpainting")
-        y = inpaint_tensor(model, xi.to(next(model.parameters()).dtype), hi, ni).float()[..., :sh, :sw]
+        y = inpaint_tensor(model, xi.to(next(model.parameters()).dtype), hi, ni, texture).float()[..., :sh, :sw]
         if flip:
             y = y.flip(-1)
         if scale < 1.0:

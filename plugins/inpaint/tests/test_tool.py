@@ -45,7 +45,7 @@ def test_entry_point_spec_and_api_version() -> None:
     assert SPEC.roles() == (Role.IMAGE, Role.MASK)
     assert SPEC.param("model").kind == "model"
     assert SPEC.param("seed").kind == "seed"
-    assert {p.name for p in SPEC.params} == {"model", "seed", "context", "work_size", "grow"}
+    assert {p.name for p in SPEC.params} == {"model", "seed", "context", "work_size", "grow", "texture"}
 
 
 def test_default_model_spec_points_into_the_package() -> None:

@@ -1,0 +1,183 @@
+"""The guided generator: OpenCV's FSR fill as a second first stage (ganpaint.nn.inpaint_guide),
+its fallback when opencv-contrib is missing, the recipe's precomputed guides, and the tool's note."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+import ganpaint.nn.inpaint_guide as guide_mod
+from ganpaint.engine.models.store import ModelStore
+from ganpaint.nn.inpaint import InpaintConfig, InpaintGenerator, inpaint_tensor, push_pull_fill
+from ganpaint.nn.inpaint_guide import fsr_fill_u8, guide_available, guide_fill
+from ganpaint.testing import RecordingContext, make_request
+from ganpaint.train import make_recipe
+
+needs_fsr = pytest.mark.skipif(not guide_available("fsr"), reason="opencv-contrib (cv2.xphoto) is not installed")
+
+
+def _stripes(h: int = 64, w: int = 64) -> np.ndarray:
+    """Diagonal stripes (period 8): FSR continues them, a smooth fill cannot."""
+    y, x = np.mgrid[0:h, 0:w]
+    v = 0.5 + 0.4 * np.sin(2 * np.pi * (x + y) / 8.0)
+    return (np.stack([v, 1 - v, np.full_like(v, 0.3)], -1) * 255).round().astype(np.uint8)
+
+
+@needs_fsr
+def test_fsr_fill_keeps_known_pixels_and_continues_texture() -> None:
+    pic = _stripes()
+    hole = np.zeros((64, 64), bool)
+    hole[24:40, 20:44] = True
+    out = fsr_fill_u8(pic, hole)
+    assert out is not None and out.dtype == np.uint8 and out.shape == pic.shape
+    assert np.array_equal(out[~hole], pic[~hole])
+    err_fsr = np.abs(out[hole].astype(float) - pic[hole]).mean()
+    x = torch.from_numpy(pic.astype(np.float32) / 127.5 - 1).permute(2, 0, 1)[None]
+    m = torch.from_numpy(hole.astype(np.float32))[None, None]
+    pp = ((push_pull_fill(x * (1 - m), m)[0].permute(1, 2, 0).numpy() + 1) * 127.5)
+    err_pp = np.abs(pp[hole] - pic[hole]).mean()
+    assert err_fsr < 0.5 * err_pp  # the stripes run on; push-pull gives their mean
+
+
+@needs_fsr
+@pytest.mark.parametrize("shape", [(1, 9), (9, 1), (4, 4), (63, 65)])
+def test_fsr_fill_odd_sizes_never_raise(shape: tuple[int, int]) -> None:
+    rng = np.random.default_rng(0)
+    pic = rng.integers(0, 256, (*shape, 3), dtype=np.uint8)
+    hole = np.zeros(shape, bool)
+    hole.flat[::3] = True
+    out = fsr_fill_u8(pic, hole)
+    assert out is None or (out.shape == pic.shape and np.array_equal(out[~hole], pic[~hole]))
+
+
+@needs_fsr
+def test_fsr_fill_edge_cases() -> None:
+    pic = _stripes(16, 16)
+    assert fsr_fill_u8(pic, np.ones((16, 16), bool)) is None  # nothing known
+    assert np.array_equal(fsr_fill_u8(pic, np.zeros((16, 16), bool)), pic)  # nothing to fill
+
+
+def test_without_opencv_contrib_the_guide_is_the_push_pull_fill(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(guide_mod, "_xphoto", lambda: None)
+    assert not guide_available("fsr") and guide_available("")
+    x = torch.rand(2, 3, 16, 16) * 2 - 1
+    hole = torch.zeros(2, 1, 16, 16)
+    hole[..., 4:10, 3:12] = 1
+    fallback = push_pull_fill(x * (1 - hole), hole)
+    assert torch.equal(guide_fill("fsr", x * (1 - hole), hole, fallback), fallback)
+    with pytest.raises(ValueError, match="unknown inpainting guide"):
+        guide_fill("patchmatch", x, hole, fallback)
+
+
+def test_guided_config_round_trips_and_validates() -> None:
+    cfg = InpaintConfig(width=4, dilations=(1,), guide="fsr", guide_blend=0.25)
+    assert InpaintConfig.from_dict(cfg.to_dict()) == cfg
+    assert InpaintConfig.from_dict({"width": 4}).guide == ""  # older cards: no guide
+    with pytest.raises(ValueError, match="guide must be"):
+        InpaintConfig(guide="lama")
+    with pytest.raises(ValueError, match="guide_blend"):
+        InpaintConfig(guide="fsr", guide_blend=1.5)
+    assert InpaintGenerator(cfg).e1.conv.in_channels == 8
+    assert InpaintGenerator(InpaintConfig(width=4)).e1.conv.in_channels == 5
+
+
+@needs_fsr
+def test_untrained_guided_generator_starts_from_the_blend_of_both_stages() -> None:
+    g = InpaintGenerator(InpaintConfig(width=4, dilations=(1,), guide="fsr", guide_blend=0.25)).eval()
+    pic = _stripes(32, 48)
+    x = torch.from_numpy(pic.astype(np.float32) / 127.5 - 1).permute(2, 0, 1)[None]
+    hole = torch.zeros(1, 1, 32, 48)
+    hole[..., 8:20, 10:30] = 1
+    known = x * (1 - hole)
+    with torch.no_grad():
+        y = inpaint_tensor(g, known, hole)
+    pp = push_pull_fill(known, hole)
+    fsr = guide_fill("fsr", known, hole, pp)
+    assert not torch.allclose(fsr, pp, atol=0.05)
+    want = (known + hole * (pp + 0.25 * (fsr - pp))).clamp(-1, 1)
+    assert torch.allclose(y, want, atol=1e-5)
+    # a guide handed in is used as it is (the training pools)
+    with torch.no_grad():
+        y2 = g(known, hole, guide=pp)
+    assert torch.allclose(y2 * hole, (known + hole * pp) * hole, atol=1e-5)
+
+
+def test_recipe_trains_a_guided_generator_from_given_holes_and_guides() -> None:
+    recipe = make_recipe("inpaint", {"width": 4, "dilations": [1], "crop": 32, "batch": 2, "guide": "fsr",
+                                     "adv_weight": 0.0, "feature_matching": 0.0, "hole_loss": "l2", "lr": 1e-2})
+    assert recipe.generator_config().guide == "fsr"
+    t = recipe.build("cpu")
+    torch.manual_seed(0)
+    real = torch.rand(2, 3, 32, 32) * 2 - 1
+    hole = torch.zeros(2, 1, 32, 32)
+    hole[..., 8:24, 8:24] = 1
+    guide = real.clone()  # a perfect guide: the generator must learn to trust it
+    before = float(((t.G(real * (1 - hole), hole, guide=guide) - real) ** 2 * hole).mean().detach())
+    for _ in range(30):
+        t.step({"A": real, "hole": hole, "guide": guide})
+    after = float(((t.G(real * (1 - hole), hole, guide=guide) - real) ** 2 * hole).mean().detach())
+    assert after < 0.5 * before
+    _, card = t.export({"G": t.G})
+    opts = type(recipe).options_from_card(card["architecture"], card["config"])
+    assert opts["guide"] == "fsr" and opts["guide_blend"] == 0.5
+
+
+def test_tool_says_when_the_guide_library_is_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      save_generator: Any) -> None:
+    import ganpaint_inpaint
+    from ganpaint_inpaint import tool
+
+    torch.manual_seed(0)
+    g = InpaintGenerator(InpaintConfig(width=4, dilations=(1,), guide="fsr"))
+    path = save_generator(ModelStore(root=tmp_path), "guided", g)
+    ctx = RecordingContext(models={("guided", "inpaint"): str(path)})
+    spec = ganpaint_inpaint.ganpaint_register_tools()[0]
+    pic = _stripes(40, 40).astype(np.float32) / 255
+    hole = np.zeros((40, 40), np.float32)
+    hole[10:25, 12:30] = 1
+    req = make_request(pic, spec=spec, params={"model": "guided", "grow": 0}, mask=hole)
+    if guide_available("fsr"):
+        assert "note" not in tool.run(req, ctx).metadata
+    monkeypatch.setattr(guide_mod, "_xphoto", lambda: None)
+    res = tool.run(req, ctx)
+    assert "opencv-contrib" in res.metadata["note"]
+    out = np.asarray(res.image)
+    assert np.isfinite(out).all() and np.array_equal(out[hole == 0], np.asarray(req.image)[hole == 0])
+
+
+@needs_fsr
+def test_texture_adds_the_guides_fine_detail_in_the_hole_only() -> None:
+    from ganpaint.nn.inpaint import TEXTURE_SIGMA, gaussian_blur
+
+    g = InpaintGenerator(InpaintConfig(width=4, dilations=(1,), guide="fsr")).eval()
+    pic = _stripes(32, 48)
+    x = torch.from_numpy(pic.astype(np.float32) / 127.5 - 1).permute(2, 0, 1)[None]
+    hole = torch.zeros(1, 1, 32, 48)
+    hole[..., 8:20, 10:30] = 1
+    known = x * (1 - hole)
+    with torch.no_grad():
+        pp = push_pull_fill(known, hole)
+        fsr = guide_fill("fsr", known, hole, pp)
+        plain = g(known, hole, guide=fsr)
+        tex = g(known, hole, guide=fsr, texture=0.75)
+    detail = fsr - gaussian_blur(fsr, TEXTURE_SIGMA)
+    assert torch.allclose(tex - plain, 0.75 * hole * detail, atol=1e-5)
+    assert float((detail * hole).abs().mean()) > 0.02  # the stripes' detail is really there
+    # an unguided model has no detail to add
+    u = InpaintGenerator(InpaintConfig(width=4, dilations=(1,))).eval()
+    with torch.no_grad():
+        assert torch.equal(u(known, hole, texture=1.0), u(known, hole))
+
+
+def test_gaussian_blur_keeps_constants_and_sizes() -> None:
+    from ganpaint.nn.inpaint import gaussian_blur
+
+    for shape in ((1, 3, 1, 9), (2, 3, 4, 4), (1, 3, 63, 65)):
+        flat = torch.full(shape, 0.37)
+        assert torch.allclose(gaussian_blur(flat, 1.5), flat, atol=1e-6)
+    x = torch.rand(1, 3, 40, 40)
+    assert float(gaussian_blur(x, 1.5).std()) < float(x.std())
