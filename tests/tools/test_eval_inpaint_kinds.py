@@ -23,6 +23,21 @@ def _load(name: str):
     return mod
 
 
+def _tiny_data(tmp_path: Path, *, size: int, count: int, seed: int, x_mul: int, y_mul: int) -> Path:
+    """A data folder laid out like `ganpaint data build inpaint`'s, with ``count`` striped noisy
+    training pictures per kind (picture i: x * (i + x_mul), y * y_mul, noise) and empty test folders."""
+    rng = np.random.default_rng(seed)
+    data = tmp_path / "data"
+    for sub in ("train/photo", "train/scene", "test/images", "test/masks"):
+        (data / sub).mkdir(parents=True)
+    yy, xx = np.mgrid[0:size, 0:size]
+    for i in range(count):
+        for sub in ("train/photo", "train/scene"):
+            pic = np.stack([(xx * (i + x_mul)) % 256, (yy * y_mul) % 256, rng.integers(0, 256, (size, size))], 2)
+            Image.fromarray(pic.astype(np.uint8)).save(data / sub / f"p{i}.png")
+    return data
+
+
 @pytest.fixture(scope="module")
 def ev():
     return _load("eval_inpaint")
@@ -54,15 +69,8 @@ def test_edge_strength_is_zero_on_flat_and_sobel_on_a_step(ev):
 
 
 def test_train_inpaint_runs_and_writes_a_curve_and_snapshots(tmp_path, monkeypatch):
-    rng = np.random.default_rng(0)
-    data = tmp_path / "data"
-    for sub in ("train/photo", "train/scene", "test/images", "test/masks"):
-        (data / sub).mkdir(parents=True)
+    data = _tiny_data(tmp_path, size=64, count=3, seed=0, x_mul=1, y_mul=3)
     yy, xx = np.mgrid[0:64, 0:64]
-    for i in range(3):
-        for sub in ("train/photo", "train/scene"):
-            pic = np.stack([(xx * (i + 1)) % 256, yy * 3 % 256, rng.integers(0, 256, (64, 64))], 2).astype(np.uint8)
-            Image.fromarray(pic).save(data / sub / f"p{i}.png")
     box = np.zeros((64, 64), np.uint8)
     box[20:40, 10:30] = 255
     stroke = np.zeros((64, 64), np.uint8)
@@ -94,15 +102,8 @@ def test_guided_run_from_a_precomputed_pool(tmp_path):
 
     if not guide_available("fsr"):
         pytest.skip("opencv-contrib (cv2.xphoto) is not installed")
-    rng = np.random.default_rng(1)
-    data = tmp_path / "data"
-    for sub in ("train/photo", "train/scene", "test/images", "test/masks"):
-        (data / sub).mkdir(parents=True)
+    data = _tiny_data(tmp_path, size=96, count=2, seed=1, x_mul=2, y_mul=5)
     yy, xx = np.mgrid[0:96, 0:96]
-    for i in range(2):
-        for sub in ("train/photo", "train/scene"):
-            pic = np.stack([(xx * (i + 2)) % 256, (yy * 5) % 256, rng.integers(0, 256, (96, 96))], 2).astype(np.uint8)
-            Image.fromarray(pic).save(data / sub / f"p{i}.png")
     box = np.zeros((96, 96), np.uint8)
     box[30:60, 20:50] = 255
     Image.fromarray(np.stack([xx * 2 % 256, yy * 2 % 256, xx * 0 + 90], 2).astype(np.uint8)).save(

@@ -27,6 +27,15 @@ def _stripes(h: int = 64, w: int = 64) -> np.ndarray:
     return (np.stack([v, 1 - v, np.full_like(v, 0.3)], -1) * 255).round().astype(np.uint8)
 
 
+def _stripes_case() -> tuple[torch.Tensor, torch.Tensor]:
+    """The 32 x 48 stripes on the model's scale with a 12 x 20 hole zeroed: (known, hole)."""
+    pic = _stripes(32, 48)
+    x = torch.from_numpy(pic.astype(np.float32) / 127.5 - 1).permute(2, 0, 1)[None]
+    hole = torch.zeros(1, 1, 32, 48)
+    hole[..., 8:20, 10:30] = 1
+    return x * (1 - hole), hole
+
+
 @needs_fsr
 def test_fsr_fill_keeps_known_pixels_and_continues_texture() -> None:
     pic = _stripes()
@@ -88,11 +97,7 @@ def test_guided_config_round_trips_and_validates() -> None:
 @needs_fsr
 def test_untrained_guided_generator_starts_from_the_blend_of_both_stages() -> None:
     g = InpaintGenerator(InpaintConfig(width=4, dilations=(1,), guide="fsr", guide_blend=0.25)).eval()
-    pic = _stripes(32, 48)
-    x = torch.from_numpy(pic.astype(np.float32) / 127.5 - 1).permute(2, 0, 1)[None]
-    hole = torch.zeros(1, 1, 32, 48)
-    hole[..., 8:20, 10:30] = 1
-    known = x * (1 - hole)
+    known, hole = _stripes_case()
     with torch.no_grad():
         y = inpaint_tensor(g, known, hole)
     pp = push_pull_fill(known, hole)
@@ -154,11 +159,7 @@ def test_texture_adds_the_guides_fine_detail_in_the_hole_only() -> None:
     from ganpaint.nn.inpaint import TEXTURE_SIGMA, gaussian_blur
 
     g = InpaintGenerator(InpaintConfig(width=4, dilations=(1,), guide="fsr")).eval()
-    pic = _stripes(32, 48)
-    x = torch.from_numpy(pic.astype(np.float32) / 127.5 - 1).permute(2, 0, 1)[None]
-    hole = torch.zeros(1, 1, 32, 48)
-    hole[..., 8:20, 10:30] = 1
-    known = x * (1 - hole)
+    known, hole = _stripes_case()
     with torch.no_grad():
         pp = push_pull_fill(known, hole)
         fsr = guide_fill("fsr", known, hole, pp)
