@@ -2,7 +2,8 @@
 4096 px with a 20 % hole (one box in the middle plus a stroke), through the tool's run()
 (crop with context, working size 512, fill, paste). The model is loaded once before timing;
 each row is the median of a few runs (1 at 4096 px). Torch uses the usual thread count
-(GANPAINT_THREADS / all cores), as in the editor.
+(GANPAINT_THREADS / all cores), as in the editor. Two last rows time the default model's FSR
+guide at a full 512 px, on noise and on the sample photo (the tool computes it at <= 320 px).
 
 ``python benchmarks/bench_inpaint.py`` prints the rows; benchmarks/run.py collects them.
 """
@@ -60,6 +61,31 @@ def run() -> list[dict[str, Any]]:
             "note": f"hole {mask.mean():.0%}; model ran on {res.metadata['box'][2]}x{res.metadata['box'][3]} crop "
                     f"at <= {res.metadata['work_size']} px",
         })
+    # the share of the FSR guide (ganpaint.nn.inpaint_guide) in the 512 px row: the guide alone
+    from ganpaint.nn.inpaint_guide import GUIDE_MAX_SIDE, MISSING, fsr_fill_u8, guide_available
+
+    if guide_available("fsr"):
+        from PIL import Image
+
+        from ganpaint.core.paths import resources_dir
+
+        hole = _hole(512) > 0.5
+        with Image.open(resources_dir() / "samples" / "dragonfly.jpg") as im:
+            photo = np.asarray(im.convert("RGB").resize((512, 512)))
+        # noise is FSR's slowest case (no dominant frequency to stop at); a photo is typical
+        for what, pic in (("noise, as above", (rng.random((512, 512, 3)) * 255).astype(np.uint8)),
+                          ("the sample photo", photo)):
+            times = []
+            for _ in range(3):
+                t0 = time.perf_counter()
+                fsr_fill_u8(pic, hole)
+                times.append(time.perf_counter() - t0)
+            rows.append({"name": f"inpaint: FSR at full 512x512, {what}", "value": statistics.median(times),
+                         "unit": "s", "target": "",
+                         "note": f"cv2.xphoto FSR_FAST, single-threaded; the tool runs it at <= {GUIDE_MAX_SIDE} px"})
+    else:
+        rows.append({"name": "inpaint: FSR guide alone", "value": float("nan"), "unit": "s", "target": "",
+                     "note": MISSING})
     return rows
 
 

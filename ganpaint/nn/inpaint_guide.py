@@ -22,8 +22,11 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 GUIDES = ("", "fsr")
+#: the largest side the guide is computed at (larger pictures: scaled down, then the guide up)
+GUIDE_MAX_SIDE = 320
 #: the hint a caller shows when the guide library is missing
 MISSING = "opencv-contrib-python-headless is not installed (pip install 'opencv-contrib-python-headless>=4.8')"
 
@@ -62,22 +65,37 @@ def fsr_fill_u8(picture: np.ndarray, hole: np.ndarray) -> np.ndarray | None:
     return np.where(hole[..., None], dst, picture).astype(np.uint8)  # FSR nudges known pixels by a level
 
 
-def guide_fill(kind: str, image: torch.Tensor, hole: torch.Tensor, fallback: torch.Tensor) -> torch.Tensor:
+def guide_fill(kind: str, image: torch.Tensor, hole: torch.Tensor, fallback: torch.Tensor,
+               max_side: int = GUIDE_MAX_SIDE) -> torch.Tensor:
     """The ``kind`` guide for B x 3 x H x W ``image`` in [-1, 1] and its hole (B x 1 x H x W,
     > 0.5 = unknown), same shape and dtype; ``fallback`` (the push-pull fill) stands in for
-    every picture the guide cannot be computed for."""
+    every picture the guide cannot be computed for. A picture larger than ``max_side`` is
+    guided at that size (the known pixels averaged down, any pixel with an unknown one
+    under it counted as hole) and the guide scaled back up (bicubic): FSR's time grows with
+    the hole's area, and at 512 px it would take seconds."""
     if kind == "":
         return fallback
     if kind != "fsr":
         raise ValueError(f"unknown inpainting guide {kind!r}; known: {', '.join(repr(g) for g in GUIDES)}")
     with torch.no_grad():
-        pics = ((image.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-        pics = pics.permute(0, 2, 3, 1).cpu().numpy()
-        holes = (hole.detach().float() > 0.5)[:, 0].cpu().numpy()
+        x = image.detach().float().clamp(-1, 1)
+        known = (hole.detach().float() <= 0.5).float()
+        h, w = x.shape[-2:]
+        scale = min(1.0, max_side / max(h, w))
+        if scale < 1.0:
+            size = (max(1, round(h * scale)), max(1, round(w * scale)))
+            ks = F.interpolate(known, size=size, mode="area")
+            x = F.interpolate(x * known, size=size, mode="area") / ks.clamp_min(1e-6)
+            known = (ks >= 0.999).float()
+        pics = ((x + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+        holes = (known < 0.5)[:, 0].cpu().numpy()
         out = fallback.detach().clone()
         for i in range(pics.shape[0]):
             filled = fsr_fill_u8(pics[i], holes[i])
-            if filled is not None:
-                t = torch.from_numpy(filled.astype(np.float32) / 127.5 - 1.0).permute(2, 0, 1)
-                out[i] = t.to(out.device, out.dtype)
+            if filled is None:
+                continue
+            t = torch.from_numpy(filled.astype(np.float32) / 127.5 - 1.0).permute(2, 0, 1)[None]
+            if scale < 1.0:
+                t = F.interpolate(t, size=(h, w), mode="bicubic", align_corners=False).clamp(-1, 1)
+            out[i] = t[0].to(out.device, out.dtype)
     return out

@@ -182,3 +182,20 @@ def test_gaussian_blur_keeps_constants_and_sizes() -> None:
         assert torch.allclose(gaussian_blur(flat, 1.5), flat, atol=1e-6)
     x = torch.rand(1, 3, 40, 40)
     assert float(gaussian_blur(x, 1.5).std()) < float(x.std())
+
+
+@needs_fsr
+def test_a_large_picture_is_guided_at_the_capped_size_and_scaled_back() -> None:
+    pic = _stripes(64, 64)
+    x = torch.from_numpy(pic.astype(np.float32) / 127.5 - 1).permute(2, 0, 1)[None]
+    hole = torch.zeros(1, 1, 64, 64)
+    hole[..., 20:44, 16:40] = 1
+    known = x * (1 - hole)
+    pp = push_pull_fill(known, hole)
+    small = guide_fill("fsr", known, hole, pp, max_side=32)  # computed at 32 x 32, scaled up
+    full = guide_fill("fsr", known, hole, pp, max_side=64)
+    assert small.shape == x.shape and torch.isfinite(small).all()
+    assert not torch.equal(small, full)
+    sel = hole.expand_as(x) > 0.5
+    err = {name: float((t - x)[sel].abs().mean()) for name, t in (("small", small), ("full", full), ("pp", pp))}
+    assert err["full"] <= err["small"] < err["pp"], err  # still continues the stripes, less sharply
