@@ -38,6 +38,23 @@ def tiny_inpaint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _save_generator(store, TINY, g)
 
 
+@pytest.fixture(scope="session")
+def tiny_guided_inpaint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Like tiny_inpaint, with the FSR guide (ganpaint.nn.inpaint_guide) as a second first stage."""
+    torch.manual_seed(1)
+    g = InpaintGenerator(InpaintConfig(width=4, dilations=(1, 2), guide="fsr"))
+    with torch.no_grad():
+        for p in g.parameters():
+            p.normal_(0.0, 0.2)
+    store = ModelStore(root=tmp_path_factory.mktemp("store-guided"))
+    return _save_generator(store, TINY, g)
+
+
+@pytest.fixture()
+def guided_ctx(tiny_guided_inpaint: Path) -> RecordingContext:
+    return RecordingContext(models={(TINY, "inpaint"): str(tiny_guided_inpaint)})
+
+
 @pytest.fixture()
 def ctx(tiny_inpaint: Path) -> RecordingContext:
     return RecordingContext(models={(TINY, "inpaint"): str(tiny_inpaint)})

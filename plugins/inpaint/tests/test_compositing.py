@@ -117,6 +117,16 @@ def test_what_was_under_the_mask_never_reaches_the_result(ctx, h, w, rows, cols)
     """Two pictures that differ only under the mask (colour and alpha: a black erased hole,
     a white one, an object) give identical results, so every masked pixel is replaced and
     none of the old content shows (no ghost, no outline)."""
+    _check_under_the_mask_never_reaches_the_result(ctx, h, w, rows, cols)
+
+
+@pytest.mark.parametrize(("h", "w", "rows", "cols"), CASES)
+def test_nor_through_the_fsr_guide(guided_ctx, h, w, rows, cols) -> None:  # type: ignore[no-untyped-def]
+    """The same with a guided model: the FSR guide reads the zeroed hole too."""
+    _check_under_the_mask_never_reaches_the_result(guided_ctx, h, w, rows, cols)
+
+
+def _check_under_the_mask_never_reaches_the_result(ctx, h, w, rows, cols) -> None:  # type: ignore[no-untyped-def]
     mask = _mask(h, w, rows, cols)
     hole = mask > 0
     base = _q(_picture(h, w))
