@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ganpaint.nn.filters import gaussian_taps, separable
 from ganpaint.nn.inpaint_guide import GUIDES, guide_fill
 
 #: how strongly a pyramid level trusts its own average of partly known pixels (see
@@ -127,16 +128,9 @@ TEXTURE_SIGMA = 1.5
 
 
 def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Separable Gaussian blur of B x C x H x W (radius 3 sigma, reflect padding; replicate
-    where a side is too short to reflect)."""
+    """Gaussian blur of B x C x H x W (radius 3 sigma, reflect padding; ganpaint.nn.filters)."""
     r = max(1, int(3 * sigma + 0.5))
-    k = torch.exp(-0.5 * (torch.arange(-r, r + 1, dtype=x.dtype, device=x.device) / sigma) ** 2)
-    k = k / k.sum()
-    c = x.shape[1]
-    h, w = x.shape[-2:]
-    mode = "reflect" if h > r and w > r else "replicate"
-    y = F.conv2d(F.pad(x, (r, r, 0, 0), mode=mode), k.view(1, 1, 1, -1).repeat(c, 1, 1, 1), groups=c)
-    return F.conv2d(F.pad(y, (0, 0, r, r), mode=mode), k.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
+    return separable(x, gaussian_taps(sigma, r, x.dtype, x.device), "reflect")
 
 
 def _upsample_level(a: torch.Tensor, size: torch.Size | tuple[int, int]) -> torch.Tensor:

@@ -24,6 +24,7 @@ from ganpaint.engine.inference.translate import pad_amounts
 from ganpaint.engine.models.cards import ModelFileError
 from ganpaint.engine.models.loading import read_card
 from ganpaint.engine.models.model_cache import default_cache
+from ganpaint.nn.filters import gaussian_taps, separable
 from ganpaint_sketch.hints import IN_CHANNELS
 from ganpaint_sketch.metrics import LINE_LEVEL, label_regions
 from ganpaint_sketch.regions import TRAIN_SIDE, hint_fill, ink_growth, working_scale
@@ -261,14 +262,13 @@ def region_smooth(col: torch.Tensor, sketch: torch.Tensor, sigma: float = REGION
     np.minimum.at(x0, lab, xx)
     np.maximum.at(x1, lab, xx)
     rad = max(1, int(3 * sigma))
-    g = torch.exp(-0.5 * (torch.arange(-rad, rad + 1, dtype=torch.float32) / sigma) ** 2)
-    g = g / g.sum()
+    g = gaussian_taps(sigma, rad)
     out3 = out.reshape(3, h, w)
     for r in np.nonzero(np.maximum(y1 - y0, x1 - x0) + 1 > sigma)[0]:
         sl = (slice(int(y0[r]), int(y1[r]) + 1), slice(int(x0[r]), int(x1[r]) + 1))
         m = torch.from_numpy((regions[sl] == r).astype(np.float32))[None, None]
         x = torch.cat([c[(slice(None),) + sl][None] * m, m], 1)
-        x = _gauss(x, g)
+        x = separable(x, g, "zeros")  # a normalised convolution: values * mask and mask alike
         sm = (x[0, :3] / x[0, 3:].clamp_min(1e-6)).numpy()
         mk = m[0, 0].numpy() > 0
         out3[(slice(None),) + sl][:, mk] = sm[:, mk]
@@ -283,16 +283,6 @@ def region_smooth(col: torch.Tensor, sketch: torch.Tensor, sigma: float = REGION
     fill = (num / den.clamp_min(1e-12))[0]
     res = torch.where(paper[0].bool(), field[0], fill)
     return res[None].clamp(0, 1).to(col.dtype)
-
-
-def _gauss(x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
-    """A separable Gaussian (taps ``g``) over 1xCxhxw with zero padding, size kept."""
-    c, r = x.shape[1], (len(g) - 1) // 2
-    h, w = x.shape[-2:]
-    ry, rx = min(r, h - 1), min(r, w - 1)
-    gy, gx = g[r - ry : r + ry + 1], g[r - rx : r + rx + 1]
-    x = F.conv2d(F.pad(x, (rx, rx, 0, 0)), gx.view(1, 1, 1, -1).repeat(c, 1, 1, 1), groups=c)
-    return F.conv2d(F.pad(x, (0, 0, ry, ry)), gy.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
 
 
 def _binomial(x: torch.Tensor) -> torch.Tensor:
