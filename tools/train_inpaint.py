@@ -227,7 +227,8 @@ def _folder_batch(photos: np.ndarray, scenes: np.ndarray, rng: np.random.Generat
 
 
 def _pool_batch(pool: dict[str, np.ndarray], rng: np.random.Generator, n: int) -> dict[str, Any]:
-    """n samples of a precomputed pool, each turned / flipped (picture, hole and guide alike)."""
+    """n samples of a precomputed pool; the batch is turned by one multiple of 90 degrees and maybe
+    mirrored, all its samples alike (picture, hole and guide together)."""
     import torch
 
     idx = rng.integers(0, len(pool["x"]), size=n)
