@@ -210,14 +210,15 @@ def make_methods(model_file: str) -> dict[str, Any]:
     from ganpaint_inpaint import tool
 
     from ganpaint.engine.models.loading import read_card
-    from ganpaint.nn.inpaint import InpaintConfig, push_pull_fill
-    from ganpaint.nn.inpaint_guide import MISSING, guide_available, guide_fill
+    from ganpaint.nn.inpaint import InpaintConfig, InpaintGenerator, push_pull_fill
+    from ganpaint.nn.inpaint_guide import MISSING, guide_available
     from ganpaint.testing import RecordingContext, make_request
 
     spec = ganpaint_inpaint.ganpaint_register_tools()[0]
     ctx = RecordingContext(models={("eval", spec.id): model_file})
     cfg = InpaintConfig.from_dict(dict(read_card(model_file).config))
     gain = cfg.coarse_gain  # the model's own coarse stage
+    stages = InpaintGenerator(cfg)  # only its parameter-free first stage is used
 
     def ours(img8: np.ndarray, hole: np.ndarray) -> np.ndarray:
         # grow 0: the held-out holes are exact (no halo), and the baselines fill exactly them
@@ -236,9 +237,8 @@ def make_methods(model_file: str) -> dict[str, Any]:
         def f(img8: np.ndarray, hole: np.ndarray) -> np.ndarray:
             x = torch.from_numpy(img8.astype(np.float32) / 127.5 - 1).permute(2, 0, 1)[None]
             m = torch.from_numpy(hole)[None, None]
-            pp = push_pull_fill(x * (1 - m), m, gain)
-            g = guide_fill(cfg.guide, x * (1 - m), m, pp)
-            y = (pp + blend * (g - pp))[0].permute(1, 2, 0).numpy().clip(-1, 1)
+            with torch.no_grad():
+                y = stages.first_stage(x * (1 - m), m, blend=blend)[0][0].permute(1, 2, 0).numpy().clip(-1, 1)
             return np.where(hole[..., None] > 0.5, (y + 1) / 2, img8 / 255.0).astype(np.float32)
         return f
 

@@ -150,6 +150,13 @@ def main(argv: list[str] | None = None) -> int:
         y = push_pull_fill(to_t(img) * (1 - m), m, gain)[0].permute(1, 2, 0).numpy().clip(-1, 1)
         return np.where(hole[..., None] > 0.5, (y + 1) / 2, img / 255.0)
 
+    def first_stage(img: np.ndarray, hole: np.ndarray) -> np.ndarray:
+        from ganpaint.nn.inpaint import InpaintGenerator
+        m = torch.from_numpy(hole)[None, None]
+        with torch.no_grad():
+            y = InpaintGenerator(recipe.generator_config()).first_stage(to_t(img) * (1 - m), m)[0]
+        return np.where(hole[..., None] > 0.5, (y[0].permute(1, 2, 0).numpy().clip(-1, 1) + 1) / 2, img / 255.0)
+
     def cv(flag: int) -> Any:
         return lambda img, hole: cv2.inpaint(img, (hole > 0.5).astype(np.uint8) * 255, 5, flag).astype(np.float64) / 255.0
 
@@ -158,8 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             "coarse only": judge(coarse, items), "truth_edge": judge(lambda i, h: i / 255.0, items),
             "start": judge(run_model(ema), items)}
     if recipe.guide:
-        base["first stage"] = judge(run_model({k: v if k not in ("out.weight", "out.bias") else torch.zeros_like(v)
-                                               for k, v in ema.items()}), items)
+        base["first stage"] = judge(first_stage, items)
     log.write(json.dumps({"baselines": base, "options": opts, "args": {k: str(v) for k, v in vars(args).items()}}) + "\n")
     log.flush()
     print("baselines", json.dumps(base), flush=True)

@@ -198,6 +198,22 @@ class InpaintGenerator(nn.Module):
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
 
+    def first_stage(
+        self, image: torch.Tensor, hole: torch.Tensor, guide: torch.Tensor | None = None,
+        blend: float | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(the fill the network starts from, the guide fill or None for an unguided model),
+        both like ``image``; parameter-free. The start is push-pull, moved ``blend`` (default:
+        the config's ``guide_blend``; 1 = the guide alone) towards the guide; ``guide`` is
+        computed when not given. Only the hole's pixels of either mean anything."""
+        cfg = self.config
+        hole = hole.to(image.dtype)
+        coarse = push_pull_fill(image.float(), hole.float(), cfg.coarse_gain).to(image.dtype)
+        if not cfg.guide:
+            return coarse, None
+        g = guide_fill(cfg.guide, image, hole, coarse) if guide is None else guide.to(image.dtype)
+        return coarse + (cfg.guide_blend if blend is None else blend) * (g - coarse), g
+
     def forward(
         self, image: torch.Tensor, hole: torch.Tensor, noise: torch.Tensor | None = None,
         guide: torch.Tensor | None = None, texture: float = 0.0,
@@ -208,13 +224,8 @@ class InpaintGenerator(nn.Module):
         # texture: how much of the guide's fine detail (guide minus its Gaussian blur,
         # sigma 1.5 px) is added to the hole on top of the network's (smooth, mean-square)
         # fill; 0 = none, and no effect without a guide
-        cfg = self.config
         hole = hole.to(image.dtype)
-        coarse = push_pull_fill(image.float(), hole.float(), cfg.coarse_gain).to(image.dtype)
-        g = None
-        if cfg.guide:
-            g = guide_fill(cfg.guide, image, hole, coarse) if guide is None else guide.to(image.dtype)
-            coarse = coarse + cfg.guide_blend * (g - coarse)
+        coarse, g = self.first_stage(image, hole, guide)
         if noise is not None:
             coarse = coarse + noise.to(image.dtype)
         x0 = image * (1 - hole) + coarse * hole
