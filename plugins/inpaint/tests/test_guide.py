@@ -199,3 +199,25 @@ def test_a_large_picture_is_guided_at_the_capped_size_and_scaled_back() -> None:
     sel = hole.expand_as(x) > 0.5
     err = {name: float((t - x)[sel].abs().mean()) for name, t in (("small", small), ("full", full), ("pp", pp))}
     assert err["full"] <= err["small"] < err["pp"], err  # still continues the stripes, less sharply
+
+
+@needs_fsr
+def test_the_tool_gives_the_same_textured_fill_every_run(guided_ctx: RecordingContext) -> None:
+    """Same picture, same parameters (Texture on): the same pixels, run after run. (OpenCV's
+    shift-map, tried as a texture source, failed this: its fill varied with other work
+    running beside it in the process; docs/models.md.)"""
+    import ganpaint_inpaint
+    from ganpaint_inpaint import tool
+
+    spec = ganpaint_inpaint.ganpaint_register_tools()[0]
+    yy, xx = np.mgrid[0:63, 0:65].astype(np.float32)
+    rng = np.random.default_rng(0)
+    pic = np.clip(np.stack([xx / 64, yy / 62, 0.5 + 0.3 * np.sin(xx / 5)], -1) + rng.normal(0, 0.03, (63, 65, 3)), 0, 1)
+    pic = (np.rint(pic * 255) / 255).astype(np.float32)
+    hole = np.zeros((63, 65), np.float32)
+    hole[20:41, 22:47] = 1
+    req = make_request(pic, spec=spec, params={"model": "tiny-inpaint", "grow": 0}, mask=hole)
+    first = tool.run(req, guided_ctx)
+    assert first.metadata["texture"] > 0
+    for _ in range(8):
+        assert np.array_equal(np.asarray(tool.run(req, guided_ctx).image), np.asarray(first.image))
