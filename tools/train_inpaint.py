@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from ganpaint.engine.models.loading import read_card
-    from ganpaint.nn.inpaint import inpaint_tensor, push_pull_fill
+    from ganpaint.nn.inpaint import InpaintGenerator, inpaint_tensor, push_pull_fill
     from ganpaint.train.recipes import make_recipe
 
     torch.set_num_threads(args.threads)
@@ -134,7 +134,6 @@ def main(argv: list[str] | None = None) -> int:
         return torch.from_numpy(img.astype(np.float32) / 127.5 - 1).permute(2, 0, 1)[None]
 
     def run_model(state: dict[str, torch.Tensor]) -> Any:
-        from ganpaint.nn.inpaint import InpaintGenerator
         g = InpaintGenerator(recipe.generator_config())
         g.load_state_dict(state)
         g.eval()
@@ -150,11 +149,12 @@ def main(argv: list[str] | None = None) -> int:
         y = push_pull_fill(to_t(img) * (1 - m), m, gain)[0].permute(1, 2, 0).numpy().clip(-1, 1)
         return np.where(hole[..., None] > 0.5, (y + 1) / 2, img / 255.0)
 
+    stages = InpaintGenerator(recipe.generator_config())  # only its parameter-free first stage is used
+
     def first_stage(img: np.ndarray, hole: np.ndarray) -> np.ndarray:
-        from ganpaint.nn.inpaint import InpaintGenerator
         m = torch.from_numpy(hole)[None, None]
         with torch.no_grad():
-            y = InpaintGenerator(recipe.generator_config()).first_stage(to_t(img) * (1 - m), m)[0]
+            y = stages.first_stage(to_t(img) * (1 - m), m)[0]
         return np.where(hole[..., None] > 0.5, (y[0].permute(1, 2, 0).numpy().clip(-1, 1) + 1) / 2, img / 255.0)
 
     def cv(flag: int) -> Any:
