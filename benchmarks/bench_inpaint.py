@@ -1,6 +1,7 @@
 """Inpaint tool latency with the shipped default model: square pictures of 512, 1024 and
 4096 px with a 20 % hole (one box in the middle plus a stroke), through the tool's run()
-(crop with context, working size 512, fill, paste). The model is loaded once before timing;
+(crop with context, working size 512, fill, paste), and once more at 512 px with Texture 0 (no
+shift-map texture, the cost of the default Texture's exemplar detail). The model is loaded once before timing;
 each row is the median of a few runs (1 at 4096 px). Torch uses the usual thread count
 (GANPAINT_THREADS / all cores), as in the editor. Two last rows time the default model's FSR
 guide at a full 512 px, on noise and on the sample photo (the tool computes it at <= 320 px).
@@ -44,19 +45,23 @@ def run() -> list[dict[str, Any]]:
     ctx = RecordingContext(models={("default", spec.id): str(ganpaint_inpaint.MODEL_FILE)})
     rng = np.random.default_rng(0)
     rows = []
-    for n, runs, target in ((512, 5, "< 2 s"), (1024, 3, "< 3 s"), (4096, 1, "< 10 s")):
-        img = rng.random((n, n, 3), dtype=np.float32)
+    cases = [(512, 5, "< 2 s", None), (512, 5, "", 0.0), (1024, 3, "< 3 s", None), (4096, 1, "< 10 s", None)]
+    pictures = {n: rng.random((n, n, 3), dtype=np.float32) for n in (512, 1024, 4096)}
+    for n, runs, target, texture in cases:
+        img = pictures[n]
         mask = _hole(n)
-        req = make_request(img, spec=spec, params={"model": "default"}, mask=mask)
-        if n == 512:
+        params: dict[str, Any] = {"model": "default"} if texture is None else {"model": "default", "texture": texture}
+        req = make_request(img, spec=spec, params=params, mask=mask)
+        if n == 512 and texture is None:
             tool.run(req, ctx)  # load + warm up
         times = []
         for _ in range(runs):
             t0 = time.perf_counter()
             res = tool.run(req, ctx)
             times.append(time.perf_counter() - t0)
+        what = "default model" if texture is None else f"Texture {texture:g} (no shift-map)"
         rows.append({
-            "name": f"inpaint: {n}x{n}, 20% hole, default model", "value": statistics.median(times), "unit": "s",
+            "name": f"inpaint: {n}x{n}, 20% hole, {what}", "value": statistics.median(times), "unit": "s",
             "target": target,
             "note": f"hole {mask.mean():.0%}; model ran on {res.metadata['box'][2]}x{res.metadata['box'][3]} crop "
                     f"at <= {res.metadata['work_size']} px",

@@ -23,6 +23,7 @@ H and W must be multiples of ``size_multiple`` (4); callers pad (engine-style re
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -31,7 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganpaint.nn.filters import gaussian_taps, separable
-from ganpaint.nn.inpaint_guide import GUIDES, guide_fill
+from ganpaint.nn.inpaint_guide import GUIDES, computed_fills, guide_available, guide_fill, with_fallback
 
 #: how strongly a pyramid level trusts its own average of partly known pixels (see
 #: push_pull_fill). Chosen on TRAINING data only (``python tools/eval_inpaint.py --data
@@ -123,14 +124,59 @@ def push_pull_fill(image: torch.Tensor, hole: torch.Tensor, gain: float = PUSH_P
     return est
 
 
-#: the scale (px, at the working size) below which the guide's detail counts as texture
+#: the scale (px, at the working size) below which a fill's detail counts as texture
 TEXTURE_SIGMA = 1.5
+#: where the texture's source changes (hole depth: px from the nearest known pixel, at the
+#: working size): up to NEAR it is FSR's detail (its extrapolated frequencies hold close to
+#: known pixels), from FAR on shift-map's (patches copied from the picture: FSR decays to a
+#: smooth fill deep inside a large hole), linear in between. Chosen on TRAINING photos only
+#: (80 crops of train/photo, 256 px, strokes and boxes from ganpaint.data.masks, seed 11;
+#: /work/runs/tex/proto3.py, docs/models.md): among ramps 4-12, 8-20, 12-28 px and amounts
+#: 0.5 / 0.75 / 1 per source, those whose edge strength reached half the photo's on both hole
+#: kinds, the least total PSNR loss: 8-20 px, 0.75 for both sources (strokes -0.06 dB, edge
+#: 0.35 -> 0.54 of the photo's; boxes -0.16 dB, 0.24 -> 0.51)
+TEXTURE_NEAR, TEXTURE_FAR = 8, 20
 
 
 def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
     """Gaussian blur of B x C x H x W (radius 3 sigma, reflect padding; ganpaint.nn.filters)."""
     r = max(1, int(3 * sigma + 0.5))
     return separable(x, gaussian_taps(sigma, r, x.dtype, x.device), "reflect")
+
+
+def hole_depth(hole: torch.Tensor, limit: int) -> torch.Tensor:
+    """Distance (px) of every pixel of B x 1 x H x W ``hole`` (> 0.5 = unknown) from the
+    nearest known pixel, counted to ``limit``: 0 on known pixels, 1 next to them, ... The
+    known area is grown one ring at a time, alternating the 3 x 3 square and the cross, so
+    the rings are octagons close to Euclidean circles. Beyond the picture is not known."""
+    reach = (hole <= 0.5).to(torch.float32)
+    depth = torch.zeros_like(reach)
+    for i in range(limit):
+        depth += 1.0 - reach
+        if i % 2 == 0:
+            reach = F.max_pool2d(reach, 3, 1, 1)
+        else:
+            p = F.pad(reach, (1, 1, 1, 1))
+            reach = torch.maximum(torch.maximum(reach, torch.maximum(p[..., :-2, 1:-1], p[..., 2:, 1:-1])),
+                                  torch.maximum(p[..., 1:-1, :-2], p[..., 1:-1, 2:]))
+    return depth.to(hole.dtype)
+
+
+def texture_detail(image: torch.Tensor, hole: torch.Tensor, guide: torch.Tensor,
+                   exemplar: torch.Tensor | None = None, near: int = TEXTURE_NEAR,
+                   far: int = TEXTURE_FAR) -> torch.Tensor:
+    """The fine detail (a fill minus its Gaussian blur, sigma TEXTURE_SIGMA) the Texture
+    parameter lays over the fill: the ``guide``'s (FSR) up to ``near`` px into the hole, the
+    ``exemplar``'s (shift-map, computed from ``image`` when not given; ganpaint.nn.inpaint_guide)
+    from ``far`` on, linear in between. Without shift-map (no opencv-contrib) the guide's detail
+    everywhere. Zero outside the hole is not guaranteed: callers multiply by the hole."""
+    if exemplar is None:
+        exemplar = guide_fill("shiftmap", image, hole, guide)
+    w = ((hole_depth(hole, far) - near) / max(1, far - near)).clamp(0, 1).to(image.dtype)
+    # the detail of each source separately: a blur of the mix would blur across the ramp
+    d_g = guide - gaussian_blur(guide, TEXTURE_SIGMA)
+    d_e = exemplar - gaussian_blur(exemplar, TEXTURE_SIGMA)
+    return d_g + w * (d_e - d_g)
 
 
 def _upsample_level(a: torch.Tensor, size: torch.Size | tuple[int, int]) -> torch.Tensor:
@@ -221,10 +267,31 @@ class InpaintGenerator(nn.Module):
         # image: B x 3 x H x W, hole: B x 1 x H x W (H, W multiples of 4); noise (optional,
         # like image) perturbs the coarse fill inside the hole: the tool's variations;
         # guide (optional, like image): the guide fill, computed here when not given;
-        # texture: how much of the guide's fine detail (guide minus its Gaussian blur,
-        # sigma 1.5 px) is added to the hole on top of the network's (smooth, mean-square)
-        # fill; 0 = none, and no effect without a guide
+        # texture: how much fine detail (texture_detail: FSR's near the hole's edge,
+        # shift-map's deep inside) is added to the hole on top of the network's (smooth,
+        # mean-square) fill; 0 = none, and no effect without a guide
         hole = hole.to(image.dtype)
+        # the texture's shift-map runs in a thread beside the guide and the network (OpenCV
+        # frees the GIL), and only when some hole pixel is deeper than TEXTURE_NEAR (else unused)
+        pool, exemplar = None, None
+        if (texture and self.config.guide and guide_available("shiftmap")
+                and bool((hole_depth(hole, TEXTURE_NEAR + 1) > TEXTURE_NEAR).any())):
+            pool = ThreadPoolExecutor(1, thread_name_prefix="ganpaint-shiftmap")
+            exemplar = pool.submit(computed_fills, "shiftmap", image, hole)
+        try:
+            out, g = self._refine(image, hole, noise, guide)
+            if g is not None and texture:
+                ex = g if exemplar is None else with_fallback(exemplar.result(), g)
+                out = out + (texture * hole) * texture_detail(image, hole, g, ex)
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=False)  # an error or a cancel does not wait for OpenCV
+        return out
+
+    def _refine(
+        self, image: torch.Tensor, hole: torch.Tensor, noise: torch.Tensor | None, guide: torch.Tensor | None,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(the first stage + the network's residual, the guide or None)."""
         coarse, g = self.first_stage(image, hole, guide)
         if noise is not None:
             coarse = coarse + noise.to(image.dtype)
@@ -241,10 +308,7 @@ class InpaintGenerator(nn.Module):
         f = self.u1b(self.u1(f) + f2)         # B x 2c x H/2
         f = F.interpolate(f, scale_factor=2.0, mode="nearest")
         f = self.u2(f) + f1                   # B x c x H
-        out = x0 + self.out(f)
-        if g is not None and texture:
-            out = out + (texture * hole) * (g - gaussian_blur(g, TEXTURE_SIGMA))
-        return out
+        return x0 + self.out(f), g
 
 
 class SNPatchDiscriminator(nn.Module):

@@ -41,45 +41,55 @@ def _xphoto() -> Any | None:
 
 
 def guide_available(kind: str) -> bool:
-    """Whether ``kind`` (one of GUIDES) can be computed here ("" always can)."""
-    return kind == "" or (kind == "fsr" and _xphoto() is not None)
+    """Whether ``kind`` ("" or a key of FILLS) can be computed here ("" always can)."""
+    return kind == "" or (kind in FILLS and _xphoto() is not None)
 
 
-def fsr_fill_u8(picture: np.ndarray, hole: np.ndarray) -> np.ndarray | None:
-    """FSR fill of one (H, W, 3) uint8 picture where ``hole`` (H, W, bool) is True; the
-    known pixels come back unchanged. None when FSR cannot run (no opencv-contrib, or a
-    picture FSR refuses: nothing known, or OpenCV raised)."""
+#: the fills this module computes (all from cv2.xphoto.inpaint): FSR, the network's guide,
+#: and shift-map (He and Sun 2012: every hole pixel copied from an offset chosen by graph
+#: cut), whose fine detail is the texture deep inside large holes (ganpaint.nn.inpaint)
+FILLS = {"fsr": "INPAINT_FSR_FAST", "shiftmap": "INPAINT_SHIFTMAP"}
+
+
+def fill_u8(kind: str, picture: np.ndarray, hole: np.ndarray) -> np.ndarray | None:
+    """The ``kind`` fill (a key of FILLS) of one (H, W, 3) uint8 picture where ``hole``
+    (H, W, bool) is True; the known pixels come back unchanged. None when it cannot run (no
+    opencv-contrib, or a picture it refuses: nothing known, or OpenCV raised)."""
     xp = _xphoto()
     if xp is None or not (~hole).any():
         return None
-    if not hole.any():
+    if not hole.any():  # (shift-map also crashes the process on a picture without a hole)
         return picture.copy()
     import cv2
 
     src = np.ascontiguousarray(np.where(hole[..., None], 0, picture).astype(np.uint8))
     dst = np.zeros_like(src)
     try:
-        xp.inpaint(src, np.ascontiguousarray((~hole).astype(np.uint8) * 255), dst, xp.INPAINT_FSR_FAST)
+        xp.inpaint(src, np.ascontiguousarray((~hole).astype(np.uint8) * 255), dst, getattr(xp, FILLS[kind]))
     except cv2.error:
         return None
-    return np.where(hole[..., None], dst, picture).astype(np.uint8)  # FSR nudges known pixels by a level
+    return np.where(hole[..., None], dst, picture).astype(np.uint8)  # both nudge known pixels
 
 
-def guide_fill(kind: str, image: torch.Tensor, hole: torch.Tensor, fallback: torch.Tensor,
-               max_side: int = GUIDE_MAX_SIDE) -> torch.Tensor:
-    """The ``kind`` guide for B x 3 x H x W ``image`` in [-1, 1] and its hole (B x 1 x H x W,
-    > 0.5 = unknown), same shape and dtype; ``fallback`` (the push-pull fill) stands in for
-    every picture the guide cannot be computed for. A picture larger than ``max_side`` is
-    guided at that size (the known pixels averaged down, any pixel with an unknown one
-    under it counted as hole) and the guide scaled back up (bicubic): FSR's time grows with
-    the hole's area, and at 512 px it would take seconds."""
-    if kind == "":
-        return fallback
-    if kind != "fsr":
-        raise ValueError(f"unknown inpainting guide {kind!r}; known: {', '.join(repr(g) for g in GUIDES)}")
+def fsr_fill_u8(picture: np.ndarray, hole: np.ndarray) -> np.ndarray | None:
+    """:func:`fill_u8` with FSR."""
+    return fill_u8("fsr", picture, hole)
+
+
+def computed_fills(kind: str, image: torch.Tensor, hole: torch.Tensor,
+                   max_side: int = GUIDE_MAX_SIDE) -> list[torch.Tensor | None]:
+    """The ``kind`` fill (a key of FILLS) of each picture of B x 3 x H x W ``image`` in [-1, 1]
+    with its hole (B x 1 x H x W, > 0.5 = unknown): 3 x H x W float32 CPU tensors, None where
+    it cannot be computed. A picture larger than ``max_side`` is filled at that size (the
+    known pixels averaged down, any pixel with an unknown one under it counted as hole) and
+    the fill scaled back up (bicubic): FSR's and shift-map's time grow with the hole's area,
+    and at 512 px they would take seconds. OpenCV runs without the GIL, so a caller may
+    compute two kinds at once in threads."""
+    if kind not in FILLS:
+        raise ValueError(f"unknown inpainting fill {kind!r}; known: {', '.join(repr(g) for g in FILLS)}")
     with torch.no_grad():
-        x = image.detach().float().clamp(-1, 1)
-        known = (hole.detach().float() <= 0.5).float()
+        x = image.detach().float().clamp(-1, 1).cpu()
+        known = (hole.detach().float() <= 0.5).float().cpu()
         h, w = x.shape[-2:]
         scale = min(1.0, max_side / max(h, w))
         if scale < 1.0:
@@ -87,15 +97,36 @@ def guide_fill(kind: str, image: torch.Tensor, hole: torch.Tensor, fallback: tor
             ks = F.interpolate(known, size=size, mode="area")
             x = F.interpolate(x * known, size=size, mode="area") / ks.clamp_min(1e-6)
             known = (ks >= 0.999).float()
-        pics = ((x + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
-        holes = (known < 0.5)[:, 0].cpu().numpy()
-        out = fallback.detach().clone()
+        pics = ((x + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
+        holes = (known < 0.5)[:, 0].numpy()
+        out: list[torch.Tensor | None] = []
         for i in range(pics.shape[0]):
-            filled = fsr_fill_u8(pics[i], holes[i])
+            filled = fill_u8(kind, pics[i], holes[i])
             if filled is None:
+                out.append(None)
                 continue
             t = torch.from_numpy(filled.astype(np.float32) / 127.5 - 1.0).permute(2, 0, 1)[None]
             if scale < 1.0:
                 t = F.interpolate(t, size=(h, w), mode="bicubic", align_corners=False).clamp(-1, 1)
-            out[i] = t[0].to(out.device, out.dtype)
+            out.append(t[0])
     return out
+
+
+def with_fallback(fills: list[torch.Tensor | None], fallback: torch.Tensor) -> torch.Tensor:
+    """:func:`computed_fills`' pictures as one batch like ``fallback``, whose picture stands
+    in wherever a fill is None."""
+    out = fallback.detach().clone()
+    for i, t in enumerate(fills):
+        if t is not None:
+            out[i] = t.to(out.device, out.dtype)
+    return out
+
+
+def guide_fill(kind: str, image: torch.Tensor, hole: torch.Tensor, fallback: torch.Tensor,
+               max_side: int = GUIDE_MAX_SIDE) -> torch.Tensor:
+    """The ``kind`` fill ("" or a key of FILLS; :func:`computed_fills`) of ``image`` as one
+    batch, same shape and dtype; ``fallback`` (e.g. the push-pull fill; all of it for kind
+    "") stands in for every picture it cannot be computed for."""
+    if kind == "":
+        return fallback
+    return with_fallback(computed_fills(kind, image, hole, max_side), fallback)

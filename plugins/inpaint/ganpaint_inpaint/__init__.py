@@ -18,8 +18,9 @@ GANPAINT_API_VERSION = 1
 TOOL_ID = "inpaint"
 DEFAULT_MODEL = "inpaint-default"
 MODEL_FILE = Path(__file__).parent / "models" / f"{DEFAULT_MODEL}.safetensors"
-#: the Texture parameter's default, chosen on training-domain samples (docs/models.md, Inpainting)
-DEFAULT_TEXTURE = 0.5
+#: the Texture parameter's default, chosen on training photos (ganpaint.nn.inpaint.TEXTURE_NEAR,
+#: docs/models.md, Inpainting)
+DEFAULT_TEXTURE = 0.75
 
 
 @hookimpl
@@ -50,9 +51,9 @@ def ganpaint_register_tools() -> list[ToolSpec]:
                           "area's size (at least 32 pixels)."),
                 ParamSpec("texture", "float", label="Texture", default=DEFAULT_TEXTURE, minimum=0.0, maximum=2.0,
                           step=0.25,
-                          help="How much fine detail (grain, thin lines), continued from the surroundings, "
-                          "is laid over the fill. 0 gives the smoothest fill. Models without a texture "
-                          "guide ignore it."),
+                          help="How much fine detail is laid over the fill: grain and thin lines continued "
+                          "from the edge of the area, and deeper inside texture copied from elsewhere in the "
+                          "picture. 0 gives the smoothest fill. Models without a texture guide ignore it."),
                 ParamSpec("work_size", "int", label="Working size", default=512, minimum=64, maximum=2048,
                           step=32, advanced=True,
                           help="Largest side the model runs at; a larger area with its context is "

@@ -1,5 +1,6 @@
 """The guided generator: OpenCV's FSR fill as a second first stage (ganpaint.nn.inpaint_guide),
-its fallback when opencv-contrib is missing, the recipe's precomputed guides, and the tool's note."""
+its fallback when opencv-contrib is missing, the recipe's precomputed guides, the tool's note, and
+the texture detail (FSR's near the hole's edge, shift-map's deep inside)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import torch
 import ganpaint.nn.inpaint_guide as guide_mod
 from ganpaint.engine.models.store import ModelStore
 from ganpaint.nn.inpaint import InpaintConfig, InpaintGenerator, inpaint_tensor, push_pull_fill
-from ganpaint.nn.inpaint_guide import fsr_fill_u8, guide_available, guide_fill
+from ganpaint.nn.inpaint_guide import FILLS, fill_u8, fsr_fill_u8, guide_available, guide_fill
 from ganpaint.testing import RecordingContext, make_request
 from ganpaint.train import make_recipe
 
@@ -53,21 +54,25 @@ def test_fsr_fill_keeps_known_pixels_and_continues_texture() -> None:
 
 
 @needs_fsr
+@pytest.mark.parametrize("kind", sorted(FILLS))
 @pytest.mark.parametrize("shape", [(1, 9), (9, 1), (4, 4), (63, 65)])
-def test_fsr_fill_odd_sizes_never_raise(shape: tuple[int, int]) -> None:
+def test_fills_at_odd_sizes_never_raise(kind: str, shape: tuple[int, int]) -> None:
     rng = np.random.default_rng(0)
     pic = rng.integers(0, 256, (*shape, 3), dtype=np.uint8)
     hole = np.zeros(shape, bool)
     hole.flat[::3] = True
-    out = fsr_fill_u8(pic, hole)
+    out = fill_u8(kind, pic, hole)
     assert out is None or (out.shape == pic.shape and np.array_equal(out[~hole], pic[~hole]))
 
 
 @needs_fsr
-def test_fsr_fill_edge_cases() -> None:
+@pytest.mark.parametrize("kind", sorted(FILLS))
+def test_fill_edge_cases(kind: str) -> None:
     pic = _stripes(16, 16)
-    assert fsr_fill_u8(pic, np.ones((16, 16), bool)) is None  # nothing known
-    assert np.array_equal(fsr_fill_u8(pic, np.zeros((16, 16), bool)), pic)  # nothing to fill
+    assert fill_u8(kind, pic, np.ones((16, 16), bool)) is None  # nothing known
+    # nothing to fill: returned as it is (shift-map itself would crash the process here)
+    assert np.array_equal(fill_u8(kind, pic, np.zeros((16, 16), bool)), pic)
+    assert np.array_equal(fill_u8(kind, pic[:1, :1], np.zeros((1, 1), bool)), pic[:1, :1])
 
 
 def test_without_opencv_contrib_the_guide_is_the_push_pull_fill(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -78,7 +83,7 @@ def test_without_opencv_contrib_the_guide_is_the_push_pull_fill(monkeypatch: pyt
     hole[..., 4:10, 3:12] = 1
     fallback = push_pull_fill(x * (1 - hole), hole)
     assert torch.equal(guide_fill("fsr", x * (1 - hole), hole, fallback), fallback)
-    with pytest.raises(ValueError, match="unknown inpainting guide"):
+    with pytest.raises(ValueError, match="unknown inpainting fill"):
         guide_fill("patchmatch", x, hole, fallback)
 
 
@@ -155,8 +160,8 @@ def test_tool_says_when_the_guide_library_is_missing(tmp_path: Path, monkeypatch
 
 
 @needs_fsr
-def test_texture_adds_the_guides_fine_detail_in_the_hole_only() -> None:
-    from ganpaint.nn.inpaint import TEXTURE_SIGMA, gaussian_blur
+def test_texture_adds_the_texture_detail_in_the_hole_only() -> None:
+    from ganpaint.nn.inpaint import texture_detail
 
     g = InpaintGenerator(InpaintConfig(width=4, dilations=(1,), guide="fsr")).eval()
     known, hole = _stripes_case()
@@ -165,13 +170,81 @@ def test_texture_adds_the_guides_fine_detail_in_the_hole_only() -> None:
         fsr = guide_fill("fsr", known, hole, pp)
         plain = g(known, hole, guide=fsr)
         tex = g(known, hole, guide=fsr, texture=0.75)
-    detail = fsr - gaussian_blur(fsr, TEXTURE_SIGMA)
+        detail = texture_detail(known, hole, fsr)
     assert torch.allclose(tex - plain, 0.75 * hole * detail, atol=1e-5)
     assert float((detail * hole).abs().mean()) > 0.02  # the stripes' detail is really there
     # an unguided model has no detail to add
     u = InpaintGenerator(InpaintConfig(width=4, dilations=(1,))).eval()
     with torch.no_grad():
         assert torch.equal(u(known, hole, texture=1.0), u(known, hole))
+
+
+def _big_hole_case() -> tuple[torch.Tensor, torch.Tensor]:
+    """96 x 96 stripes with a 56 x 56 hole zeroed (depth up to 28 px): (known, hole)."""
+    pic = _stripes(96, 96)
+    x = torch.from_numpy(pic.astype(np.float32) / 127.5 - 1).permute(2, 0, 1)[None]
+    hole = torch.zeros(1, 1, 96, 96)
+    hole[..., 20:76, 20:76] = 1
+    return x * (1 - hole), hole
+
+
+@needs_fsr
+def test_texture_detail_is_fsrs_near_the_edge_and_shift_maps_deep_inside() -> None:
+    from ganpaint.nn.inpaint import TEXTURE_SIGMA, gaussian_blur, hole_depth, texture_detail
+
+    # grain (i.i.d. noise): FSR's fit of a few frequencies fades into a smooth fill deep
+    # inside, shift-map copies grain there
+    hole = _big_hole_case()[1]
+    x = torch.rand(1, 3, 96, 96, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    known = x * (1 - hole)
+    pp = push_pull_fill(known, hole)
+    fsr = guide_fill("fsr", known, hole, pp)
+    sm = guide_fill("shiftmap", known, hole, pp)
+    detail = texture_detail(known, hole, fsr, near=4, far=12)
+    depth = hole_depth(hole, 12).expand_as(known)
+    d_fsr = fsr - gaussian_blur(fsr, TEXTURE_SIGMA)
+    d_sm = sm - gaussian_blur(sm, TEXTURE_SIGMA)
+    near, deep = (depth > 0) & (depth <= 4), depth >= 12
+    assert torch.allclose(detail[near], d_fsr[near], atol=1e-6)
+    assert torch.allclose(detail[deep], d_sm[deep], atol=1e-6)
+    truth = float((x - gaussian_blur(x, TEXTURE_SIGMA))[deep].abs().mean())
+    assert float(d_sm[deep].abs().mean()) > 0.7 * truth
+    assert float(d_fsr[deep].abs().mean()) < 0.5 * float(d_sm[deep].abs().mean())
+
+
+def test_without_opencv_contrib_the_texture_is_the_guides_detail(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ganpaint.nn.inpaint import TEXTURE_SIGMA, gaussian_blur, texture_detail
+
+    monkeypatch.setattr(guide_mod, "_xphoto", lambda: None)
+    known, hole = _big_hole_case()
+    g = torch.rand_like(known) * 2 - 1  # any guide
+    assert torch.allclose(texture_detail(known, hole, g), g - gaussian_blur(g, TEXTURE_SIGMA), atol=1e-6)
+
+
+def test_hole_depth_counts_pixels_to_the_nearest_known_one() -> None:
+    from ganpaint.nn.inpaint import hole_depth
+
+    hole = torch.zeros(1, 1, 20, 30)
+    hole[..., 4:15, 6:27] = 1  # 11 x 21 box
+    d = hole_depth(hole, 50)[0, 0]
+    ys, xs = torch.meshgrid(torch.arange(20), torch.arange(30), indexing="ij")
+    inside = torch.minimum(torch.minimum(ys - 3, 15 - ys), torch.minimum(xs - 5, 27 - xs))
+    assert torch.equal(d, torch.where(hole[0, 0] > 0.5, inside.float(), torch.zeros(())))
+    assert torch.equal(hole_depth(hole, 3)[0, 0], d.clamp(max=3))
+    # the picture's border is not known: a hole along the top edge is deepest there
+    top = torch.zeros(1, 1, 10, 10)
+    top[..., :3, :] = 1
+    assert hole_depth(top, 10)[0, 0, :3, 5].tolist() == [3.0, 2.0, 1.0]
+    # a free-form hole: close to the Euclidean distance (the rings are octagons)
+    rng = np.random.default_rng(1)
+    m = np.zeros((40, 40), bool)
+    for cy, cx, r in rng.integers(5, 35, (4, 3)):
+        m |= (np.mgrid[0:40, 0:40][0] - cy) ** 2 + (np.mgrid[0:40, 0:40][1] - cx) ** 2 < (r % 9 + 3) ** 2
+    d = hole_depth(torch.from_numpy(m.astype(np.float32))[None, None], 60)[0, 0].numpy()
+    ky, kx = np.nonzero(~m)
+    for y, x in zip(*np.nonzero(m), strict=True):
+        euclid = np.sqrt((ky - y) ** 2 + (kx - x) ** 2).min()
+        assert abs(d[y, x] - euclid) <= 0.1 * euclid + 1.0
 
 
 def test_gaussian_blur_keeps_constants_and_sizes() -> None:
