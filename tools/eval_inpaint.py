@@ -4,6 +4,7 @@
     python tools/eval_inpaint.py --data ~/.cache/ganpaint/data/inpaint [--model FILE.safetensors]
         [--json OUT.json] [--sheet docs/images/inpaint-contact-sheet.png] [--limit N]
     python tools/eval_inpaint.py --data ~/.cache/ganpaint/data/inpaint --gain-study
+    python tools/eval_inpaint.py --data ~/.cache/ganpaint/data/inpaint --texture-study 80
 
 Test set: the builder's held-out split, ``DIR/test/images`` (256 px crops of whole photos
 that ganpaint.data.photos.split_photos keeps out of training, plus procedural scenes from
@@ -34,6 +35,8 @@ Telea and Navier-Stokes are judged here only; the app's own use of OpenCV is the
 ``--gain-study`` never reads ``DIR/test``: it scores the push-pull stage alone for several
 blend gains on the TRAINING pictures (``DIR/train/{photo,scene,clipart}``) with random
 10-40 % holes from ganpaint.train.masks; it is how ganpaint.nn.inpaint.PUSH_PULL_GAIN was chosen.
+``--texture-study N`` never reads ``DIR/test`` either: it is how the Texture detail's ramp
+(ganpaint.nn.inpaint.TEXTURE_NEAR / TEXTURE_FAR) and the Texture default were chosen.
 """
 
 from __future__ import annotations
@@ -198,6 +201,81 @@ def gain_study(data: Path, gains: list[float], per_kind: int, seed: int = 0) -> 
                                   for g in gains}
     out["best_photo+scene"] = max(gains, key=lambda g: out["psnr"]["photo+scene"][str(g)])
     return out
+
+
+#: the texture study's grid: ramps (TEXTURE_NEAR, TEXTURE_FAR) and the amounts of each source
+STUDY_RAMPS = ((4, 12), (8, 20), (12, 28))
+STUDY_AMOUNTS = (0.5, 0.75, 1.0)
+
+
+def texture_study(data: Path, model_file: str, count: int, seed: int = 11) -> dict[str, Any]:
+    """How the Texture detail (ganpaint.nn.inpaint.texture_detail: FSR's near the hole's edge,
+    shift-map's deep inside) trades hole PSNR for edge strength, on ``count`` TRAINING photo
+    crops (``data/train/photo``; never ``data/test``), strokes and boxes in turn from
+    ganpaint.data.masks (the test masks' generator). For each ramp and pair of amounts:
+    the PSNR change against Texture 0 and the edge strength as a share of the photo's, per
+    hole kind. ``pick`` applies the rule fixed before judging: among the settings whose
+    edge strength reaches half the photo's on both kinds, the least total PSNR loss."""
+    import safetensors.torch
+    import torch
+
+    from ganpaint.data.masks import random_mask
+    from ganpaint.engine.models.loading import read_card
+    from ganpaint.nn.inpaint import (
+        TEXTURE_SIGMA,
+        InpaintConfig,
+        InpaintGenerator,
+        gaussian_blur,
+        hole_depth,
+        inpaint_tensor,
+    )
+    from ganpaint.nn.inpaint_guide import guide_fill
+
+    model = InpaintGenerator(InpaintConfig.from_dict(dict(read_card(model_file).config))).eval()
+    model.load_state_dict({k.removeprefix("forward."): v for k, v in safetensors.torch.load_file(model_file).items()})
+    files = sorted((data / "train" / "photo").glob("*.png"))
+    rng = np.random.default_rng(seed)
+    pick = [files[i] for i in rng.permutation(len(files))[:count]]
+    settings = [(r, fa, ea) for r in STUDY_RAMPS for fa in STUDY_AMOUNTS for ea in STUDY_AMOUNTS]
+    rows: dict[str, list[dict[str, Any]]] = {"strokes": [], "boxes": []}
+    for n, f in enumerate(pick):
+        with Image.open(f) as im:
+            pic8 = np.asarray(im.convert("RGB"))
+        kind = "strokes" if n % 2 == 0 else "boxes"
+        hole = random_mask(rng, pic8.shape[0], kind)
+        x = torch.from_numpy(pic8.astype(np.float32) / 127.5 - 1).permute(2, 0, 1)[None]
+        m = torch.from_numpy(hole)[None, None]
+        with torch.no_grad():
+            base = inpaint_tensor(model, x * (1 - m), m)
+            pp = base  # stands in where a fill cannot be computed
+            details = [t - gaussian_blur(t, TEXTURE_SIGMA) for t in
+                       (guide_fill("fsr", x * (1 - m), m, pp), guide_fill("shiftmap", x * (1 - m), m, pp))]
+        pic = pic8 / 255.0
+
+        def score(t: torch.Tensor, pic: np.ndarray = pic, hole: np.ndarray = hole) -> tuple[float, float]:
+            y = np.where(hole[..., None] > 0.5, (t[0].permute(1, 2, 0).numpy().clip(-1, 1) + 1) / 2, pic)
+            return hole_metrics(y, pic, hole, ssim=False)["psnr"], edge_strength(y, hole)
+
+        row: dict[str, Any] = {"base": score(base), "truth_edge": edge_strength(pic, hole)}
+        for (near, far), fa, ea in settings:
+            w = ((hole_depth(m, far) - near) / (far - near)).clamp(0, 1)
+            row[f"{near}-{far} {fa:g}/{ea:g}"] = score(base + m * ((1 - w) * fa * details[0] + w * ea * details[1]))
+        rows[kind].append(row)
+    table: dict[str, dict[str, list[float]]] = {}
+    for key in [k for k in rows["strokes"][0] if k not in ("base", "truth_edge")]:
+        table[key] = {}
+        for kind, rr in rows.items():
+            truth = float(np.mean([r["truth_edge"] for r in rr]))
+            loss = float(np.mean([r[key][0] - r["base"][0] for r in rr]))
+            table[key][kind] = [round(loss, 3), round(float(np.mean([r[key][1] for r in rr])) / truth, 3)]
+    base_share = {kind: round(float(np.mean([r["base"][1] for r in rr]) / np.mean([r["truth_edge"] for r in rr])), 3)
+                  for kind, rr in rows.items()}
+    ok = [k for k, v in table.items() if all(v[kind][1] >= 0.5 for kind in rows)]
+    best = max(ok, key=lambda k: sum(table[k][kind][0] for kind in rows)) if ok else None
+    return {"count": count, "seed": seed, "texture_0_edge_share": base_share,
+            "settings": {k: {kind: {"psnr_change_db": v[kind][0], "edge_share": v[kind][1]} for kind in rows}
+                         for k, v in table.items()},
+            "rule": "edge share >= 0.5 on both hole kinds, then the least total PSNR loss", "pick": best}
 
 
 # ----------------------------------------------------------------------------- methods
@@ -368,7 +446,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gains", default="4,8,16,24,32,48,64,128")
     ap.add_argument("--per-kind", type=int, default=400, help="gain study: training pictures per kind")
     ap.add_argument("--seed", type=int, default=0, help="gain study: seed of the picture order and the holes")
+    ap.add_argument("--texture-study", type=int, default=0, metavar="N",
+                    help="instead of judging: the Texture detail's ramps and amounts on N TRAINING photo crops")
     args = ap.parse_args(argv)
+    if args.texture_study:
+        from ganpaint_inpaint import MODEL_FILE
+
+        report = texture_study(args.data, str(args.model or MODEL_FILE), args.texture_study,
+                               args.seed if args.seed else 11)
+        text = json.dumps(report, indent=1)
+        print(text)
+        if args.json:
+            args.json.write_text(text + "\n")
+        return 0
     if args.gain_study:
         report = gain_study(args.data, [float(g) for g in args.gains.split(",")], args.per_kind, args.seed)
         text = json.dumps(report, indent=1)

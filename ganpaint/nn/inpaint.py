@@ -130,11 +130,13 @@ TEXTURE_SIGMA = 1.5
 #: working size): up to NEAR it is FSR's detail (its extrapolated frequencies hold close to
 #: known pixels), from FAR on shift-map's (patches copied from the picture: FSR decays to a
 #: smooth fill deep inside a large hole), linear in between. Chosen on TRAINING photos only
-#: (80 crops of train/photo, 256 px, strokes and boxes from ganpaint.data.masks, seed 11;
-#: /work/runs/tex/proto3.py, docs/models.md): among ramps 4-12, 8-20, 12-28 px and amounts
-#: 0.5 / 0.75 / 1 per source, those whose edge strength reached half the photo's on both hole
-#: kinds, the least total PSNR loss: 8-20 px, 0.75 for both sources (strokes -0.06 dB, edge
-#: 0.35 -> 0.54 of the photo's; boxes -0.16 dB, 0.24 -> 0.51)
+#: (``python tools/eval_inpaint.py --data ~/.cache/ganpaint/data/inpaint --texture-study 80``:
+#: 80 crops of train/photo, 256 px, strokes and boxes from ganpaint.data.masks, seed 11;
+#: docs/models.md). The rule, fixed before judging: among ramps 4-12, 8-20, 12-28 px and
+#: amounts 0.5 / 0.75 / 1 per source, those whose edge strength reaches half the photo's on
+#: both hole kinds, the least total PSNR loss: 8-20 px, 0.75 for both sources (hence the
+#: tool's Texture default 0.75): strokes -0.06 dB, edge 0.35 -> 0.54 of the photo's; boxes
+#: -0.16 dB, 0.24 -> 0.51
 TEXTURE_NEAR, TEXTURE_FAR = 8, 20
 
 

@@ -136,3 +136,27 @@ def test_widen_first_layer_keeps_the_old_channels():
     assert wide.shape == (8, 8, 5, 5)
     assert torch.equal(wide[:, :5], old["forward.e1.conv.weight"]) and not wide[:, 5:].any()
     assert tr.widen_first_layer(old, {"e1.conv.weight": torch.empty(8, 5, 5, 5)}) == old
+
+
+def test_texture_study_reads_only_training_photos_and_applies_its_rule(ev, tmp_path):
+    data = _tiny_data(tmp_path, size=64, count=4, seed=2, x_mul=2, y_mul=5)
+    for sub in ("test/images", "test/masks"):
+        (data / sub).rmdir()
+    (data / "test").rmdir()  # no held-out split at all: the study must not need one
+    from ganpaint_inpaint import MODEL_FILE
+
+    rep = ev.texture_study(data, str(MODEL_FILE), count=4, seed=3)
+    assert len(rep["settings"]) == len(ev.STUDY_RAMPS) * len(ev.STUDY_AMOUNTS) ** 2
+    for v in rep["settings"].values():
+        for kind in ("strokes", "boxes"):
+            assert np.isfinite(v[kind]["psnr_change_db"]) and v[kind]["edge_share"] > 0
+    # more detail, more edge: the largest amounts beat Texture 0 on the striped noise
+    top = rep["settings"]["8-20 1/1"]
+    assert all(top[k]["edge_share"] > rep["texture_0_edge_share"][k] for k in ("strokes", "boxes"))
+    ok = {k for k, v in rep["settings"].items() if min(v["strokes"]["edge_share"], v["boxes"]["edge_share"]) >= 0.5}
+    if ok:
+        loss = {k: rep["settings"][k]["strokes"]["psnr_change_db"] + rep["settings"][k]["boxes"]["psnr_change_db"]
+                for k in ok}
+        assert rep["pick"] == max(ok, key=loss.__getitem__)
+    else:
+        assert rep["pick"] is None
