@@ -25,10 +25,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     # a frozen build starts its tool worker processes (spawn) through this executable: they
     # run here and exit instead of opening the editor (a no-op when not frozen)
     multiprocessing.freeze_support()
+    args = list(sys.argv[1:] if argv is None else argv)
+    # a frozen build's shift-map child (ganpaint/core/opencv_fill.py): numpy and OpenCV only,
+    # answered before torch is imported
+    if args[:1] == ["--opencv-fill-child"]:
+        from ganpaint.core.opencv_fill import child_main
+
+        return child_main()
     from ganpaint.engine.inference.devices import prepare_torch_env
 
     prepare_torch_env()
-    args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["--plugin-probe-child"]:  # a frozen build's plugin probe (ganpaint/plugins/probe.py)
         from ganpaint.plugins.probe_child import main as probe_main
 

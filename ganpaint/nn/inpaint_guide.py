@@ -17,12 +17,12 @@ CPU (FSR's input), one picture of the batch at a time, and never carries a gradi
 
 from __future__ import annotations
 
-import functools
-from typing import Any
-
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from ganpaint.core import opencv_fill
+from ganpaint.core.opencv_fill import FILLS
 
 GUIDES = ("", "fsr")
 #: the largest side the guide is computed at (larger pictures: scaled down, then the guide up)
@@ -31,44 +31,18 @@ GUIDE_MAX_SIDE = 320
 MISSING = "opencv-contrib-python-headless is not installed (pip install 'opencv-contrib-python-headless>=4.8')"
 
 
-@functools.cache
-def _xphoto() -> Any | None:
-    try:
-        import cv2
-    except ImportError:
-        return None
-    return getattr(cv2, "xphoto", None)
-
-
 def guide_available(kind: str) -> bool:
     """Whether ``kind`` ("" or a key of FILLS) can be computed here ("" always can)."""
-    return kind == "" or (kind in FILLS and _xphoto() is not None)
-
-
-#: the fills this module computes (all from cv2.xphoto.inpaint): FSR, the network's guide,
-#: and shift-map (He and Sun 2012: every hole pixel copied from an offset chosen by graph
-#: cut), whose fine detail is the texture deep inside large holes (ganpaint.nn.inpaint)
-FILLS = {"fsr": "INPAINT_FSR_FAST", "shiftmap": "INPAINT_SHIFTMAP"}
+    return kind == "" or (kind in FILLS and opencv_fill.available())
 
 
 def fill_u8(kind: str, picture: np.ndarray, hole: np.ndarray) -> np.ndarray | None:
-    """The ``kind`` fill (a key of FILLS) of one (H, W, 3) uint8 picture where ``hole``
-    (H, W, bool) is True; the known pixels come back unchanged. None when it cannot run (no
-    opencv-contrib, or a picture it refuses: nothing known, or OpenCV raised)."""
-    xp = _xphoto()
-    if xp is None or not (~hole).any():
-        return None
-    if not hole.any():  # (shift-map also crashes the process on a picture without a hole)
-        return picture.copy()
-    import cv2
-
-    src = np.ascontiguousarray(np.where(hole[..., None], 0, picture).astype(np.uint8))
-    dst = np.zeros_like(src)
-    try:
-        xp.inpaint(src, np.ascontiguousarray((~hole).astype(np.uint8) * 255), dst, getattr(xp, FILLS[kind]))
-    except cv2.error:
-        return None
-    return np.where(hole[..., None], dst, picture).astype(np.uint8)  # both nudge known pixels
+    """The ``kind`` fill (a key of FILLS) of one (H, W, 3) uint8 picture where ``hole`` (H, W,
+    bool) is True; None when it cannot be made. Shift-map runs in a child process
+    (ganpaint.core.opencv_fill.ISOLATED: it is not repeatable beside other work), FSR here."""
+    if kind in opencv_fill.ISOLATED:
+        return opencv_fill.fill_u8_isolated(kind, picture, hole)
+    return opencv_fill.fill_u8(kind, picture, hole)
 
 
 def fsr_fill_u8(picture: np.ndarray, hole: np.ndarray) -> np.ndarray | None:
@@ -83,8 +57,8 @@ def computed_fills(kind: str, image: torch.Tensor, hole: torch.Tensor,
     it cannot be computed. A picture larger than ``max_side`` is filled at that size (the
     known pixels averaged down, any pixel with an unknown one under it counted as hole) and
     the fill scaled back up (bicubic): FSR's and shift-map's time grow with the hole's area,
-    and at 512 px they would take seconds. OpenCV runs without the GIL, so a caller may
-    compute two kinds at once in threads."""
+    and at 512 px they would take seconds. FSR frees the GIL and shift-map runs in a child
+    process, so a caller may compute two kinds at once in threads."""
     if kind not in FILLS:
         raise ValueError(f"unknown inpainting fill {kind!r}; known: {', '.join(repr(g) for g in FILLS)}")
     with torch.no_grad():

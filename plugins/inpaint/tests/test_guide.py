@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-import ganpaint.nn.inpaint_guide as guide_mod
+from ganpaint.core import opencv_fill
 from ganpaint.engine.models.store import ModelStore
 from ganpaint.nn.inpaint import InpaintConfig, InpaintGenerator, inpaint_tensor, push_pull_fill
 from ganpaint.nn.inpaint_guide import FILLS, fill_u8, fsr_fill_u8, guide_available, guide_fill
@@ -76,7 +76,7 @@ def test_fill_edge_cases(kind: str) -> None:
 
 
 def test_without_opencv_contrib_the_guide_is_the_push_pull_fill(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(guide_mod, "_xphoto", lambda: None)
+    monkeypatch.setattr(opencv_fill, "_xphoto", lambda: None)
     assert not guide_available("fsr") and guide_available("")
     x = torch.rand(2, 3, 16, 16) * 2 - 1
     hole = torch.zeros(2, 1, 16, 16)
@@ -152,7 +152,7 @@ def test_tool_says_when_the_guide_library_is_missing(tmp_path: Path, monkeypatch
     req = make_request(pic, spec=spec, params={"model": "guided", "grow": 0}, mask=hole)
     if guide_available("fsr"):
         assert "note" not in tool.run(req, ctx).metadata
-    monkeypatch.setattr(guide_mod, "_xphoto", lambda: None)
+    monkeypatch.setattr(opencv_fill, "_xphoto", lambda: None)
     res = tool.run(req, ctx)
     assert "opencv-contrib" in res.metadata["note"]
     out = np.asarray(res.image)
@@ -215,7 +215,7 @@ def test_texture_detail_is_fsrs_near_the_edge_and_shift_maps_deep_inside() -> No
 def test_without_opencv_contrib_the_texture_is_the_guides_detail(monkeypatch: pytest.MonkeyPatch) -> None:
     from ganpaint.nn.inpaint import TEXTURE_SIGMA, gaussian_blur, texture_detail
 
-    monkeypatch.setattr(guide_mod, "_xphoto", lambda: None)
+    monkeypatch.setattr(opencv_fill, "_xphoto", lambda: None)
     known, hole = _big_hole_case()
     g = torch.rand_like(known) * 2 - 1  # any guide
     assert torch.allclose(texture_detail(known, hole, g), g - gaussian_blur(g, TEXTURE_SIGMA), atol=1e-6)
