@@ -276,9 +276,9 @@ def test_a_large_picture_is_guided_at_the_capped_size_and_scaled_back() -> None:
 
 @needs_fsr
 def test_the_tool_gives_the_same_textured_fill_every_run(guided_ctx: RecordingContext) -> None:
-    """Same picture, same parameters (Texture on): the same pixels, run after run. (OpenCV's
-    shift-map, tried as a texture source, failed this: its fill varied with other work
-    running beside it in the process; docs/models.md.)"""
+    """Same picture, same parameters (Texture on, a hole deep enough for shift-map's texture):
+    the same pixels, run after run. Shift-map in the tool's own process failed this (its fill
+    varied with other work beside it); it runs in a child process (ganpaint.core.opencv_fill)."""
     import ganpaint_inpaint
     from ganpaint_inpaint import tool
 
