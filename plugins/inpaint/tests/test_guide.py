@@ -28,12 +28,14 @@ def _stripes(h: int = 64, w: int = 64) -> np.ndarray:
     return (np.stack([v, 1 - v, np.full_like(v, 0.3)], -1) * 255).round().astype(np.uint8)
 
 
-def _stripes_case() -> tuple[torch.Tensor, torch.Tensor]:
-    """The 32 x 48 stripes on the model's scale with a 12 x 20 hole zeroed: (known, hole)."""
-    pic = _stripes(32, 48)
+def _stripes_case(h: int = 32, w: int = 48, rows: slice = slice(8, 20),
+                  cols: slice = slice(10, 30)) -> tuple[torch.Tensor, torch.Tensor]:
+    """h x w stripes on the model's scale with the hole (rows, cols) zeroed: (known, hole);
+    by default 32 x 48 with a 12 x 20 hole."""
+    pic = _stripes(h, w)
     x = torch.from_numpy(pic.astype(np.float32) / 127.5 - 1).permute(2, 0, 1)[None]
-    hole = torch.zeros(1, 1, 32, 48)
-    hole[..., 8:20, 10:30] = 1
+    hole = torch.zeros(1, 1, h, w)
+    hole[..., rows, cols] = 1
     return x * (1 - hole), hole
 
 
@@ -181,11 +183,7 @@ def test_texture_adds_the_texture_detail_in_the_hole_only() -> None:
 
 def _big_hole_case() -> tuple[torch.Tensor, torch.Tensor]:
     """96 x 96 stripes with a 56 x 56 hole zeroed (depth up to 28 px): (known, hole)."""
-    pic = _stripes(96, 96)
-    x = torch.from_numpy(pic.astype(np.float32) / 127.5 - 1).permute(2, 0, 1)[None]
-    hole = torch.zeros(1, 1, 96, 96)
-    hole[..., 20:76, 20:76] = 1
-    return x * (1 - hole), hole
+    return _stripes_case(96, 96, slice(20, 76), slice(20, 76))
 
 
 @needs_fsr
