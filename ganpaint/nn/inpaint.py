@@ -273,8 +273,9 @@ class InpaintGenerator(nn.Module):
         # shift-map's deep inside) is added to the hole on top of the network's (smooth,
         # mean-square) fill; 0 = none, and no effect without a guide
         hole = hole.to(image.dtype)
-        # the texture's shift-map runs in a thread beside the guide and the network (OpenCV
-        # frees the GIL), and only when some hole pixel is deeper than TEXTURE_NEAR (else unused)
+        # the texture's shift-map (a child process: ganpaint.core.opencv_fill) is waited for in
+        # a thread beside the guide and the network, and only made when some hole pixel is
+        # deeper than TEXTURE_NEAR (else unused)
         pool, exemplar = None, None
         if (texture and self.config.guide and guide_available("shiftmap")
                 and bool((hole_depth(hole, TEXTURE_NEAR + 1) > TEXTURE_NEAR).any())):
@@ -287,7 +288,7 @@ class InpaintGenerator(nn.Module):
                 out = out + (texture * hole) * texture_detail(image, hole, g, ex)
         finally:
             if pool is not None:
-                pool.shutdown(wait=False)  # an error or a cancel does not wait for OpenCV
+                pool.shutdown(wait=False)  # an error or a cancel does not wait for the child
         return out
 
     def _refine(
