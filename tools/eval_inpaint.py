@@ -217,23 +217,22 @@ def texture_study(data: Path, model_file: str, count: int, seed: int = 11) -> di
     hole kind. ``pick`` applies the rule fixed before judging: among the settings whose
     edge strength reaches half the photo's on both kinds, the least total PSNR loss (on the
     figures as reported, rounded to 0.001 dB; on a tie the first in the grid's order)."""
-    import safetensors.torch
+    import ganpaint_inpaint.tool  # noqa: F401  (registers the model's architecture)
     import torch
 
     from ganpaint.data.masks import random_mask
-    from ganpaint.engine.models.loading import read_card
+    from ganpaint.engine.models.loading import load_model
     from ganpaint.nn.inpaint import (
         TEXTURE_SIGMA,
-        InpaintConfig,
         InpaintGenerator,
         gaussian_blur,
-        hole_depth,
         inpaint_tensor,
+        texture_ramp,
     )
     from ganpaint.nn.inpaint_guide import guide_fill
 
-    model = InpaintGenerator(InpaintConfig.from_dict(dict(read_card(model_file).config))).eval()
-    model.load_state_dict({k.removeprefix("forward."): v for k, v in safetensors.torch.load_file(model_file).items()})
+    model = load_model(model_file, component="forward")
+    assert isinstance(model, InpaintGenerator)
     files = sorted((data / "train" / "photo").glob("*.png"))
     rng = np.random.default_rng(seed)
     pick = [files[i] for i in rng.permutation(len(files))[:count]]
@@ -259,7 +258,7 @@ def texture_study(data: Path, model_file: str, count: int, seed: int = 11) -> di
 
         row: dict[str, Any] = {"base": score(base), "truth_edge": edge_strength(pic, hole)}
         for (near, far), fa, ea in settings:
-            w = ((hole_depth(m, far) - near) / (far - near)).clamp(0, 1)
+            w = texture_ramp(m, near, far)
             row[f"{near}-{far} {fa:g}/{ea:g}"] = score(base + m * ((1 - w) * fa * details[0] + w * ea * details[1]))
         rows[kind].append(row)
     table: dict[str, dict[str, list[float]]] = {}

@@ -164,6 +164,12 @@ def hole_depth(hole: torch.Tensor, limit: int) -> torch.Tensor:
     return depth.to(hole.dtype)
 
 
+def texture_ramp(hole: torch.Tensor, near: int = TEXTURE_NEAR, far: int = TEXTURE_FAR) -> torch.Tensor:
+    """The exemplar's share of the texture at each pixel (B x 1 x H x W): 0 up to ``near`` px
+    from the nearest known pixel, 1 from ``far`` px on, linear in between."""
+    return ((hole_depth(hole, far) - near) / max(1, far - near)).clamp(0, 1)
+
+
 def texture_detail(image: torch.Tensor, hole: torch.Tensor, guide: torch.Tensor,
                    exemplar: torch.Tensor | None = None, near: int = TEXTURE_NEAR,
                    far: int = TEXTURE_FAR) -> torch.Tensor:
@@ -174,7 +180,7 @@ def texture_detail(image: torch.Tensor, hole: torch.Tensor, guide: torch.Tensor,
     everywhere. Zero outside the hole is not guaranteed: callers multiply by the hole."""
     if exemplar is None:
         exemplar = guide_fill("shiftmap", image, hole, guide)
-    w = ((hole_depth(hole, far) - near) / max(1, far - near)).clamp(0, 1).to(image.dtype)
+    w = texture_ramp(hole, near, far).to(image.dtype)
     # the detail of each source separately: a blur of the mix would blur across the ramp
     d_g = guide - gaussian_blur(guide, TEXTURE_SIGMA)
     d_e = exemplar - gaussian_blur(exemplar, TEXTURE_SIGMA)
