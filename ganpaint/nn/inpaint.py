@@ -172,15 +172,16 @@ def texture_ramp(hole: torch.Tensor, near: int = TEXTURE_NEAR, far: int = TEXTUR
 
 def texture_detail(image: torch.Tensor, hole: torch.Tensor, guide: torch.Tensor,
                    exemplar: torch.Tensor | None = None, near: int = TEXTURE_NEAR,
-                   far: int = TEXTURE_FAR) -> torch.Tensor:
+                   far: int = TEXTURE_FAR, ramp: torch.Tensor | None = None) -> torch.Tensor:
     """The fine detail (a fill minus its Gaussian blur, sigma TEXTURE_SIGMA) the Texture
     parameter lays over the fill: the ``guide``'s (FSR) up to ``near`` px into the hole, the
     ``exemplar``'s (shift-map, computed from ``image`` when not given; ganpaint.nn.inpaint_guide)
     from ``far`` on, linear in between. Without shift-map (no opencv-contrib) the guide's detail
-    everywhere. Zero outside the hole is not guaranteed: callers multiply by the hole."""
+    everywhere. ``ramp``: :func:`texture_ramp` of ``hole``, ``near`` and ``far`` when the caller
+    has it already. Zero outside the hole is not guaranteed: callers multiply by the hole."""
     if exemplar is None:
         exemplar = guide_fill("shiftmap", image, hole, guide)
-    w = texture_ramp(hole, near, far).to(image.dtype)
+    w = (texture_ramp(hole, near, far) if ramp is None else ramp).to(image.dtype)
     # the detail of each source separately: a blur of the mix would blur across the ramp
     d_g = guide - gaussian_blur(guide, TEXTURE_SIGMA)
     d_e = exemplar - gaussian_blur(exemplar, TEXTURE_SIGMA)
@@ -283,15 +284,15 @@ class InpaintGenerator(nn.Module):
         # a thread beside the guide and the network, and only made when some hole pixel is
         # deeper than TEXTURE_NEAR (else unused)
         pool, exemplar = None, None
-        if (texture and self.config.guide and guide_available("shiftmap")
-                and bool((hole_depth(hole, TEXTURE_NEAR + 1) > TEXTURE_NEAR).any())):
+        ramp = texture_ramp(hole) if texture and self.config.guide else None
+        if ramp is not None and guide_available("shiftmap") and bool((ramp > 0).any()):
             pool = ThreadPoolExecutor(1, thread_name_prefix="ganpaint-shiftmap")
             exemplar = pool.submit(computed_fills, "shiftmap", image, hole)
         try:
             out, g = self._refine(image, hole, noise, guide)
-            if g is not None and texture:
+            if g is not None and ramp is not None:
                 ex = g if exemplar is None else with_fallback(exemplar.result(), g)
-                out = out + (texture * hole) * texture_detail(image, hole, g, ex)
+                out = out + (texture * hole) * texture_detail(image, hole, g, ex, ramp=ramp)
         finally:
             if pool is not None:
                 pool.shutdown(wait=False)  # an error or a cancel does not wait for the child
