@@ -574,8 +574,49 @@ def cmd_sliders(args: argparse.Namespace) -> dict[str, Any]:
         s = rep["random_summary"]
         lines += ["", f"random directions: ratio median {s['ratio_median']:.1f}, max {s['ratio_max']:.1f}; "
                       f"|Spearman| mean {s['spearman_mean']:.3f}"]
+    add_verdicts(rep)
+    if rep["verdicts"]:
+        lines += ["", "shipping rule (Spearman >= 0.9, change >= 0.25, ratio above the random median):"]
+        lines += [f"- {name}: {why or 'meets it'}" for name, why in rep["verdicts"].items()]
+    if args.withhold:
+        lines += ["", withhold_failing(ld, args, rep["verdicts"])]
     rep["table"] = "\n".join(lines)
     return rep
+
+
+def add_verdicts(rep: dict[str, Any]) -> None:
+    """``rep["verdicts"]``: per judged slider, why it fails the shipping rule ('' = it meets
+    it); empty without a random baseline (the rule needs its median ratio)."""
+    from ganpaint.latent.interfacegan import slider_verdict
+
+    median = rep["random_summary"].get("ratio_median") if rep["random_summary"] else None
+    rep["verdicts"] = ({name: slider_verdict(row, median) for name, row in rep["directions"].items()}
+                       if median is not None else {})
+
+
+def withhold_failing(ld: Loaded, args: argparse.Namespace, verdicts: dict[str, str]) -> str:
+    """Rewrite the model's saved directions without the sliders that fail the rule (each
+    recorded in the file's ``withheld`` with why), so the faces panel does not offer them."""
+    from ganpaint.engine.models.direction_files import saved_direction_names
+    from ganpaint.engine.models.directions import load_directions, save_directions
+
+    if args.compute_directions or args.directions:
+        raise SystemExit("--withhold rewrites the model's own saved directions: not with --compute-directions "
+                         "or --directions")
+    if not verdicts:
+        raise SystemExit("--withhold needs the random baseline (--random > 0)")
+    found = saved_direction_names(ld.name, ld.path)
+    if found is None:
+        raise SystemExit(f"model {ld.name!r} has no saved directions to rewrite")
+    root = found.path.parent.parent
+    ds = load_directions(ld.name, sha256=ld.sha256 or None, root=root)
+    assert ds is not None
+    failing = {name: why for name, why in verdicts.items() if why and name in ds.vectors}
+    for name, why in failing.items():
+        ds.withhold(name, why)
+    save_directions(ds, root)
+    return (f"withheld from {found.path}: {', '.join(failing) or 'none'}; kept: "
+            f"{', '.join(n for n, why in verdicts.items() if not why) or 'none'}")
 
 
 # ============================================================================== inversion
@@ -915,6 +956,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--psi", type=float, default=0.7)
     p.add_argument("--noise", choices=("random", "const"), default="const")
     p.add_argument("--random", type=int, default=6, help="random directions for the baseline")
+    p.add_argument("--withhold", action="store_true",
+                   help="rewrite the model's saved directions without the sliders that fail the shipping rule "
+                   "(the faces panel then hides them); the reasons are kept in the file")
     common(p)
     # the z of seed 0 are the samples `ganpaint directions compute` fits the boundaries on: judge on others
     p.set_defaults(seed=10_000)

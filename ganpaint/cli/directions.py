@@ -180,6 +180,8 @@ def _list(args: argparse.Namespace) -> int:
 
             line += f"  {selectivity_text(info['selectivity'])}"
         print(line)
+    for n, why in ds.withheld.items():  # listed after the others: the first word stays a direction name
+        print(f"# not shipped: {n}: {why}")
     return EXIT_OK
 
 

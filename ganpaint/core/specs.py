@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # numpy is only needed for annotations here; `import ganpaint
 
 #: Version of the plugin API this host implements (major, minor).
 #: A plugin declares the major version it was written for (see hookspecs).
-PLUGIN_API_VERSION: tuple[int, int] = (1, 2)
+PLUGIN_API_VERSION: tuple[int, int] = (1, 3)
 
 _ID_RE = re.compile(r"^[a-z][a-z0-9_\-]*$")
 _LAZY_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
@@ -267,6 +267,12 @@ class ToolSpec:
     #: INPUT nor ``--size`` is given (a generator's own resolution, say). ``model_path(name,
     #: tool)`` resolves a model name as ``RunContext.model_path`` does. Empty: 512 x 512.
     canvas: str = ""
+    #: Optional ``"module:function"`` (plugin API 1.3): ``hidden_params(params, model_path) ->
+    #: iterable of parameter names`` the panel hides for the current values, e.g. the sliders
+    #: the chosen model has no direction for. Called in the GUI process whenever a ``model``
+    #: parameter changes, so it must be quick and must not import torch; a hidden parameter
+    #: keeps its default. Empty: every parameter is shown.
+    hidden_params: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not _ID_RE.match(self.id):
@@ -277,6 +283,9 @@ class ToolSpec:
             raise SpecError(f"tool {self.id!r}: run must be a 'module:attr' string, got {self.run!r}")
         if not isinstance(self.canvas, str) or (self.canvas and not _LAZY_RE.match(self.canvas)):
             raise SpecError(f"tool {self.id!r}: canvas must be a 'module:attr' string, got {self.canvas!r}")
+        if not isinstance(self.hidden_params, str) or (self.hidden_params and not _LAZY_RE.match(self.hidden_params)):
+            raise SpecError(f"tool {self.id!r}: hidden_params must be a 'module:attr' string, "
+                            f"got {self.hidden_params!r}")
         object.__setattr__(self, "inputs", tuple(self.inputs))
         object.__setattr__(self, "params", tuple(self.params))
         for i in self.inputs:

@@ -46,6 +46,9 @@ from ganpaint.nn import stylegan_sampling as S
 from ganpaint.nn.stylegan_sampling import Generator
 
 __all__ = [
+    "SHIP_MIN_CHANGE",
+    "SHIP_MIN_SPEARMAN",
+    "slider_verdict",
     "DEFAULT_AMOUNTS",
     "DEFAULT_SAMPLES",
     "SLIDER_NAMES",
@@ -111,6 +114,29 @@ def judge_sweep(attrs: np.ndarray, amounts: Sequence[float], target: int, spans:
 
 
 # --------------------------------------------------------------------------------- fitting
+#: the rule a shipped slider meets (issue 17): monotonic in its own attribute, moving it at
+#: least a quarter of the attribute's range between the slider's ends, and more selective
+#: than the median random direction
+SHIP_MIN_SPEARMAN = 0.9
+SHIP_MIN_CHANGE = 0.25
+
+
+def slider_verdict(row: dict[str, Any], random_median_ratio: float, *, min_spearman: float = SHIP_MIN_SPEARMAN,
+                   min_change: float = SHIP_MIN_CHANGE) -> str:
+    """Why the judged slider ``row`` (a :func:`judge_sweep` result, signed so that + grows the
+    attribute) fails the shipping rule, in words; '' when it meets it."""
+    why = []
+    if not row["spearman"] >= min_spearman:
+        why.append(f"not monotonic enough (Spearman {row['spearman']:.2f}, needs {min_spearman:g})")
+    if not row["target_change"] >= min_change:
+        why.append(f"moves its attribute too little ({row['target_change']:+.2f} of its range, needs "
+                   f"{min_change:+g})")
+    if not row["ratio"] > random_median_ratio:
+        why.append(f"not selective enough (ratio {row['ratio']:.1f}, a random direction's median "
+                   f"{random_median_ratio:.1f})")
+    return "; ".join(why)
+
+
 def fit_direction(w: torch.Tensor | np.ndarray, labels: np.ndarray, *, method: str = "regression",
                   l2: float = 1e-3) -> np.ndarray:
     """The unit direction (dim,) in W along which ``labels`` grow. ``regression``: ridge

@@ -168,7 +168,9 @@ def merge(entries: Iterable[Entry]) -> Contributions:
                 conflict(entry, f"tool {tool.id!r} is already provided by plugin {out.tools[tool.id].plugin!r}; skipped")
                 continue
             out.tools[tool.id] = tool
-            out.lazy_owner.setdefault(tool.run, entry.name)
+            for lazy in (tool.run, tool.canvas, tool.hidden_params):
+                if lazy:
+                    out.lazy_owner.setdefault(lazy, entry.name)
         for recipe in entry.recipes:
             if recipe.id in out.recipes:
                 owner = out.recipes[recipe.id].plugin

@@ -133,7 +133,7 @@ def _top_level_names(path: str) -> set[str] | None:
 
 def unfindable_code(entry: Entry) -> str:
     """The first lazy ``"module:attr"`` string of ``entry``'s descriptors (a tool's ``run`` and
-    ``canvas``, a seed's ``thumbnails``, a recipe's ``factory``) whose module cannot be found,
+    ``canvas`` and ``hidden_params``, a seed's ``thumbnails``, a recipe's ``factory``) whose module cannot be found,
     described in one line; '' when every module is there. Checked when the plugin registers,
     so a typo fails the plugin at start, not when the user presses Run."""
     lazies: list[tuple[str, str]] = []
@@ -141,6 +141,8 @@ def unfindable_code(entry: Entry) -> str:
         lazies.append((f"tool {tool.id!r}: run", tool.run))
         if tool.canvas:
             lazies.append((f"tool {tool.id!r}: canvas", tool.canvas))
+        if tool.hidden_params:
+            lazies.append((f"tool {tool.id!r}: hidden_params", tool.hidden_params))
         lazies += [(f"tool {tool.id!r}: parameter {p.name!r}: thumbnails", p.thumbnails)
                    for p in tool.params if p.thumbnails]
     lazies += [(f"recipe {r.id!r}: factory", r.factory) for r in entry.recipes]

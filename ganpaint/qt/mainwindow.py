@@ -227,8 +227,10 @@ class MainWindow(QMainWindow):
         from ganpaint.qt.panels.tools import ToolsPanel
 
         c = self.controller
+        from ganpaint.qt.hidden_params import host_hidden_params
+
         panel = ToolsPanel(c.document, self.list_models if self.model_store is not None else None,
-                           jobs=self.bridge)
+                           jobs=self.bridge, hidden_params=host_hidden_params(self.plugin_manager, self.model_store))
         self.tools_panel = panel
         panel.set_plugin_tools(self.tool_specs())
         b = c.brush

@@ -10,6 +10,7 @@ closed at first. Values always leave the panel through
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
@@ -75,6 +76,11 @@ def _stacked_form(parent: QWidget | None = None) -> QFormLayout:
     form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
     form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
     return form
+
+
+#: ``hidden_params(spec, values) -> names``: the parameters to hide for these values (the host
+#: answers from the tool's ``ToolSpec.hidden_params`` hook, containing its faults)
+HiddenParams = Callable[[ToolSpec, dict[str, Any]], Iterable[str]]
 
 
 def _add_param_row(form: QFormLayout, spec: ParamSpec, field: ParamField) -> QWidget:
@@ -179,7 +185,11 @@ class ParamPanel(QWidget):
       spec         the ToolSpec; one editor per ParamSpec, one layer picker per InputSpec;
       document     a ganpaint.core Document (layer pickers follow its layers), or None;
       list_models  ``list_models(tool_id) -> [(name, title), ...]`` for "model" parameters;
-      jobs         the JobBridge that draws seed thumbnails (``ParamSpec.thumbnails``), or None.
+      jobs         the JobBridge that draws seed thumbnails (``ParamSpec.thumbnails``), or None;
+      hidden_params  ``hidden_params(spec, values) -> names`` to hide (``ToolSpec.hidden_params``:
+                   the sliders the chosen model cannot drive), or None. Asked when the panel is
+                   built and whenever a ``model`` parameter or the model list changes; a hidden
+                   field goes back to its default. ``hidden`` holds the names hidden now.
     ``labels[name]`` / ``input_labels[role]`` name the fields on screen; ``advanced_button`` and
     ``advanced_box`` are the "Advanced" section (None when no parameter is ``advanced``),
     ``set_advanced_open(bool)`` / ``advanced_open()`` open it and say whether it is open.
@@ -206,9 +216,14 @@ class ParamPanel(QWidget):
         parent: QWidget | None = None,
         *,
         jobs: Any = None,
+        hidden_params: HiddenParams | None = None,
     ) -> None:
         super().__init__(parent)
         self.spec = spec
+        self._hidden_params = hidden_params if spec.hidden_params else None
+        #: the parameters hidden for the current values (``hidden_params``)
+        self.hidden: frozenset[str] = frozenset()
+        self._rows: dict[str, QFormLayout] = {}
         self.document: Any = None
         self.fields: dict[str, ParamField] = {}
         self.pickers: dict[Role, RolePicker] = {}
@@ -280,7 +295,9 @@ class ParamPanel(QWidget):
             field.changed.connect(lambda p=p: self._on_changed(p))
             field.held.connect(lambda down, p=p: self._on_held(p, down))
             self.fields[p.name] = field
-            self.labels[p.name] = _add_param_row(advanced_form if p.advanced else form, p, field)
+            row_form = advanced_form if p.advanced and advanced_form is not None else form
+            self.labels[p.name] = _add_param_row(row_form, p, field)
+            self._rows[p.name] = row_form
         if self.advanced_button is not None:
             outer.addWidget(self.advanced_button)
             outer.addWidget(self.advanced_box)
@@ -306,6 +323,7 @@ class ParamPanel(QWidget):
         #: grid buttons of the seed parameters that have thumbnails (``jobs`` draws them)
         self.seed_pickers = SeedPickers(self, jobs)
         self.set_document(document)
+        self.update_hidden()
 
     # ------------------------------------------------------------ advanced section
 
@@ -348,6 +366,8 @@ class ParamPanel(QWidget):
         for name, value in values.items():
             if name in self.fields:
                 self.fields[name].set(self.fields[name].spec.coerce(value))
+        if any(self.fields[n].spec.kind == "model" for n in values if n in self.fields):
+            self.update_hidden()
         if silent:
             self._timer.stop()
             self._live_dirty = False
@@ -391,6 +411,27 @@ class ParamPanel(QWidget):
         for f in self.fields.values():
             if isinstance(f, ModelField):
                 f.refresh()
+        self.update_hidden()
+
+    def update_hidden(self) -> None:
+        """Ask ``hidden_params`` which parameters to hide for the current values, hide their
+        rows and put them back to their defaults (quietly: the change that led here, a model
+        picked, already schedules the panel's values)."""
+        if self._hidden_params is None:
+            return
+        try:
+            values = self.values()
+        except ValueError:
+            return  # a half-typed value: ask again after the next change
+        hide = frozenset(n for n in self._hidden_params(self.spec, values) if n in self.fields)
+        if hide == self.hidden:
+            return
+        for name, field in self.fields.items():
+            self._rows[name].setRowVisible(field, name not in hide)
+            if name in hide and values[name] != field.spec.default:
+                with QSignalBlocker(field):
+                    field.set(field.spec.default)
+        self.hidden = hide
 
     # ------------------------------------------------------------ document
 
@@ -423,6 +464,8 @@ class ParamPanel(QWidget):
     # ------------------------------------------------------------ debouncing
 
     def _on_changed(self, spec: ParamSpec) -> None:
+        if spec.kind == "model":
+            self.update_hidden()
         if spec.live and spec.name in self._held:
             # a drag: a draft at once, then at most one per PREVIEW_MS with the latest
             # values (a throttle, not a restarted debounce); the final value on release

@@ -189,6 +189,60 @@ def test_slider_judge_finds_a_direction_that_truly_moves_its_attribute() -> None
     assert set(rep["random_baseline"]) == {f"random{i}" for i in range(4)}
 
 
+def test_slider_verdict_rule() -> None:
+    from ganpaint.latent.interfacegan import slider_verdict
+
+    good = {"spearman": 0.97, "target_change": 0.4, "ratio": 5.0}
+    assert slider_verdict(good, 2.2) == ""
+    assert "monotonic" in slider_verdict({**good, "spearman": 0.83}, 2.2)
+    assert "too little" in slider_verdict({**good, "target_change": 0.22}, 2.2)
+    assert "too little" in slider_verdict({**good, "target_change": -0.6}, 2.2)  # the wrong way
+    assert "selective" in slider_verdict({**good, "ratio": 1.5}, 2.2)
+    assert slider_verdict({**good, "ratio": float("nan")}, 2.2)  # a NaN never passes
+    both = slider_verdict({"spearman": 0.5, "target_change": 0.1, "ratio": 1.0}, 2.2)
+    assert both.count(";") == 2
+
+
+def test_withhold_rewrites_the_models_directions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """sliders --withhold: the failing slider leaves the model's own file (reason kept), the
+    passing one and the unjudged ones stay; the faces panel's hook then hides it."""
+    import argparse
+
+    import ganpaint_faces
+
+    from ganpaint.engine.models.directions import load_directions, save_directions
+
+    monkeypatch.setenv("GANPAINT_DATA_DIR", str(tmp_path / "user"))
+    G = tiny_generator(3)
+    judge = _colour_judge()
+    _, w = w_samples(G, 600, seed=5)
+    with torch.inference_mode():
+        pics = E.synth_u8(G, S.broadcast(G, w), batch=100)
+    labels = judge.predict(pics)
+    d, d_top = fit_boundary(w, labels[:, 0]), fit_boundary(w, labels[:, 2])
+    model_file = tmp_path / "plugin" / "models" / "tiny.safetensors"
+    model_file.parent.mkdir(parents=True)
+    ds = DirectionSet("tiny", "sha", G.style_dim)
+    ds.add("hair_red", d, kind="boundary", scale=std_along(w, d), attribute="red")
+    ds.add("smile", d_top, kind="boundary", scale=std_along(w, d_top), attribute="red")  # moves "top", not red
+    ds.add("pc0", torch.randn(G.style_dim), kind="ganspace", scale=1.0)
+    save_directions(ds, model_file.parent)
+    rep = E.judge_sliders(G, ds, judge, n=12, amounts=[-2, -1, 0, 1, 2], psi=0.7, random_k=4, seed=1, model="tiny")
+    E.add_verdicts(rep)
+    assert rep["verdicts"]["hair_red"] == "" and "selective" in rep["verdicts"]["smile"]
+    ld = E.Loaded(G, "tiny", name="tiny", sha256="sha", path=str(model_file))
+    args = argparse.Namespace(compute_directions=0, directions=None)
+    line = E.withhold_failing(ld, args, rep["verdicts"])
+    assert "withheld" in line and "smile" in line
+    again = load_directions("tiny", root=model_file.parent)
+    assert again is not None and set(again.vectors) == {"hair_red", "pc0"}
+    assert again.withheld == {"smile": rep["verdicts"]["smile"]}
+    hidden = ganpaint_faces.hidden_sliders({"model": "tiny"}, lambda n, t: str(model_file))
+    assert "smile" in hidden and "hair_red" not in hidden
+    with pytest.raises(SystemExit, match="random baseline"):
+        E.withhold_failing(ld, args, {})
+
+
 def test_random_directions_are_unit_and_scaled_like_boundaries() -> None:
     G = tiny_generator(1)
     ds = E.random_directions(G, 3, seed=0, n_w=300)

@@ -35,6 +35,7 @@ import torch
 
 from ganpaint.core.atomic import atomic_write_text
 from ganpaint.engine.models.cards import ModelFileError
+from ganpaint.engine.models.direction_files import DIRECTIONS_KEY, directions_path
 from ganpaint.nn import stylegan_sampling as S
 from ganpaint.nn.stylegan_sampling import Generator
 
@@ -62,7 +63,6 @@ __all__ = [
     "w_samples",
 ]
 
-DIRECTIONS_KEY = "ganpaint.directions"
 FORMAT = 1
 #: classifier attribute -> slider name of the faces tool
 SLIDER_NAMES = {"eyes_open": "eyes", "head_turn": "turn"}
@@ -96,6 +96,9 @@ class DirectionSet:
     space: str = "w"
     vectors: dict[str, np.ndarray] = field(default_factory=dict)
     info: dict[str, dict[str, Any]] = field(default_factory=dict)  # kind, scale, source, ...
+    #: sliders left out because they failed the shipping rule: name -> why (kept in the file's
+    #: description so the panel and the tool can say so)
+    withheld: dict[str, str] = field(default_factory=dict)
 
     def add(self, name: str, vector: np.ndarray | torch.Tensor, *, kind: str, scale: float, **extra: Any) -> None:
         v = np.asarray(vector.detach().cpu() if isinstance(vector, torch.Tensor) else vector, np.float32).reshape(-1)
@@ -109,6 +112,15 @@ class DirectionSet:
 
     def scale(self, name: str) -> float:
         return float(self.info.get(name, {}).get("scale", 1.0))
+
+    def withhold(self, name: str, reason: str) -> None:
+        """Leave direction ``name`` out (it fails the rule a shipped slider must meet) and
+        record why; KeyError when there is no such direction."""
+        if name not in self.vectors:
+            raise KeyError(name)
+        del self.vectors[name]
+        self.info.pop(name, None)
+        self.withheld[name] = reason
 
 
 # --------------------------------------------------------------------------------- sampling
@@ -217,15 +229,6 @@ def sefa(G: Generator, k: int = 10, layers: str = "first") -> torch.Tensor:
 
 
 # --------------------------------------------------------------------------------- files
-def directions_path(model: str, root: str | os.PathLike[str] | None = None) -> Path:
-    """Where ``model``'s directions live: ``<models dir>/directions/<model>.safetensors``."""
-    if root is None:
-        from ganpaint.core.paths import models_dir
-
-        root = models_dir()
-    return Path(root) / "directions" / f"{model}.safetensors"
-
-
 def save_directions(ds: DirectionSet, root: str | os.PathLike[str] | None = None) -> Path:
     """Write ``ds`` (atomically) and its JSON description beside it; returns the path."""
     from safetensors.numpy import save_file
@@ -234,6 +237,8 @@ def save_directions(ds: DirectionSet, root: str | os.PathLike[str] | None = None
     path.parent.mkdir(parents=True, exist_ok=True)
     meta = {"format": FORMAT, "model": ds.model, "generator_sha256": ds.generator_sha256,
             "space": ds.space, "style_dim": ds.style_dim, "directions": ds.info}
+    if ds.withheld:
+        meta["withheld"] = dict(ds.withheld)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         save_file({k: np.ascontiguousarray(v) for k, v in ds.vectors.items()}, str(tmp),
@@ -261,7 +266,8 @@ def load_directions(model: str, *, sha256: str | None = None, style_dim: int | N
     except (SafetensorError, OSError, KeyError, ValueError) as exc:
         raise ModelFileError(f"{path}: not a readable directions file ({exc})", path=path) from None
     ds = DirectionSet(model, str(meta.get("generator_sha256", "")), int(meta.get("style_dim", 0)),
-                      str(meta.get("space", "w")), vectors, dict(meta.get("directions", {})))
+                      str(meta.get("space", "w")), vectors, dict(meta.get("directions", {})),
+                      {str(k): str(v) for k, v in dict(meta.get("withheld", {})).items()})
     if sha256 is not None and ds.generator_sha256 != sha256:
         raise DirectionsMismatch(
             f"{path}: these directions were computed for another generator "

@@ -90,11 +90,13 @@ class ToolsPanel(QWidget):
 
     def __init__(
         self, document: Any = None, list_models: ListModels | None = None, parent: QWidget | None = None,
-        *, jobs: Any = None,
+        *, jobs: Any = None, hidden_params: Any = None,
     ) -> None:
         super().__init__(parent)
         self.document = document
         self.list_models = list_models
+        #: ``hidden_params(spec, values) -> names`` each tool panel asks (ParamPanel's)
+        self.hidden_params = hidden_params
         self.jobs = jobs  # the JobBridge the panels draw seed thumbnails with
         self._brush = BrushSettings()
         self._specs: dict[str, ToolSpec] = {}
@@ -296,7 +298,8 @@ class ToolsPanel(QWidget):
     def _show_panel(self, tool_id: str) -> None:
         panel = self._panels.get(tool_id)
         if panel is None:
-            panel = ParamPanel(self._specs[tool_id], self.document, self.list_models, jobs=self.jobs)
+            panel = ParamPanel(self._specs[tool_id], self.document, self.list_models, jobs=self.jobs,
+                               hidden_params=self.hidden_params)
             panel.runRequested.connect(self.runRequested)
             panel.liveChanged.connect(lambda values, preview, t=tool_id: self.liveChanged.emit(t, values, preview))
             self._panels[tool_id] = panel

@@ -2,8 +2,10 @@
 
 Directions are per generator (``ganpaint directions compute --model NAME`` /
 ``ganpaint directions import``); the sliders are declared statically for the default faces
-attributes and matched to the model's saved directions by name. The torch code is in
-``ganpaint_faces.tool``, imported on the first run inside a worker. No default model ships yet.
+attributes and matched to the model's saved directions by name. The panel hides the sliders
+the chosen model has no direction for (``hidden_sliders``): the shipped default's directions
+leave out those that failed the shipping rule (``tools/eval_stylegan.py sliders --withhold``).
+The torch code is in ``ganpaint_faces.tool``, imported on the first run inside a worker.
 """
 
 from __future__ import annotations
@@ -113,12 +115,31 @@ def ganpaint_register_tools() -> list[ToolSpec]:
             params=params(),
             description="Generate a face (or invert yours) and move it along attribute directions: "
             "smile, eyes, glasses, hair length and colour, age, beard, head turn, skin tone, background, "
-            "or any other saved direction.",
+            "or any other saved direction. Only the sliders the chosen model does well are shown.",
             category="GAN",
             uses_torch=True,
             canvas=f"{__name__}:canvas",
+            hidden_params=f"{__name__}:hidden_sliders",
         )
     ]
+
+
+def hidden_sliders(params: Any, model_path: Any) -> list[str]:
+    """The sliders the chosen model cannot drive: those its saved directions lack. A model
+    without any saved directions hides none (moving one then says how to compute them);
+    nor does an unknown model or an unreadable directions file (the run reports those)."""
+    from ganpaint.engine.models.direction_files import saved_direction_names
+
+    name = str(params.get("model") or "")
+    if not name:
+        return []
+    try:
+        found = saved_direction_names(name, model_path(name, TOOL_ID))
+    except Exception:  # noqa: BLE001 - unknown model, unreadable file: the tool's run says why
+        return []
+    if found is None:
+        return []
+    return [s for s in SLIDERS if s not in found.names]
 
 
 def canvas(params: Any, model_path: Any) -> tuple[int, int]:

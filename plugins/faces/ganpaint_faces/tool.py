@@ -31,6 +31,12 @@ def apply_sliders(ws: torch.Tensor, ds: DirectionSet | None, amounts: dict[str, 
     direction names, default all). A non-zero slider without a direction is a ToolError."""
     moved = [n for n, a in amounts.items() if a != 0.0]
     missing = [n for n in moved if ds is None or n not in ds.vectors]
+    withheld = [n for n in missing if ds is not None and n in ds.withheld]
+    if withheld:
+        assert ds is not None
+        raise ToolError("; ".join(f"model {model!r} ships no {n} slider (it failed the rule a slider must "
+                                  f"meet: {ds.withheld[n]})" for n in withheld)
+                        + f" (`ganpaint directions compute --model {model}` computes every slider anyway)")
     if missing:
         have = ", ".join(sorted(ds.vectors)) if ds is not None and ds.vectors else "none"
         raise ToolError(

@@ -102,7 +102,7 @@ def test_slider_dragged_during_an_inversion_resumes_it(data_dir: Path, tiny_stor
 def test_command_line_directions_and_run(data_dir: Path, tiny_store: ModelStore, tmp_path: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     """`ganpaint directions import/compute`, then `ganpaint run faces ... --set smile=1.5` with
-    the only model in the store (no default model ships yet)."""
+    the model of the user's store (named: the default is the plugin's own model)."""
     import shutil
 
     from PIL import Image
@@ -121,7 +121,7 @@ def test_command_line_directions_and_run(data_dir: Path, tiny_store: ModelStore,
     assert main(["directions", "import", str(tmp_path / "smile.npy"), "--for", TINY, "--as", "smile"]) == 0
     out = tmp_path / "face.png"
     assert main(["run", "faces", "-o", str(out), "--size", "32x32", "-q", "--set", "seed=7",
-                 "--set", "smile=1.5"]) == 0
+                 "--set", "smile=1.5", "--set", f"model={TINY}"]) == 0
     assert Image.open(out).size == (32, 32)
     assert main(["directions", "list", "--model", TINY]) == 0
     listing = capsys.readouterr().out

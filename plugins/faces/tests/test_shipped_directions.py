@@ -81,3 +81,62 @@ def test_the_shipped_default_runs_with_its_shipped_directions(tmp_path: Path, mo
     plain = run(ToolRequest(SPEC.id, {}, SPEC.resolve_params({"seed": 5}), canvas=(64, 64)), ctx)
     assert moved.image.shape == (64, 64, 3) and moved.metadata["sliders"] == {"background": 2.0}
     assert np.abs(moved.image - plain.image).mean() > 0.01  # the background direction changes the picture
+
+
+# ------------------------------------------------------------------ sliders that fail the rule are withheld
+
+
+def test_withheld_slider_is_hidden_and_refused(shipped: RecordingContext, tiny_store: ModelStore) -> None:
+    from ganpaint.engine.models.directions import find_directions
+
+    folder = Path(shipped.model_path(TINY, "faces")).parent
+    sha = tiny_store.get(TINY).card.sha256
+    ds = find_directions(TINY, sha256=sha, model_file=shipped.model_path(TINY, "faces"))
+    assert ds is not None
+    ds.add("beard", np.eye(16, dtype=np.float32)[5], kind="boundary", scale=1.0)
+    ds.withhold("smile", "moves its attribute too little (+0.10 of its range, needs +0.25)")
+    save_directions(ds, folder)
+    # the panel's hook: every slider but beard hidden (smile withheld, the rest never computed)
+    hidden = ganpaint_faces.hidden_sliders({"model": TINY}, shipped.model_path)
+    assert "smile" in hidden and "beard" not in hidden
+    assert set(hidden) == set(ganpaint_faces.SLIDERS) - {"beard"}
+    # the reason survives a round trip and is what the command line is told
+    again = find_directions(TINY, sha256=sha, model_file=shipped.model_path(TINY, "faces"))
+    assert again is not None and "smile" not in again.vectors and "smile" in again.withheld
+    with pytest.raises(ToolError, match=r"ships no smile slider .*too little"):
+        run(_request(seed=4, smile=1.0), shipped)
+    assert run(_request(seed=4, beard=1.0), shipped).metadata["sliders"] == {"beard": 1.0}
+
+
+def test_hidden_sliders_without_directions_or_model(shipped: RecordingContext, tmp_path: Path) -> None:
+    # the shipped file has only smile: the other sliders are hidden
+    assert "smile" not in ganpaint_faces.hidden_sliders({"model": TINY}, shipped.model_path)
+    assert "beard" in ganpaint_faces.hidden_sliders({"model": TINY}, shipped.model_path)
+    # no directions at all: nothing hidden, the run explains how to compute them
+    lone = tmp_path / "lone" / "m.safetensors"
+    lone.parent.mkdir()
+    assert ganpaint_faces.hidden_sliders({"model": "other"}, lambda n, t: str(lone)) == []
+
+    def unknown(name: str, tool: str) -> str:
+        raise ToolError(f"no model {name!r}")
+
+    assert ganpaint_faces.hidden_sliders({"model": "nope"}, unknown) == []
+    assert ganpaint_faces.hidden_sliders({"model": ""}, shipped.model_path) == []
+    # a damaged directions file hides nothing (the run reports it)
+    (lone.parent / "directions").mkdir()
+    (lone.parent / "directions" / "other.safetensors").write_bytes(b"\xff" * 40)
+    assert ganpaint_faces.hidden_sliders({"model": "other"}, lambda n, t: str(lone)) == []
+
+
+def test_shipped_default_hides_exactly_its_withheld_sliders(isolated_data_dir: Path) -> None:
+    """The default model's panel offers the sliders that met the rule, and only those."""
+    from ganpaint.engine.models.direction_files import saved_direction_names
+
+    if not ganpaint_faces.MODEL_FILE.is_file():
+        pytest.skip("no default faces model in this checkout")
+    found = saved_direction_names(ganpaint_faces.DEFAULT_MODEL, ganpaint_faces.MODEL_FILE)
+    assert found is not None
+    hidden = ganpaint_faces.hidden_sliders({"model": ganpaint_faces.DEFAULT_MODEL},
+                                           lambda n, t: str(ganpaint_faces.MODEL_FILE))
+    assert set(hidden) == set(found.withheld) and set(hidden) <= set(ganpaint_faces.SLIDERS)
+    assert set(ganpaint_faces.SLIDERS) - set(hidden) <= found.names
