@@ -49,6 +49,8 @@ KINDS: dict[str, dict[str, Any]] = {
         # the emoji artwork is Apache-2.0; the model is a derivative of it, so it carries that licence
         "licence": "Apache-2.0",
         "data": "faces",
+        # the learned enlargement made for it (tools/train_face_upscaler.py), ahead of any other
+        "upscaler": "faces-upscale-x4",
     },
     "scenes": {
         "name": "scenes-default",
@@ -133,6 +135,8 @@ def ship(kind: str, args: argparse.Namespace) -> int:
     card = entry.card
     extra = dict(card.extra)
     extra["tools"] = list(k["tools"])
+    if k.get("upscaler"):
+        extra["upscaler"] = k["upscaler"]
     metrics = dict(card.metrics)
     description = k["description"]
     if args.eval:

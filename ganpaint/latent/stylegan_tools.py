@@ -13,6 +13,7 @@ holds a picture: a blank layer (one flat colour, or fully transparent) means "ge
 from __future__ import annotations
 
 import io
+import logging
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,8 @@ from ganpaint.latent.inversion import InversionCache, InversionError, invert, pi
 from ganpaint.latent.pivotal_tuning import DEFAULT_LR, TunedCache, tunable, tune
 from ganpaint.nn import stylegan_sampling as S
 from ganpaint.nn.stylegan_sampling import Generator
+
+log = logging.getLogger(__name__)
 
 __all__ = ["NO_MODEL", "PREVIEW_SIZE", "Loaded", "Source", "canvas_size", "draft_metadata", "draft_size",
            "load_generator", "model_directions", "npy_bytes", "pending_draft", "place", "source_latent"]
@@ -378,29 +381,36 @@ def _draft_resize(picture: np.ndarray, width: int, height: int) -> np.ndarray:
 PREFERRED_UPSCALER = "realesrgan-x4plus"
 
 
-def gan_enlarge(picture: np.ndarray, width: int, height: int, ctx: RunContext | None) -> tuple[np.ndarray, str]:
-    """Enlarge a generator's small picture towards (width, height) with an installed upscaler
-    (a model-store entry for the ``upscale`` tool; ``realesrgan-x4plus`` when present), as many
-    x-native passes as it takes (at most 3); the last step to the exact size is resize_picture.
-    Returns (picture, the upscaler's name); with no upscaler installed, or a target no bigger
+def gan_enlarge(picture: np.ndarray, width: int, height: int, ctx: RunContext | None,
+                prefer: str = "") -> tuple[np.ndarray, str]:
+    """Enlarge a generator's small picture towards (width, height) with a learned upscaler.
+
+    ``prefer``: the upscaler made for this generator (its card's ``extra.upscaler``, e.g. the
+    faces default's ``faces-upscale-x4``), resolved through ``ctx`` (plugins ship it): one
+    pass, as it was trained. Otherwise, or when it cannot be found, an installed upscaler (a
+    model-store entry for the ``upscale`` tool; ``realesrgan-x4plus`` when present), as many
+    x-native passes as it takes (at most 3). The last step to the exact size is the caller's
+    resize. Returns (picture, the upscaler's name); with no upscaler, or a target no bigger
     than the picture, the picture unchanged and ""."""
     h0, w0 = picture.shape[:2]
     if width <= w0 and height <= h0:
         return picture, ""
-    from ganpaint.engine.models.store import ModelStore
+    path, name, passes = _preferred_upscaler(prefer, ctx)
+    if not path:
+        from ganpaint.engine.models.store import ModelStore
 
-    names = [e.name for e in ModelStore().list(tool="upscale")]
-    if not names:
-        return picture, ""
-    name = PREFERRED_UPSCALER if PREFERRED_UPSCALER in names else names[0]
+        names = [e.name for e in ModelStore().list(tool="upscale")]
+        if not names:
+            return picture, ""
+        name = PREFERRED_UPSCALER if PREFERRED_UPSCALER in names else names[0]
+        path = ctx.model_path(name, "upscale") if ctx is not None else str(ModelStore().get(name, tool="upscale").path)
     from ganpaint.engine.models.spandrel_models import load_spandrel, run_image
 
-    path = ctx.model_path(name, "upscale") if ctx is not None else ModelStore().get(name, tool="upscale").path
     device = getattr(ctx, "device", "cpu") if ctx is not None else "cpu"
     desc = load_spandrel(path, device, ctx=ctx)
     native = max(1, int(desc.scale))
     out = np.ascontiguousarray(picture, dtype=np.float32)
-    for _ in range(3):
+    for _ in range(passes):
         if native == 1 or (out.shape[1] >= width and out.shape[0] >= height):
             break
         if ctx is not None:
@@ -409,15 +419,37 @@ def gan_enlarge(picture: np.ndarray, width: int, height: int, ctx: RunContext | 
     return out, str(name)
 
 
+def _preferred_upscaler(prefer: str, ctx: RunContext | None) -> tuple[str, str, int]:
+    """(path, name, passes) of the generator's own upscaler; ("", "", 3) when there is none."""
+    if prefer and ctx is not None:
+        try:
+            return ctx.model_path(prefer, "upscale"), prefer, 1
+        except ToolError:
+            log.info("the generator's upscaler %r is not installed; using another", prefer)
+    return "", "", 3
+
+
+def card_upscaler(ld: Loaded) -> str:
+    """The upscaler the generator's card names (``extra.upscaler``), '' when none."""
+    from ganpaint.engine.models.cards import ModelFileError, card_of_file
+
+    if not ld.path:
+        return ""
+    try:
+        return str(card_of_file(ld.path).extra.get("upscaler") or "")
+    except (ModelFileError, OSError):
+        return ""
+
+
 def enlarge_for(picture: np.ndarray, request: ToolRequest, size: int, inverted: bool,
-                ctx: RunContext | None) -> tuple[np.ndarray, str]:
+                ctx: RunContext | None, prefer: str = "") -> tuple[np.ndarray, str]:
     """``gan_enlarge`` towards what ``place`` will make of the picture (the canvas for an
     inverted picture, the ``size`` square otherwise); drafts are never enlarged this way."""
     if request.preview:
         return picture, ""
     w, h = request.size
     tw, th = (w, h) if inverted else ((size or min(w, h)),) * 2
-    return gan_enlarge(picture, tw, th, ctx)
+    return gan_enlarge(picture, tw, th, ctx, prefer)
 
 
 def place(picture: np.ndarray, request: ToolRequest, size: int, inverted: bool) -> tuple[np.ndarray, np.ndarray | None]:

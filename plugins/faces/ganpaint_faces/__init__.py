@@ -21,6 +21,10 @@ GANPAINT_API_VERSION = 1
 TOOL_ID = "faces"
 DEFAULT_MODEL = "faces-default"
 MODEL_FILE = Path(__file__).parent / "models" / f"{DEFAULT_MODEL}.safetensors"
+#: the learned x4 enlargement made for the default (tools/train_face_upscaler.py); its card
+#: names it (``extra.upscaler``), so "Sharper enlargement" uses it for this model
+UPSCALER = "faces-upscale-x4"
+UPSCALER_FILE = Path(__file__).parent / "models" / f"{UPSCALER}.safetensors"
 #: slider name -> help; the model's direction of the same name drives it
 SLIDERS: dict[str, str] = {
     "smile": "Smile (negative: frown).",
@@ -84,10 +88,11 @@ def params() -> tuple[ParamSpec, ...]:
         ParamSpec("size", "int", label="Output size", default=0, minimum=0, maximum=4096, step=16,
                   help="Side of the generated square in pixels (0 = the canvas's shorter side); your own "
                   "picture keeps its size."),
-        ParamSpec("enlarge", "bool", label="Sharper enlargement", default=False,
-                  help="Enlarge the generator's small picture with an installed GAN upscaler (Real-ESRGAN: "
-                  "`ganpaint models fetch-realesrgan`) instead of plain resizing; a few seconds more per run, "
-                  "plain resizing when no upscaler is installed."),
+        ParamSpec("enlarge", "bool", label="Sharper enlargement", default=True,
+                  help="Enlarge the generator's small picture with a learned upscaler instead of plain "
+                  "resizing: the default model's own (faces-upscale-x4), else an installed one (Real-ESRGAN: "
+                  "`ganpaint models fetch-realesrgan`); plain resizing when there is none. Slider previews "
+                  "while you drag are resized plainly."),
         ParamSpec("source", "choice", label="Start from", choices=("auto", "generate", "invert"), default="auto",
                   advanced=True,
                   help="auto: your picture when the input layer holds one, else a generated face; generate: "
@@ -153,5 +158,9 @@ def canvas(params: Any, model_path: Any) -> tuple[int, int]:
 def ganpaint_register_models() -> list[ModelSpec]:
     if not MODEL_FILE.is_file():  # a source checkout before the model was trained
         return []
-    return [ModelSpec(name=DEFAULT_MODEL, tool=TOOL_ID, path=str(MODEL_FILE),
-                      title="Faces (default, cartoon faces and emoji heads, 64 px)", default=True)]
+    models = [ModelSpec(name=DEFAULT_MODEL, tool=TOOL_ID, path=str(MODEL_FILE),
+                        title="Faces (default, cartoon faces and emoji heads, 64 px)", default=True)]
+    if UPSCALER_FILE.is_file():
+        models.append(ModelSpec(name=UPSCALER, tool="upscale", path=str(UPSCALER_FILE),
+                                title="Faces enlargement x4 (for the cartoon faces default)"))
+    return models

@@ -11,6 +11,7 @@ from ganpaint.core.specs import RunContext, ToolError, ToolRequest, ToolResult
 from ganpaint.engine.models.cards import ModelFileError
 from ganpaint.engine.models.directions import DirectionSet
 from ganpaint.latent.stylegan_tools import (
+    card_upscaler,
     draft_metadata,
     draft_size,
     enlarge_for,
@@ -79,7 +80,8 @@ def run(request: ToolRequest, ctx: RunContext) -> ToolResult:
                                              max_size=draft_size(G, request)))[0]
     upscaler = ""
     if p.get("enlarge"):
-        picture, upscaler = enlarge_for(picture, request, p["size"], src.kind == "inverted", ctx)
+        picture, upscaler = enlarge_for(picture, request, p["size"], src.kind == "inverted", ctx,
+                                        prefer=card_upscaler(ld))
     image, alpha = place(picture, request, p["size"], src.kind == "inverted")
     meta: dict[str, Any] = {"model": ld.name, "generator_sha256": ld.sha256, "source": src.kind,
                             **{f"source_{n}": v for n, v in src.info.items()},

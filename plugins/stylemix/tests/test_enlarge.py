@@ -74,3 +74,25 @@ def test_without_an_upscaler_enlarge_is_plain_resizing(tiny_store, tmp_path, mon
     asked = _run(ctx, enlarge=True)
     assert asked.metadata["upscaler"] == ""
     assert np.array_equal(asked.image, plain.image)
+
+
+def test_the_generators_own_upscaler_is_preferred_for_one_pass(tiny_store, upscaler, tmp_path):
+    """``prefer`` (a generator card's ``extra.upscaler``): that model, resolved through the
+    context (a plugin ships it), one pass only; a preferred name that is not installed falls
+    back to the installed upscalers."""
+    from ganpaint.engine.models.store import ModelStore
+    from ganpaint.latent.stylegan_tools import Loaded, card_upscaler
+
+    own = tmp_path / "own-x4.safetensors"
+    save_file(_compact(scale=4), str(own))
+    ctx = RecordingContext(models={(upscaler, "upscale"): str(ModelStore().get(upscaler, tool="upscale").path),
+                                   ("own-x4", "upscale"): str(own)})
+    pic = np.random.default_rng(1).uniform(0, 1, (16, 16, 3)).astype(np.float32)
+    big, name = gan_enlarge(pic, 256, 256, ctx, prefer="own-x4")
+    assert name == "own-x4" and big.shape == (64, 64, 3)  # one x4 pass, not three
+    fallback, name = gan_enlarge(pic, 64, 64, ctx, prefer="not-installed")
+    assert name == upscaler and fallback.shape == (64, 64, 3)
+    # the generator's card names its upscaler; a card without one names none
+    entry = tiny_store.get(TINY)
+    assert card_upscaler(Loaded(None, TINY, entry.card.sha256, str(entry.path))) == ""  # type: ignore[arg-type]
+    assert card_upscaler(Loaded(None, TINY, "", "")) == ""  # type: ignore[arg-type]
