@@ -78,25 +78,46 @@ def cmd_data(args: argparse.Namespace) -> None:
 
 
 # ------------------------------------------------------------------------------------ training
-def degrade(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """x (B, 3, h, w) in [0, 1]: per picture a Gaussian blur of sigma 0 .. 0.8 px and noise of
-    std 0 .. 0.02 (what a generator's soft, slightly noisy picture looks like against a render)."""
-    b = x.shape[0]
-    sig = torch.rand(b, generator=gen) * 0.8
-    r = torch.arange(-2, 3, dtype=x.dtype)
+def _blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    r = torch.arange(-3, 4, dtype=x.dtype)
+    g = torch.exp(-(r ** 2) / (2 * sigma ** 2))
+    g = g / g.sum()
+    y = F.conv2d(F.pad(x, (3, 3, 0, 0), mode="replicate"), g.view(1, 1, 1, 7).repeat(3, 1, 1, 1), groups=3)
+    return F.conv2d(F.pad(y, (0, 0, 3, 3), mode="replicate"), g.view(1, 1, 7, 1).repeat(3, 1, 1, 1), groups=3)
+
+
+def _jpeg(x: torch.Tensor, quality: int) -> torch.Tensor:
+    import io
+
+    from PIL import Image
+
+    arr = (x[0].permute(1, 2, 0).clamp(0, 1).numpy() * 255 + 0.5).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, "JPEG", quality=quality)
+    out = np.asarray(Image.open(buf).convert("RGB"), np.float32) / 255
+    return torch.from_numpy(out).permute(2, 0, 1)[None]
+
+
+def degrade(x: torch.Tensor, gen: torch.Generator, strength: float = 1.0) -> torch.Tensor:
+    """x (B, 3, h, w) in [0, 1] -> what a generator's picture of the same face looks like next
+    to a clean render: per picture a Gaussian blur (sigma up to 1.5 px), noise (std up to
+    0.04), and half the time JPEG (quality 40-95) for blotches; a quarter stay clean.
+    ``strength`` scales blur and noise (the first, mild version of this model used 0.5)."""
     out = []
-    for k in range(b):
-        if sig[k] < 0.1:
-            out.append(x[k:k + 1])
+    for k in range(x.shape[0]):
+        y = x[k:k + 1]
+        u = torch.rand(5, generator=gen)
+        if u[0] < 0.25:
+            out.append(y)
             continue
-        g = torch.exp(-(r ** 2) / (2 * float(sig[k]) ** 2))
-        g = g / g.sum()
-        y = F.conv2d(F.pad(x[k:k + 1], (2, 2, 0, 0), mode="replicate"), g.view(1, 1, 1, 5).repeat(3, 1, 1, 1), groups=3)
-        y = F.conv2d(F.pad(y, (0, 0, 2, 2), mode="replicate"), g.view(1, 1, 5, 1).repeat(3, 1, 1, 1), groups=3)
-        out.append(y)
-    y = torch.cat(out)
-    noise = torch.randn(y.shape, generator=gen) * (torch.rand(b, 1, 1, 1, generator=gen) * 0.02)
-    return (y + noise).clamp(0, 1)
+        sigma = float(u[1]) * 1.5 * strength
+        if sigma > 0.15:
+            y = _blur(y, sigma)
+        y = y + torch.randn(y.shape, generator=gen) * float(u[2]) * 0.04 * strength
+        if u[3] < 0.5:
+            y = _jpeg(y, 40 + int(float(u[4]) * 55))
+        out.append(y.clamp(0, 1))
+    return torch.cat(out)
 
 
 def cmd_train(args: argparse.Namespace) -> None:
@@ -119,7 +140,7 @@ def cmd_train(args: argparse.Namespace) -> None:
                             for p, y, x in zip(pick, ys, xs, strict=True)])
         if torch.rand(1, generator=gen) < 0.5:
             lr_b, hr_b = lr_b.flip(3), hr_b.flip(3)
-        out = net(degrade(lr_b, gen))
+        out = net(degrade(lr_b, gen, args.degrade))
         loss = F.l1_loss(out, hr_b)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -134,7 +155,7 @@ def cmd_train(args: argparse.Namespace) -> None:
 def save_checkpoint(net: torch.nn.Module, args: argparse.Namespace, step: int) -> None:
     from safetensors.torch import save_file
 
-    meta = {"feat": str(args.feat), "conv": str(args.conv), "step": str(step), "steps": str(args.steps),
+    meta = {"degrade": str(args.degrade), "feat": str(args.feat), "conv": str(args.conv), "step": str(step), "steps": str(args.steps),
             "batch": str(args.batch), "crop": str(args.crop), "lr": str(args.lr), "seed": str(args.seed)}
     save_file({k: v.contiguous() for k, v in net.state_dict().items()}, args.out, metadata=meta)
 
@@ -199,10 +220,17 @@ def cmd_eval(args: argparse.Namespace) -> dict[str, Any]:
                                                    "edge256": []} for m in methods}
     truth_edge: list[float] = []
     sheet: list[list[np.ndarray]] = []
+    through = None
+    if args.through:
+        from ganpaint.engine.models.loading import load_model
+
+        through = load_model(args.through, component="g_ema").eval()
     t0 = time.perf_counter()
     for k, i in enumerate(indices):
         lo_u8, hi_u8 = render_pair(i)
         lo = lo_u8.astype(np.float32) / 255
+        if through is not None:
+            lo = generator_version(through, lo, args.invert_steps)
         hi256 = hi_u8.astype(np.float32) / 255
         hi128 = resize(hi256, 128, "area")
         truth_edge.append(edge_strength(hi256))
@@ -227,7 +255,9 @@ def cmd_eval(args: argparse.Namespace) -> dict[str, Any]:
     summary = {m: {key: float(np.mean(v)) for key, v in r.items()} for m, r in rows.items()}
     rep = {"n": len(indices), "indices": [indices[0], indices[-1]], "truth_edge256": float(np.mean(truth_edge)),
            "methods": summary}
-    lines = [f"64 -> 256 px on {len(indices)} held-out face renders (test indices {indices[0]}..{indices[-1]}); "
+    source = f"the generator's inversions ({args.invert_steps} steps) of " if args.through else ""
+    rep["input"] = "generator" if args.through else "render"
+    lines = [f"64 -> 256 px on {source}{len(indices)} held-out face renders (test indices {indices[0]}..{indices[-1]}); "
              f"the 256 px render's edge strength {rep['truth_edge256']:.4f}", "",
              "| method | PSNR 256 | SSIM 256 | PSNR 128 | SSIM 128 | edge 256 |", "|---|---|---|---|---|---|"]
     for m, s in summary.items():
@@ -240,6 +270,17 @@ def cmd_eval(args: argparse.Namespace) -> dict[str, Any]:
     if args.sheet and sheet:
         write_sheet(sheet, Path(args.sheet), ["bicubic", "truth", *[m for m in methods if not isinstance(methods[m], str)]])
     return rep
+
+
+def generator_version(G: Any, picture: np.ndarray, steps: int) -> np.ndarray:
+    """The generator's own drawing of ``picture``: its inversion into G, synthesised (what
+    the faces tool enlarges, for a face whose true 256 px drawing is known)."""
+    from ganpaint.latent.inversion import invert
+    from ganpaint.nn import stylegan_sampling as S
+
+    state = invert(G, picture, steps=steps, noise="const")
+    with torch.inference_mode():
+        return S.to_pictures(S.synthesize(G, state.ws, noise="const"))[0]
 
 
 def write_sheet(rows: list[list[np.ndarray]], out: Path, titles: list[str]) -> None:
@@ -255,6 +296,29 @@ def write_sheet(rows: list[list[np.ndarray]], out: Path, titles: list[str]) -> N
             im.paste(Image.fromarray(np.clip(x * 255 + 0.5, 0, 255).astype(np.uint8)), (j * cell, 14 + r * cell))
     im.save(out)
     print(f"wrote {out}")
+
+
+def cmd_sheet(args: argparse.Namespace) -> None:
+    """The generator's own pictures (no ground truth): seeds of a faces model at psi 0.7, each
+    enlarged by bicubic resizing and by every upscaler given, side by side."""
+    from ganpaint.engine.models.loading import load_model
+    from ganpaint.nn import stylegan_sampling as S
+
+    torch.set_num_threads(args.threads)
+    G = load_model(args.generator, component="g_ema").eval()
+    ups = {Path(r).stem if Path(r).is_file() else r: load_upscaler(r) for r in args.model}
+    rows = []
+    with torch.inference_mode():
+        w = S.truncate(S.z_to_w(G, S.sample_z(G, args.seeds, args.seed)), S.w_avg(G), 0.7)
+        pics = S.to_pictures(S.synthesize(G, S.broadcast(G, w), noise="const"))
+    for pic in pics:
+        x = np.asarray(pic, np.float32)
+        row = [resize(x, 256, "bicubic")]
+        for desc in ups.values():
+            up = run_upscaler(desc, x)
+            row.append(up if up.shape[0] == 256 else resize(up, 256, "area" if up.shape[0] > 256 else "bicubic"))
+        rows.append(row)
+    write_sheet(rows, Path(args.out), ["bicubic", *ups])
 
 
 # ------------------------------------------------------------------------------------ shipping
@@ -324,6 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--feat", type=int, default=32)
     p.add_argument("--conv", type=int, default=12)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--degrade", type=float, default=1.0, help="strength of the low-resolution degradation")
     p = sub.add_parser("eval")
     p.add_argument("--model", nargs="*", help="training checkpoints or shipped files of this tool")
     p.add_argument("--upscaler", nargs="*", help="model-store upscalers to compare (e.g. realesrgan-x4plus)")
@@ -332,12 +397,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out")
     p.add_argument("--sheet", help="PNG: bicubic / truth / each learned upscaler, first rows")
     p.add_argument("--sheet-rows", type=int, default=8)
+    p.add_argument("--through", metavar="GENERATOR",
+                   help="enlarge the generator's own drawing of each test face (its inversion) instead of the "
+                   "clean 64 px render: what the faces tool enlarges")
+    p.add_argument("--invert-steps", type=int, default=100)
+    p = sub.add_parser("sheet", help="contact sheet of a faces generator's seeds, enlarged each way")
+    p.add_argument("--generator", required=True, help="a faces StyleGAN2 .safetensors")
+    p.add_argument("--model", nargs="+", required=True, help="upscalers (checkpoints, files or store names)")
+    p.add_argument("--seeds", type=int, default=8)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--out", required=True)
     p = sub.add_parser("ship")
     p.add_argument("--model", required=True)
     p.add_argument("--eval")
     p.add_argument("--command")
     args = ap.parse_args(argv)
-    {"data": cmd_data, "train": cmd_train, "eval": cmd_eval, "ship": cmd_ship}[args.cmd](args)
+    {"data": cmd_data, "train": cmd_train, "eval": cmd_eval, "sheet": cmd_sheet, "ship": cmd_ship}[args.cmd](args)
     return 0
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -382,12 +383,12 @@ PREFERRED_UPSCALER = "realesrgan-x4plus"
 
 
 def gan_enlarge(picture: np.ndarray, width: int, height: int, ctx: RunContext | None,
-                prefer: str = "") -> tuple[np.ndarray, str]:
+                prefer: str | Sequence[str] = ()) -> tuple[np.ndarray, str]:
     """Enlarge a generator's small picture towards (width, height) with a learned upscaler.
 
-    ``prefer``: the upscaler made for this generator (its card's ``extra.upscaler``, e.g. the
-    faces default's ``faces-upscale-x4``), resolved through ``ctx`` (plugins ship it): one
-    pass, as it was trained. Otherwise, or when it cannot be found, an installed upscaler (a
+    ``prefer``: the upscalers chosen for this generator, best first (its card's
+    ``extra.upscaler``, e.g. the faces default's), resolved through ``ctx`` (a plugin may ship
+    one): the first installed, one pass, as it was chosen. Otherwise, or when it cannot be found, an installed upscaler (a
     model-store entry for the ``upscale`` tool; ``realesrgan-x4plus`` when present), as many
     x-native passes as it takes (at most 3). The last step to the exact size is the caller's
     resize. Returns (picture, the upscaler's name); with no upscaler, or a target no bigger
@@ -419,30 +420,36 @@ def gan_enlarge(picture: np.ndarray, width: int, height: int, ctx: RunContext | 
     return out, str(name)
 
 
-def _preferred_upscaler(prefer: str, ctx: RunContext | None) -> tuple[str, str, int]:
-    """(path, name, passes) of the generator's own upscaler; ("", "", 3) when there is none."""
-    if prefer and ctx is not None:
+def _preferred_upscaler(prefer: str | Sequence[str], ctx: RunContext | None) -> tuple[str, str, int]:
+    """(path, name, passes) of the first installed of the generator's own upscalers;
+    ("", "", 3) when none is."""
+    names = [prefer] if isinstance(prefer, str) else list(prefer)
+    for name in names:
+        if not name or ctx is None:
+            continue
         try:
-            return ctx.model_path(prefer, "upscale"), prefer, 1
+            return ctx.model_path(name, "upscale"), name, 1
         except ToolError:
-            log.info("the generator's upscaler %r is not installed; using another", prefer)
+            log.info("the generator's upscaler %r is not installed", name)
     return "", "", 3
 
 
-def card_upscaler(ld: Loaded) -> str:
-    """The upscaler the generator's card names (``extra.upscaler``), '' when none."""
+def card_upscaler(ld: Loaded) -> tuple[str, ...]:
+    """The upscalers the generator's card names, best first (``extra.upscaler``: a name or a
+    list); () when none."""
     from ganpaint.engine.models.cards import ModelFileError, card_of_file
 
     if not ld.path:
-        return ""
+        return ()
     try:
-        return str(card_of_file(ld.path).extra.get("upscaler") or "")
+        named = card_of_file(ld.path).extra.get("upscaler") or ()
     except (ModelFileError, OSError):
-        return ""
+        return ()
+    return (named,) if isinstance(named, str) else tuple(str(n) for n in named if n)
 
 
 def enlarge_for(picture: np.ndarray, request: ToolRequest, size: int, inverted: bool,
-                ctx: RunContext | None, prefer: str = "") -> tuple[np.ndarray, str]:
+                ctx: RunContext | None, prefer: str | Sequence[str] = ()) -> tuple[np.ndarray, str]:
     """``gan_enlarge`` towards what ``place`` will make of the picture (the canvas for an
     inverted picture, the ``size`` square otherwise); drafts are never enlarged this way."""
     if request.preview:

@@ -140,3 +140,22 @@ def test_shipped_default_hides_exactly_its_withheld_sliders(isolated_data_dir: P
                                            lambda n, t: str(ganpaint_faces.MODEL_FILE))
     assert set(hidden) == set(found.withheld) and set(hidden) <= set(ganpaint_faces.SLIDERS)
     assert set(ganpaint_faces.SLIDERS) - set(hidden) <= found.names
+
+
+def test_host_hides_the_defaults_withheld_sliders(isolated_data_dir: Path) -> None:
+    """The host's path end to end: the real plugin manager resolves the faces hook and the
+    model store resolves the shipped default (no Qt window needed)."""
+    from ganpaint.engine.models.direction_files import saved_direction_names
+    from ganpaint.plugins.manager import PluginManager
+    from ganpaint.qt.hidden_params import host_hidden_params
+
+    if not ganpaint_faces.MODEL_FILE.is_file():
+        pytest.skip("no default faces model in this checkout")
+    pm = PluginManager(discover=False, user_dirs=False)
+    pm.register(ganpaint_faces, "faces")
+    spec = pm.tool("faces")
+    call = host_hidden_params(pm, ModelStore(defaults=pm.models()))
+    found = saved_direction_names(ganpaint_faces.DEFAULT_MODEL, ganpaint_faces.MODEL_FILE)
+    assert found is not None
+    assert call(spec, spec.default_params()) == set(found.withheld)
+    assert call(spec, {**spec.default_params(), "model": "no-such-model"}) == frozenset()

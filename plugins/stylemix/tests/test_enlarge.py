@@ -92,7 +92,9 @@ def test_the_generators_own_upscaler_is_preferred_for_one_pass(tiny_store, upsca
     assert name == "own-x4" and big.shape == (64, 64, 3)  # one x4 pass, not three
     fallback, name = gan_enlarge(pic, 64, 64, ctx, prefer="not-installed")
     assert name == upscaler and fallback.shape == (64, 64, 3)
+    second, name = gan_enlarge(pic, 256, 256, ctx, prefer=("not-installed", "own-x4"))  # the first installed
+    assert name == "own-x4" and second.shape == (64, 64, 3)
     # the generator's card names its upscaler; a card without one names none
     entry = tiny_store.get(TINY)
-    assert card_upscaler(Loaded(None, TINY, entry.card.sha256, str(entry.path))) == ""  # type: ignore[arg-type]
-    assert card_upscaler(Loaded(None, TINY, "", "")) == ""  # type: ignore[arg-type]
+    assert card_upscaler(Loaded(None, TINY, entry.card.sha256, str(entry.path))) == ()  # type: ignore[arg-type]
+    assert card_upscaler(Loaded(None, TINY, "", "")) == ()  # type: ignore[arg-type]
