@@ -113,7 +113,9 @@ def model_directions(ld: Loaded) -> Any:
 def canvas_size(params: Any, model_path: Any, tool: str) -> tuple[int, int]:
     """A ToolSpec ``canvas`` hook: the square a generator tool makes on the command line
     without INPUT or --size: ``size`` when set, else the generator's own resolution (read
-    off the model card, no weights loaded)."""
+    off the model card, no weights loaded), times the scale of its own upscaler when
+    "Sharper enlargement" is on and the card names one that is installed (the faces
+    default's 64 px become 256)."""
     from ganpaint.engine.models.cards import ModelFileError, card_of_file
 
     side = int(params.get("size") or 0)
@@ -127,7 +129,22 @@ def canvas_size(params: Any, model_path: Any, tool: str) -> tuple[int, int]:
     side = int(card.config.get("size") or card.config.get("img_resolution") or 0)  # stylegan2 / stylegan3
     if side <= 0:
         raise ToolError(f"model {name!r} does not say its resolution; give --size WxH or --set size=N")
+    if params.get("enlarge"):
+        side *= _upscaler_scale(card.extra.get("upscaler") or (), model_path)
     return side, side
+
+
+def _upscaler_scale(names: Any, model_path: Any) -> int:
+    """The native scale of the first installed of ``names`` (its card's config), 1 if none."""
+    from ganpaint.engine.models.cards import ModelFileError, card_of_file
+
+    for name in [names] if isinstance(names, str) else list(names):
+        try:
+            config = card_of_file(model_path(name, "upscale")).config
+        except (ToolError, ModelFileError, OSError):
+            continue
+        return max(1, int(config.get("upscale") or config.get("scale") or 1))
+    return 1
 
 
 def _first_model(tool: str) -> str:

@@ -53,3 +53,36 @@ def test_tool_without_canvas_hook_keeps_512(cli, tmp_path: Path) -> None:  # typ
     assert cli("run", "generate", "-o", out, "-q").code == 0
     with Image.open(out) as im:
         assert im.size == (512, 512)
+
+
+def test_a_generator_with_its_own_upscaler_gets_its_scale(cli, tiny: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Sharper enlargement on (the faces default) and the card's upscaler installed: the canvas
+    is the resolution times the upscaler's scale; off, or the upscaler missing: the resolution."""
+    import dataclasses
+
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from ganpaint.engine.models.cards import METADATA_KEY, card_of_file
+    from ganpaint.engine.models.store import ModelStore
+
+    root = models_dir()
+    src = root / f"{tiny}.safetensors"
+    card = card_of_file(src)
+    for name, ups in (("tiny-up", ["tiny-x4"]), ("tiny-missing-up", ["not-installed"])):
+        new = dataclasses.replace(card, name=name, extra={**card.extra, "upscaler": ups})
+        save_file(load_file(str(src)), str(root / f"{name}.safetensors"), metadata={METADATA_KEY: new.to_json(indent=None)})
+    g = torch.Generator().manual_seed(0)
+    sd = {"body.0.weight": torch.randn(8, 3, 3, 3, generator=g) * 0.1, "body.0.bias": torch.zeros(8),
+          "body.1.weight": torch.full((8,), 0.25), "body.2.weight": torch.randn(48, 8, 3, 3, generator=g) * 0.05,
+          "body.2.bias": torch.zeros(48)}
+    save_file(sd, str(tmp_path / "tiny-x4.safetensors"))
+    ModelStore().import_files(tmp_path / "tiny-x4.safetensors")
+    sizes = {}
+    for name, extra in (("tiny-up", ()), ("tiny-up", ("--set", "enlarge=false")), ("tiny-missing-up", ())):
+        out = tmp_path / f"{name}-{len(extra)}.png"
+        r = cli("run", "faces", "-o", out, "--model", name, "--set", "seed=3", *extra, "-q")
+        assert r.code == 0, r.err
+        with Image.open(out) as im:
+            sizes[(name, bool(extra))] = im.size
+    assert sizes == {("tiny-up", False): (64, 64), ("tiny-up", True): (16, 16), ("tiny-missing-up", False): (16, 16)}
