@@ -51,7 +51,9 @@ KINDS: dict[str, dict[str, Any]] = {
         "data": "faces",
         # the learned enlargements chosen for it, best first (tools/train_face_upscaler.py eval
         # --through: SSIM at 128 px of the generator's drawings of held-out faces)
-        "upscaler": ["faces-upscale-x4"],
+        # (session 11, 30 faces: realesr-animevideov3 0.767, faces-upscale-x4 0.757, bicubic 0.740; the
+        # Real-ESRGAN one exists only after `ganpaint models fetch-realesrgan`, ours always ships)
+        "upscaler": ["realesr-animevideov3", "faces-upscale-x4"],
     },
     "scenes": {
         "name": "scenes-default",

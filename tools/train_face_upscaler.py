@@ -331,12 +331,16 @@ def cmd_ship(args: argparse.Namespace) -> None:
     with safe_open(args.model, "pt") as f:
         sd = {k: f.get_tensor(k) for k in f.keys()}
         meta = f.metadata() or {}
-    ev = json.loads(Path(args.eval).read_text()) if args.eval else {}
-    ours = ev.get("methods", {}).get(Path(args.model).stem, {})
-    metrics = {f"heldout_{k}": round(v, 4) for k, v in ours.items()}
-    for base in ("bicubic", "lanczos"):
-        for k, v in ev.get("methods", {}).get(base, {}).items():
-            metrics[f"heldout_{base}_{k}"] = round(v, 4)
+    metrics: dict[str, float] = {}
+    tables = []
+    stem = Path(args.model).stem
+    for path in args.eval or []:
+        ev = json.loads(Path(path).read_text())
+        prefix = f"heldout_{ev.get('input', 'render')}"
+        for method, key in ((stem, ""), ("bicubic", "_bicubic"), ("realesr-animevideov3", "_animevideov3")):
+            for k, v in ev.get("methods", {}).get(method, {}).items():
+                metrics[f"{prefix}{key}_{k}"] = round(v, 4)
+        tables.append(ev.get("table", ""))
     card = ModelCard(
         architecture="spandrel:Compact",
         config={"num_feat": int(meta.get("feat", 32)), "num_conv": int(meta.get("conv", 12)), "upscale": SCALE,
@@ -355,15 +359,16 @@ def cmd_ship(args: argparse.Namespace) -> None:
         training_command=args.command or "",
         source="trained by GANPaint",
         metrics=metrics,
-        extra={"evaluation": ev.get("table", "")},
+        extra={"evaluation": tables},
     )
-    TARGET.mkdir(parents=True, exist_ok=True)
-    tmp_root = TARGET / ".ship-tmp"
+    target = Path(args.out_dir) if args.out_dir else TARGET
+    target.mkdir(parents=True, exist_ok=True)
+    tmp_root = target / ".ship-tmp"
     import shutil
 
     try:
         added = ModelStore(root=tmp_root, include_resources=False).add(sd, card, NAME)
-        out = TARGET / f"{NAME}.safetensors"
+        out = target / f"{NAME}.safetensors"
         added.path.replace(out)
         Path(str(added.path) + ".card.json").replace(Path(str(out) + ".card.json"))
     finally:
@@ -371,7 +376,7 @@ def cmd_ship(args: argparse.Namespace) -> None:
     print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KB)")
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("data")
@@ -410,9 +415,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True)
     p = sub.add_parser("ship")
     p.add_argument("--model", required=True)
-    p.add_argument("--eval")
+    p.add_argument("--eval", nargs="*", help="eval JSONs (on clean renders and --through the generator)")
     p.add_argument("--command")
-    args = ap.parse_args(argv)
+    p.add_argument("--out-dir", help="write here instead of the faces plugin's models folder")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     {"data": cmd_data, "train": cmd_train, "eval": cmd_eval, "sheet": cmd_sheet, "ship": cmd_ship}[args.cmd](args)
     return 0
 
