@@ -165,14 +165,19 @@ def _colour_judge() -> E.Judge:
     return E.Judge(("red", "blue", "top", "left"), np.ones(4), predict, lowpass_features)
 
 
-def test_slider_judge_finds_a_direction_that_truly_moves_its_attribute() -> None:
+def _red_and_top_boundaries():  # type: ignore[no-untyped-def]
+    """A tiny generator, the colour judge, 600 w samples and the boundaries of 'red' and 'top'."""
     G = tiny_generator(3)
     judge = _colour_judge()
     _, w = w_samples(G, 600, seed=5)
     with torch.inference_mode():
         pics = E.synth_u8(G, S.broadcast(G, w), batch=100)
     labels = judge.predict(pics)
-    d, d_top = fit_boundary(w, labels[:, 0]), fit_boundary(w, labels[:, 2])
+    return G, judge, w, fit_boundary(w, labels[:, 0]), fit_boundary(w, labels[:, 2])
+
+
+def test_slider_judge_finds_a_direction_that_truly_moves_its_attribute() -> None:
+    G, judge, w, d, d_top = _red_and_top_boundaries()
     ds = DirectionSet("tiny", "sha", G.style_dim)
     ds.add("redder", d, kind="boundary", scale=std_along(w, d), attribute="red")
     # the boundary of "top" filed under "red": the judge must see that red does not follow it
@@ -213,13 +218,7 @@ def test_withhold_rewrites_the_models_directions(tmp_path: Path, monkeypatch: py
     from ganpaint.engine.models.directions import load_directions, save_directions
 
     monkeypatch.setenv("GANPAINT_DATA_DIR", str(tmp_path / "user"))
-    G = tiny_generator(3)
-    judge = _colour_judge()
-    _, w = w_samples(G, 600, seed=5)
-    with torch.inference_mode():
-        pics = E.synth_u8(G, S.broadcast(G, w), batch=100)
-    labels = judge.predict(pics)
-    d, d_top = fit_boundary(w, labels[:, 0]), fit_boundary(w, labels[:, 2])
+    G, judge, w, d, d_top = _red_and_top_boundaries()
     model_file = tmp_path / "plugin" / "models" / "tiny.safetensors"
     model_file.parent.mkdir(parents=True)
     ds = DirectionSet("tiny", "sha", G.style_dim)

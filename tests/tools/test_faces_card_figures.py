@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from ganpaint.testing.tool_scripts import load_tool_script  # noqa: E402
 
-
-def _load_tool():  # type: ignore[no-untyped-def]
-    name = "faces_card_figures_under_test"
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / "faces_card_figures.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-T = _load_tool()
+T = load_tool_script("faces_card_figures")
 ROW = {"fd": 4.2, "attributes_meeting_2pct": 8, "diversity_features_vs_real": 0.7, "diversity_thumbs8_vs_real": 0.96}
 COL = {"rows": {"real B (reference)": {"fd": 0.05}, "faces-default": {**ROW, "fd": 5.5, "attributes_meeting_2pct": 7},
                 "new@1": ROW}}

@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parents[2]
+from ganpaint.testing.tool_scripts import load_tool_script  # noqa: E402
 
-
-def _tool():  # type: ignore[no-untyped-def]
-    name = "train_face_upscaler_under_test"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / "train_face_upscaler.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-T = _tool()
+T = load_tool_script("train_face_upscaler")
 
 
 def test_pairs_are_the_same_face_at_two_sizes() -> None:

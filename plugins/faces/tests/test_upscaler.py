@@ -3,26 +3,13 @@ than bicubic resizing on held-out face renders (the test indices of the faces da
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import ganpaint_faces
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
-
-
-def _tool():  # type: ignore[no-untyped-def]
-    name = "train_face_upscaler_under_test"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / "train_face_upscaler.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+from ganpaint.testing.tool_scripts import load_tool_script
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +28,7 @@ def test_registered_for_the_upscale_tool(shipped: Path) -> None:
 def test_beats_bicubic_on_held_out_renders(shipped: Path) -> None:
     from ganpaint.engine.models.spandrel_models import load_spandrel, run_image
 
-    T = _tool()
+    T = load_tool_script("train_face_upscaler")
     desc = load_spandrel(shipped)
     assert int(desc.scale) == 4 and desc.architecture.id == "Compact"
     ours, bicubic = [], []
