@@ -5,7 +5,8 @@ computes), so they are added to the card afterwards: into the card JSON beside t
 into the safetensors header, the weights untouched (their sha256 is checked against the card).
 
   python tools/faces_card_figures.py --collapse COLLAPSE.json --sliders SLIDERS.json \\
-      --invert INVERT.json [--new-row NAME] [--old-row NAME] [--note TEXT]
+      --invert INVERT.json --new-row NAME [--old-row NAME] [--note TEXT] [--upscaler NAME ...]
+  python tools/faces_card_figures.py --upscaler realesr-animevideov3 faces-upscale-x4
 
 COLLAPSE.json: ``tools/eval_collapse.py`` with the previous default and the new model in one run
 (``--new-row``/``--old-row`` name their rows). SLIDERS.json: ``tools/eval_stylegan.py sliders``
@@ -68,7 +69,8 @@ def figures(col: dict[str, Any], sl: dict[str, Any], inv: dict[str, Any], new_ro
     return m, evaluation, verdict
 
 
-def write(model: Path, metrics: dict[str, float], evaluation: dict[str, Any], verdict: str, note: str = "") -> str:
+def write(model: Path, metrics: dict[str, float], evaluation: dict[str, Any] | None, verdict: str, note: str = "",
+          upscaler: list[str] | None = None) -> str:
     import safetensors.torch
 
     from ganpaint.engine.models.cards import METADATA_KEY
@@ -78,14 +80,17 @@ def write(model: Path, metrics: dict[str, float], evaluation: dict[str, Any], ve
     card = json.loads(sidecar.read_text())
     card["metrics"] = {**card["metrics"], **metrics}
     extra = dict(card["extra"])
-    old_verdict = extra.get("verdict", "")
-    extra["evaluation"] = evaluation
-    extra["verdict"] = f"{note} {verdict}".strip()
+    if upscaler is not None:
+        extra["upscaler"] = list(upscaler)
+    if evaluation is not None:
+        old_verdict = extra.get("verdict", "")
+        extra["evaluation"] = evaluation
+        extra["verdict"] = f"{note} {verdict}".strip()
+        base = card["description"]
+        if old_verdict and base.endswith(old_verdict):
+            base = base[: -len(old_verdict)].rstrip()
+        card["description"] = f"{base} {extra['verdict']}"
     card["extra"] = extra
-    base = card["description"]
-    if old_verdict and base.endswith(old_verdict):
-        base = base[: -len(old_verdict)].rstrip()
-    card["description"] = f"{base} {extra['verdict']}"
     sd = safetensors.torch.load_file(str(model))
     if weights_sha256({k: v.contiguous() for k, v in sd.items()}) != card["sha256"]:
         raise SystemExit(f"{model}: the weights do not match the card's sha256; not rewritten")
@@ -98,19 +103,29 @@ def write(model: Path, metrics: dict[str, float], evaluation: dict[str, Any], ve
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--collapse", required=True)
-    ap.add_argument("--sliders", required=True)
-    ap.add_argument("--invert", required=True)
-    ap.add_argument("--new-row", required=True, help="the new model's row in COLLAPSE.json")
+    ap.add_argument("--collapse")
+    ap.add_argument("--sliders")
+    ap.add_argument("--invert")
+    ap.add_argument("--new-row", help="the new model's row in COLLAPSE.json")
+    ap.add_argument("--upscaler", nargs="*", metavar="NAME",
+                    help="the card's upscalers, best first (extra.upscaler); alone, only they are written")
     ap.add_argument("--old-row", default="faces-default", help="the previous default's row")
     ap.add_argument("--note", default="", help="a sentence before the figures (how the model was made)")
     ap.add_argument("--model", default=str(MODEL))
     args = ap.parse_args(argv)
+    if not (args.collapse or args.sliders or args.invert):
+        if args.upscaler is None:
+            ap.error("give --collapse, --sliders, --invert and --new-row, or --upscaler")
+        sha = write(Path(args.model), {}, None, "", upscaler=args.upscaler)
+        print(f"upscalers {args.upscaler} written; weights {sha[:16]} unchanged")
+        return 0
+    if not (args.collapse and args.sliders and args.invert and args.new_row):
+        ap.error("--collapse, --sliders, --invert and --new-row go together")
     col = json.loads(Path(args.collapse).read_text())
     sl = json.loads(Path(args.sliders).read_text())
     inv = json.loads(Path(args.invert).read_text())["summary"]
     metrics, evaluation, verdict = figures(col, sl, inv, args.new_row, args.old_row)
-    sha = write(Path(args.model), metrics, evaluation, verdict, args.note)
+    sha = write(Path(args.model), metrics, evaluation, verdict, args.note, upscaler=args.upscaler)
     print(verdict)
     print(f"card rewritten; weights {sha[:16]} unchanged")
     return 0

@@ -52,3 +52,21 @@ def test_write_keeps_weights_and_replaces_the_old_verdict(tmp_path: Path) -> Non
     Path(str(model) + ".card.json").write_text(json.dumps(side))
     with pytest.raises(SystemExit, match="sha256"):
         T.write(model, m, ev, verdict)
+
+
+def test_upscaler_alone_changes_only_the_list(tmp_path: Path) -> None:
+    from ganpaint.engine.models.cards import card_of_file
+    from ganpaint.testing.tiny_stylegan import make_tiny_stylegan_store
+
+    (tmp_path / "store").mkdir()
+    src = make_tiny_stylegan_store(tmp_path / "store").get("tiny-gan").path
+    model = tmp_path / "m.safetensors"
+    shutil.copy(src, model)
+    before = card_of_file(model)
+    Path(str(model) + ".card.json").write_text(before.to_json())
+    assert T.main(["--upscaler", "a", "b", "--model", str(model)]) == 0
+    after = card_of_file(model)
+    assert after.extra["upscaler"] == ["a", "b"] and after.description == before.description
+    assert after.metrics == before.metrics and after.sha256 == before.sha256
+    with pytest.raises(SystemExit):
+        T.main(["--collapse", "x.json", "--model", str(model)])  # the figures go together

@@ -40,3 +40,27 @@ def test_beats_bicubic_on_held_out_renders(shipped: Path) -> None:
         ours.append(T.psnr(up, hi))
         bicubic.append(T.psnr(T.resize(lo, 256, "bicubic"), hi))
     assert np.mean(ours) > np.mean(bicubic) + 0.5, (ours, bicubic)
+
+
+def test_the_default_face_is_enlarged_by_its_cards_upscaler(shipped: Path, isolated_data_dir: Path) -> None:
+    """Sharper enlargement is on by default; the default model's card names Real-ESRGAN's
+    animevideov3 first (not installed here) and the shipped faces-upscale-x4 second."""
+    from ganpaint_faces.tool import run
+
+    from ganpaint.core.specs import ToolRequest
+    from ganpaint.latent.stylegan_tools import Loaded, card_upscaler
+    from ganpaint.testing import RecordingContext
+
+    model = ganpaint_faces.MODEL_FILE
+    order = card_upscaler(Loaded(None, ganpaint_faces.DEFAULT_MODEL, "", str(model)))  # type: ignore[arg-type]
+    assert ganpaint_faces.UPSCALER in order
+    spec = ganpaint_faces.ganpaint_register_tools()[0]
+    ctx = RecordingContext(models={(ganpaint_faces.DEFAULT_MODEL, "faces"): str(model),
+                                   (ganpaint_faces.UPSCALER, "upscale"): str(shipped)})
+    params = spec.resolve_params({"seed": 3})
+    assert params["enlarge"] is True and params["model"] == ganpaint_faces.DEFAULT_MODEL
+    big = run(ToolRequest(spec.id, {}, params, canvas=(192, 192)), ctx)
+    plain = run(ToolRequest(spec.id, {}, {**params, "enlarge": False}, canvas=(192, 192)), ctx)
+    assert big.metadata["upscaler"] == ganpaint_faces.UPSCALER and plain.metadata["upscaler"] == ""
+    assert big.image.shape == plain.image.shape == (192, 192, 3)
+    assert np.abs(big.image - plain.image).mean() > 1e-3  # the learned enlargement, not the resize
