@@ -156,10 +156,12 @@ def canvas(params: Any, model_path: Any) -> tuple[int, int]:
 
 @hookimpl
 def ganpaint_register_models() -> list[ModelSpec]:
-    if not MODEL_FILE.is_file():  # a source checkout before the model was trained
-        return []
-    models = [ModelSpec(name=DEFAULT_MODEL, tool=TOOL_ID, path=str(MODEL_FILE),
-                        title="Faces (default, cartoon faces and emoji heads, 64 px)", default=True)]
+    """The default generator and its upscaler, each when its file is there (a source checkout
+    before training has neither)."""
+    models = []
+    if MODEL_FILE.is_file():
+        models.append(ModelSpec(name=DEFAULT_MODEL, tool=TOOL_ID, path=str(MODEL_FILE),
+                                title="Faces (default, cartoon faces and emoji heads, 64 px)", default=True))
     if UPSCALER_FILE.is_file():
         models.append(ModelSpec(name=UPSCALER, tool="upscale", path=str(UPSCALER_FILE),
                                 title="Faces enlargement x4 (for the cartoon faces default)"))

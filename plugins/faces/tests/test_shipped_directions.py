@@ -61,19 +61,25 @@ def test_users_directions_hide_shipped_ones(shipped: RecordingContext, tiny_stor
 def test_default_model_is_registered_only_when_its_file_is_there(tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ganpaint_faces, "MODEL_FILE", tmp_path / "missing.safetensors")
+    monkeypatch.setattr(ganpaint_faces, "UPSCALER_FILE", tmp_path / "missing-x4.safetensors")
     assert ganpaint_faces.ganpaint_register_models() == []
     real = tmp_path / "faces-default.safetensors"
     real.write_bytes(b"x")
     monkeypatch.setattr(ganpaint_faces, "MODEL_FILE", real)
     (spec,) = ganpaint_faces.ganpaint_register_models()
     assert (spec.name, spec.tool, spec.path, spec.default) == ("faces-default", "faces", str(real), True)
+    up = tmp_path / "faces-upscale-x4.safetensors"
+    up.write_bytes(b"x")
+    monkeypatch.setattr(ganpaint_faces, "UPSCALER_FILE", up)
+    assert [(m.name, m.tool) for m in ganpaint_faces.ganpaint_register_models()] == [
+        ("faces-default", "faces"), ("faces-upscale-x4", "upscale")]
 
 
 def test_the_shipped_default_runs_with_its_shipped_directions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     if not ganpaint_faces.MODEL_FILE.is_file():
         pytest.skip("a source checkout without the trained default")
     monkeypatch.setenv("GANPAINT_DATA_DIR", str(tmp_path))  # an empty user store
-    (m,) = ganpaint_faces.ganpaint_register_models()
+    (m,) = [m for m in ganpaint_faces.ganpaint_register_models() if m.tool == "faces"]
     ctx = RecordingContext(models={(m.name, "faces"): m.path})
     req = ToolRequest(SPEC.id, {}, SPEC.resolve_params({"seed": 5, "background": 2.0}), canvas=(64, 64))
     assert SPEC.param("model").default == m.name == "faces-default"
