@@ -35,7 +35,8 @@ def _no_store(name: str, tool: str) -> str:
 def host_hidden_params(plugin_manager: Any, model_store: Any, *,
                        timeout: float = HOOK_TIMEOUT_S) -> Callable[[ToolSpec, dict[str, Any]], frozenset[str]]:
     """The ``hidden_params(spec, values)`` the panels call (see the module's docstring)."""
-    model_path = model_store.path_for if model_store is not None else _no_store
+    # a store without path_for (a stand-in) resolves nothing: the hook then hides nothing
+    model_path = getattr(model_store, "path_for", None) or _no_store
     hung: set[str] = set()  # hooks that overran once are not waited for again
 
     def note(spec: ToolSpec, message: str) -> None:

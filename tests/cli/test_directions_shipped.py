@@ -16,7 +16,7 @@ def test_import_for_the_shipped_faces_model(cli, tmp_path: Path, monkeypatch: py
     r = cli("directions", "list", "--model", "faces-default")
     assert r.code == 0, r.err
     shipped = [line.split()[0] for line in r.out.splitlines() if not line.startswith("#")]
-    assert "glasses" in shipped and len(shipped) > 10  # the plugin's own directions
+    assert "hair_light" in shipped and len(shipped) > 10  # the plugin's own directions
 
     boundary = tmp_path / "wide_grin.npy"
     np.save(boundary, np.random.default_rng(0).standard_normal((1, 256)).astype(np.float32))
