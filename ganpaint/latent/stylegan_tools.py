@@ -130,7 +130,7 @@ def canvas_size(params: Any, model_path: Any, tool: str) -> tuple[int, int]:
     if side <= 0:
         raise ToolError(f"model {name!r} does not say its resolution; give --size WxH or --set size=N")
     if params.get("enlarge"):
-        side *= _upscaler_scale(card.extra.get("upscaler") or (), model_path)
+        side *= _upscaler_scale(card.extra.get("upscaler"), model_path)
     return side, side
 
 
@@ -138,7 +138,7 @@ def _upscaler_scale(names: Any, model_path: Any) -> int:
     """The native scale of the first installed of ``names`` (its card's config), 1 if none."""
     from ganpaint.engine.models.cards import ModelFileError, card_of_file
 
-    for name in [names] if isinstance(names, str) else list(names):
+    for name in upscaler_names(names):
         try:
             config = card_of_file(model_path(name, "upscale")).config
         except (ToolError, ModelFileError, OSError):
@@ -440,10 +440,9 @@ def gan_enlarge(picture: np.ndarray, width: int, height: int, ctx: RunContext | 
 def _preferred_upscaler(prefer: str | Sequence[str], ctx: RunContext | None) -> tuple[str, str, int]:
     """(path, name, passes) of the first installed of the generator's own upscalers;
     ("", "", 3) when none is."""
-    names = [prefer] if isinstance(prefer, str) else list(prefer)
-    for name in names:
-        if not name or ctx is None:
-            continue
+    for name in upscaler_names(prefer):
+        if ctx is None:
+            break
         try:
             return ctx.model_path(name, "upscale"), name, 1
         except ToolError:
@@ -459,10 +458,16 @@ def card_upscaler(ld: Loaded) -> tuple[str, ...]:
     if not ld.path:
         return ()
     try:
-        named = card_of_file(ld.path).extra.get("upscaler") or ()
+        return upscaler_names(card_of_file(ld.path).extra.get("upscaler"))
     except (ModelFileError, OSError):
         return ()
-    return (named,) if isinstance(named, str) else tuple(str(n) for n in named if n)
+
+
+def upscaler_names(value: Any) -> tuple[str, ...]:
+    """A card's ``extra.upscaler`` (a name, a list of names, or nothing) as names, best first."""
+    if not value:
+        return ()
+    return (str(value),) if isinstance(value, str) else tuple(str(n) for n in value if n)
 
 
 def enlarge_for(picture: np.ndarray, request: ToolRequest, size: int, inverted: bool,
